@@ -1,0 +1,24 @@
+# One image for web, worker and beat; docker-compose.yml picks the command.
+# Installs the same way bin/setup does: the project from pyproject.toml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    FEEDBACK_DATA_DIR=/var/lib/feedback
+
+RUN useradd --create-home --uid 10001 feedback \
+    && mkdir -p /var/lib/feedback && chown feedback /var/lib/feedback
+
+WORKDIR /app
+COPY pyproject.toml README.md alembic.ini ./
+COPY feedback_service ./feedback_service
+COPY workers ./workers
+COPY migrations ./migrations
+RUN pip install --upgrade pip && pip install .
+
+USER feedback
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+# Migrate, then serve. Workers and beat override the command (see docker-compose.yml).
+CMD ["sh", "-c", "flask --app feedback_service db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers 4 --threads 4 --access-logfile - 'feedback_service:create_app()'"]

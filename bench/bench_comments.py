@@ -1,0 +1,97 @@
+"""Comments per second per core through the whole comment pipeline.
+
+    .venv/bin/python bench/bench_comments.py [--comments 20000] [--batch 500]
+
+Single process, BLAS limited to one thread, so the figure is per core. Comments
+are 1-4 sentences drawn from the seed sentences plus a few hand-written whole
+comments (some not English), analysed with ``analyze_many`` in batches as a
+re-scoring job would. The VADER cache is cleared before timing so repeated
+sentences do not flatter the number; a second figure shows the steady state
+with the cache warm. The model is trained from the seed data first (not timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from feedback_service.analysis.text import lexicon  # noqa: E402
+from feedback_service.analysis.text.data import seed_sentences  # noqa: E402
+from feedback_service.analysis.text.pipeline import CommentAnalyzer  # noqa: E402
+
+WHOLE_COMMENTS = [
+    "The rep hung up on me twice. Billing charged me double!",
+    "the agent was lovely but the app still crashes",
+    "Waited 50 minutes on hold, then got transferred to billing who couldn't help. Not impressed.",
+    "Sorted in 5 mins, thanks Jess!!",
+    "El agente fue muy amable pero la aplicación sigue fallando.",
+    "slow",
+    "Le colis est arrivé en retard et abîmé.",
+    "I still can't log in. Third ticket this month. Please fix your password reset.",
+]
+
+
+def make_comments(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    sentences = [r.text.rstrip(".!? ") + "." for r in seed_sentences()]
+    comments = []
+    for _ in range(n):
+        if rng.random() < 0.1:
+            comments.append(rng.choice(WHOLE_COMMENTS))
+        else:
+            k = rng.choice([1, 1, 2, 2, 2, 3, 3, 4])
+            comments.append(" ".join(rng.sample(sentences, k)))
+    return comments
+
+
+def run(analyzer: CommentAnalyzer, comments: list[str], batch: int) -> float:
+    ratings = [{"csat": (i % 5) + 1} if i % 3 else None for i in range(len(comments))]
+    started = time.perf_counter()
+    for i in range(0, len(comments), batch):
+        analyzer.analyze_many(comments[i : i + batch], ratings[i : i + batch])
+    return len(comments) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--comments", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-comments-"))
+    analyzer = CommentAnalyzer.load(work / "models", work / "nltk")
+    comments = make_comments(args.comments, seed=1)
+    segments = sum(len(r.findings) for r in analyzer.analyze_many(comments[:1000]))
+    print(f"model {analyzer.model_version}; {args.comments} comments, batch {args.batch}")
+    print(f"(findings per comment on a sample: {segments / 1000:.2f})")
+    with threadpool_limits(limits=1):
+        cold = []
+        for _ in range(args.repeats):
+            lexicon._vader_cached.cache_clear()
+            cold.append(run(analyzer, comments, args.batch))
+        warm = run(analyzer, comments, args.batch)
+        started = time.perf_counter()
+        for text in comments[:2000]:
+            analyzer.analyze(text)
+        single = 2000 / (time.perf_counter() - started)
+    print(
+        f"analyze_many, cold lexicon cache: median {statistics.median(cold):,.0f} comments/s/core"
+        f" (runs: {', '.join(f'{c:,.0f}' for c in cold)})"
+    )
+    print(f"analyze_many, warm lexicon cache: {warm:,.0f} comments/s/core")
+    print(f"analyze one at a time:           {single:,.0f} comments/s/core")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""POST /api/v1/responses under gunicorn on PostgreSQL, next to the one-INSERT floor.
+
+Two measurements, both against 127.0.0.1 only and bounded in time:
+1. Throughput: wrk, closed loop (``--connections`` at once), floor then service.
+2. Latency at a fixed rate (200 requests a second by default): an open-loop
+   Python load generator that sends each request at its scheduled time and
+   measures from that time, so a slow server cannot hide its queueing
+   (no coordinated omission).
+
+Every request answers a fresh invitation (a new response: the INSERT path); the
+invitations are seeded in bulk beforehand.
+
+Run:  .venv/bin/python -m bench.bench_responses [--seconds 15] [--connections 16]
+Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 (the broker the
+after-commit enqueue publishes to) and wrk (apt-get install -y wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import redis
+from sqlalchemy import create_engine, text
+
+from bench.floor_app import create_table
+from bench.harness import TABLE_HEADER, LoadResult, gunicorn, scratch_database, wrk
+
+ANSWER = {"answers": {"csat": 4, "ces": 6, "fcr": True}, "comment": "Quick and friendly, thanks."}
+
+RESPONSE_LUA = r"""
+local made = 0
+function setup(thread)
+  thread:set("id", made)
+  made = made + 1
+end
+function init(args)
+  tokens = {}
+  for line in io.lines(os.getenv("BENCH_TOKENS")) do tokens[#tokens + 1] = line end
+  counter = tonumber(os.getenv("BENCH_OFFSET")) + id
+end
+function request()
+  local token = tokens[(counter % #tokens) + 1]
+  counter = counter + 2  -- wrk -t 2: the threads take alternate tokens
+  local body = '{"token": "' .. token .. '", "answers": {"csat": 4, "ces": 6, "fcr": true},' ..
+    ' "comment": "Quick and friendly, thanks."}'
+  return wrk.format("POST", "/api/v1/responses", {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+FLOOR_LUA = r"""
+request = function()
+  local body = '{"token": "x", "answers": {"csat": 4, "ces": 6, "fcr": true},' ..
+    ' "comment": "Quick and friendly, thanks."}'
+  return wrk.format("POST", "/floor", {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+SEED = [
+    "INSERT INTO teams (external_id, name, created_at) VALUES ('Tier 1', 'Tier 1', now())",
+    """INSERT INTO agents (external_id, name, team_id, created_at, updated_at)
+       SELECT 'agent-' || g, 'Agent ' || g, (SELECT id FROM teams), now(), now()
+       FROM generate_series(1, 50) g""",
+    """INSERT INTO customers (external_id, email, created_at, updated_at)
+       VALUES ('bench-customer', 'c@example.com', now(), now())""",
+    """INSERT INTO tickets (source, external_id, channel, tags, agent_id, team_id,
+                           customer_id, created_at, updated_at)
+       SELECT 'api', 'BT-' || g, 'email', '[]', (SELECT min(id) FROM agents) + g % 50,
+              (SELECT id FROM teams), (SELECT id FROM customers), now(), now()
+       FROM generate_series(1, :count) g""",
+    """INSERT INTO invitations (token, survey_id, ticket_id, customer_id, agent_id,
+                               team_id, channel, locale, delivery, status, send_at,
+                               sent_at, expires_at, attempts, created_at, updated_at)
+       SELECT 'bench-' || lpad(t.id::text, 24, '0'),
+              (SELECT id FROM surveys WHERE key = 'post-ticket'), t.id,
+              t.customer_id, t.agent_id, t.team_id, t.channel, 'en', 'link', 'sent',
+              now(), now(), now() + interval '14 days', 0, now(), now()
+       FROM tickets t""",
+]
+
+
+def seed_invitations(database_url: str, count: int) -> list[str]:
+    """``count`` sent invitations of the post-ticket survey, one ticket each."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        for statement in SEED:
+            conn.execute(text(statement), {"count": count})
+        tokens = list(conn.execute(text("SELECT token FROM invitations ORDER BY id")).scalars())
+    engine.dispose()
+    return tokens
+
+
+def fixed_rate(
+    name: str, url: str, path: str, bodies: list[bytes], rate: float, workers: int = 32
+) -> LoadResult:
+    """Send ``bodies`` at ``rate`` per second, open loop; latency from schedule."""
+    target = urlparse(url)
+    jobs: queue.Queue[tuple[int, float] | None] = queue.Queue()
+    start = time.perf_counter() + 0.5
+    for i in range(len(bodies)):
+        jobs.put((i, start + i / rate))
+    for _ in range(workers):
+        jobs.put(None)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def work() -> None:
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        while (job := jobs.get()) is not None:
+            index, scheduled = job
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                conn.request(
+                    "POST", path, body=bodies[index], headers={"Content-Type": "application/json"}
+                )
+                answer = conn.getresponse()
+                answer.read()
+                ok = 200 <= answer.status < 300
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+                ok = False
+            elapsed = time.perf_counter() - scheduled
+            with lock:
+                latencies.append(elapsed)
+                if not ok:
+                    errors[0] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - start
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return LoadResult(name, len(bodies) / took, pct(0.50), pct(0.99), len(bodies), errors[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--rate-seconds", type=int, default=20)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-responses-"))
+    (tmp / "response.lua").write_text(RESPONSE_LUA)
+    (tmp / "floor.lua").write_text(FLOOR_LUA)
+    broker = "redis://127.0.0.1:6379/13"
+    fixed_count = int(args.rate * args.rate_seconds)
+    with scratch_database("fs_bench_responses") as database_url:
+        create_table(database_url)
+        # Enough fresh invitations for warm-up, the wrk run and the fixed-rate run.
+        tokens = seed_invitations(database_url, 60_000 + fixed_count)
+        wrk_tokens, rate_tokens = tokens[:-fixed_count], tokens[-fixed_count:]
+        (tmp / "tokens.txt").write_text("\n".join(wrk_tokens) + "\n")
+        env = {
+            "DATABASE_URL": database_url,
+            "BROKER_URL": broker,
+            "FEEDBACK_DATA_DIR": str(tmp / "data"),
+            # One client address sends everything here; the limits are for the public.
+            "RATELIMIT_ENABLED": "false",
+        }
+        os.environ.update(env)
+        os.environ["BENCH_TOKENS"] = str(tmp / "tokens.txt")
+        rate_bodies = [json.dumps({"token": t, **ANSWER}).encode() for t in rate_tokens]
+        floor_bodies = [json.dumps({"token": "x", **ANSWER}).encode()] * fixed_count
+
+        results = []
+        with gunicorn("bench.floor_app:app", env, args.workers) as url:
+            wrk("warm-up", url, tmp / "floor.lua", seconds=3, connections=args.connections)
+            results.append(
+                wrk(
+                    "one-INSERT floor",
+                    url,
+                    tmp / "floor.lua",
+                    seconds=args.seconds,
+                    connections=args.connections,
+                )
+            )
+            floor_fixed = fixed_rate(
+                f"one-INSERT floor @ {args.rate:.0f}/s", url, "/floor", floor_bodies, args.rate
+            )
+        with gunicorn("feedback_service:create_app()", env, args.workers) as url:
+            os.environ["BENCH_OFFSET"] = "0"
+            warm = wrk(
+                "warm-up", url, tmp / "response.lua", seconds=3, connections=args.connections
+            )
+            # The measured run starts past the tokens the warm-up answered.
+            os.environ["BENCH_OFFSET"] = str(warm.requests + 100)
+            results.append(
+                wrk(
+                    "POST /api/v1/responses",
+                    url,
+                    tmp / "response.lua",
+                    seconds=args.seconds,
+                    connections=args.connections,
+                )
+            )
+            service_fixed = fixed_rate(
+                f"POST /api/v1/responses @ {args.rate:.0f}/s",
+                url,
+                "/api/v1/responses",
+                rate_bodies,
+                args.rate,
+            )
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT count(*) FROM responses")).scalar_one()
+        engine.dispose()
+        redis.Redis.from_url(broker).flushdb()
+
+    print(
+        f"\nThroughput: wrk, {args.seconds}s per endpoint, {args.connections} connections, "
+        f"gunicorn --workers {args.workers}, PostgreSQL, Redis broker\n"
+    )
+    print(TABLE_HEADER)
+    for result in results:
+        print(result.row())
+    floor, service = results
+    ratio = service.requests_per_second / floor.requests_per_second
+    print(f"\nthroughput ratio service/floor: {ratio:.2f}")
+    print(f"\nFixed rate: open loop, {args.rate_seconds}s, latency from each request's schedule\n")
+    print(TABLE_HEADER)
+    print(floor_fixed.row())
+    print(service_fixed.row())
+    print(f"\nresponses stored: {stored:,} (every request a new one)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""feedback-service: post-interaction surveys and what they say, for support teams."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from feedback_service.config import load_settings
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """The app factory: settings from the environment, then ``overrides`` (tests)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_settings())
+    if overrides:
+        app.config.update(overrides)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from feedback_service import api, dashboard, db, errors, health
+    from feedback_service.cli import register_cli
+    from workers.celery_app import celery_init_app
+
+    db.init_app(app)
+    errors.register_error_handlers(app)
+    api.init_app(app)
+    celery_init_app(app)
+
+    from feedback_service.analysis import receivers  # noqa: F401  (connects signals)
+    from feedback_service.analysis import routes as reports_routes
+    from feedback_service.surveys import ratelimit
+    from feedback_service.surveys.pages import pages_bp
+    from feedback_service.surveys.response_routes import responses_blp
+    from feedback_service.surveys.routes import api_blp as surveys_api
+    from feedback_service.surveys.routes import integrations_blp
+
+    api.api.register_blueprint(surveys_api)
+    api.api.register_blueprint(integrations_blp)
+    api.api.register_blueprint(responses_blp)
+    app.register_blueprint(pages_bp)
+    # The customer-facing endpoints, authenticated by token only, are rate-limited.
+    ratelimit.init_app(app, pages_bp, responses_blp)
+    app.register_blueprint(health.bp)
+    dashboard.init_app(app)  # the manager web UI and the `users`/`demo` commands
+    reports_routes.init_app(app)  # reports and targets API, `flask scores` commands
+    register_cli(app)
+    return app

@@ -1,0 +1,159 @@
+"""HTTP layer of the reports and targets: parse, call the service, serialise.
+
+Every report takes the shared filters and ``?format=csv``; the CSV rows are built
+from the same report dict the JSON is, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask, Response, current_app
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from feedback_service.analysis import reports, targets
+from feedback_service.analysis.schemas import (
+    AgentReportOut,
+    DriversOut,
+    PagedReportQuery,
+    ReportQuery,
+    ScorecardPageOut,
+    SummaryOut,
+    TargetsIn,
+    TargetsOut,
+    TrendOut,
+    TrendQuery,
+)
+from feedback_service.api import requires_scope
+from feedback_service.db import get_session
+
+reports_blp = Blueprint(
+    "reports", __name__, url_prefix="/api/v1", description="Scores, scorecards and targets"
+)
+
+
+def _min_n() -> int:
+    return int(current_app.config["MIN_SAMPLE"])
+
+
+def csv_response(rows: Sequence[dict[str, Any]], name: str) -> Response:
+    out = io.StringIO()
+    columns = list(rows[0]) if rows else []
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        # repr keeps every digit of a float, so the CSV carries the JSON's numbers.
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def _filters(args: dict[str, Any]) -> reports.Filters:
+    return reports.resolve_filters(get_session(), args)
+
+
+@reports_blp.route("/reports/summary", methods=["GET"])
+@requires_scope("reports")
+@reports_blp.arguments(ReportQuery, location="query", unknown=RAISE)
+@reports_blp.response(200, SummaryOut)
+def summary(args: dict[str, Any]) -> Any:
+    """Every metric with n and 95% interval, response and comment rates, and the
+    operational KPIs of the tickets closed in the range."""
+    report = reports.summary(get_session(), _filters(args), _min_n())
+    if args["format"] == "csv":
+        return csv_response(reports.summary_rows(report), "summary")
+    return report
+
+
+@reports_blp.route("/reports/agents", methods=["GET"])
+@requires_scope("reports")
+@reports_blp.arguments(PagedReportQuery, location="query", unknown=RAISE)
+@reports_blp.response(200, ScorecardPageOut)
+def agents(args: dict[str, Any]) -> Any:
+    """One scorecard per agent: scores, targets and gaps, shrunk estimates, and a
+    rank among peers only for agents with enough answers."""
+    cards = reports.scorecards(get_session(), _filters(args), _min_n())
+    page, per_page = args["page"], args["per_page"]
+    items = cards[(page - 1) * per_page : page * per_page]
+    if args["format"] == "csv":
+        return csv_response(reports.scorecard_rows(items), "agents")
+    return {"items": items, "page": page, "per_page": per_page, "total": len(cards)}
+
+
+@reports_blp.route("/reports/agents/<agent_id>", methods=["GET"])
+@requires_scope("reports")
+@reports_blp.arguments(PagedReportQuery, location="query", unknown=RAISE)
+@reports_blp.response(200, AgentReportOut)
+def agent(args: dict[str, Any], agent_id: str) -> Any:
+    """One agent: scorecard, weekly trend, and the comments about them (paginated;
+    the CSV export is the comments page)."""
+    session = get_session()
+    found = reports.get_agent(session, agent_id)
+    report = reports.agent_report(
+        session, found, _filters(args), _min_n(), args["page"], args["per_page"]
+    )
+    if args["format"] == "csv":
+        return csv_response(report["comments"]["items"], f"agent-{found.id}-comments")
+    return report
+
+
+@reports_blp.route("/reports/trends", methods=["GET"])
+@requires_scope("reports")
+@reports_blp.arguments(TrendQuery, location="query", unknown=RAISE)
+@reports_blp.response(200, TrendOut)
+def trends(args: dict[str, Any]) -> Any:
+    """A metric per day, week or month with intervals, flagged where a period is
+    out of statistical control against the periods before it (p-chart)."""
+    report = reports.trends(
+        get_session(), _filters(args), args["metric"], args["interval"], _min_n()
+    )
+    if args["format"] == "csv":
+        return csv_response(reports.trend_rows(report), f"trend-{args['metric']}")
+    return report
+
+
+@reports_blp.route("/reports/drivers", methods=["GET"])
+@requires_scope("reports")
+@reports_blp.arguments(ReportQuery, location="query", unknown=RAISE)
+@reports_blp.response(200, DriversOut)
+def drivers(args: dict[str, Any]) -> Any:
+    """Which operational factors go with low CSAT (odds ratios and plain
+    differences), and per agent the gap between customer and desk FCR."""
+    report = reports.drivers(get_session(), _filters(args))
+    if args["format"] == "csv":
+        return csv_response(reports.driver_rows(report), "drivers")
+    return report
+
+
+@reports_blp.route("/targets", methods=["GET"])
+@requires_scope("admin")
+@reports_blp.response(200, TargetsOut)
+def list_targets() -> Any:
+    """Every target: per metric for everyone, a team or an agent."""
+    return {"items": targets.list_targets(get_session())}
+
+
+@reports_blp.route("/targets", methods=["PUT"])
+@requires_scope("admin")
+@reports_blp.arguments(TargetsIn)
+@reports_blp.response(200, TargetsOut)
+def put_targets(data: dict[str, Any]) -> Any:
+    """Replace the whole set of targets (the most specific one wins per agent)."""
+    session = get_session()
+    targets.replace_targets(session, data["items"])
+    session.commit()
+    return {"items": targets.list_targets(session)}
+
+
+def init_app(app: Flask) -> None:
+    """Register the reports API and the ``flask scores`` commands."""
+    from feedback_service.analysis.cli import scores_cli
+    from feedback_service.api import api
+
+    api.register_blueprint(reports_blp)
+    app.cli.add_command(scores_cli)

@@ -1,0 +1,121 @@
+"""Request and response schemas of the reports and targets API (separate in and out).
+
+The output schemas describe the JSON for the OpenAPI document; nested figures
+(scores with their intervals) are open objects because their keys follow
+``scoring.Score``.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from feedback_service.analysis.reports import INTERVALS, METRICS
+from feedback_service.analysis.targets import TARGET_RANGES
+
+MAX_PER_PAGE = 500
+
+
+class ReportQuery(Schema):
+    """The filters every report shares (DESIGN.md section 7)."""
+
+    class Meta:
+        unknown = RAISE
+
+    from_ = fields.Date(data_key="from", attribute="from", load_default=None)
+    to = fields.Date(load_default=None)
+    team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    agent = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    channel = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    survey = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class PagedReportQuery(ReportQuery):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class TrendQuery(ReportQuery):
+    metric = fields.String(required=True, validate=validate.OneOf(list(METRICS)))
+    interval = fields.String(load_default="week", validate=validate.OneOf(list(INTERVALS)))
+
+
+class Page(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class SummaryOut(Schema):
+    responses = fields.Integer()
+    invitations_sent = fields.Integer()
+    response_rate = fields.Dict()
+    comment_rate = fields.Dict()
+    metrics = fields.Dict(keys=fields.String(), values=fields.Dict())
+    operations = fields.Dict()
+
+
+class ScorecardOut(Schema):
+    agent = fields.String()
+    name = fields.String(allow_none=True)
+    team = fields.String(allow_none=True)
+    responses = fields.Integer()
+    comments = fields.Integer()
+    metrics = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+
+class ScorecardPageOut(Page):
+    items = fields.List(fields.Nested(ScorecardOut))
+
+
+class CommentPageOut(Page):
+    items = fields.List(fields.Dict())
+
+
+class AgentReportOut(Schema):
+    scorecard = fields.Nested(ScorecardOut)
+    trend = fields.List(fields.Dict())
+    comments = fields.Nested(CommentPageOut)
+
+
+class TrendOut(Schema):
+    metric = fields.String()
+    interval = fields.String()
+    good = fields.String()
+    items = fields.List(fields.Dict())
+
+
+class DriversOut(Schema):
+    sample = fields.Dict()
+    differences = fields.List(fields.Dict())
+    logistic = fields.Dict(allow_none=True)
+    fcr_gap = fields.List(fields.Dict())
+
+
+class TargetIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    metric = fields.String(required=True, validate=validate.OneOf(list(TARGET_RANGES)))
+    team = fields.String(load_default=None, allow_none=True)
+    agent = fields.String(load_default=None, allow_none=True)
+    value = fields.Float(required=True, allow_nan=False)
+
+
+class TargetsIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    items = fields.List(fields.Nested(TargetIn), required=True)
+
+
+class TargetOut(Schema):
+    metric = fields.String()
+    team = fields.String(allow_none=True)
+    agent = fields.String(allow_none=True)
+    value = fields.Float()
+    updated_at = fields.DateTime()
+
+
+class TargetsOut(Schema):
+    items = fields.List(fields.Nested(TargetOut))

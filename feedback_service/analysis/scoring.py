@@ -1,0 +1,290 @@
+"""Headline scores of DESIGN.md section 2, computed exactly from answer histograms.
+
+Pure arithmetic: no Flask, no SQLAlchemy. The database keeps rollups as exact
+counts per answer value (``{value: count}``), so every score here is recomputed
+from counts: merging two periods or two agents means adding their histograms
+(:func:`merge_histograms`), never averaging two averages.
+
+Conventions:
+
+* ``Score.value`` and ``Score.interval`` are on the metric's reporting scale:
+  percent 0..100 for CSAT and FCR, -100..100 for NPS, the 1..7 scale for CES.
+* :func:`wilson_interval` returns proportions 0..1; the scores multiply by 100.
+* ``n == 0`` gives ``value=None``, ``interval=None`` and ``low_sample=True``.
+* A mean interval needs a sample standard deviation, so it is ``None`` when
+  ``n < 2`` rather than an infinite or invented interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from scipy.stats import norm
+from scipy.stats import t as student_t
+
+from feedback_service.surveys.metrics import METRICS
+
+Histogram = Mapping[int, int]
+
+DEFAULT_MIN_N = 30
+DEFAULT_CONFIDENCE = 0.95
+
+# Bucket boundaries of DESIGN.md section 2.
+CSAT_TOP_BOX = frozenset({4, 5})
+NPS_PROMOTERS = frozenset({9, 10})
+NPS_DETRACTORS = frozenset(range(0, 7))
+CES_AGREE = frozenset({5, 6, 7})
+FCR_YES = 1
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Score:
+    """One metric's headline score with its evidence.
+
+    The metric-specific extras are optional fields rather than a free-form dict
+    so that callers get them type-checked; fields that do not apply to the
+    metric stay ``None``.
+    """
+
+    metric: str
+    value: float | None
+    n: int
+    interval: Interval | None
+    low_sample: bool
+    # csat: mean of 1..5 and its t interval; ces: same as value/interval.
+    mean: float | None = None
+    mean_interval: Interval | None = None
+    # nps: shares of answers in percent (they sum to 100).
+    promoters: float | None = None
+    passives: float | None = None
+    detractors: float | None = None
+    # ces: percent of answers 5..7 and its Wilson interval in percent.
+    pct_agree: float | None = None
+    pct_agree_interval: Interval | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (intervals become ``{"low": .., "high": ..}``)."""
+        return asdict(self)
+
+
+def _z(confidence: float) -> float:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    return float(norm.ppf(0.5 + confidence / 2.0))
+
+
+def wilson_interval(successes: int, n: int, confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """Wilson score interval for a binomial proportion, as proportions 0..1.
+
+    Wilson rather than the textbook ``p +- z*se`` because it stays inside [0, 1]
+    and does not collapse to a zero-width interval at 0% or 100%, which is
+    exactly where small agent samples live.
+    """
+    if n <= 0:
+        raise ValueError("wilson_interval needs n > 0")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
+    z = _z(confidence)
+    p = successes / n
+    z2 = z * z
+    denom = 1.0 + z2 / n
+    centre = (p + z2 / (2.0 * n)) / denom
+    half = (z / denom) * math.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n))
+    # At 0 or n successes the bound is exactly 0 or 1; say so instead of
+    # leaving float dust like 2.8e-17 that would put p_hat outside the interval.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(low, high)
+
+
+def _validated(metric_key: str, hist: Histogram) -> dict[int, int]:
+    try:
+        spec = METRICS[metric_key]
+    except KeyError:
+        raise ValueError(f"unknown metric {metric_key!r}") from None
+    clean: dict[int, int] = {}
+    for value, count in hist.items():
+        if isinstance(value, bool):
+            value = int(value)
+        if not isinstance(value, int) or not spec.accepts(value):
+            raise ValueError(
+                f"{metric_key}: answer {value!r} is outside the scale {spec.low}..{spec.high}"
+            )
+        if not isinstance(count, int) or count < 0:
+            raise ValueError(f"{metric_key}: count for {value} must be a non-negative int")
+        if count:
+            clean[value] = clean.get(value, 0) + count
+    return clean
+
+
+def _count(hist: Mapping[int, int], values: frozenset[int] | set[int]) -> int:
+    return sum(c for v, c in hist.items() if v in values)
+
+
+def _n(hist: Mapping[int, int]) -> int:
+    return sum(hist.values())
+
+
+def merge_histograms(*hists: Histogram) -> dict[int, int]:
+    """Add histograms value by value (e.g. days into a month, agents into a team)."""
+    merged: dict[int, int] = {}
+    for hist in hists:
+        for value, count in hist.items():
+            if count < 0:
+                raise ValueError(f"negative count {count} for value {value}")
+            merged[value] = merged.get(value, 0) + count
+    return {v: c for v, c in sorted(merged.items()) if c}
+
+
+def histogram_mean(hist: Histogram) -> float | None:
+    """Exact mean of the answers in ``hist``; ``None`` when it is empty."""
+    n = _n(hist)
+    if n == 0:
+        return None
+    return sum(v * c for v, c in hist.items()) / n
+
+
+def mean_interval(hist: Histogram, confidence: float = DEFAULT_CONFIDENCE) -> Interval | None:
+    """Student t interval for the mean of the answers in ``hist``.
+
+    ``None`` when ``n < 2``: one answer has no sample standard deviation, and an
+    infinite interval would only be noise in a report. When every answer is the
+    same the interval has zero width; the ``low_sample`` flag, not the interval,
+    is what warns about small samples.
+    """
+    n = _n(hist)
+    if n < 2:
+        return None
+    mean = sum(v * c for v, c in hist.items()) / n
+    # Two-pass sum of squares around the mean: numerically stable for large n.
+    ss = sum(c * (v - mean) ** 2 for v, c in hist.items())
+    sd = math.sqrt(ss / (n - 1))
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    half = float(student_t.ppf(0.5 + confidence / 2.0, n - 1)) * sd / math.sqrt(n)
+    return Interval(mean - half, mean + half)
+
+
+def _pct(interval: Interval) -> Interval:
+    return Interval(interval.low * 100.0, interval.high * 100.0)
+
+
+def _empty(metric_key: str) -> Score:
+    return Score(metric=metric_key, value=None, n=0, interval=None, low_sample=True)
+
+
+def score_csat(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
+    """CSAT: percent of answers 4 or 5 (Wilson interval); the mean is shown too."""
+    h = _validated("csat", hist)
+    n = _n(h)
+    if n == 0:
+        return _empty("csat")
+    top = _count(h, CSAT_TOP_BOX)
+    return Score(
+        metric="csat",
+        value=100.0 * top / n,
+        n=n,
+        interval=_pct(wilson_interval(top, n)),
+        low_sample=n < min_n,
+        mean=histogram_mean(h),
+        mean_interval=mean_interval(h),
+    )
+
+
+def nps_interval(
+    promoters: int, detractors: int, n: int, confidence: float = DEFAULT_CONFIDENCE
+) -> Interval:
+    """Normal interval for NPS (-100..100) from the multinomial variance.
+
+    NPS is the mean of a variable that is +1 (promoter), 0 (passive) or -1
+    (detractor), so its variance is ``p_pro + p_det - (p_pro - p_det)^2``.
+    Clipped to [-100, 100] because the normal approximation can overshoot near
+    the ends.
+    """
+    if n <= 0:
+        raise ValueError("nps_interval needs n > 0")
+    p_pro = promoters / n
+    p_det = detractors / n
+    nps = p_pro - p_det
+    variance = max(0.0, p_pro + p_det - nps * nps)
+    half = _z(confidence) * math.sqrt(variance / n)
+    return Interval(max(-100.0, 100.0 * (nps - half)), min(100.0, 100.0 * (nps + half)))
+
+
+def score_nps(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
+    """NPS: percent promoters (9-10) minus percent detractors (0-6)."""
+    h = _validated("nps", hist)
+    n = _n(h)
+    if n == 0:
+        return _empty("nps")
+    pro = _count(h, NPS_PROMOTERS)
+    det = _count(h, NPS_DETRACTORS)
+    return Score(
+        metric="nps",
+        value=100.0 * (pro - det) / n,
+        n=n,
+        interval=nps_interval(pro, det, n),
+        low_sample=n < min_n,
+        promoters=100.0 * pro / n,
+        passives=100.0 * (n - pro - det) / n,
+        detractors=100.0 * det / n,
+    )
+
+
+def score_ces(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
+    """CES: the mean of 1..7 is the headline (t interval); percent agree (5-7) too."""
+    h = _validated("ces", hist)
+    n = _n(h)
+    if n == 0:
+        return _empty("ces")
+    agree = _count(h, CES_AGREE)
+    mean = histogram_mean(h)
+    interval = mean_interval(h)
+    return Score(
+        metric="ces",
+        value=mean,
+        n=n,
+        interval=interval,
+        low_sample=n < min_n,
+        mean=mean,
+        mean_interval=interval,
+        pct_agree=100.0 * agree / n,
+        pct_agree_interval=_pct(wilson_interval(agree, n)),
+    )
+
+
+def score_fcr(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
+    """Customer-perceived FCR: percent of answers 1 (yes), Wilson interval."""
+    h = _validated("fcr", hist)
+    n = _n(h)
+    if n == 0:
+        return _empty("fcr")
+    yes = h.get(FCR_YES, 0)
+    return Score(
+        metric="fcr",
+        value=100.0 * yes / n,
+        n=n,
+        interval=_pct(wilson_interval(yes, n)),
+        low_sample=n < min_n,
+    )
+
+
+_SCORERS = {"csat": score_csat, "nps": score_nps, "ces": score_ces, "fcr": score_fcr}
+
+
+def score(metric_key: str, hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
+    """Headline score of ``metric_key`` ("csat", "nps", "ces", "fcr") for ``hist``."""
+    try:
+        scorer = _SCORERS[metric_key]
+    except KeyError:
+        raise ValueError(f"unknown metric {metric_key!r}") from None
+    return scorer(hist, min_n)

@@ -1,0 +1,46 @@
+"""Background work of the analysis feature, started when a response is saved.
+
+Tasks take ids, are idempotent and acknowledged late (the Celery binding's
+defaults). A response carries ``version`` (bumped on every change) and
+``processed_version``; a task processes the version it finds and records it, so a
+re-delivered task is a no-op and an amended response is processed again.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from sqlalchemy import select, update
+
+from feedback_service.analysis import rollups
+from feedback_service.db import get_session
+from feedback_service.surveys.models import Response
+
+
+@shared_task(name="feedback_service.analysis.tasks.process_response")
+def process_response(response_id: int) -> str:
+    session = get_session()
+    # The row lock serialises this with an amendment and with a duplicate delivery
+    # of the same task: the second one waits, then sees the version recorded.
+    row = session.scalars(
+        select(Response)
+        .where(Response.id == response_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        session.rollback()
+        return "missing"
+    if row.processed_version >= row.version:
+        session.rollback()
+        return "up-to-date"
+    rollups.apply_response(session, row)
+    # Comment analysis of this version is added here.
+    session.execute(
+        update(Response)
+        .where(Response.id == response_id, Response.processed_version < row.version)
+        # updated_at is the customer's last change; processing must not move it.
+        .values(processed_version=row.version, updated_at=Response.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return "processed"

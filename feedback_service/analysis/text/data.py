@@ -1,0 +1,127 @@
+"""Labelled sentences: the shipped seed set and CSV imports in the same shape."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, TextIO
+
+from feedback_service.analysis.text.taxonomy import SENTIMENTS, Taxonomy, TaxonomyError
+
+SEED_CSV: Final = Path(__file__).resolve().parent / "seed" / "sentences.csv"
+CSV_COLUMNS: Final = ("text", "sentiment", "target", "category")
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledSentence:
+    """A sentence (or whole comment) with what a person says it expresses.
+
+    Any label may be missing: a manager often corrects only the sentiment, or
+    only who the comment is about. Each model head learns from the rows that
+    carry its label; a category needs its target.
+    """
+
+    text: str
+    sentiment: str | None
+    target: str | None
+    category: str | None = None
+
+    def validate(self, taxonomy: Taxonomy) -> None:
+        if not self.text.strip():
+            raise TaxonomyError("text is empty")
+        if self.sentiment is None and self.target is None:
+            raise TaxonomyError("a labelled row needs a sentiment or a target")
+        if self.sentiment is not None and self.sentiment not in SENTIMENTS:
+            raise TaxonomyError(f"sentiment must be one of {SENTIMENTS}: {self.sentiment!r}")
+        if self.category is not None and self.target is None:
+            raise TaxonomyError("a category needs its target")
+        if self.target is not None:
+            if self.category is None:
+                taxonomy.validate_target(self.target)
+            else:
+                taxonomy.validate(self.target, self.category)
+
+    @property
+    def label(self) -> str | None:
+        """``target/category``, the unit the category head predicts."""
+        if self.target is None or self.category is None:
+            return None
+        return f"{self.target}/{self.category}"
+
+
+def read_csv(fh: TextIO) -> Iterator[LabelledSentence]:
+    reader = csv.DictReader(fh)
+    missing = set(CSV_COLUMNS) - set(reader.fieldnames or ())
+    if missing:
+        raise TaxonomyError(f"CSV is missing columns: {sorted(missing)}")
+    for row in reader:
+        yield LabelledSentence(
+            text=(row["text"] or "").strip(),
+            sentiment=_blank_to_none(row["sentiment"]),
+            target=_blank_to_none(row["target"]),
+            category=_blank_to_none(row["category"]),
+        )
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    cleaned = (value or "").strip().lower()
+    return cleaned or None
+
+
+def seed_sentences() -> list[LabelledSentence]:
+    with SEED_CSV.open(encoding="utf-8", newline="") as fh:
+        return list(read_csv(fh))
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def deduplicate(rows: Iterable[LabelledSentence]) -> list[LabelledSentence]:
+    """One row per text; a later row's labels win, so a correction overrides the seed.
+
+    A correction that gives only some labels keeps the others from the earlier row.
+    """
+    by_text: dict[str, LabelledSentence] = {}
+    for row in rows:
+        key = normalise(row.text)
+        old = by_text.pop(key, None)
+        if old is not None:
+            target = row.target if row.target is not None else old.target
+            category = row.category
+            if category is None and target == old.target:
+                category = old.category
+            row = LabelledSentence(
+                text=row.text,
+                sentiment=row.sentiment if row.sentiment is not None else old.sentiment,
+                target=target,
+                category=category,
+            )
+        by_text[key] = row
+    return list(by_text.values())
+
+
+def is_held_out(text: str, fraction: float = 0.2, seed: int = 0) -> bool:
+    """Whether a sentence belongs to the evaluation split.
+
+    Decided by a hash of the text alone, not by shuffling the current rows: a
+    sentence stays on the same side as rows are added, so a model promoted
+    earlier never trained on the rows a new candidate is compared on. The hash
+    ignores labels, so every class lands in the split in proportion (stratified
+    in expectation; the seed set is checked to hold every category on both sides).
+    """
+    digest = hashlib.sha256(f"{seed}:{normalise(text)}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def split(
+    rows: Iterable[LabelledSentence], fraction: float = 0.2, seed: int = 0
+) -> tuple[list[LabelledSentence], list[LabelledSentence]]:
+    train: list[LabelledSentence] = []
+    held: list[LabelledSentence] = []
+    for row in rows:
+        (held if is_held_out(row.text, fraction, seed) else train).append(row)
+    return train, held

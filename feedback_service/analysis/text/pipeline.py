@@ -1,0 +1,385 @@
+"""Comment in, ``CommentAnalysis`` out: language, sentences, sentiment, findings.
+
+How the comment-level sentiment is put together (documented because managers
+will ask why a comment was called what it was):
+
+* each segment (sentence, cut at "but"/"however") gets the trained model's
+  probabilities; its score is ``s * (P(pos) - P(neg)) + (1 - s) * VADER compound``
+  where the model's share ``s`` runs from 0.5 (model unsure: top probability
+  near 1/3) to 0.8 (model certain). The model already sees VADER's scores as
+  features; the direct share keeps strong lexicon words ("disgusting",
+  "amazing") from being averaged away on text unlike the seed data;
+* the text score is the mean of segment scores, weighted by how opinionated each
+  segment is (``1 - P(neutral)``), so "I called on Tuesday." does not dilute
+  "the agent was rude";
+* the customer's own rating, when given, is mapped to -1..1 - CSAT 1..5 as
+  ``(r - 3) / 2`` (1-2 pull toward negative, 4-5 toward positive), NPS 0..10 as
+  ``(r - 7.5) / 2.5`` clipped (detractors 0-6 negative), CES 1..7 as ``(r - 4) / 3``
+  - averaged, and blended as ``0.65 * text + 0.35 * rating``. The rating settles
+  ambiguous text ("it was fine I guess") but cannot flip a clear complaint alone;
+* the label is ``mixed`` when at least one segment is confidently positive and
+  another confidently negative; otherwise positive / negative beyond +-0.2 and
+  neutral between.
+
+Comments not in a supported language (or with no words at all) come back with
+``supported=False`` and sentiment ``unsupported``: they are never scored neutral.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from feedback_service.analysis.text import lexicon
+from feedback_service.analysis.text.data import seed_sentences
+from feedback_service.analysis.text.language import detect_language
+from feedback_service.analysis.text.model import TrainedModel
+from feedback_service.analysis.text.segment import segments
+from feedback_service.analysis.text.store import load_promoted, train_and_maybe_promote
+
+SentimentLabel = Literal["positive", "neutral", "negative", "mixed", "unsupported"]
+
+TEXT_WEIGHT: Final = 0.65
+RATING_WEIGHT: Final = 0.35
+MODEL_SHARE: Final = 0.8
+MIN_MODEL_SHARE: Final = 0.5
+CONFIDENCE_FLOOR: Final = 0.34
+LABEL_THRESHOLD: Final = 0.2
+MIXED_CONFIDENCE: Final = 0.55
+MAX_KEY_PHRASES: Final = 5
+# "me" or "on the" can carry weight in a linear model but explain nothing to a reader.
+_FUNCTION_WORDS: Final = frozenset(
+    str.split(
+        "the a an and or but is was were are be been i me my you your he she it we they them "
+        "his her their this that to of in on at for with from by so just very too it's i'm"
+    )
+)
+_RATING_SCALES: Final = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    target: str
+    category: str
+    confidence: float
+    sentence: str
+    sentiment: str
+
+
+@dataclass(slots=True)
+class CommentAnalysis:
+    language: str
+    language_confidence: float
+    supported: bool
+    sentiment: SentimentLabel
+    score: float | None
+    findings: list[Finding] = field(default_factory=list)
+    key_phrases: list[str] = field(default_factory=list)
+    model_version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def targets(self) -> list[str]:
+        return sorted({f.target for f in self.findings})
+
+
+def rating_score(rating: Mapping[str, int] | None) -> float | None:
+    """Map the answer's own scores onto -1..1 (see module docstring); None if none given.
+
+    Keys other than csat / nps / ces (e.g. a yes/no FCR answer) are ignored: they
+    say whether the issue was solved, not how the customer felt about it.
+    """
+    if not rating:
+        return None
+    parts: list[float] = []
+    for name, value in rating.items():
+        if name not in _RATING_SCALES or value is None:
+            continue
+        low, high = _RATING_SCALES[name]
+        if not low <= value <= high:
+            raise ValueError(f"{name} rating must be {low}..{high}, got {value}")
+        if name == "csat":
+            parts.append((value - 3) / 2)
+        elif name == "nps":
+            parts.append(max(-1.0, min(1.0, (value - 7.5) / 2.5)))
+        else:
+            parts.append((value - 4) / 3)
+    return sum(parts) / len(parts) if parts else None
+
+
+class Analyzer(Protocol):
+    """What workers and services depend on; tests may pass any object like this."""
+
+    model_version: str
+
+    def analyze(self, text: str, rating: Mapping[str, int] | None = None) -> CommentAnalysis: ...
+
+    def analyze_many(
+        self, texts: Sequence[str], ratings: Sequence[Mapping[str, int] | None] | None = None
+    ) -> list[CommentAnalysis]: ...
+
+
+class CommentAnalyzer:
+    def __init__(self, model: TrainedModel) -> None:
+        self.model = model
+        self.model_version = model.version
+        self._classes = {h: model.classes(h) for h in ("sentiment", "target", "category")}
+        sent = self._classes["sentiment"]
+        self._pos = sent.index("positive") if "positive" in sent else None
+        self._neg = sent.index("negative") if "negative" in sent else None
+        self._neu = sent.index("neutral") if "neutral" in sent else None
+        vocab, start = model.word_vocabulary()
+        self._vocab = vocab
+        self._word_slice = slice(start, start + len(vocab))
+        self._push = {h: self._class_push(h) for h in ("sentiment", "target")}
+        cats = self._classes["category"]
+        self._category_target = np.array([c.split("/", 1)[0] for c in cats])
+
+    def _class_push(self, head: str) -> NDArray[np.float64]:
+        """How much each word n-gram pushes toward each class, against the others."""
+        coef = np.asarray(self.model.heads[head].coef_, dtype=np.float64)[:, self._word_slice]
+        if coef.shape[0] == 1:  # binary head: sklearn stores one row for class 1
+            coef = np.vstack([-coef[0], coef[0]])
+        return coef - coef.mean(axis=0, keepdims=True)
+
+    @classmethod
+    def load(cls, model_dir: Path | str, cache_dir: Path | str | None = None) -> CommentAnalyzer:
+        """Load the promoted model; with none yet, train one from the shipped seed data."""
+        lexicon.configure(cache_dir)
+        model = load_promoted(model_dir)
+        if model is None:
+            train_and_maybe_promote(seed_sentences(), model_dir)
+            model = load_promoted(model_dir)
+            if model is None:  # only if another process removed it in between
+                raise RuntimeError(f"no promoted model in {model_dir} after training one")
+        return cls(model)
+
+    def analyze(self, text: str, rating: Mapping[str, int] | None = None) -> CommentAnalysis:
+        return self.analyze_many([text], [rating])[0]
+
+    def analyze_many(
+        self, texts: Sequence[str], ratings: Sequence[Mapping[str, int] | None] | None = None
+    ) -> list[CommentAnalysis]:
+        """Analyse a batch; all sentences are vectorised and scored together (fast path).
+
+        Ratings out of range raise ``ValueError`` for the whole batch: they are
+        validated where answers come in, so one here is a programming error.
+        """
+        if ratings is not None and len(ratings) != len(texts):
+            raise ValueError("ratings must be None or one per text")
+        results: list[CommentAnalysis | None] = [None] * len(texts)
+        owners: list[int] = []
+        pieces: list[str] = []
+        for i, text in enumerate(texts):
+            guess = detect_language(text or "")
+            segs = segments(text) if guess.supported else []
+            if not segs:
+                results[i] = CommentAnalysis(
+                    language=guess.language,
+                    language_confidence=guess.confidence,
+                    supported=False,
+                    sentiment="unsupported",
+                    score=None,
+                    model_version=self.model_version,
+                )
+                continue
+            results[i] = CommentAnalysis(
+                language=guess.language,
+                language_confidence=guess.confidence,
+                supported=True,
+                sentiment="neutral",
+                score=0.0,
+                model_version=self.model_version,
+            )
+            owners.extend([i] * len(segs))
+            pieces.extend(segs)
+        if pieces:
+            self._score_segments(pieces, owners, results, ratings)
+        return [r for r in results if r is not None]
+
+    def target_scores(self, texts: Sequence[str]) -> list[dict[str, float] | None]:
+        """Per comment, the highest probability any of its segments gives each target.
+
+        Used to answer "is this about the agent or the product?" when a caller
+        needs a ranking rather than findings; None for unsupported comments.
+        """
+        owners: list[int] = []
+        pieces: list[str] = []
+        out: list[dict[str, float] | None] = [None] * len(texts)
+        for i, text in enumerate(texts):
+            if detect_language(text or "").supported:
+                segs = segments(text)
+                owners.extend([i] * len(segs))
+                pieces.extend(segs)
+        if not pieces:
+            return out
+        proba = self.model.predict(pieces).proba["target"]
+        names = self._classes["target"]
+        for j, owner in enumerate(owners):
+            best = out[owner] or dict.fromkeys(names, 0.0)
+            for k, name in enumerate(names):
+                best[name] = max(best[name], float(proba[j, k]))
+            out[owner] = best
+        return out
+
+    def _score_segments(
+        self,
+        pieces: list[str],
+        owners: list[int],
+        results: list[CommentAnalysis | None],
+        ratings: Sequence[Mapping[str, int] | None] | None,
+    ) -> None:
+        pred = self.model.predict(pieces)
+        n = len(pieces)
+        sent_p = pred.proba["sentiment"]
+        zero = np.zeros(n)
+        p_pos = sent_p[:, self._pos] if self._pos is not None else zero
+        p_neg = sent_p[:, self._neg] if self._neg is not None else zero
+        p_neu = sent_p[:, self._neu] if self._neu is not None else zero
+        compound = np.array([lexicon.vader_compound(p) for p in pieces])
+        # The model's share shrinks when it is unsure (far from the support
+        # sentences it was trained on) and the general-purpose lexicon fills in,
+        # but never below MIN_MODEL_SHARE: sarcasm ("oh great, another hour on
+        # hold") is exactly where the lexicon is confidently wrong.
+        confidence = sent_p.max(axis=1)
+        gate = np.clip((confidence - CONFIDENCE_FLOOR) / (1 - CONFIDENCE_FLOOR), 0, 1)
+        share = MIN_MODEL_SHARE + (MODEL_SHARE - MIN_MODEL_SHARE) * gate
+        seg_score = share * (p_pos - p_neg) + (1 - share) * compound
+        sent_idx = sent_p.argmax(axis=1)
+        target_p = pred.proba["target"]
+        target_idx = target_p.argmax(axis=1)
+        targets = np.array(self._classes["target"])[target_idx]
+        # The category must belong to the predicted target: mask the others out
+        # and renormalise, so "agent/praised" never comes with target "product".
+        cat_p = pred.proba["category"] * (self._category_target[None, :] == targets[:, None])
+        cat_sum = cat_p.sum(axis=1, keepdims=True)
+        cat_p = np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
+        cat_idx = cat_p.argmax(axis=1)
+        phrases = self._key_phrases(pred.features, sent_idx, target_idx)
+
+        by_comment: dict[int, list[int]] = {}
+        for j, owner in enumerate(owners):
+            by_comment.setdefault(owner, []).append(j)
+        sent_names = self._classes["sentiment"]
+        cat_names = self._classes["category"]
+        for owner, idx in by_comment.items():
+            result = results[owner]
+            assert result is not None
+            weights = np.maximum(1.0 - p_neu[idx], 0.05)
+            text_score = float(np.average(seg_score[idx], weights=weights))
+            rated = rating_score(ratings[owner] if ratings is not None else None)
+            score = (
+                text_score if rated is None else TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
+            )
+            score = max(-1.0, min(1.0, score))
+            strong_pos = bool(np.any(p_pos[idx] >= MIXED_CONFIDENCE))
+            strong_neg = bool(np.any(p_neg[idx] >= MIXED_CONFIDENCE))
+            label: SentimentLabel
+            if strong_pos and strong_neg:
+                label = "mixed"
+            elif score >= LABEL_THRESHOLD:
+                label = "positive"
+            elif score <= -LABEL_THRESHOLD:
+                label = "negative"
+            else:
+                label = "neutral"
+            result.sentiment = label
+            result.score = round(score, 4)
+            for j in idx:
+                if targets[j] == "none":
+                    continue
+                category = cat_names[cat_idx[j]].split("/", 1)[1]
+                confidence = float(target_p[j, target_idx[j]] * cat_p[j, cat_idx[j]])
+                result.findings.append(
+                    Finding(
+                        target=str(targets[j]),
+                        category=category,
+                        confidence=round(confidence, 4),
+                        sentence=pieces[j],
+                        sentiment=sent_names[sent_idx[j]],
+                    )
+                )
+            ranked: dict[str, float] = {}
+            for j in idx:
+                for phrase, weight in phrases[j]:
+                    ranked[phrase] = max(ranked.get(phrase, 0.0), weight)
+            ordered = sorted(ranked, key=lambda p: (-ranked[p], p))
+            # Prefer "hung up" over also listing "hung" and "up".
+            kept: list[str] = []
+            for phrase in ordered:
+                if any(phrase in k.split() or phrase in k for k in kept if " " in k):
+                    continue
+                kept.append(phrase)
+                if len(kept) == MAX_KEY_PHRASES:
+                    break
+            result.key_phrases = kept
+
+    def _key_phrases(
+        self, features: Any, sent_idx: NDArray[np.intp], target_idx: NDArray[np.intp]
+    ) -> list[list[tuple[str, float]]]:
+        """Word n-grams whose coefficient x TF-IDF value most pushed each segment's labels.
+
+        Neutral sentiment and the ``none`` target explain nothing a manager acts
+        on, so only a positive/negative verdict and a real target contribute.
+        """
+        words = features[:, self._word_slice].tocsr()
+        sent_names = self._classes["sentiment"]
+        target_names = self._classes["target"]
+        out: list[list[tuple[str, float]]] = []
+        for row in range(words.shape[0]):
+            start, end = words.indptr[row], words.indptr[row + 1]
+            cols = words.indices[start:end]
+            if cols.size == 0:
+                out.append([])
+                continue
+            vals = words.data[start:end].astype(np.float64)
+            push = np.zeros(cols.size)
+            if sent_names[sent_idx[row]] != "neutral":
+                push += self._push["sentiment"][sent_idx[row], cols] * vals
+            if target_names[target_idx[row]] != "none":
+                push += self._push["target"][target_idx[row], cols] * vals
+            order = np.argsort(-push)[:MAX_KEY_PHRASES]
+            out.append(
+                [
+                    (phrase, float(push[k]))
+                    for k in order
+                    if push[k] > 0
+                    and not _FUNCTION_WORDS.issuperset(
+                        (phrase := str(self._vocab[cols[k]])).split()
+                    )
+                ]
+            )
+        return out
+
+
+_cache_lock = threading.Lock()
+_cached: dict[tuple[str, str], Analyzer] = {}
+
+
+def get_analyzer(model_dir: Path | str, cache_dir: Path | str | None = None) -> Analyzer:
+    """The process-wide analyzer: the model is loaded (or first trained) once per worker."""
+    key = (str(model_dir), str(cache_dir))
+    with _cache_lock:
+        if key not in _cached:
+            _cached[key] = CommentAnalyzer.load(model_dir, cache_dir)
+        return _cached[key]
+
+
+def set_analyzer(model_dir: Path | str, cache_dir: Path | str | None, analyzer: Analyzer) -> None:
+    """Install an analyzer for a (model_dir, cache_dir); tests use it to inject a fake."""
+    with _cache_lock:
+        _cached[(str(model_dir), str(cache_dir))] = analyzer
+
+
+def clear_analyzer_cache() -> None:
+    """Forget loaded analyzers, e.g. after promoting a new model."""
+    with _cache_lock:
+        _cached.clear()

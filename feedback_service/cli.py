@@ -1,0 +1,65 @@
+"""``flask`` commands: database migrations, API keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+
+from feedback_service.auth.models import SCOPES
+from feedback_service.auth.service import create_api_key
+from feedback_service.db import get_session
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(database_url: str, revision: str = "heads") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("db")
+    def db_group() -> None:
+        """Database schema (Alembic)."""
+
+    @db_group.command("upgrade")
+    @click.option("--revision", default="heads", show_default=True)
+    def db_upgrade(revision: str) -> None:
+        """Upgrade the database to the newest schema."""
+        upgrade_database(current_app.config["DATABASE_URL"], revision)
+        click.echo(f"database upgraded to {revision}")
+
+    @app.cli.group("keys")
+    def keys_group() -> None:
+        """API keys for helpdesks and report readers."""
+
+    @keys_group.command("create")
+    @click.option("--name", required=True, help="Who the key is for, e.g. 'zendesk-prod'.")
+    @click.option(
+        "--scope",
+        "scopes",
+        multiple=True,
+        required=True,
+        type=click.Choice(SCOPES),
+        help="ingest, reports or admin; repeat for several.",
+    )
+    @click.option("--signed", is_flag=True, help="Also issue an HMAC request-signing secret.")
+    def keys_create(name: str, scopes: tuple[str, ...], signed: bool) -> None:
+        """Create an API key and print it once; only its hash is stored."""
+        session = get_session()
+        api_key, plain = create_api_key(session, name, list(scopes), with_signing_secret=signed)
+        session.commit()
+        click.echo(f"API key for {name} ({api_key.scopes}); shown once, store it now:")
+        click.echo(plain)
+        if api_key.signing_secret:
+            click.echo(f"Signing secret (X-Signature HMAC-SHA256): {api_key.signing_secret}")

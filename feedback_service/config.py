@@ -1,0 +1,90 @@
+"""All settings, read from environment variables in one place.
+
+With nothing set, the service runs on the embedded default of DESIGN.md section 5:
+a SQLite file, kombu's SQLAlchemy transport on a second SQLite file as the Celery
+broker, and email written as ``.eml`` files to an outbox folder, all under
+``FEEDBACK_DATA_DIR`` (``./var`` by default).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value not in (None, "") else default
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A stable secret for the embedded default; production sets SECRET_KEY."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("FEEDBACK_DATA_DIR", "var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'feedback.sqlite3'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    broker_url = env.get("BROKER_URL") or f"sqla+sqlite:///{data_dir / 'broker.sqlite3'}"
+    redis_url = env.get("REDIS_URL") or (broker_url if broker_url.startswith("redis") else "")
+
+    smtp_host = env.get("SMTP_HOST", "")
+    return {
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(data_dir),
+        "DATABASE_URL": database_url,
+        "DATABASE_ECHO": _bool(env.get("DATABASE_ECHO")),
+        "BROKER_URL": broker_url,
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": _bool(env.get("CELERY_TASK_ALWAYS_EAGER")),
+        # Where customers reach the survey pages; links in emails are built on it.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "COMPANY_NAME": env.get("COMPANY_NAME", "Acme"),
+        "EMAIL_BACKEND": env.get("EMAIL_BACKEND") or ("smtp" if smtp_host else "outbox"),
+        "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(data_dir / "outbox"),
+        "MAIL_FROM": env.get("MAIL_FROM", "Customer Feedback <feedback@localhost>"),
+        "SMTP_HOST": smtp_host,
+        "SMTP_PORT": _int(env.get("SMTP_PORT"), 587),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        # "starttls", "ssl" or "none"
+        "SMTP_TLS": env.get("SMTP_TLS", "starttls" if smtp_host else "none"),
+        "SMTP_TIMEOUT": _int(env.get("SMTP_TIMEOUT"), 20),
+        # First retry after a temporary SMTP failure; doubles on each attempt.
+        "SEND_RETRY_BASE_SECONDS": _int(env.get("SEND_RETRY_BASE_SECONDS"), 30),
+        "MIN_SAMPLE": _int(env.get("MIN_SAMPLE"), 30),
+        "SIGNATURE_MAX_AGE": _int(env.get("SIGNATURE_MAX_AGE"), 300),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
+        or (redis_url if redis_url else "memory://"),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "CORS_ORIGINS": [o for o in env.get("CORS_ORIGINS", "*").split(",") if o],
+        "MODEL_DIR": env.get("MODEL_DIR") or str(data_dir / "models"),
+        # Sweep: work touched less than this ago is left to the broker's message.
+        "SWEEP_GRACE_SECONDS": _int(env.get("SWEEP_GRACE_SECONDS"), 30),
+        # Dashboard sign-in cookies: never readable by script, not sent on cross-site
+        # POSTs; Secure (HTTPS only) wherever the dashboard is served over TLS.
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _int(env.get("DASHBOARD_SESSION_HOURS"), 12) * 3600,
+    }

@@ -1,0 +1,335 @@
+"""Server-side SVG charts, pure Python: no Flask, no database, no dependencies.
+
+Drawn on the server so pages need no charting script, print as vectors, and work
+with JavaScript off. Every chart is an ``<svg role="img">`` labelled by its own
+``<title>`` and ``<desc>`` (screen readers read those), every data point carries
+a ``<title>`` tooltip, and every text that came from data is escaped: labels can
+be product names or themes that customers' words gave rise to.
+
+Colours are presentation attributes, not ``style=``, so the dashboard's strict
+Content-Security-Policy (no inline styles) leaves them alone; out-of-control
+points are drawn as diamonds as well as red, so they do not rely on colour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+
+INK = "#1f2937"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+LINE = "#2563eb"
+BAND = "#bfdbfe"
+TARGET = "#059669"
+LIMIT = "#9ca3af"
+ALERT = "#dc2626"
+BAR = "#60a5fa"
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One period of a trend: the score, its 95% interval, its control limits.
+
+    ``value`` None means no answers in the period: a gap in the line, not a zero.
+    """
+
+    label: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    limit_low: float | None = None
+    limit_high: float | None = None
+    out_of_control: bool = False
+    n: int | None = None
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _f(x: float) -> str:
+    """Coordinates to one decimal: smaller markup, no visible difference."""
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _chart_id(kind: str, title: str, payload: object) -> str:
+    # Deterministic, so a page renders identically twice (tests, caches), and
+    # distinct per chart, so several charts on one page keep their own labels.
+    digest = hashlib.sha1(f"{kind}|{title}|{payload!r}".encode(), usedforsecurity=False)
+    return f"{kind}-{digest.hexdigest()[:10]}"
+
+
+def _open(chart_id: str, width: int, height: int, title: str, desc: str, cls: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {cls}" role="img" '
+        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" id="{chart_id}">',
+        f'<title id="{chart_id}-title">{_e(title)}</title>',
+        f'<desc id="{chart_id}-desc">{_e(desc)}</desc>',
+    ]
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0f}%"
+
+
+def line_chart(
+    points: Sequence[TrendPoint],
+    *,
+    title: str,
+    desc: str | None = None,
+    target: float | None = None,
+    y_min: float = 0.0,
+    y_max: float = 100.0,
+    y_format: Callable[[float], str] = _pct,
+    width: int = 640,
+    height: int = 260,
+) -> str:
+    """A trend line with its shaded 95% interval band, a target line, p-chart
+    control limits (dashed) and out-of-control markers."""
+    if y_max <= y_min:
+        raise ValueError("y_max must be above y_min")
+    left, right, top, bottom = 44, 12, 14, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    count = len(points)
+
+    def x_at(i: int) -> float:
+        return left + (plot_w * (i + 0.5) / count if count else plot_w / 2)
+
+    def y_at(v: float) -> float:
+        v = min(max(v, y_min), y_max)
+        return top + plot_h * (1 - (v - y_min) / (y_max - y_min))
+
+    flagged = [p for p in points if p.out_of_control and p.value is not None]
+    if desc is None:
+        with_values = [p for p in points if p.value is not None]
+        desc = f"{count} periods"
+        if with_values:
+            desc += f"; latest {with_values[-1].label}: {y_format(with_values[-1].value or 0)}"
+        if target is not None:
+            desc += f"; target {y_format(target)}"
+        desc += f"; {len(flagged)} out of control" + (
+            ": " + ", ".join(p.label for p in flagged) if flagged else ""
+        )
+    chart_id = _chart_id("trend", title, (points, target))
+    out = _open(chart_id, width, height, title, desc, "chart-trend")
+
+    # Horizontal grid with its scale: five steps, labelled.
+    for step in range(5):
+        v = y_min + (y_max - y_min) * step / 4
+        y = y_at(v)
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{_f(y)}" y2="{_f(y)}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{_f(y + 4)}" text-anchor="end" font-size="11" '
+            f'fill="{MUTED}">{_e(y_format(v))}</text>'
+        )
+
+    # The interval band, one polygon per unbroken run of periods with an interval.
+    run: list[int] = []
+    runs: list[list[int]] = []
+    for i, p in enumerate(points):
+        if p.low is not None and p.high is not None and p.value is not None:
+            run.append(i)
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    for r in runs:
+        upper = [f"{_f(x_at(i))},{_f(y_at(points[i].high or 0))}" for i in r]
+        lower = [f"{_f(x_at(i))},{_f(y_at(points[i].low or 0))}" for i in reversed(r)]
+        out.append(
+            f'<polygon class="band" points="{" ".join(upper + lower)}" fill="{BAND}" '
+            f'fill-opacity="0.6" stroke="none"/>'
+        )
+
+    # Control limits, as steps: they move with each period's number of answers.
+    for attr in ("limit_high", "limit_low"):
+        segs = []
+        for i, p in enumerate(points):
+            v = getattr(p, attr)
+            if v is None:
+                continue
+            half = plot_w / count / 2
+            segs.append(
+                f'<line x1="{_f(x_at(i) - half)}" x2="{_f(x_at(i) + half)}" '
+                f'y1="{_f(y_at(v))}" y2="{_f(y_at(v))}"/>'
+            )
+        if segs:
+            out.append(
+                f'<g class="control-limit" stroke="{LIMIT}" stroke-width="1" '
+                f'stroke-dasharray="3 3">{"".join(segs)}</g>'
+            )
+
+    if target is not None:
+        y = y_at(target)
+        out.append(
+            f'<line class="target" x1="{left}" x2="{width - right}" y1="{_f(y)}" '
+            f'y2="{_f(y)}" stroke="{TARGET}" stroke-width="2" stroke-dasharray="8 4"/>'
+        )
+        out.append(
+            f'<text x="{width - right}" y="{_f(y - 4)}" text-anchor="end" font-size="11" '
+            f'fill="{TARGET}">target {_e(y_format(target))}</text>'
+        )
+
+    # The line itself, broken where a period has no answers.
+    path: list[str] = []
+    pen_down = False
+    for i, p in enumerate(points):
+        if p.value is None:
+            pen_down = False
+            continue
+        path.append(f"{'L' if pen_down else 'M'}{_f(x_at(i))},{_f(y_at(p.value))}")
+        pen_down = True
+    if path:
+        out.append(
+            f'<path class="line" d="{" ".join(path)}" fill="none" stroke="{LINE}" '
+            f'stroke-width="2" stroke-linejoin="round"/>'
+        )
+
+    for i, p in enumerate(points):
+        if p.value is None:
+            continue
+        x, y = x_at(i), y_at(p.value)
+        tip = f"{p.label}: {y_format(p.value)}"
+        if p.low is not None and p.high is not None:
+            tip += f" (95% {y_format(p.low)} to {y_format(p.high)})"
+        if p.n is not None:
+            tip += f", n={p.n}"
+        if p.out_of_control:
+            tip += ", out of control"
+            out.append(
+                f'<path class="point out-of-control" data-label="{_e(p.label)}" '
+                f'd="M{_f(x)},{_f(y - 6)} L{_f(x + 6)},{_f(y)} L{_f(x)},{_f(y + 6)} '
+                f'L{_f(x - 6)},{_f(y)} Z" fill="{ALERT}" stroke="#fff" stroke-width="1">'
+                f"<title>{_e(tip)}</title></path>"
+            )
+        else:
+            out.append(
+                f'<circle class="point" data-label="{_e(p.label)}" cx="{_f(x)}" cy="{_f(y)}" '
+                f'r="3" fill="{LINE}"><title>{_e(tip)}</title></circle>'
+            )
+
+    # X labels: at most about eight, evenly spaced back from the latest period
+    # (the one a reader looks for), so they never run into each other.
+    every = max(1, math.ceil(count / 8))
+    for i, p in enumerate(points):
+        if (count - 1 - i) % every:
+            continue
+        out.append(
+            f'<text class="x-label" x="{_f(x_at(i))}" y="{height - bottom + 16}" '
+            f'text-anchor="middle" font-size="11" fill="{MUTED}">{_e(p.label)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def pareto_chart(
+    bars: Sequence[tuple[str, int]],
+    *,
+    title: str,
+    desc: str | None = None,
+    width: int = 640,
+    bar_height: int = 22,
+) -> str:
+    """Horizontal bars, largest first, with the cumulative share as a line.
+
+    The few themes that make up most complaints are the ones worth fixing first.
+    """
+    ordered = sorted(((str(label), int(count)) for label, count in bars), key=lambda b: -b[1])
+    total = sum(c for _, c in ordered)
+    label_w, right, top, gap = 150, 44, 20, 6
+    height = top + len(ordered) * (bar_height + gap) + 24
+    plot_w = width - label_w - right
+    biggest = max((c for _, c in ordered), default=0) or 1
+    if desc is None:
+        head = ", ".join(f"{label} {count}" for label, count in ordered[:3])
+        desc = f"{len(ordered)} categories, {total} in all" + (f"; largest: {head}" if head else "")
+    chart_id = _chart_id("pareto", title, ordered)
+    out = _open(chart_id, width, height, title, desc, "chart-pareto")
+    out.append(f'<text x="{width - right + 4}" y="12" font-size="10" fill="{MUTED}">cum. %</text>')
+    cumulative = 0
+    line: list[str] = []
+    for i, (label, count) in enumerate(ordered):
+        y = top + i * (bar_height + gap)
+        w = plot_w * count / biggest
+        cumulative += count
+        share = 100 * cumulative / total if total else 0.0
+        shown = label if len(label) <= 22 else label[:21] + "\u2026"
+        out.append(
+            f'<text class="bar-label" x="{label_w - 6}" y="{_f(y + bar_height * 0.7)}" '
+            f'text-anchor="end" font-size="12" fill="{INK}">{_e(shown)}</text>'
+        )
+        out.append(
+            f'<rect class="bar" data-label="{_e(label)}" x="{label_w}" y="{y}" width="{_f(w)}" '
+            f'height="{bar_height}" fill="{BAR}"><title>{_e(label)}: {count} '
+            f"({share:.0f}% cumulative)</title></rect>"
+        )
+        out.append(
+            f'<text x="{_f(label_w + w + 4)}" y="{_f(y + bar_height * 0.7)}" font-size="11" '
+            f'fill="{INK}">{count}</text>'
+        )
+        cx = label_w + plot_w * share / 100
+        line.append(f"{'L' if line else 'M'}{_f(cx)},{_f(y + bar_height / 2)}")
+        out.append(
+            f'<text class="cum-label" x="{width - 4}" y="{_f(y + bar_height * 0.7)}" '
+            f'text-anchor="end" font-size="11" fill="{MUTED}">{share:.0f}%</text>'
+        )
+    if line:
+        out.append(
+            f'<path class="cumulative" d="{" ".join(line)}" fill="none" stroke="{ALERT}" '
+            f'stroke-width="1.5"/>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def sparkline(
+    values: Sequence[float | None],
+    *,
+    title: str,
+    width: int = 120,
+    height: int = 28,
+) -> str:
+    """A word-sized trend: no axes, the last point marked."""
+    known = [v for v in values if v is not None]
+    lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
+    if hi == lo:
+        lo, hi = lo - 1, hi + 1
+    pad = 3
+    count = len(values)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = pad + (width - 2 * pad) * (i / (count - 1) if count > 1 else 0.5)
+        y = pad + (height - 2 * pad) * (1 - (v - lo) / (hi - lo))
+        return x, y
+
+    desc = f"{len(known)} values from {known[0]:g} to {known[-1]:g}" if known else "no values yet"
+    chart_id = _chart_id("spark", title, tuple(values))
+    out = _open(chart_id, width, height, title, desc, "chart-spark")
+    path: list[str] = []
+    pen_down = False
+    last: tuple[float, float] | None = None
+    for i, v in enumerate(values):
+        if v is None:
+            pen_down = False
+            continue
+        last = xy(i, v)
+        path.append(f"{'L' if pen_down else 'M'}{_f(last[0])},{_f(last[1])}")
+        pen_down = True
+    if path:
+        out.append(
+            f'<path class="line" d="{" ".join(path)}" fill="none" stroke="{LINE}" '
+            f'stroke-width="1.5"/>'
+        )
+    if last is not None:
+        out.append(f'<circle cx="{_f(last[0])}" cy="{_f(last[1])}" r="2.5" fill="{LINE}"/>')
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,67 @@
+"""Input schemas for what a helpdesk tells us about a ticket and its people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+
+
+class ExternalId(fields.String):
+    """Helpdesk ids are kept as strings; numbers are accepted and converted."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid id.")
+        if isinstance(value, int):
+            value = str(value)
+        result: str = super()._deserialize(value, attr, data, **kwargs)
+        if not result.strip():
+            raise ValidationError("Must not be empty.")
+        return result.strip()
+
+
+class TicketIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = ExternalId(required=True, validate=validate.Length(max=200))
+    subject = fields.String(load_default=None, validate=validate.Length(max=2000))
+    channel = fields.String(load_default=None, validate=validate.Length(max=40))
+    product = fields.String(load_default=None, validate=validate.Length(max=200))
+    tags = fields.List(fields.String(validate=validate.Length(max=100)), load_default=None)
+    opened_at = fields.AwareDateTime(load_default=None, default_timezone=None)
+    first_response_at = fields.AwareDateTime(load_default=None)
+    resolved_at = fields.AwareDateTime(load_default=None)
+    closed_at = fields.AwareDateTime(load_default=None)
+    contacts = fields.Integer(load_default=None, validate=validate.Range(min=0, max=10_000))
+    escalated = fields.Boolean(load_default=None)
+    reopened = fields.Boolean(load_default=None)
+
+    @pre_load
+    def _lower_channel(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("channel"), str):
+            data = {**data, "channel": data["channel"].strip().lower()}
+        return data
+
+
+class AgentIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = ExternalId(required=True, validate=validate.Length(max=200))
+    name = fields.String(load_default=None, validate=validate.Length(max=200))
+    email = fields.String(load_default=None, validate=validate.Length(max=320))
+    team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+
+
+class CustomerIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = ExternalId(required=True, validate=validate.Length(max=200))
+    # Not validated as an email here: an unusable address suppresses the survey
+    # with reason no_email instead of failing the helpdesk's call.
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    locale = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))

@@ -1,0 +1,222 @@
+"""Upserting the helpdesk's teams, agents, customers and tickets by their own ids.
+
+This runs on every dispatch call, so it is written for few round trips and little
+Python: prebuilt SQL that PostgreSQL and SQLite both understand
+(INSERT .. ON CONFLICT .. DO UPDATE .. RETURNING). Fields the helpdesk did not
+send are passed as NULL and kept (COALESCE), so a partial payload never blanks
+what an earlier one said, and two concurrent calls about the same ticket both
+succeed and leave one row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, TextClause, bindparam, text
+from sqlalchemy.orm import Session
+
+from feedback_service.cache import TTLCache, engine_key
+from feedback_service.db import UTCDateTime, after_commit, utcnow
+
+TICKET_TIMES = ("opened_at", "first_response_at", "resolved_at", "closed_at")
+
+
+def _stmt(sql: str, *times: str) -> TextClause:
+    """A statement whose timestamp parameters go through UTCDateTime."""
+    return text(sql).bindparams(*(bindparam(t, type_=UTCDateTime) for t in times))
+
+
+TEAM_GET = text("SELECT id FROM teams WHERE external_id = :name")
+TEAM_INSERT = _stmt(
+    "INSERT INTO teams (external_id, name, created_at) VALUES (:name, :name, :now) "
+    "ON CONFLICT (external_id) DO NOTHING RETURNING id",
+    "now",
+)
+AGENT_UPSERT = _stmt(
+    """
+    INSERT INTO agents (external_id, name, email, team_id, created_at, updated_at)
+    VALUES (:external_id, :name, :email, :team_id, :now, :now)
+    ON CONFLICT (external_id) DO UPDATE SET
+        name = COALESCE(excluded.name, agents.name),
+        email = COALESCE(excluded.email, agents.email),
+        team_id = COALESCE(excluded.team_id, agents.team_id),
+        updated_at = excluded.updated_at
+    RETURNING id, team_id, name, email
+    """,
+    "now",
+)
+CUSTOMER_UPSERT = _stmt(
+    """
+    INSERT INTO customers (external_id, email, name, locale, created_at, updated_at)
+    VALUES (:external_id, :email, :name, :locale, :now, :now)
+    ON CONFLICT (external_id) DO UPDATE SET
+        email = COALESCE(excluded.email, customers.email),
+        name = COALESCE(excluded.name, customers.name),
+        locale = COALESCE(excluded.locale, customers.locale),
+        updated_at = excluded.updated_at
+    RETURNING id, email, locale, unsubscribed_at
+    """,
+    "now",
+).columns(unsubscribed_at=UTCDateTime)
+TICKET_UPSERT = _stmt(
+    """
+    INSERT INTO tickets (
+        source, external_id, subject, channel, product, tags, opened_at,
+        first_response_at, resolved_at, closed_at, contacts, escalated, reopened,
+        agent_id, team_id, customer_id, created_at, updated_at)
+    VALUES (
+        :source, :external_id, :subject, :channel, :product, :tags, :opened_at,
+        :first_response_at, :resolved_at, :closed_at, :contacts, :escalated, :reopened,
+        :agent_id, :team_id, :customer_id, :now, :now)
+    ON CONFLICT (source, external_id) DO UPDATE SET
+        subject = COALESCE(excluded.subject, tickets.subject),
+        channel = COALESCE(excluded.channel, tickets.channel),
+        product = COALESCE(excluded.product, tickets.product),
+        tags = CASE WHEN :has_tags THEN excluded.tags ELSE tickets.tags END,
+        opened_at = COALESCE(excluded.opened_at, tickets.opened_at),
+        first_response_at = COALESCE(excluded.first_response_at, tickets.first_response_at),
+        resolved_at = COALESCE(excluded.resolved_at, tickets.resolved_at),
+        closed_at = COALESCE(excluded.closed_at, tickets.closed_at),
+        contacts = COALESCE(excluded.contacts, tickets.contacts),
+        escalated = COALESCE(excluded.escalated, tickets.escalated),
+        reopened = COALESCE(excluded.reopened, tickets.reopened),
+        agent_id = COALESCE(excluded.agent_id, tickets.agent_id),
+        team_id = COALESCE(excluded.team_id, tickets.team_id),
+        customer_id = COALESCE(excluded.customer_id, tickets.customer_id),
+        updated_at = excluded.updated_at
+    RETURNING id, channel
+    """,
+    "now",
+    *TICKET_TIMES,
+).bindparams(
+    bindparam("has_tags", type_=Boolean),
+    bindparam("tags", type_=JSON),
+    bindparam("escalated", type_=Boolean),
+    bindparam("reopened", type_=Boolean),
+)
+
+# Team and agent rows change rarely and are named on every call: remember them.
+_team_ids: TTLCache[tuple[str, str], int] = TTLCache(ttl_seconds=300)
+_agents: TTLCache[tuple[str, str], AgentRow] = TTLCache(ttl_seconds=60, max_entries=20_000)
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    id: int
+    team_id: int | None
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: int
+    email: str | None
+    locale: str | None
+    unsubscribed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    channel: str | None
+
+
+def team_id_for(session: Session, name: str) -> int:
+    key = (engine_key(session), name)
+    known = _team_ids.get(key)
+    if known is not None:
+        return known
+    conn = session.connection()
+    found = conn.execute(TEAM_GET, {"name": name}).scalar()
+    if found is None:
+        found = conn.execute(TEAM_INSERT, {"name": name, "now": utcnow()}).scalar()
+    if found is None:  # another request created it a moment ago
+        found = conn.execute(TEAM_GET, {"name": name}).scalar()
+    team_id = int(found)  # type: ignore[arg-type]
+    # Remembered only once committed: a rolled-back insert must not be cached.
+    after_commit(session, lambda: _team_ids.put(key, team_id))
+    return team_id
+
+
+def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
+    team_id = team_id_for(session, data["team"]) if data.get("team") else None
+    key = (engine_key(session), data["id"])
+    known = _agents.get(key)
+    if (
+        known is not None
+        and data.get("name") in (None, known.name)
+        and data.get("email") in (None, known.email)
+        and team_id in (None, known.team_id)
+    ):
+        return known
+    row = (
+        session.connection()
+        .execute(
+            AGENT_UPSERT,
+            {
+                "external_id": data["id"],
+                "name": data.get("name"),
+                "email": data.get("email"),
+                "team_id": team_id,
+                "now": utcnow(),
+            },
+        )
+        .one()
+    )
+    agent = AgentRow(row.id, row.team_id, row.name, row.email)
+    after_commit(session, lambda: _agents.put(key, agent))
+    return agent
+
+
+def upsert_customer(session: Session, data: dict[str, Any]) -> CustomerRow:
+    """Also locks an existing customer's row until commit, so the throttle rule
+    sees concurrent dispatches to one customer one after the other."""
+    row = (
+        session.connection()
+        .execute(
+            CUSTOMER_UPSERT,
+            {
+                "external_id": data["id"],
+                "email": data.get("email"),
+                "name": data.get("name"),
+                "locale": data.get("locale"),
+                "now": utcnow(),
+            },
+        )
+        .one()
+    )
+    return CustomerRow(row.id, row.email, row.locale, row.unsubscribed_at)
+
+
+def upsert_ticket(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    source: str,
+    agent: AgentRow | None,
+    customer: CustomerRow | None,
+) -> TicketRow:
+    tags = data.get("tags")
+    params: dict[str, Any] = {
+        "source": source,
+        "external_id": data["id"],
+        "subject": data.get("subject"),
+        "channel": data.get("channel"),
+        "product": data.get("product"),
+        "tags": tags if tags is not None else [],
+        "has_tags": tags is not None,
+        "contacts": data.get("contacts"),
+        "escalated": data.get("escalated"),
+        "reopened": data.get("reopened"),
+        "agent_id": agent.id if agent else None,
+        "team_id": agent.team_id if agent else None,
+        "customer_id": customer.id if customer else None,
+        "now": utcnow(),
+    }
+    for name in TICKET_TIMES:
+        params[name] = data.get(name)
+    row = session.connection().execute(TICKET_UPSERT, params).one()
+    return TicketRow(row.id, row.channel)

@@ -1,0 +1,21 @@
+"""Imports every feature's models so the metadata is complete (Alembic, tests)."""
+
+from feedback_service.analysis.models import CommentAnalysis
+from feedback_service.auth.models import ApiKey
+from feedback_service.db import Base
+from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
+from feedback_service.surveys.models import Invitation, InvitationEvent, Response, Survey
+
+__all__ = [
+    "Agent",
+    "ApiKey",
+    "Base",
+    "CommentAnalysis",
+    "Customer",
+    "Invitation",
+    "InvitationEvent",
+    "Response",
+    "Survey",
+    "Team",
+    "Ticket",
+]

@@ -1,0 +1,33 @@
+"""The URLs a customer is sent to, built on PUBLIC_BASE_URL."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from feedback_service.surveys.models import Invitation
+
+
+def base_url() -> str:
+    return str(current_app.config["PUBLIC_BASE_URL"])
+
+
+def survey_url(invitation: Invitation) -> str:
+    return f"{base_url()}/s/{invitation.token}"
+
+
+def unsubscribe_url(invitation: Invitation) -> str:
+    return f"{base_url()}/u/{invitation.token}"
+
+
+def embed_snippets(invitation: Invitation) -> dict[str, str]:
+    base = base_url()
+    return {
+        "iframe": (
+            f'<iframe src="{base}/s/{invitation.token}?embed=1" title="Feedback survey" '
+            'style="width:100%;max-width:480px;height:560px;border:0" loading="lazy"></iframe>'
+        ),
+        "script": (
+            f'<div data-feedback-token="{invitation.token}"></div>'
+            f'<script src="{base}/widget.js" async></script>'
+        ),
+    }

@@ -1,0 +1,157 @@
+"""Survey definitions, invitations (one per ticket and survey) and responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback_service.db import Base, UTCDateTime, utcnow
+from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # [{"metric": "csat", "wording": {"en": "...", "es": "..."}}], in order.
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # {"en": "Anything else you'd like to tell us?"}; null means no comment box.
+    comment_prompt: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    throttle_days: Mapped[int] = mapped_column(Integer, default=30)
+    sampling_rate: Mapped[float] = mapped_column(Float, default=1.0)
+    send_delay_seconds: Mapped[int] = mapped_column(Integer, default=3600)
+    # Null means no reminder; the API fills in its default of 48 hours.
+    reminder_after_hours: Mapped[int | None] = mapped_column(Integer)
+    expire_after_days: Mapped[int] = mapped_column(Integer, default=14)
+    amend_window_hours: Mapped[int] = mapped_column(Integer, default=24)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def metrics(self) -> list[str]:
+        return [q["metric"] for q in self.questions]
+
+
+class Invitation(Base):
+    """One ask of one customer about one ticket; holds at most one response."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("ticket_id", "survey_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(20), default="en")
+    delivery: Mapped[str] = mapped_column(String(10), default="email")
+    # scheduled, sending, sent, suppressed, failed, expired, cancelled
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    send_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    survey: Mapped[Survey] = relationship()
+    ticket: Mapped[Ticket] = relationship()
+    customer: Mapped[Customer] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    events: Mapped[list[InvitationEvent]] = relationship(
+        back_populates="invitation", order_by="InvitationEvent.id"
+    )
+
+
+class InvitationEvent(Base):
+    """The history of an invitation: created, suppressed, sent, retried, failed..."""
+
+    __tablename__ = "invitation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="events")
+
+
+class Response(Base):
+    """The customer's answers to one invitation, with what they belong to.
+
+    Ticket, agent, team, channel and locale are copied at answer time so reports
+    never depend on later changes to the ticket.
+    """
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(20), default="en")
+    csat: Mapped[int | None] = mapped_column(SmallInteger)
+    nps: Mapped[int | None] = mapped_column(SmallInteger)
+    ces: Mapped[int | None] = mapped_column(SmallInteger)
+    # Customer-perceived first-contact resolution: 1 yes, 0 no.
+    fcr: Mapped[int | None] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    # provisional: a rating that arrived by GET (maybe a mail scanner); confirmed
+    # once a browser or a submit shows a person gave it.
+    status: Mapped[str] = mapped_column(String(20), default="confirmed", index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on every change; workers record which version they processed, so a
+    # re-delivered task is a no-op and an amended answer is processed again.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    processed_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    invitation: Mapped[Invitation] = relationship()
+    survey: Mapped[Survey] = relationship()
+    ticket: Mapped[Ticket] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+
+    def answers(self) -> dict[str, int]:
+        return {
+            m: v
+            for m, v in (
+                ("csat", self.csat),
+                ("nps", self.nps),
+                ("ces", self.ces),
+                ("fcr", self.fcr),
+            )
+            if v is not None
+        }

@@ -1,0 +1,383 @@
+"""Customer-facing pages: the survey page, one-click ratings, unsubscribe, thanks.
+
+Server-rendered HTML with no third-party assets: one request paints the page, the
+styles are inline, and the only script is a few lines of our own (the provisional
+rule's beacon, see ``surveys.responses``). Jinja escapes everything the customer
+typed. The form is protected by a signed CSRF token bound to the invitation
+(itsdangerous, no cookie): the page that rendered the form is the only source of a
+token that verifies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import TooManyRequests
+
+from feedback_service.db import get_session, utcnow
+from feedback_service.errors import FeedbackError, ValidationError
+from feedback_service.surveys import i18n, responses
+from feedback_service.surveys.metrics import METRICS, SUPPORTED_LOCALES, base_locale
+from feedback_service.surveys.models import Invitation
+from feedback_service.surveys.models import Response as SurveyResponse
+
+pages_bp = Blueprint("survey_pages", __name__, template_folder="templates")
+
+WIDGET_JS = Path(__file__).resolve().parent / "static" / "widget.js"
+CSRF_SALT = "feedback-survey-form"
+# A survey page left open for two days still submits; older tokens ask to resend.
+CSRF_MAX_AGE = 2 * 24 * 3600
+
+
+# --- CSRF -------------------------------------------------------------------------
+
+
+def _csrf_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CSRF_SALT)
+
+
+def csrf_token(invitation_token: str) -> str:
+    return _csrf_serializer().dumps(invitation_token)
+
+
+def csrf_ok(value: str | None, invitation_token: str) -> bool:
+    if not value:
+        return False
+    try:
+        signed = _csrf_serializer().loads(value, max_age=CSRF_MAX_AGE)
+    except BadSignature:
+        return False
+    return bool(signed == invitation_token)
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _parse(metric: str, raw: str) -> Any:
+    """A value from a query string or form; anything odd is left for the validator."""
+    raw = raw.strip().lower()
+    if metric == "fcr":
+        if raw in ("1", "true", "yes"):
+            return True
+        if raw in ("0", "false", "no"):
+            return False
+        return raw
+    try:
+        return int(raw)
+    except ValueError:
+        return raw
+
+
+def _stored_value(metric: str, value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _embed() -> bool:
+    return request.values.get("embed") == "1"
+
+
+def _load(
+    session: Session, token: str, *, with_ticket: bool = False
+) -> tuple[Invitation, SurveyResponse | None]:
+    invitation, response = responses.find_by_token(session, token, with_ticket=with_ticket)
+    # Error pages raised after this point speak the invitation's language.
+    g.page_locale = base_locale(invitation.locale)
+    return invitation, response
+
+
+def _error_locale() -> str:
+    locale: str | None = g.get("page_locale")
+    return locale or request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+
+
+def _page(template: str, locale: str, status: int = 200, **context: Any) -> Response:
+    html = render_template(
+        f"surveys/pages/{template}",
+        locale=locale,
+        t=lambda key, **kw: i18n.text(locale, key, **kw),
+        company=current_app.config["COMPANY_NAME"],
+        embed=_embed(),
+        nonce=g.setdefault("csp_nonce", secrets.token_urlsafe(16)),
+        **context,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def questions_for(
+    invitation: Invitation, response: SurveyResponse | None, selected: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The survey's questions in order, in the invitation's locale, with what is
+    selected: the stored answer, or what the customer just sent."""
+    locale = invitation.locale
+    company = current_app.config["COMPANY_NAME"]
+    items = []
+    for question in invitation.survey.questions:
+        metric = question["metric"]
+        spec = METRICS[metric]
+        low, high = i18n.anchors(metric, locale)
+        if metric == "fcr":
+            options = [("1", i18n.text(locale, "yes")), ("0", i18n.text(locale, "no"))]
+        else:
+            options = [(str(v), str(v)) for v in spec.values]
+        chosen = (selected or {}).get(metric)
+        if chosen is None and response is not None:
+            chosen = _stored_value(metric, getattr(response, metric))
+        items.append(
+            {
+                "metric": metric,
+                "wording": i18n.question_wording(question, locale, company),
+                "options": options,
+                "low_label": low,
+                "high_label": high,
+                "selected": chosen,
+                "wide": len(options) > 7,
+            }
+        )
+    return items
+
+
+def _survey_page(
+    invitation: Invitation,
+    response: SurveyResponse | None,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    selected: dict[str, str] | None = None,
+    comment: str | None = None,
+    saved_now: bool = False,
+) -> Response:
+    locale = base_locale(invitation.locale)
+    return _page(
+        "survey.html",
+        locale,
+        status,
+        invitation=invitation,
+        token=invitation.token,
+        title=i18n.text(locale, "survey_title", ticket=invitation.ticket.external_id),
+        questions=questions_for(invitation, response, selected),
+        comment_prompt=i18n.comment_prompt(invitation.survey.comment_prompt, locale),
+        comment=comment if comment is not None else (response.comment if response else ""),
+        max_comment=responses.MAX_COMMENT_LENGTH,
+        csrf=csrf_token(invitation.token),
+        errors=errors or {},
+        form_error=form_error,
+        saved_now=saved_now,
+        provisional=response is not None and response.status == responses.PROVISIONAL,
+    )
+
+
+def _field_errors(locale: str, exc: ValidationError) -> dict[str, str]:
+    errors = {}
+    for field in exc.fields:
+        if field == "comment":
+            errors["comment"] = i18n.text(locale, "comment_too_long")
+        else:
+            errors[field.removeprefix("answers.")] = i18n.text(locale, "invalid_choice")
+    return errors
+
+
+# --- the survey -------------------------------------------------------------------
+
+
+@pages_bp.route("/s/<token>", methods=["GET"])
+def survey_page(token: str) -> Response:
+    """The survey; ``?csat=4`` (any metric) records a one-click rating first.
+
+    HEAD, which Flask answers from this view, records nothing: link checkers use it.
+    """
+    session = get_session()
+    now = utcnow()
+    invitation, response = _load(session, token, with_ticket=True)
+    # A link for a metric this survey does not ask is ignored, not an error page.
+    clicked = {m: request.args[m] for m in invitation.survey.metrics if m in request.args}
+    if clicked and request.method == "GET":
+        raw = {m: _parse(m, value) for m, value in clicked.items()}
+        try:
+            answers = responses.validate_answers(invitation.survey, raw)
+        except ValidationError as exc:
+            locale = base_locale(invitation.locale)
+            responses.check_can_answer(invitation, response, now)
+            return _survey_page(invitation, response, status=422, errors=_field_errors(locale, exc))
+        saved = responses.save(
+            session, invitation, response, answers, None, source="link", provisional=True, now=now
+        )
+        session.commit()
+        return _survey_page(invitation, saved.response, saved_now=True)
+    if response is not None and not responses.can_amend(response, invitation.survey, now):
+        return _page("message.html", base_locale(invitation.locale), 200, kind="answered")
+    responses.check_can_answer(invitation, response, now)
+    return _survey_page(invitation, response)
+
+
+@pages_bp.route("/s/<token>", methods=["POST"])
+def submit_form(token: str) -> Response | Any:
+    session = get_session()
+    now = utcnow()
+    invitation, response = _load(session, token, with_ticket=True)
+    locale = base_locale(invitation.locale)
+    form = request.form
+    selected = {m: form[m] for m in invitation.survey.metrics if form.get(m)}
+    comment_text = form.get("comment", "")
+    if not csrf_ok(form.get("csrf_token"), token):
+        return _survey_page(
+            invitation,
+            response,
+            status=400,
+            form_error=i18n.text(locale, "form_expired"),
+            selected=selected,
+            comment=comment_text,
+        )
+    try:
+        answers = responses.validate_answers(
+            invitation.survey, {m: _parse(m, v) for m, v in selected.items()}
+        )
+        comment = responses.clean_comment(comment_text)
+        if not answers and comment is None and response is None:
+            raise ValidationError("Nothing to save.", fields={"answers": ["Nothing given."]})
+    except ValidationError as exc:
+        responses.check_can_answer(invitation, response, now)
+        errors = _field_errors(locale, exc)
+        nothing = errors.pop("answers", None)
+        return _survey_page(
+            invitation,
+            response,
+            status=422,
+            errors=errors,
+            form_error=i18n.text(locale, "nothing_given") if nothing else None,
+            selected=selected,
+            comment=comment_text,
+        )
+    responses.save(session, invitation, response, answers, comment, source="page", now=now)
+    session.commit()
+    target = url_for(".thanks", token=token, embed="1" if _embed() else None)
+    return redirect(target, code=303)
+
+
+@pages_bp.route("/s/<token>/seen", methods=["POST"])
+def seen(token: str) -> Response:
+    """The page's beacon: a browser showed the page, so a provisional rating is real."""
+    if not csrf_ok(request.form.get("csrf_token"), token):
+        return Response(status=400)
+    session = get_session()
+    _invitation, response = _load(session, token)
+    if response is not None and responses.confirm(session, response):
+        session.commit()
+    return Response(status=204)
+
+
+@pages_bp.route("/s/<token>/thanks", methods=["GET"])
+def thanks(token: str) -> Response | Any:
+    session = get_session()
+    invitation, response = _load(session, token)
+    if response is None:
+        return redirect(url_for(".survey_page", token=token, embed="1" if _embed() else None))
+    locale = base_locale(invitation.locale)
+    now = utcnow()
+    deadline = responses.amend_deadline(response, invitation.survey)
+    amendable = response.status == responses.CONFIRMED and now < deadline
+    return _page(
+        "message.html",
+        locale,
+        200,
+        kind="thanks",
+        deadline=_format_deadline(deadline),
+        amendable=amendable,
+        change_url=url_for(".survey_page", token=token, embed="1" if _embed() else None),
+    )
+
+
+def _format_deadline(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --- unsubscribe ------------------------------------------------------------------
+
+
+@pages_bp.route("/u/<token>", methods=["GET"])
+def unsubscribe_page(token: str) -> Response:
+    invitation, _response = _load(get_session(), token)
+    locale = base_locale(invitation.locale)
+    if invitation.customer.unsubscribed_at is not None:
+        return _page("message.html", locale, 200, kind="unsubscribed")
+    return _page("unsubscribe.html", locale, 200, token=token, csrf=csrf_token(token))
+
+
+@pages_bp.route("/u/<token>", methods=["POST"])
+def unsubscribe(token: str) -> Response:
+    """The confirm button, or a mail client's RFC 8058 one-click POST
+    (``List-Unsubscribe=One-Click``), which carries no CSRF token: the unguessable
+    token in the URL is the only credential, as the RFC intends."""
+    session = get_session()
+    invitation, _response = _load(session, token)
+    locale = base_locale(invitation.locale)
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    if not one_click and not csrf_ok(request.form.get("csrf_token"), token):
+        return _page("unsubscribe.html", locale, 400, token=token, csrf=csrf_token(token))
+    responses.unsubscribe(session, invitation)
+    session.commit()
+    return _page("message.html", locale, 200, kind="unsubscribed")
+
+
+# --- the widget -------------------------------------------------------------------
+
+
+@pages_bp.route("/widget.js", methods=["GET"])
+def widget() -> Response:
+    """The embeddable widget (see static/widget.js): cached an hour by browsers."""
+    response = send_file(WIDGET_JS, mimetype="text/javascript", max_age=3600)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- errors and headers -----------------------------------------------------------
+
+
+@pages_bp.errorhandler(FeedbackError)
+def _feedback_error(error: FeedbackError) -> Response:
+    kind = {
+        404: "not_found",
+        409: "answered",
+        410: "expired",
+    }.get(error.status, "error")
+    return _page("message.html", _error_locale(), error.status, kind=kind)
+
+
+@pages_bp.errorhandler(TooManyRequests)
+def _too_many(error: TooManyRequests) -> Response:
+    # Flask-Limiter adds Retry-After to this response on its way out.
+    return _page("message.html", _error_locale(), 429, kind="rate_limited")
+
+
+@pages_bp.after_request
+def _headers(response: Response) -> Response:
+    if request.endpoint == "survey_pages.widget":
+        return response
+    nonce = g.get("csp_nonce", "")
+    frame = "*" if _embed() else "'none'"
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+        f"connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {frame}"
+    )
+    # The token in the URL is a credential: keep it out of caches and Referer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,421 @@
+"""Collecting answers: one response per invitation, kept exactly once.
+
+Functions take a session, flush and never commit; the request or task commits.
+
+**The provisional rule.** Mail scanners (Outlook Safe Links, Gmail, corporate
+gateways) fetch every link in an email before a person sees it, so a rating that
+arrives by GET from an email link (``/s/<token>?csat=4``) may not be a person's:
+
+1. It is stored at once, as ``status="provisional"`` (a HEAD request stores
+   nothing), and the survey page is shown with it pre-selected.
+2. It becomes ``confirmed`` when a browser shows the page (a small same-origin
+   script on the page posts a beacon, which scanners that do not run scripts never
+   send), when the customer submits the form or the JSON API, or, failing those,
+   automatically ``PROVISIONAL_CONFIRM_SECONDS`` (10 minutes by default) after its
+   last change, by a scheduled task. Scores and rollups count confirmed answers, so
+   a provisional rating waits that long before it counts.
+3. Another rating clicked by GET changes the answer (never a second response) and
+   makes it provisional again until one of the above confirms it.
+
+A provisional response can always be changed; a confirmed one only within the
+survey's amend window (``amend_window_hours`` after the first answer), then 409.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from feedback_service.db import UTCDateTime, after_commit, utcnow
+from feedback_service.errors import Conflict, Gone, NotFound, ValidationError
+from feedback_service.helpdesk.models import Customer
+from feedback_service.surveys.metrics import METRICS
+from feedback_service.surveys.models import Invitation, Response, Survey
+from feedback_service.surveys.service import record_event
+from feedback_service.surveys.signals import response_saved
+
+MAX_COMMENT_LENGTH = 5000
+# Invitations in these states take answers; suppressed, cancelled, failed and
+# expired ones do not.
+OPEN_STATUSES = ("scheduled", "sending", "sent")
+PROVISIONAL = "provisional"
+CONFIRMED = "confirmed"
+# secrets.token_urlsafe output; anything else is not worth a query.
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+
+
+class SurveyClosed(Gone):
+    code = "survey_closed"
+
+
+class AmendWindowClosed(Conflict):
+    code = "amend_window_closed"
+
+
+@dataclass
+class Saved:
+    response: Response
+    created: bool
+    # False when the submission repeated what was stored (a double click).
+    changed: bool
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def find_by_token(
+    session: Session, token: str, *, with_ticket: bool = False
+) -> tuple[Invitation, Response | None]:
+    """The invitation, its survey and its response (if any) in one query."""
+    if not TOKEN_RE.match(token or ""):
+        raise InvitationNotFound("No survey for this link.", fields={"token": ["Unknown token."]})
+    options = [joinedload(Invitation.survey)]
+    if with_ticket:
+        options.append(joinedload(Invitation.ticket))
+    row = session.execute(
+        select(Invitation, Response)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.token == token)
+        .options(*options)
+    ).first()
+    if row is None:
+        raise InvitationNotFound("No survey for this link.", fields={"token": ["Unknown token."]})
+    return row[0], row[1]
+
+
+def is_open(invitation: Invitation, now: dt.datetime) -> bool:
+    """Whether a first answer is still taken (an existing one follows the amend rule)."""
+    return invitation.status in OPEN_STATUSES and (
+        invitation.expires_at is None or invitation.expires_at > now
+    )
+
+
+def amend_deadline(response: Response, survey: Survey) -> dt.datetime:
+    return response.submitted_at + dt.timedelta(hours=survey.amend_window_hours)
+
+
+def can_amend(response: Response, survey: Survey, now: dt.datetime) -> bool:
+    return response.status == PROVISIONAL or now <= amend_deadline(response, survey)
+
+
+def check_can_answer(invitation: Invitation, response: Response | None, now: dt.datetime) -> None:
+    """410 for a closed invitation without an answer, 409 after the amend window."""
+    if response is None:
+        if not is_open(invitation, now):
+            raise SurveyClosed("This survey is closed; it no longer takes answers.")
+    elif not can_amend(response, invitation.survey, now):
+        deadline = amend_deadline(response, invitation.survey)
+        raise AmendWindowClosed(
+            f"The answers can no longer be changed (they could until {deadline.isoformat()})."
+        )
+
+
+# --- validating -------------------------------------------------------------------
+
+
+def validate_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, int]:
+    """Plain values -> stored integers, or a 422 naming each bad metric and its scale.
+
+    Only the survey's own metrics are taken. FCR is a JSON boolean (stored 1/0);
+    the others are integers on their scale (a boolean is not an integer here).
+    """
+    clean: dict[str, int] = {}
+    errors: dict[str, list[str]] = {}
+    asked = survey.metrics
+    for metric, value in answers.items():
+        field = f"answers.{metric}"
+        spec = METRICS.get(metric)
+        if spec is None or metric not in asked:
+            errors[field] = [f"This survey does not ask '{metric}'; it asks {', '.join(asked)}."]
+        elif metric == "fcr":
+            if isinstance(value, bool):
+                clean[metric] = int(value)
+            else:
+                errors[field] = [f"fcr must be {spec.scale_text()}."]
+        elif isinstance(value, int) and not isinstance(value, bool) and spec.accepts(value):
+            clean[metric] = value
+        else:
+            errors[field] = [f"{metric} must be {spec.scale_text()}."]
+    if errors:
+        raise ValidationError(
+            "Some answers are not on their scale: " + ", ".join(sorted(errors)), fields=errors
+        )
+    return clean
+
+
+def clean_comment(comment: str | None) -> str | None:
+    if comment is None:
+        return None
+    comment = comment.strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise ValidationError(
+            f"The comment is {len(comment)} characters; at most {MAX_COMMENT_LENGTH} are kept.",
+            fields={"comment": [f"Longer than {MAX_COMMENT_LENGTH} characters."]},
+        )
+    return comment or None
+
+
+# --- writing ----------------------------------------------------------------------
+
+
+_INSERT_COLUMNS = (
+    "invitation_id, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale, "
+    "csat, nps, ces, fcr, comment, status, source, submitted_at, updated_at, confirmed_at, "
+    "version, processed_version"
+)
+_INSERT_VALUES = (
+    ":invitation_id, :survey_id, :ticket_id, :customer_id, :agent_id, :team_id, :channel, "
+    ":locale, :csat, :nps, :ces, :fcr, :comment, :status, :source, :now, :now, :confirmed_at, "
+    "1, 0"
+)
+_TIMES = (bindparam("now", type_=UTCDateTime), bindparam("confirmed_at", type_=UTCDateTime))
+# The first answer is the hot path (every email click and widget post): prebuilt
+# SQL, one round trip on PostgreSQL (the invitation's answered_at is set in the
+# same statement), two on SQLite, which has no INSERT inside WITH.
+INSERT_RESPONSE_PG = text(
+    f"""
+    WITH inserted AS (
+        INSERT INTO responses ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES})
+        ON CONFLICT (invitation_id) DO NOTHING
+        RETURNING id
+    ), answered AS (
+        UPDATE invitations SET answered_at = :now
+        WHERE id = :invitation_id AND answered_at IS NULL
+          AND EXISTS (SELECT 1 FROM inserted)
+    )
+    SELECT id FROM inserted
+    """  # noqa: S608 (built from the constant column lists above; no input)
+).bindparams(*_TIMES)
+INSERT_RESPONSE = text(
+    f"INSERT INTO responses ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES}) "  # noqa: S608
+    "ON CONFLICT (invitation_id) DO NOTHING RETURNING id"
+).bindparams(*_TIMES)
+MARK_ANSWERED = text(
+    "UPDATE invitations SET answered_at = :now WHERE id = :invitation_id AND answered_at IS NULL"
+).bindparams(*_TIMES[:1])
+
+
+def _notify(session: Session, response_id: int) -> None:
+    """``response_saved`` once the change is durable; dropped on rollback."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def send() -> None:
+        response_saved.send(app, response_id=response_id)
+
+    after_commit(session, send)
+
+
+def save(
+    session: Session,
+    invitation: Invitation,
+    response: Response | None,
+    answers: Mapping[str, int],
+    comment: str | None,
+    *,
+    source: str,
+    provisional: bool = False,
+    now: dt.datetime | None = None,
+) -> Saved:
+    """Create the invitation's response or amend it; never a second one.
+
+    ``answers`` are validated values (``validate_answers``); metrics not given keep
+    their stored value, and so does the comment when ``comment`` is None. The
+    unique ``invitation_id`` decides under concurrency: the INSERT does nothing if
+    another request got there first, and this one then amends the winner's row
+    under a row lock, so two identical submissions racing make one response.
+    """
+    now = now or utcnow()
+    check_can_answer(invitation, response, now)
+    if response is None:
+        created = _create(session, invitation, answers, comment, source, provisional, now)
+        if created is not None:
+            return Saved(created, created=True, changed=True)
+    locked = session.scalars(
+        select(Response)
+        .where(Response.invitation_id == invitation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    # The row may have changed while we waited for its lock.
+    check_can_answer(invitation, locked, now)
+    changed = _amend(locked, answers, comment, provisional, now)
+    if changed:
+        session.flush()
+        _notify(session, locked.id)
+    return Saved(locked, created=False, changed=changed)
+
+
+def _create(
+    session: Session,
+    invitation: Invitation,
+    answers: Mapping[str, int],
+    comment: str | None,
+    source: str,
+    provisional: bool,
+    now: dt.datetime,
+) -> Response | None:
+    values: dict[str, Any] = {
+        "invitation_id": invitation.id,
+        "survey_id": invitation.survey_id,
+        "ticket_id": invitation.ticket_id,
+        "customer_id": invitation.customer_id,
+        "agent_id": invitation.agent_id,
+        "team_id": invitation.team_id,
+        "channel": invitation.channel,
+        "locale": invitation.locale,
+        "comment": comment,
+        "status": PROVISIONAL if provisional else CONFIRMED,
+        "source": source,
+        **{metric: answers.get(metric) for metric in METRICS},
+    }
+    params = {**values, "now": now, "confirmed_at": None if provisional else now}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        new_id = connection.execute(INSERT_RESPONSE_PG, params).scalar()
+    else:
+        new_id = connection.execute(INSERT_RESPONSE, params).scalar()
+        if new_id is not None:
+            connection.execute(MARK_ANSWERED, params)
+    if new_id is None:
+        return None
+    if invitation.answered_at is None:
+        # Written by the statement above; the loaded object is told so, unflushed.
+        set_committed_value(invitation, "answered_at", now)
+    _notify(session, new_id)
+    # The row as inserted, without reading it back.
+    return Response(
+        id=new_id,
+        submitted_at=now,
+        updated_at=now,
+        confirmed_at=params["confirmed_at"],
+        version=1,
+        processed_version=0,
+        **values,
+    )
+
+
+def _amend(
+    response: Response,
+    answers: Mapping[str, int],
+    comment: str | None,
+    provisional: bool,
+    now: dt.datetime,
+) -> bool:
+    changed = False
+    for metric, value in answers.items():
+        if getattr(response, metric) != value:
+            setattr(response, metric, value)
+            changed = True
+    if comment is not None and comment != response.comment:
+        response.comment = comment
+        changed = True
+    if provisional and changed and response.status == CONFIRMED:
+        # A new rating by GET is held back like the first one was.
+        response.status = PROVISIONAL
+        response.confirmed_at = None
+    elif not provisional and response.status == PROVISIONAL:
+        response.status = CONFIRMED
+        response.confirmed_at = now
+        changed = True
+    if changed:
+        response.version += 1
+        response.updated_at = now
+    return changed
+
+
+def confirm(session: Session, response: Response, now: dt.datetime | None = None) -> bool:
+    """A browser showed the page: the provisional rating is the customer's."""
+    if response.status != PROVISIONAL:
+        return False
+    locked = session.scalars(
+        select(Response)
+        .where(Response.id == response.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if locked.status != PROVISIONAL:
+        return False
+    now = now or utcnow()
+    locked.status = CONFIRMED
+    locked.confirmed_at = now
+    locked.version += 1
+    locked.updated_at = now
+    session.flush()
+    _notify(session, locked.id)
+    return True
+
+
+def confirm_due(session: Session, delay: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Confirm provisional responses nobody touched for ``delay`` (rule step 2)."""
+    now = now or utcnow()
+    ids = list(
+        session.scalars(
+            update(Response)
+            .where(Response.status == PROVISIONAL, Response.updated_at <= now - delay)
+            .values(
+                status=CONFIRMED,
+                confirmed_at=now,
+                version=Response.version + 1,
+                updated_at=now,
+            )
+            .returning(Response.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for response_id in ids:
+        _notify(session, response_id)
+    return len(ids)
+
+
+def unprocessed_ids(session: Session, grace: dt.timedelta, limit: int = 5000) -> list[int]:
+    """Responses whose latest version no worker has processed, older than ``grace``
+    (younger ones normally still have their task on its way through the broker)."""
+    return list(
+        session.scalars(
+            select(Response.id)
+            .where(
+                Response.processed_version < Response.version,
+                Response.updated_at <= utcnow() - grace,
+            )
+            .order_by(Response.id)
+            .limit(limit)
+        )
+    )
+
+
+def unsubscribe(session: Session, invitation: Invitation, now: dt.datetime | None = None) -> bool:
+    """Suppress every future invitation to the customer; cancel those not yet sent.
+
+    Returns whether anything changed (a second click is harmless).
+    """
+    now = now or utcnow()
+    customer = session.get_one(Customer, invitation.customer_id)
+    changed = customer.unsubscribed_at is None
+    if changed:
+        customer.unsubscribed_at = now
+    pending = session.scalars(
+        select(Invitation).where(
+            Invitation.customer_id == customer.id, Invitation.status == "scheduled"
+        )
+    )
+    for other in pending:
+        other.status = "cancelled"
+        other.reason = "unsubscribed"
+        record_event(session, other.id, "cancelled", "customer unsubscribed")
+        changed = True
+    if changed:
+        record_event(session, invitation.id, "unsubscribed")
+    session.flush()
+    return changed

@@ -1,0 +1,169 @@
+"""HTTP layer of the surveys feature: parse, call the service, serialise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import jsonify, request
+from flask_smorest import Blueprint
+from marshmallow import ValidationError as MarshmallowValidationError
+from sqlalchemy import select
+
+from feedback_service.api import requires_scope
+from feedback_service.db import get_session, utcnow
+from feedback_service.errors import NotFound, ValidationError, flatten_messages
+from feedback_service.helpdesk.integrations import MAPPERS, REOPENED, SOLVED
+from feedback_service.helpdesk.models import Ticket
+from feedback_service.surveys import service
+from feedback_service.surveys.models import Invitation
+from feedback_service.surveys.schemas import (
+    InvitationDetailOut,
+    InvitationIn,
+    InvitationOut,
+    SurveyIn,
+    SurveyListOut,
+    SurveyOut,
+    SurveyPatch,
+)
+from feedback_service.surveys.tasks import send_invitation
+from workers import enqueue_after_commit
+
+SEND_NOW_WINDOW = dt.timedelta(seconds=5)
+
+api_blp = Blueprint(
+    "surveys", __name__, url_prefix="/api/v1", description="Invitations and survey definitions"
+)
+
+
+def dispatch_and_respond(
+    payload: dict[str, Any], source: str
+) -> tuple[Invitation | service.NewInvitation, int]:
+    """Shared by the plain API and the helpdesk integrations."""
+    session = get_session()
+    result = service.dispatch(
+        session, payload, source=source, idempotency_key=request.headers.get("Idempotency-Key")
+    )
+    invitation = result.invitation
+    if (
+        result.created
+        and invitation.status == "scheduled"
+        and invitation.send_at is not None
+        and invitation.send_at <= utcnow() + SEND_NOW_WINDOW
+    ):
+        # Due now: straight to a worker. A delayed send is left to the scheduler's
+        # sweep, which sends it when it falls due (no long-lived ETA messages).
+        enqueue_after_commit(session, send_invitation, invitation.id)
+    session.commit()
+    return invitation, 201 if result.created else 200
+
+
+@api_blp.route("/invitations", methods=["POST"])
+@requires_scope("ingest")
+@api_blp.arguments(InvitationIn)
+@api_blp.response(201, InvitationOut)
+@api_blp.alt_response(200, schema=InvitationOut, description="Already invited (idempotent)")
+def create_invitation(payload: dict[str, Any]) -> tuple[Invitation | service.NewInvitation, int]:
+    """Ask the customer of a closed ticket for feedback.
+
+    Answers 201 with a new invitation or 200 with the one already made for this
+    ticket and survey (or this Idempotency-Key).
+    """
+    return dispatch_and_respond(payload, "api")
+
+
+@api_blp.route("/invitations/<int:invitation_id>", methods=["GET"])
+@requires_scope("ingest")
+@api_blp.response(200, InvitationDetailOut)
+def show_invitation(invitation_id: int) -> Invitation:
+    """An invitation's state and its history."""
+    return service.get_invitation(get_session(), invitation_id)
+
+
+@api_blp.route("/surveys", methods=["GET"])
+@api_blp.response(200, SurveyListOut)
+def list_surveys() -> dict[str, Any]:
+    """All survey definitions."""
+    surveys = service.list_surveys(get_session())
+    return {"items": surveys, "total": len(surveys)}
+
+
+@api_blp.route("/surveys", methods=["POST"])
+@api_blp.arguments(SurveyIn)
+@api_blp.response(201, SurveyOut)
+def create_survey(data: dict[str, Any]) -> Any:
+    """Define a new survey."""
+    session = get_session()
+    survey = service.create_survey(session, data)
+    session.commit()
+    return survey
+
+
+@api_blp.route("/surveys/<key>", methods=["GET"])
+@api_blp.response(200, SurveyOut)
+def show_survey(key: str) -> Any:
+    """One survey definition."""
+    return service.get_survey(get_session(), key)
+
+
+@api_blp.route("/surveys/<key>", methods=["PATCH"])
+@api_blp.arguments(SurveyPatch)
+@api_blp.response(200, SurveyOut)
+def patch_survey(data: dict[str, Any], key: str) -> Any:
+    """Change a survey's questions, wording or rules."""
+    session = get_session()
+    survey = service.update_survey(session, key, data)
+    session.commit()
+    return survey
+
+
+integrations_blp = Blueprint(
+    "integrations",
+    __name__,
+    url_prefix="/api/v1/integrations",
+    description="Native helpdesk webhooks, posted as the helpdesk sends them",
+)
+
+
+@integrations_blp.route("/<provider>", methods=["POST"])
+@requires_scope("ingest")
+@integrations_blp.response(201, InvitationOut)
+@integrations_blp.alt_response(200, schema=InvitationOut, description="Already invited, or ignored")
+def helpdesk_webhook(provider: str) -> Any:
+    """A Zendesk or Freshdesk "ticket solved" webhook body, as is.
+
+    Query parameters choose the survey (`survey`), `delivery` and `send_after`.
+    A status that is not solved/closed is acknowledged and ignored; a reopened
+    ticket cancels its survey if it has not gone out yet.
+    """
+    mapper = MAPPERS.get(provider)
+    if mapper is None:
+        raise NotFound(f"No integration for '{provider}'; use zendesk or freshdesk.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("The body must be a JSON object.", fields={"_body": ["Not JSON."]})
+    mapped, status = mapper(body)
+    session = get_session()
+    if status in REOPENED:
+        ticket_id = mapped["ticket"].get("id")
+        ticket = session.scalar(
+            select(Ticket).where(Ticket.source == provider, Ticket.external_id == str(ticket_id))
+        )
+        cancelled = service.cancel_for_reopened_ticket(session, ticket) if ticket else 0
+        if ticket is not None:
+            ticket.reopened = True
+        session.commit()
+        return jsonify(status="ignored", reason=f"ticket {status}", cancelled=cancelled)
+    if status is not None and status not in SOLVED:
+        return jsonify(status="ignored", reason=f"ticket {status}")
+    for name in ("survey", "delivery", "send_after"):
+        if name in request.args:
+            mapped[name] = request.args[name]
+    try:
+        payload = InvitationIn().load(mapped)
+    except MarshmallowValidationError as exc:
+        fields = flatten_messages(exc.messages)
+        raise ValidationError(
+            "The webhook body lacks fields we need: " + ", ".join(sorted(fields)), fields=fields
+        ) from exc
+    return dispatch_and_respond(payload, provider)

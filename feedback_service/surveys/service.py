@@ -1,0 +1,484 @@
+"""Survey definitions and dispatch: deciding whether, when and how to ask.
+
+Functions take a session, flush and never commit; the request or task commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, bindparam, or_, select, text, update
+from sqlalchemy.orm import Session, selectinload
+
+from feedback_service.cache import TTLCache, engine_key
+from feedback_service.db import UTCDateTime, utcnow
+from feedback_service.errors import Conflict, NotFound
+from feedback_service.helpdesk import service as helpdesk
+from feedback_service.helpdesk.models import Ticket
+from feedback_service.surveys.metrics import base_locale
+from feedback_service.surveys.models import Invitation, InvitationEvent, Survey
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
+# A claim on an invitation older than this is taken to belong to a dead worker.
+STALE_SENDING = dt.timedelta(minutes=15)
+ACTIVE_STATUSES = ("scheduled", "sending", "sent")
+SUPPRESSION_REASONS = {
+    "unsubscribed",
+    "no_email",
+    "already_surveyed",
+    "recently_surveyed",
+    "sampled_out",
+}
+INVITATIONS: Table = Invitation.__table__  # type: ignore[assignment]
+
+
+class SurveyNotFound(NotFound):
+    code = "survey_not_found"
+
+
+# --- survey definitions ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyRules:
+    """What dispatch needs of a survey, cached per process for a few seconds."""
+
+    id: int
+    key: str
+    active: bool
+    throttle_days: int
+    sampling_rate: float
+    send_delay_seconds: int
+    expire_after_days: int
+
+
+_rules: TTLCache[tuple[str, str], SurveyRules] = TTLCache(ttl_seconds=5)
+
+
+def get_survey(session: Session, key: str) -> Survey:
+    survey = session.scalar(select(Survey).where(Survey.key == key))
+    if survey is None:
+        raise SurveyNotFound(f"No survey with key '{key}'.", fields={"survey": ["Unknown survey."]})
+    return survey
+
+
+def survey_rules(session: Session, key: str) -> SurveyRules:
+    def load() -> SurveyRules:
+        s = get_survey(session, key)
+        return SurveyRules(
+            s.id,
+            s.key,
+            s.active,
+            s.throttle_days,
+            s.sampling_rate,
+            s.send_delay_seconds,
+            s.expire_after_days,
+        )
+
+    return _rules.get_or_load((engine_key(session), key), load)
+
+
+def list_surveys(session: Session) -> list[Survey]:
+    return list(session.scalars(select(Survey).order_by(Survey.id)))
+
+
+def create_survey(session: Session, data: dict[str, Any]) -> Survey:
+    if session.scalar(select(Survey.id).where(Survey.key == data["key"])) is not None:
+        raise Conflict(f"A survey with key '{data['key']}' exists.", fields={"key": ["Taken."]})
+    survey = Survey(**data)
+    session.add(survey)
+    session.flush()
+    return survey
+
+
+def update_survey(session: Session, key: str, data: dict[str, Any]) -> Survey:
+    survey = get_survey(session, key)
+    for name, value in data.items():
+        setattr(survey, name, value)
+    session.flush()
+    _rules.discard((engine_key(session), key))
+    return survey
+
+
+# --- dispatch -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    """The invitation just inserted, without a second read of its row."""
+
+    id: int
+    token: str
+    status: str
+    reason: str | None
+    send_at: dt.datetime | None
+
+
+@dataclass
+class DispatchResult:
+    invitation: Invitation | NewInvitation
+    created: bool
+
+
+def record_event(
+    session: Session, invitation_id: int, kind: str, detail: str | None = None
+) -> None:
+    session.add(InvitationEvent(invitation_id=invitation_id, kind=kind, detail=detail))
+
+
+def sampled_in(survey_key: str, source: str, ticket_id: str, rate: float) -> bool:
+    """Deterministic per ticket, so a retried call gets the same decision."""
+    if rate >= 1.0:
+        return True
+    digest = hashlib.sha256(f"{survey_key}:{source}:{ticket_id}".encode())
+    return int(digest.hexdigest()[:8], 16) / 0x1_0000_0000 < rate
+
+
+def usable_email(address: str | None) -> bool:
+    return bool(address) and EMAIL_RE.match(address or "") is not None
+
+
+# Both rules in one round trip: did this ticket already get another survey, and
+# was this customer asked (by any survey) inside the throttle window?
+RULES_QUERY = text(
+    """
+    SELECT
+      EXISTS (SELECT 1 FROM invitations WHERE ticket_id = :ticket_id
+              AND survey_id <> :survey_id
+              AND status IN ('scheduled', 'sending', 'sent')) AS already_surveyed,
+      EXISTS (SELECT 1 FROM invitations WHERE customer_id = :customer_id
+              AND ticket_id <> :ticket_id AND created_at > :throttle_from
+              AND status IN ('scheduled', 'sending', 'sent')) AS recently_surveyed
+    """
+).bindparams(bindparam("throttle_from", type_=UTCDateTime))
+
+INSERT_INVITATION = text(
+    """
+    INSERT INTO invitations (
+        token, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale,
+        delivery, status, reason, idempotency_key, send_at, sent_at, expires_at,
+        attempts, created_at, updated_at)
+    VALUES (
+        :token, :survey_id, :ticket_id, :customer_id, :agent_id, :team_id, :channel, :locale,
+        :delivery, :status, :reason, :idempotency_key, :send_at, :sent_at, :expires_at,
+        0, :now, :now)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+    """
+).bindparams(
+    *(bindparam(name, type_=UTCDateTime) for name in ("send_at", "sent_at", "expires_at", "now"))
+)
+
+
+def _suppression(
+    session: Session,
+    survey: SurveyRules,
+    ticket: helpdesk.TicketRow,
+    ticket_ref: tuple[str, str],
+    customer: helpdesk.CustomerRow,
+    delivery: str,
+    now: dt.datetime,
+) -> str | None:
+    if customer.unsubscribed_at is not None:
+        return "unsubscribed"
+    if delivery == "email" and not usable_email(customer.email):
+        return "no_email"
+    rules = (
+        session.connection()
+        .execute(
+            RULES_QUERY,
+            {
+                "ticket_id": ticket.id,
+                "survey_id": survey.id,
+                "customer_id": customer.id,
+                # A zero-day window asks nothing: the cutoff lies in the future.
+                "throttle_from": now - dt.timedelta(days=survey.throttle_days)
+                if survey.throttle_days > 0
+                else now + dt.timedelta(days=1),
+            },
+        )
+        .one()
+    )
+    if rules.already_surveyed:
+        return "already_surveyed"
+    if rules.recently_surveyed:
+        return "recently_surveyed"
+    if not sampled_in(survey.key, *ticket_ref, survey.sampling_rate):
+        return "sampled_out"
+    return None
+
+
+def _existing(
+    session: Session, ticket_id: int, survey_id: int, idempotency_key: str | None
+) -> Invitation | None:
+    conditions: list[ColumnElement[bool]] = [
+        (Invitation.ticket_id == ticket_id) & (Invitation.survey_id == survey_id)
+    ]
+    if idempotency_key:
+        conditions.append(Invitation.idempotency_key == idempotency_key)
+    return session.scalar(select(Invitation).where(or_(*conditions)).limit(1))
+
+
+def find_by_idempotency_key(session: Session, key: str | None) -> Invitation | None:
+    if not key:
+        return None
+    return session.scalar(select(Invitation).where(Invitation.idempotency_key == key))
+
+
+def dispatch(
+    session: Session,
+    payload: dict[str, Any],
+    *,
+    source: str = "api",
+    idempotency_key: str | None = None,
+) -> DispatchResult:
+    """Upsert the ticket and its people, then create the invitation or return it.
+
+    Idempotent on (ticket, survey) and on the Idempotency-Key: the unique
+    constraints decide under concurrency (INSERT .. ON CONFLICT DO NOTHING), so
+    two identical calls racing each other still make one invitation.
+    """
+    survey = survey_rules(session, payload["survey"])
+    if not survey.active:
+        raise SurveyNotFound(
+            f"Survey '{survey.key}' is not active.", fields={"survey": ["Inactive survey."]}
+        )
+    earlier = find_by_idempotency_key(session, idempotency_key)
+    if earlier is not None:
+        return DispatchResult(earlier, created=False)
+
+    agent = helpdesk.upsert_agent(session, payload["agent"])
+    customer = helpdesk.upsert_customer(session, payload["customer"])
+    ticket = helpdesk.upsert_ticket(
+        session, payload["ticket"], source=source, agent=agent, customer=customer
+    )
+    now = utcnow()
+    delivery = payload["delivery"]
+    ticket_ref = (source, str(payload["ticket"]["id"]))
+    reason = _suppression(session, survey, ticket, ticket_ref, customer, delivery, now)
+    send_at: dt.datetime | None
+    if reason is not None:
+        status, send_at = "suppressed", None
+    elif delivery == "link":
+        status, send_at = "sent", now
+    else:
+        status = "scheduled"
+        delay = payload.get("send_after")
+        send_at = now + dt.timedelta(seconds=survey.send_delay_seconds if delay is None else delay)
+
+    token = secrets.token_urlsafe(24)
+    new_id = (
+        session.connection()
+        .execute(
+            INSERT_INVITATION,
+            {
+                "token": token,
+                "survey_id": survey.id,
+                "ticket_id": ticket.id,
+                "customer_id": customer.id,
+                "agent_id": agent.id,
+                "team_id": agent.team_id,
+                "channel": ticket.channel,
+                "locale": base_locale(customer.locale),
+                "delivery": delivery,
+                "status": status,
+                "reason": reason,
+                "idempotency_key": idempotency_key,
+                "send_at": send_at,
+                "sent_at": now if status == "sent" else None,
+                "expires_at": (send_at or now) + dt.timedelta(days=survey.expire_after_days),
+                "now": now,
+            },
+        )
+        .scalar()
+    )
+    if new_id is None:
+        # Already invited, or lost a race with an identical call: the winner's answer.
+        winner = _existing(session, ticket.id, survey.id, idempotency_key)
+        if winner is None:
+            raise Conflict("The invitation could not be created; retry the call.")
+        return DispatchResult(winner, created=False)
+    return DispatchResult(NewInvitation(new_id, token, status, reason, send_at), created=True)
+
+
+def history(invitation: Invitation) -> list[dict[str, Any]]:
+    """Creation is read off the row itself (no event row on the hot path); every
+    later transition is an InvitationEvent."""
+    first: list[dict[str, Any]] = [
+        {
+            "at": invitation.created_at,
+            "kind": "created",
+            "detail": f"delivery={invitation.delivery}",
+        }
+    ]
+    if invitation.status == "suppressed" or invitation.reason in SUPPRESSION_REASONS:
+        first.append(
+            {"at": invitation.created_at, "kind": "suppressed", "detail": invitation.reason}
+        )
+    elif invitation.delivery == "link":
+        first.append({"at": invitation.created_at, "kind": "link_issued", "detail": None})
+    else:
+        first.append(
+            {
+                "at": invitation.created_at,
+                "kind": "scheduled",
+                "detail": invitation.send_at.isoformat() if invitation.send_at else None,
+            }
+        )
+    return first + [{"at": e.at, "kind": e.kind, "detail": e.detail} for e in invitation.events]
+
+
+def get_invitation(session: Session, invitation_id: int) -> Invitation:
+    invitation = session.scalar(
+        select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .options(selectinload(Invitation.events))
+    )
+    if invitation is None:
+        raise NotFound(f"No invitation {invitation_id}.")
+    return invitation
+
+
+def cancel_for_reopened_ticket(session: Session, ticket: Ticket) -> int:
+    """A ticket reopened before its survey went out is not finished: don't ask yet."""
+    pending = list(
+        session.scalars(
+            select(Invitation).where(
+                Invitation.ticket_id == ticket.id, Invitation.status == "scheduled"
+            )
+        )
+    )
+    for invitation in pending:
+        invitation.status = "cancelled"
+        invitation.reason = "ticket_reopened"
+        record_event(session, invitation.id, "cancelled", "ticket reopened before sending")
+    session.flush()
+    return len(pending)
+
+
+# --- sending ------------------------------------------------------------------------
+
+
+def claim_for_sending(session: Session, invitation_id: int) -> Invitation | None:
+    """Atomically move a due invitation to ``sending``; None if nothing to do.
+
+    The conditional UPDATE is the lock: of two workers given the same id, one wins.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            or_(
+                (Invitation.status == "scheduled") & (Invitation.send_at <= now),
+                (Invitation.status == "sending") & (Invitation.updated_at < now - STALE_SENDING),
+            ),
+        )
+        .values(status="sending", attempts=Invitation.attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    invitation = session.get_one(Invitation, invitation_id, populate_existing=True)
+    return invitation
+
+
+def mark_sent(session: Session, invitation: Invitation, kind: str = "sent") -> None:
+    now = utcnow()
+    invitation.status = "sent"
+    invitation.sent_at = now
+    invitation.last_error = None
+    record_event(session, invitation.id, kind, f"attempt {invitation.attempts}")
+    session.flush()
+
+
+def mark_retry(session: Session, invitation: Invitation, error: str, delay: int) -> None:
+    invitation.status = "scheduled"
+    invitation.send_at = utcnow() + dt.timedelta(seconds=delay)
+    invitation.last_error = error
+    record_event(session, invitation.id, "send_deferred", f"{error}; retry in {delay}s")
+    session.flush()
+
+
+def mark_failed(session: Session, invitation: Invitation, error: str) -> None:
+    invitation.status = "failed"
+    invitation.reason = "delivery_failed"
+    invitation.last_error = error
+    record_event(session, invitation.id, "failed", error)
+    session.flush()
+
+
+def unsent_invitation_ids(session: Session, grace: dt.timedelta) -> list[int]:
+    """Invitations due now that nobody is sending: delayed ones falling due (they
+    were never enqueued), and any whose message was lost. ``grace`` spares those
+    touched a moment ago, which are normally still on their way through the broker.
+    """
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(Invitation.id)
+            .where(
+                or_(
+                    (Invitation.status == "scheduled")
+                    & (Invitation.send_at <= now)
+                    & (Invitation.updated_at <= now - grace),
+                    (Invitation.status == "sending")
+                    & (Invitation.updated_at < now - STALE_SENDING),
+                )
+            )
+            .order_by(Invitation.id)
+            .limit(5000)
+        )
+    )
+
+
+def due_reminders(session: Session, now: dt.datetime, limit: int = 1000) -> list[Invitation]:
+    candidates = session.scalars(
+        select(Invitation)
+        .join(Survey)
+        .where(
+            Invitation.status == "sent",
+            Invitation.delivery == "email",
+            Invitation.answered_at.is_(None),
+            Invitation.reminder_sent_at.is_(None),
+            Invitation.expires_at > now,
+            Survey.reminder_after_hours.is_not(None),
+        )
+        .order_by(Invitation.sent_at)
+        .limit(limit)
+    )
+    due = []
+    for invitation in candidates:
+        hours = invitation.survey.reminder_after_hours or 0
+        sent_at = invitation.sent_at or invitation.created_at
+        if sent_at + dt.timedelta(hours=hours) <= now:
+            due.append(invitation)
+    return due
+
+
+def mark_reminded(session: Session, invitation: Invitation) -> None:
+    invitation.reminder_sent_at = utcnow()
+    record_event(session, invitation.id, "reminder_sent")
+    session.flush()
+
+
+def expire_due(session: Session, now: dt.datetime) -> int:
+    expired = list(
+        session.scalars(
+            select(Invitation).where(
+                Invitation.status.in_(("scheduled", "sent")),
+                Invitation.answered_at.is_(None),
+                Invitation.expires_at <= now,
+            )
+        )
+    )
+    for invitation in expired:
+        invitation.status = "expired"
+        record_event(session, invitation.id, "expired")
+    session.flush()
+    return len(expired)

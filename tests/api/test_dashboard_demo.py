@@ -1,0 +1,102 @@
+"""``flask demo seed``: the demo data set says what it was built to say."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from feedback_service.auth.models import User
+from feedback_service.dashboard.demo import (
+    COACHING_AGENT,
+    EXPORT_BUG,
+    RUDE,
+    process_seeded_responses,
+    seed_demo,
+)
+from feedback_service.helpdesk.models import Agent, Ticket
+from feedback_service.surveys.models import Response
+from feedback_service.surveys.signals import response_saved
+
+
+def test_scores_follow_the_operational_facts(db_session: Session) -> None:
+    seed_demo(db_session, days=42, agents=8, seed=11, password="demo password")
+    rows = db_session.execute(
+        select(Response.csat, Response.fcr, Ticket.reopened, Ticket.resolved_at, Ticket.opened_at)
+        .join(Ticket, Ticket.id == Response.ticket_id)
+        .where(Response.csat.is_not(None))
+    ).all()
+    assert len(rows) > 1000
+    # Reopened tickets are never a first-contact resolution in the customer's eyes.
+    assert all(r.fcr == 0 for r in rows if r.reopened)
+    hours = sorted((r.resolved_at - r.opened_at).total_seconds() for r in rows)
+    slow_cut = hours[int(len(hours) * 0.9)]
+    fast_cut = hours[int(len(hours) * 0.5)]
+    slow = [r.csat for r in rows if (r.resolved_at - r.opened_at).total_seconds() >= slow_cut]
+    fast = [r.csat for r in rows if (r.resolved_at - r.opened_at).total_seconds() <= fast_cut]
+    assert sum(slow) / len(slow) < sum(fast) / len(fast) - 0.3
+
+
+def test_the_planted_coaching_case_and_the_spreading_bug_are_there(db_session: Session) -> None:
+    summary = seed_demo(db_session, days=60, agents=8, seed=3, password="demo password")
+    coach = db_session.scalars(
+        select(Agent).where(Agent.external_id == f"demo-agent-{COACHING_AGENT + 1:02d}")
+    ).one()
+    assert coach.name == summary.coaching_agent
+    rude_phrases = {text.format(agent=coach.name.split()[0]) for text in RUDE}
+    counts = dict(
+        db_session.execute(
+            select(Response.agent_id, func.count())
+            .where(Response.comment.in_(sorted(rude_phrases)))
+            .group_by(Response.agent_id)
+        ).all()
+    )
+    others = [n for agent_id, n in counts.items() if agent_id != coach.id]
+    assert counts.get(coach.id, 0) > 3 * max(others, default=0)
+
+    bug_dates = list(
+        db_session.scalars(select(Response.submitted_at).where(Response.comment.in_(EXPORT_BUG)))
+    )
+    assert bug_dates
+    first, last = min(bug_dates), max(bug_dates)
+    assert (last - first).days <= 23  # it appeared in the last three weeks
+
+
+def test_seed_command_creates_the_demo_users_and_refuses_twice(
+    app: Flask, db_session: Session
+) -> None:
+    runner = app.test_cli_runner()
+    args = ["demo", "seed", "--days", "14", "--agents", "5", "--password", "demo password 1"]
+    result = runner.invoke(args=[*args, "--process", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "password (all three): demo password 1" in result.output
+    assert "score rollups rebuilt" in result.output
+    roles = dict(db_session.execute(select(User.email, User.role)).all())
+    assert roles == {
+        "manager@demo.test": "manager",
+        "lead@demo.test": "team_lead",
+        "agent@demo.test": "agent",
+    }
+    again = runner.invoke(args=[*args, "--process", "none"])
+    assert again.exit_code != 0 and "exists already" in again.output
+
+
+def test_seeded_responses_go_through_the_normal_processing_path(
+    app: Flask, db_session: Session
+) -> None:
+    summary = seed_demo(db_session, days=7, agents=5, seed=2, password="demo password")
+    db_session.commit()
+    received: list[int] = []
+
+    def receiver(_sender: Any, *, response_id: int, **_extra: Any) -> None:
+        received.append(response_id)
+
+    response_saved.connect(receiver)
+    try:
+        sent, failed = process_seeded_responses(app, summary.response_ids)
+    finally:
+        response_saved.disconnect(receiver)
+    assert (sent, failed) == (len(summary.response_ids), 0)
+    assert received == summary.response_ids

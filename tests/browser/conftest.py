@@ -1,0 +1,116 @@
+"""Headless Chromium against the app served over real HTTP, with committed data.
+
+Needs the Debian packages ``chromium`` and ``chromium-driver``; the tests skip,
+loudly, without them. Selenium Manager is never asked to download anything: the
+driver and browser paths are given and SE_OFFLINE is set.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import inspect, text
+from werkzeug.serving import make_server
+
+from feedback_service.models import Base
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+KEEP_TABLES = {"surveys", "alembic_version"}
+
+os.environ.setdefault("SE_OFFLINE", "true")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if not missing:
+        return
+    reason = (
+        f"BROWSER TESTS SKIPPED: {', '.join(missing)} missing; "
+        "install with `apt-get install -y chromium chromium-driver`"
+    )
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def live_app(app: Flask, database_url: str, broker_url: str) -> Iterator[Flask]:
+    """The app with committed data; tasks run inline (eager), limits off."""
+    from feedback_service import create_app
+
+    live = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "BROKER_URL": broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": True,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield live
+    # create_app made its Celery app the current and default one: give it back.
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
+    engine = live.extensions["db"].engine
+    existing = set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in existing and table.name not in KEEP_TABLES:
+                conn.execute(table.delete())
+        conn.execute(text("UPDATE surveys SET throttle_days = 30 WHERE key = 'post-ticket'"))
+    engine.dispose()
+
+
+def serve(app: Flask) -> tuple[str, threading.Thread, object]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.server_port}", thread, server
+
+
+@pytest.fixture
+def site_url(live_app: Flask) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1 (werkzeug's threaded server). Not
+    named ``live_server``: pytest-flask reserves that name for its own fixture."""
+    url, _thread, server = serve(live_app)
+    live_app.config["PUBLIC_BASE_URL"] = url
+    try:
+        yield url
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def driver() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=360,780",
+        "--disable-dev-shm-usage",
+    ):
+        options.add_argument(arg)
+    chrome = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    chrome.set_page_load_timeout(30)
+    # Headless Chromium keeps windows at least 500 px wide; a phone's viewport is
+    # emulated instead (what DevTools' device mode does).
+    chrome.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": True},
+    )
+    try:
+        yield chrome
+    finally:
+        chrome.quit()

@@ -1,0 +1,147 @@
+"""Test fixtures: a fresh database upgraded to head, per-test rollback, factories.
+
+Backends come from the environment the test command sets:
+  TEST_DATABASE_URL  PostgreSQL server URL (a fresh database is created on it)
+  TEST_BROKER_URL    redis://... for the worker tests
+Without them the tests use a SQLite file and kombu's SQLAlchemy transport.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+_TMP = Path(tempfile.mkdtemp(prefix="feedback-tests-"))
+os.environ.setdefault("FEEDBACK_DATA_DIR", str(_TMP / "data"))
+
+
+def _create_postgres_database(server_url: str) -> tuple[str, str]:
+    url = make_url(server_url).set(drivername="postgresql+psycopg")
+    name = f"fs_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    url = make_url(server_url).set(drivername="postgresql+psycopg", database="postgres")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    from feedback_service.cli import upgrade_database
+
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        url, name = _create_postgres_database(server)
+        upgrade_database(url)
+        yield url
+        _drop_postgres_database(server, name)
+    else:
+        url = f"sqlite:///{_TMP / 'test.sqlite3'}"
+        upgrade_database(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    return os.environ.get("TEST_BROKER_URL") or f"sqla+sqlite:///{_TMP / 'broker.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def outbox_dir() -> Path:
+    path = _TMP / "outbox"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, broker_url: str, outbox_dir: Path) -> Flask:
+    from feedback_service import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "BROKER_URL": broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": True,
+            "EMAIL_BACKEND": "outbox",
+            "MAIL_OUTBOX_DIR": str(outbox_dir),
+            "PUBLIC_BASE_URL": "http://feedback.test",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    from feedback_service.cache import clear_all
+
+    clear_all()
+    yield
+    clear_all()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """Everything a test writes, including its commits, is rolled back at the end."""
+    database = app.extensions["db"]
+    connection = database.engine.connect()
+    outer = connection.begin()
+    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    session = database.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+        database.session_factory.configure(bind=database.engine, join_transaction_mode=None)
+
+
+@pytest.fixture
+def outbox(outbox_dir: Path) -> Iterator[Path]:
+    for old in outbox_dir.glob("*.eml"):
+        old.unlink()
+    yield outbox_dir
+
+
+@pytest.fixture
+def make_key(app: Flask, db_session: Session) -> Any:
+    from feedback_service.auth.service import create_api_key
+
+    def make(*scopes: str, signed: bool = False) -> tuple[str, str | None]:
+        api_key, plain = create_api_key(
+            db_session, "test", list(scopes) or ["admin"], with_signing_secret=signed
+        )
+        db_session.commit()
+        return plain, api_key.signing_secret
+
+    return make
+
+
+@pytest.fixture
+def auth(make_key: Any) -> Any:
+    """``auth("ingest")`` -> headers with a fresh key of that scope."""
+
+    def headers(*scopes: str) -> dict[str, str]:
+        plain, _secret = make_key(*scopes)
+        return {"Authorization": f"Bearer {plain}"}
+
+    return headers

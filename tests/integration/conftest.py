@@ -1,0 +1,190 @@
+"""Real parts for integration tests: a Celery worker process on the real broker,
+an SMTP server (aiosmtpd), a live HTTP server, and committed (not rolled back) data."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from feedback_service.models import Base
+
+ROOT = Path(__file__).resolve().parents[2]
+KEEP_TABLES = {"surveys", "alembic_version"}
+
+
+@dataclass
+class RecordingHandler:
+    """Keeps every message; can answer the first N deliveries with a 451."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    defer_first: int = 0
+    deferred: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.deferred < self.defer_first:
+            self.deferred += 1
+            return "451 4.3.0 Temporary failure, try again later"
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, RecordingHandler]]:
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def committed_db(app: Flask) -> Iterator[None]:
+    """Writes really commit (a worker process must see them); wiped afterwards."""
+    yield
+    engine = app.extensions["db"].engine
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in KEEP_TABLES:
+                conn.execute(table.delete())
+        conn.execute(
+            text(
+                "UPDATE surveys SET throttle_days = 30, sampling_rate = 1.0 "
+                "WHERE key = 'post-ticket'"
+            )
+        )
+
+
+@pytest.fixture
+def live_app(
+    database_url: str, broker_url: str, smtp_server: tuple[Controller, RecordingHandler]
+) -> Flask:
+    """The web app as deployed: tasks go to the broker, mail to SMTP."""
+    from feedback_service import create_app
+
+    controller, _handler = smtp_server
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "BROKER_URL": broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": False,
+            "EMAIL_BACKEND": "smtp",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": controller.port,
+            "SMTP_TLS": "none",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+
+
+@pytest.fixture
+def http_server(live_app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on a free local port."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    live_app.config["PUBLIC_BASE_URL"] = url
+    try:
+        yield url
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def worker(
+    database_url: str,
+    broker_url: str,
+    smtp_server: tuple[Controller, RecordingHandler],
+    http_server: str,
+    tmp_path: Path,
+    committed_db: None,
+) -> Iterator[subprocess.Popen[str]]:
+    """A real ``celery worker`` process, as production runs it."""
+    controller, _handler = smtp_server
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BROKER_URL": broker_url,
+        "EMAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(controller.port),
+        "SMTP_TLS": "none",
+        "SEND_RETRY_BASE_SECONDS": "1",
+        "SWEEP_GRACE_SECONDS": "0",
+        "PUBLIC_BASE_URL": http_server,
+        "FEEDBACK_DATA_DIR": str(tmp_path / "worker-data"),
+    }
+    if broker_url.startswith("redis"):
+        import redis
+
+        redis.Redis.from_url(broker_url).flushdb()  # no stale tasks from earlier runs
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, 90)
+        if process.poll() is not None:
+            raise AssertionError("worker died:\n" + log_path.read_text())
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

@@ -1,0 +1,30 @@
+"""One trained model per test session: training takes seconds, not milliseconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feedback_service.analysis.text import lexicon
+from feedback_service.analysis.text.pipeline import CommentAnalyzer
+
+
+@pytest.fixture(scope="session")
+def nltk_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("nltk-cache")
+    lexicon.configure(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_model_dir(tmp_path_factory: pytest.TempPathFactory, nltk_cache_dir: Path) -> Path:
+    """A model dir holding the model a fresh install trains from the shipped seed data."""
+    path = tmp_path_factory.mktemp("models")
+    CommentAnalyzer.load(path, nltk_cache_dir)
+    return path
+
+
+@pytest.fixture(scope="session")
+def analyzer(seed_model_dir: Path, nltk_cache_dir: Path) -> CommentAnalyzer:
+    return CommentAnalyzer.load(seed_model_dir, nltk_cache_dir)

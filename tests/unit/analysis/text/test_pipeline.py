@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from feedback_service.analysis.text.pipeline import (
+    CommentAnalysis,
+    CommentAnalyzer,
+    clear_analyzer_cache,
+    get_analyzer,
+    rating_score,
+    set_analyzer,
+)
+
+
+def test_rep_hanging_up_is_a_negative_finding_about_the_agent(analyzer: CommentAnalyzer) -> None:
+    result = analyzer.analyze("The rep hung up on me twice.")
+    assert result.supported
+    assert result.sentiment == "negative"
+    assert result.score is not None and result.score < -0.2
+    assert [f.target for f in result.findings] == ["agent"]
+    assert result.findings[0].sentiment == "negative"
+    assert result.findings[0].sentence == "The rep hung up on me twice."
+
+
+def test_mixed_comment_keeps_both_findings(analyzer: CommentAnalyzer) -> None:
+    result = analyzer.analyze("the agent was lovely but the app still crashes")
+    assert result.sentiment == "mixed"
+    by_target = {f.target: f for f in result.findings}
+    assert set(by_target) == {"agent", "product"}
+    assert (by_target["agent"].category, by_target["agent"].sentiment) == ("praised", "positive")
+    assert (by_target["product"].category, by_target["product"].sentiment) == ("bug", "negative")
+    assert by_target["agent"].sentence == "the agent was lovely"
+    assert by_target["product"].sentence == "the app still crashes"
+    assert all(0 < f.confidence <= 1 for f in result.findings)
+
+
+def test_several_sentences_give_several_findings(analyzer: CommentAnalyzer) -> None:
+    result = analyzer.analyze("The rep hung up on me twice. Billing charged me double!")
+    assert result.sentiment == "negative"
+    assert {(f.target, f.category) for f in result.findings} >= {("process", "billing-process")}
+    assert "agent" in result.targets
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "El agente fue muy amable pero la aplicación sigue fallando.",
+        "Der Service war eine Katastrophe und niemand hat mir geholfen.",
+        "",
+        "qwxz vbnm plkj",
+    ],
+)
+def test_unsupported_comments_are_never_scored_neutral(
+    analyzer: CommentAnalyzer, text: str
+) -> None:
+    result = analyzer.analyze(text, {"csat": 1})
+    assert not result.supported
+    assert result.sentiment == "unsupported"
+    assert result.score is None
+    assert result.findings == []
+
+
+def test_rating_settles_an_ambiguous_comment(analyzer: CommentAnalyzer) -> None:
+    text = "It was fine I guess."
+    plain = analyzer.analyze(text)
+    low = analyzer.analyze(text, {"csat": 1})
+    high = analyzer.analyze(text, {"csat": 5})
+    assert plain.sentiment == "neutral"
+    assert low.sentiment == "negative"
+    assert high.sentiment == "positive"
+    assert low.score is not None and high.score is not None and plain.score is not None
+    assert low.score < plain.score < high.score
+
+
+def test_rating_alone_does_not_flip_a_clear_complaint(analyzer: CommentAnalyzer) -> None:
+    result = analyzer.analyze("The agent was rude and hung up on me.", {"csat": 5})
+    assert result.sentiment == "negative"
+
+
+def test_rating_scales() -> None:
+    assert rating_score(None) is None
+    assert rating_score({"csat": 1}) == -1.0
+    assert rating_score({"csat": 5}) == 1.0
+    assert rating_score({"nps": 0}) == -1.0
+    assert rating_score({"nps": 10}) == 1.0
+    assert rating_score({"ces": 4}) == 0.0
+    with pytest.raises(ValueError, match="csat"):
+        rating_score({"csat": 9})
+
+
+def test_key_phrases_explain_the_decision(analyzer: CommentAnalyzer) -> None:
+    result = analyzer.analyze("Worst support ever, the agent was so rude to me.")
+    assert result.key_phrases
+    assert any("rude" in phrase for phrase in result.key_phrases)
+    assert "the" not in result.key_phrases
+
+
+def test_batch_equals_one_by_one_and_serialises(analyzer: CommentAnalyzer) -> None:
+    texts = [
+        "thanks!!",
+        "El pedido llegó tarde.",
+        "slow",
+        "I waited on hold for an hour. Then I was transferred twice.",
+    ]
+    ratings = [None, None, {"csat": 2}, {"nps": 3}]
+    batch = analyzer.analyze_many(texts, ratings)
+    single = [analyzer.analyze(t, r) for t, r in zip(texts, ratings, strict=True)]
+    assert [b.to_dict() for b in batch] == [s.to_dict() for s in single]
+    payload = json.loads(json.dumps([b.to_dict() for b in batch]))
+    assert payload[0]["sentiment"] == "positive"
+    assert payload[1]["supported"] is False
+    assert payload[3]["model_version"] == analyzer.model_version
+    assert {f["target"] for f in payload[3]["findings"]} == {"process"}
+
+
+def test_analyzer_is_cached_and_replaceable(seed_model_dir: Path, nltk_cache_dir: Path) -> None:
+    class Fake:
+        model_version = "fake"
+
+        def analyze(self, text: str, rating: object = None) -> CommentAnalysis:
+            return CommentAnalysis("en", 1.0, True, "neutral", 0.0, model_version="fake")
+
+        def analyze_many(self, texts: object, ratings: object = None) -> list[CommentAnalysis]:
+            return []
+
+    try:
+        first = get_analyzer(seed_model_dir, nltk_cache_dir)
+        assert get_analyzer(seed_model_dir, nltk_cache_dir) is first
+        set_analyzer(seed_model_dir, nltk_cache_dir, Fake())
+        assert get_analyzer(seed_model_dir, nltk_cache_dir).model_version == "fake"
+    finally:
+        clear_analyzer_cache()

@@ -1,0 +1,123 @@
+"""Celery bound to the Flask app once (Flask ``examples/celery``).
+
+Tasks run inside the app context, take ids, are acknowledged late and rejected
+back to the queue if their worker dies, and are sent only after the transaction
+that made their work has committed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery, Task
+from celery.signals import worker_process_init
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from feedback_service.db import after_commit
+
+TASK_MODULES = [
+    "workers.sweep",
+    "feedback_service.surveys.tasks",
+    "feedback_service.analysis.tasks",
+]
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "send-due-and-sweep": {
+        "task": "workers.sweep.sweep",
+        "schedule": timedelta(seconds=30),
+    },
+    "send-reminders": {
+        "task": "feedback_service.surveys.tasks.send_due_reminders",
+        "schedule": timedelta(minutes=5),
+    },
+    "sweep-unprocessed-responses": {
+        "task": "workers.sweep.sweep_responses",
+        "schedule": timedelta(seconds=60),
+    },
+    "confirm-provisional-responses": {
+        "task": "feedback_service.surveys.tasks.confirm_provisional_responses",
+        "schedule": timedelta(seconds=60),
+    },
+    "expire-invitations": {
+        "task": "feedback_service.surveys.tasks.expire_invitations",
+        "schedule": timedelta(minutes=15),
+    },
+}
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        acks_late = True
+        reject_on_worker_lost = True
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            # A fresh app context per task: its own session, closed at the end.
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=app.config["BROKER_URL"],
+        task_ignore_result=True,
+        result_backend=None,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_always_eager=app.config["CELERY_TASK_ALWAYS_EAGER"],
+        task_eager_propagates=True,
+        broker_connection_retry_on_startup=True,
+        # Redis redelivers an unacknowledged task after this; tasks are idempotent.
+        # (kombu's SQLAlchemy transport hands its options to create_engine: none.)
+        broker_transport_options=(
+            {"visibility_timeout": 3600} if app.config["BROKER_URL"].startswith("redis") else {}
+        ),
+        beat_schedule=BEAT_SCHEDULE,
+        beat_schedule_filename=f"{app.config['DATA_DIR']}/celerybeat-schedule",
+        include=TASK_MODULES,
+        timezone="UTC",
+    )
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+@worker_process_init.connect
+def _fresh_connections_after_fork(**_kwargs: Any) -> None:
+    # Pooled connections inherited from the parent process must not be shared.
+    try:
+        from workers.app import flask_app
+
+        flask_app.extensions["db"].engine.dispose(close=False)
+    except ImportError:
+        pass
+
+
+def bound_task(task: Task) -> Task:
+    """The task as registered on this Flask app's Celery app.
+
+    Shared tasks follow Celery's process-wide default app; resolving through
+    ``current_app`` keeps each Flask app (and each test app) on its own broker.
+    """
+    celery: Celery = current_app.extensions["celery"]
+    bound: Task = celery.tasks[task.name]
+    return bound
+
+
+def enqueue(task: Task, *args: Any, **options: Any) -> None:
+    bound_task(task).apply_async(args=args, **options)
+
+
+def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: Any) -> None:
+    """Send ``task(*args)`` once ``session`` commits; never for a rolled-back change.
+
+    If the broker is down the commit still stands: the sweep enqueues the work later.
+    (With ``task_always_eager`` in unit tests the task runs inline, in its own app
+    context and session, right after the commit.)
+    """
+    bound = bound_task(task)
+    after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
