@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.signals import worker_process_init
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from feedback_service.db import after_commit
@@ -53,8 +53,11 @@ def celery_init_app(app: Flask) -> Celery:
         reject_on_worker_lost = True
 
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            # A fresh app context per task: its own session, closed at the end.
-            with app.app_context():
+            # A fresh app context per task: its own session, closed at the end. Called
+            # directly inside another app's context (a test app, a CLI command), the
+            # task runs against that app, not whichever app Celery made its default.
+            flask_app = current_app._get_current_object() if has_app_context() else app
+            with flask_app.app_context():
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
