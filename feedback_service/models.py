@@ -2,6 +2,7 @@
 
 from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.auth.models import ApiKey
+from feedback_service.dashboard.models import CommentNote
 from feedback_service.db import Base
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, InvitationEvent, Response, Survey
@@ -11,6 +12,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "CommentAnalysis",
+    "CommentNote",
     "Customer",
     "Invitation",
     "InvitationEvent",
