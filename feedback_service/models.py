@@ -5,6 +5,7 @@ from feedback_service.auth.models import ApiKey
 from feedback_service.dashboard.models import CommentNote
 from feedback_service.db import Base
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
+from feedback_service.patterns.models import PatternFinding, PatternRun
 from feedback_service.surveys.models import Invitation, InvitationEvent, Response, Survey
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "Customer",
     "Invitation",
     "InvitationEvent",
+    "PatternFinding",
+    "PatternRun",
     "Response",
     "Survey",
     "Team",
