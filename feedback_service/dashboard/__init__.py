@@ -8,6 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the dashboard blueprint and the ``users`` and ``demo`` commands."""
     from feedback_service.auth.cli import users_cli
+    from feedback_service.dashboard import comments, pages, surveys_pages  # noqa: F401 (routes)
     from feedback_service.dashboard.demo import demo_cli
     from feedback_service.dashboard.views import bp
 

@@ -1,9 +1,9 @@
-"""What the dashboard pages read, until the reports services (issues 6-8) exist.
+"""What the dashboard pages read: the viewer's scope turned into report filters,
+calls to the reports services, and the few queries the reports API has no
+endpoint for (comments with their analysis and notes).
 
-Every function takes the viewer's ``Scope`` and filters with it in SQL, so a page
-cannot show more than its viewer may see. Each returns plain dataclasses the
-templates render; when the reports services land, these functions are replaced
-one by one by calls to them, and the templates keep working.
+Every function takes the viewer's ``Scope`` (or filters derived from it) and
+filters with it in SQL, so a page cannot show more than its viewer may see.
 
 Only confirmed responses count: a provisional one may be a mail scanner's click.
 """
@@ -11,16 +11,22 @@ Only confirmed responses count: a provisional one may be a mail scanner's click.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, String, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from feedback_service.analysis import reports
+from feedback_service.analysis import targets as targets_service
+from feedback_service.analysis.models import NO_ID, CommentAnalysis
 from feedback_service.analysis.scoring import wilson_interval
 from feedback_service.analysis.stats import p_chart
+from feedback_service.auth.models import User
 from feedback_service.auth.users import Scope
 from feedback_service.dashboard.charts import TrendPoint
-from feedback_service.helpdesk.models import Agent, Team
+from feedback_service.dashboard.models import CommentNote
+from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.surveys.models import Response
 
 CSAT_TOP2 = 4
@@ -141,7 +147,12 @@ def agent_row(session: Session, scope: Scope, agent_id: int) -> AgentRow | None:
 
 
 def recent_comments(
-    session: Session, scope: Scope, *, agent_id: int | None = None, limit: int = 20
+    session: Session,
+    scope: Scope,
+    *,
+    agent_id: int | None = None,
+    team_id: int | None = None,
+    limit: int = 20,
 ) -> list[CommentRow]:
     stmt = (
         select(Response.id, Response.submitted_at, Agent.name, Response.csat, Response.comment)
@@ -156,6 +167,8 @@ def recent_comments(
     )
     if agent_id is not None:
         stmt = stmt.where(Response.agent_id == agent_id)
+    if team_id is not None:
+        stmt = stmt.where(Response.team_id == team_id)
     return [
         CommentRow(rid, at, name, csat, comment or "")
         for rid, at, name, csat, comment in session.execute(stmt)
@@ -219,3 +232,588 @@ def weekly_csat(
             )
         )
     return points
+
+
+# --- the period, the viewer's filters ---------------------------------------------
+
+PERIODS = (30, 90, 180, 365)
+DEFAULT_PERIOD = 90
+
+
+@dataclass(frozen=True)
+class View:
+    """What a page shows: the period, and the report filters the viewer's scope
+    allows (a team lead picks one of their teams; an agent is pinned to self)."""
+
+    days: int
+    start: dt.date
+    end: dt.date
+    filters: reports.Filters
+    teams: list[tuple[str, str]]  # (external id, name) the viewer may pick
+    team: str | None  # the picked team's external id
+    empty: bool  # the viewer may see nothing (an agent account with no agent)
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def resolve_view(
+    session: Session, user: User, scope: Scope, days: int | None, team: str | None
+) -> View:
+    days = days if days in PERIODS else DEFAULT_PERIOD
+    end = today()
+    start = end - dt.timedelta(days=days - 1)
+    if scope.everything:
+        choices = session.execute(select(Team.external_id, Team.name).order_by(Team.name)).all()
+    else:
+        choices = session.execute(
+            select(Team.external_id, Team.name)
+            .where(Team.id.in_(sorted(scope.team_ids)))
+            .order_by(Team.name)
+        ).all()
+    teams = [(ext, name) for ext, name in choices]
+    team_id: int | None = None
+    agent_id: int | None = None
+    empty = False
+    if user.role == "agent":
+        teams, team = [], None
+        agent_id = next(iter(scope.agent_ids), None)
+        empty = agent_id is None
+    else:
+        if team not in {t for t, _ in teams}:
+            # A lead always looks at one of their teams; a manager at everyone.
+            team = None if scope.everything else (teams[0][0] if teams else None)
+        if team is not None:
+            team_id = session.scalar(select(Team.id).where(Team.external_id == team))
+        empty = not scope.everything and team_id is None
+    return View(
+        days=days,
+        start=start,
+        end=end,
+        filters=reports.Filters(start=start, end=end, team_id=team_id, agent_id=agent_id),
+        teams=teams,
+        team=team,
+        empty=empty,
+    )
+
+
+# --- metrics with their targets -----------------------------------------------------
+
+METRIC_LABELS = {"csat": "CSAT", "nps": "NPS", "ces": "CES", "fcr": "FCR"}
+METRIC_HELP = {
+    "csat": "% satisfied (4-5 of 5)",
+    "nps": "promoters minus detractors",
+    "ces": "mean effort score (1-7, higher is easier)",
+    "fcr": "% resolved first time (customer says)",
+}
+
+
+@dataclass(frozen=True)
+class MetricTile:
+    metric: str
+    label: str
+    help: str
+    value: float | None
+    n: int
+    low: float | None
+    high: float | None
+    low_sample: bool
+    target: float | None
+    gap: float | None
+    status: str  # "on-target", "below", "unclear", "none"
+
+    def fmt(self, value: float | None) -> str:
+        return format_metric(self.metric, value)
+
+
+def format_metric(metric: str, value: float | None) -> str:
+    if value is None:
+        return "\u2013"
+    if metric == "ces":
+        return f"{value:.2f}"
+    if metric == "nps":
+        return f"{value:+.0f}"
+    return f"{value:.1f}%"
+
+
+def format_gap(metric: str, gap: float | None) -> str:
+    if gap is None:
+        return "\u2013"
+    if metric == "ces":
+        return f"{gap:+.2f}"
+    return f"{gap:+.1f}" + ("" if metric == "nps" else " pts")
+
+
+def gap_status(
+    value: float | None, target: float | None, low: float | None, high: float | None
+) -> str:
+    """On target; below it with the whole interval under it; or not clear yet."""
+    if value is None or target is None:
+        return "none"
+    if value >= target:
+        return "on-target"
+    if high is not None and high < target:
+        return "below"
+    return "unclear"
+
+
+def target_for(goals: targets_service.TargetSet, metric: str, f: reports.Filters) -> float | None:
+    if f.agent_id is not None:
+        team_id = f.team_id
+        return goals.for_agent(metric, f.agent_id, team_id)
+    if f.team_id is not None and (metric, f.team_id, NO_ID) in goals.by_key:
+        return goals.by_key[(metric, f.team_id, NO_ID)]
+    return goals.by_key.get((metric, NO_ID, NO_ID))
+
+
+def metric_tiles(
+    metrics: dict[str, dict[str, Any]], goals: targets_service.TargetSet, f: reports.Filters
+) -> list[MetricTile]:
+    tiles = []
+    for metric in reports.METRICS:
+        m = metrics[metric]
+        interval = m.get("interval") or {}
+        target = target_for(goals, metric, f)
+        value = m.get("value")
+        low, high = interval.get("low"), interval.get("high")
+        tiles.append(
+            MetricTile(
+                metric=metric,
+                label=METRIC_LABELS[metric],
+                help=METRIC_HELP[metric],
+                value=value,
+                n=m.get("n") or 0,
+                low=low,
+                high=high,
+                low_sample=bool(m.get("low_sample")),
+                target=target,
+                gap=None if value is None or target is None else value - target,
+                status=gap_status(value, target, low, high),
+            )
+        )
+    return tiles
+
+
+# --- trends -----------------------------------------------------------------------
+
+TREND_WEEKS = 13
+
+
+def trend_window(end: dt.date, weeks: int = TREND_WEEKS) -> tuple[dt.date, dt.date]:
+    """Complete ISO weeks only: a few early answers of the current week would look
+    like a swing the control chart then has to explain."""
+    last_sunday = end - dt.timedelta(days=end.weekday() + 1)
+    first_monday = last_sunday - dt.timedelta(days=7 * weeks - 1)
+    return first_monday, last_sunday
+
+
+def weekly_points(items: list[dict[str, Any]], metric: str) -> list[TrendPoint]:
+    """The metric's "good" share per week (what the p-chart watches) with its
+    Wilson interval and control limits, as chart points."""
+    points = []
+    for item in items:
+        entry = item.get(metric, item)
+        n = int(entry.get("n") or 0)
+        good = entry.get("good_pct")
+        low = high = None
+        if good is not None and n:
+            interval = wilson_interval(round(good * n / 100), n)
+            low, high = 100 * interval.low, 100 * interval.high
+        points.append(
+            TrendPoint(
+                label=dt.date.fromisoformat(item["period"]).strftime("%d %b"),
+                value=good,
+                low=low,
+                high=high,
+                limit_low=entry.get("lower_pct"),
+                limit_high=entry.get("upper_pct"),
+                out_of_control=bool(entry.get("out_of_control")),
+                n=n,
+            )
+        )
+    return points
+
+
+TREND_TITLES = {
+    "csat": "CSAT: % satisfied (4-5) by week",
+    "nps": "NPS survey: % promoters (9-10) by week",
+    "ces": "CES: % agreeing it was easy (5-7) by week",
+    "fcr": "FCR: % saying resolved first time, by week",
+}
+
+
+def trend_series(
+    session: Session, f: reports.Filters, min_n: int, weeks: int = TREND_WEEKS
+) -> list[dict[str, Any]]:
+    first, last = trend_window(f.end or today(), weeks)
+    window = reports.Filters(first, last, f.team_id, f.agent_id, f.channel, f.survey_id)
+    return reports.trend_series(session, window, None, "week", min_n)
+
+
+# --- comment analysis: complaint categories -------------------------------------------
+
+COMPLAINT_SENTIMENTS = ("negative", "mixed")
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    target: str
+    category: str
+    count: int
+    examples: list[tuple[int, str]]  # (response id, the sentence that carries it)
+
+    @property
+    def label(self) -> str:
+        return f"{self.target}: {self.category.replace('-', ' ')}"
+
+
+def analysed_comments(session: Session, scope: Scope, f: reports.Filters) -> int:
+    stmt = (
+        select(func.count(CommentAnalysis.id))
+        .join(Response, Response.id == CommentAnalysis.response_id)
+        .where(*_report_conditions(scope, f))
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def _report_conditions(scope: Scope, f: reports.Filters) -> list[Any]:
+    conditions: list[Any] = [
+        scope.clause(Response.agent_id, Response.team_id),
+        Response.status == "confirmed",
+    ]
+    if f.start_time() is not None:
+        conditions.append(Response.submitted_at >= f.start_time())
+    if f.end_time() is not None:
+        conditions.append(Response.submitted_at < f.end_time())
+    if f.team_id is not None:
+        conditions.append(Response.team_id == f.team_id)
+    if f.agent_id is not None:
+        conditions.append(Response.agent_id == f.agent_id)
+    return conditions
+
+
+def finding_counts(
+    session: Session,
+    scope: Scope,
+    f: reports.Filters,
+    *,
+    targets: tuple[str, ...] = ("agent", "product", "process"),
+    complaints: bool = True,
+    examples: int = 3,
+) -> list[CategoryCount]:
+    """Responses per (target, category) among the analysed comments, most first.
+
+    A response counts once per category however many sentences carry it;
+    ``complaints`` keeps negative/mixed findings, otherwise positive ones.
+    """
+    stmt = (
+        select(Response.id, CommentAnalysis.findings)
+        .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
+        .where(*_report_conditions(scope, f))
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+    )
+    counts: dict[tuple[str, str], int] = {}
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for response_id, findings in session.execute(stmt):
+        seen: set[tuple[str, str]] = set()
+        for finding in findings or []:
+            target, category = finding.get("target"), finding.get("category")
+            if target not in targets or not category:
+                continue
+            sentiment = finding.get("sentiment")
+            wanted = sentiment in COMPLAINT_SENTIMENTS if complaints else sentiment == "positive"
+            if not wanted:
+                continue
+            key = (target, category)
+            if key in seen:
+                continue
+            seen.add(key)
+            counts[key] = counts.get(key, 0) + 1
+            if len(found.setdefault(key, [])) < examples:
+                found[key].append((response_id, str(finding.get("sentence") or "")))
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [CategoryCount(t, c, n, found.get((t, c), [])) for (t, c), n in ordered]
+
+
+# --- the comments explorer ------------------------------------------------------------
+
+SENTIMENT_CHOICES = ("positive", "neutral", "negative", "mixed", "unsupported", "unanalysed")
+RATING_CHOICES = {"low": (1, 2), "mid": (3, 3), "high": (4, 5)}
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class CommentQuery:
+    agent_id: int | None = None
+    team_id: int | None = None
+    sentiment: str | None = None
+    target: str | None = None
+    category: str | None = None
+    rating: str | None = None
+    text: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    response_ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    author: str
+    body: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ExplorerRow:
+    response_id: int
+    submitted_at: dt.datetime
+    agent_id: int | None
+    agent_name: str | None
+    ticket: str
+    product: str | None
+    channel: str | None
+    csat: int | None
+    comment: str
+    sentiment: str | None
+    findings: list[dict[str, Any]]
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def primary(self) -> dict[str, Any] | None:
+        """The finding a relabel starts from: the first one, if any."""
+        return self.findings[0] if self.findings else None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _comment_conditions(scope: Scope, q: CommentQuery) -> list[Any]:
+    conditions: list[Any] = [
+        scope.clause(Response.agent_id, Response.team_id),
+        Response.status == "confirmed",
+        Response.comment.is_not(None),
+        Response.comment != "",
+    ]
+    if q.agent_id is not None:
+        conditions.append(Response.agent_id == q.agent_id)
+    if q.team_id is not None:
+        conditions.append(Response.team_id == q.team_id)
+    if q.rating in RATING_CHOICES:
+        low, high = RATING_CHOICES[q.rating]
+        conditions.append(Response.csat.between(low, high))
+    if q.text:
+        pattern = f"%{_like_escape(q.text.strip())}%"
+        conditions.append(Response.comment.ilike(pattern, escape="\\"))
+    if q.start is not None:
+        conditions.append(
+            Response.submitted_at >= dt.datetime.combine(q.start, dt.time(), tzinfo=dt.UTC)
+        )
+    if q.end is not None:
+        after = dt.datetime.combine(q.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        conditions.append(Response.submitted_at < after)
+    if q.sentiment == "unanalysed":
+        conditions.append(CommentAnalysis.id.is_(None))
+    elif q.sentiment in SENTIMENT_CHOICES:
+        conditions.append(CommentAnalysis.sentiment == q.sentiment)
+    # Findings are a JSON list; its text holds '"category": "rude"' on every backend
+    # (the JSON type serialises with json.dumps). Checked again row by row below.
+    if q.category:
+        text = cast(CommentAnalysis.findings, String)
+        conditions.append(text.like(f'%"category": "{_like_escape(q.category)}"%', escape="\\"))
+    if q.target:
+        text = cast(CommentAnalysis.findings, String)
+        conditions.append(text.like(f'%"target": "{_like_escape(q.target)}"%', escape="\\"))
+    if q.response_ids is not None:
+        conditions.append(Response.id.in_(q.response_ids))
+    return conditions
+
+
+def _matches(findings: list[dict[str, Any]], q: CommentQuery) -> bool:
+    if not q.category and not q.target:
+        return True
+    return any(
+        (not q.category or f.get("category") == q.category)
+        and (not q.target or f.get("target") == q.target)
+        for f in findings
+    )
+
+
+def explore_comments(
+    session: Session, scope: Scope, q: CommentQuery, *, page: int = 1, per_page: int = PER_PAGE
+) -> tuple[list[ExplorerRow], int]:
+    """One page of the comments the viewer may see, newest first, and the total."""
+    conditions = _comment_conditions(scope, q)
+    base = select(Response.id).outerjoin(
+        CommentAnalysis, CommentAnalysis.response_id == Response.id
+    )
+    total = int(
+        session.scalar(select(func.count()).select_from(base.where(*conditions).subquery())) or 0
+    )
+    stmt = (
+        select(
+            Response,
+            Agent.name,
+            Ticket.external_id,
+            Ticket.product,
+            CommentAnalysis.sentiment,
+            CommentAnalysis.findings,
+        )
+        .join(Ticket, Ticket.id == Response.ticket_id)
+        .outerjoin(Agent, Agent.id == Response.agent_id)
+        .outerjoin(CommentAnalysis, CommentAnalysis.response_id == Response.id)
+        .where(*conditions)
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    )
+    rows = []
+    for response, agent_name, ticket, product, sentiment, findings in session.execute(stmt):
+        findings = list(findings or [])
+        if not _matches(findings, q):
+            continue
+        rows.append(
+            ExplorerRow(
+                response_id=response.id,
+                submitted_at=response.submitted_at,
+                agent_id=response.agent_id,
+                agent_name=agent_name,
+                ticket=ticket,
+                product=product,
+                channel=response.channel,
+                csat=response.csat,
+                comment=response.comment or "",
+                sentiment=sentiment,
+                findings=findings,
+            )
+        )
+    notes = notes_for(session, [r.response_id for r in rows])
+    return [
+        ExplorerRow(**{**r.__dict__, "notes": notes.get(r.response_id, [])}) for r in rows
+    ], total
+
+
+def notes_for(session: Session, response_ids: list[int]) -> dict[int, list[Note]]:
+    if not response_ids:
+        return {}
+    out: dict[int, list[Note]] = {}
+    stmt = (
+        select(CommentNote, User.name)
+        .join(User, User.id == CommentNote.author_id)
+        .where(CommentNote.response_id.in_(response_ids))
+        .order_by(CommentNote.created_at, CommentNote.id)
+    )
+    for note, author in session.execute(stmt):
+        out.setdefault(note.response_id, []).append(
+            Note(note.id, author, note.body, note.created_at)
+        )
+    return out
+
+
+def visible_response(session: Session, scope: Scope, response_id: int) -> Response | None:
+    """The confirmed, commented response if the viewer may see it, else None."""
+    return session.scalar(
+        select(Response).where(
+            Response.id == response_id,
+            scope.clause(Response.agent_id, Response.team_id),
+            Response.status == "confirmed",
+            Response.comment.is_not(None),
+        )
+    )
+
+
+NOTE_MAX = 2000
+
+
+def add_note(session: Session, user: User, response: Response, body: str) -> CommentNote:
+    """An agent's context on a comment about them. Flushes; the view commits.
+
+    Raises ``PermissionError`` for anyone but the agent the response is about, and
+    ``ValueError`` for an empty or overlong note.
+    """
+    if user.role != "agent" or user.agent_id is None or response.agent_id != user.agent_id:
+        raise PermissionError("Only the agent the comment is about adds context to it.")
+    body = body.strip()
+    if not body:
+        raise ValueError("Write something first.")
+    if len(body) > NOTE_MAX:
+        raise ValueError(f"Keep it under {NOTE_MAX} characters.")
+    note = CommentNote(response_id=response.id, author_id=user.id, body=body)
+    session.add(note)
+    session.flush()
+    return note
+
+
+# --- product gaps from the analysed comments -----------------------------------------
+
+
+@dataclass
+class GapTheme:
+    target: str
+    category: str
+    responses: int = 0
+    agents: set[int] = field(default_factory=set)
+    tickets: set[str] = field(default_factory=set)
+    products: dict[str, int] = field(default_factory=dict)
+    weekly: dict[dt.date, int] = field(default_factory=dict)
+    examples: list[tuple[int, str, str]] = field(default_factory=list)  # (response, ticket, text)
+
+    @property
+    def label(self) -> str:
+        return f"{self.target}: {self.category.replace('-', ' ')}"
+
+    def top_products(self) -> list[tuple[str, int]]:
+        return sorted(self.products.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def product_themes(
+    session: Session, scope: Scope, f: reports.Filters, *, examples: int = 3
+) -> tuple[list[GapTheme], list[dt.date]]:
+    """Product- and process-directed complaints grouped by category: volume,
+    weekly counts, agents, tickets and products affected, and examples."""
+    stmt = (
+        select(
+            Response.id,
+            Response.agent_id,
+            Response.submitted_at,
+            Ticket.external_id,
+            Ticket.product,
+            CommentAnalysis.findings,
+        )
+        .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
+        .join(Ticket, Ticket.id == Response.ticket_id)
+        .where(*_report_conditions(scope, f))
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+    )
+    themes: dict[tuple[str, str], GapTheme] = {}
+    for response_id, agent_id, submitted, ticket, product, findings in session.execute(stmt):
+        seen: set[tuple[str, str]] = set()
+        for finding in findings or []:
+            target, category = finding.get("target"), finding.get("category")
+            if target not in ("product", "process") or not category:
+                continue
+            if finding.get("sentiment") not in COMPLAINT_SENTIMENTS or (target, category) in seen:
+                continue
+            seen.add((target, category))
+            theme = themes.setdefault((target, category), GapTheme(target, category))
+            theme.responses += 1
+            if agent_id is not None:
+                theme.agents.add(agent_id)
+            theme.tickets.add(ticket)
+            if product:
+                theme.products[product] = theme.products.get(product, 0) + 1
+            day = submitted.date()
+            monday = day - dt.timedelta(days=day.weekday())
+            theme.weekly[monday] = theme.weekly.get(monday, 0) + 1
+            if len(theme.examples) < examples:
+                theme.examples.append((response_id, ticket, str(finding.get("sentence") or "")))
+    weeks: list[dt.date] = []
+    if f.start is not None and f.end is not None:
+        monday = f.start - dt.timedelta(days=f.start.weekday())
+        while monday <= f.end:
+            weeks.append(monday)
+            monday += dt.timedelta(days=7)
+    ordered = sorted(themes.values(), key=lambda t: (-t.responses, t.target, t.category))
+    return ordered, weeks

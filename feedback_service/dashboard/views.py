@@ -1,14 +1,15 @@
-"""The dashboard's pages: thin views over ``queries`` (later: the reports services)."""
+"""The dashboard blueprint: security headers, CSRF, sign-in, and the shared helpers
+of the page modules (``pages``, ``comments``, ``surveys_pages``) that register on it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -17,14 +18,14 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from feedback_service.auth.models import User
 from feedback_service.auth.users import AccountLocked, LoginFailed, authenticate_user
-from feedback_service.dashboard import charts, queries
+from feedback_service.dashboard import queries
 from feedback_service.dashboard.security import (
     csrf_token,
     csrf_valid,
     current_scope,
     current_user,
-    login_required,
     safe_next,
     sign_in,
     sign_out,
@@ -52,11 +53,11 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dashboard.product_gaps", "Product gaps", ("manager", "team_lead")),
     ("dashboard.comments", "Comments", ("manager", "team_lead", "agent")),
     ("dashboard.surveys", "Surveys", ("manager",)),
+    ("dashboard.targets", "Targets", ("manager",)),
     ("dashboard.exports", "Exports", ("manager", "team_lead")),
 )
 ALL_ROLES = ("manager", "team_lead", "agent")
 LEADS = ("manager", "team_lead")
-PERIOD_DAYS = 90
 
 
 @bp.before_request
@@ -68,9 +69,10 @@ def _check_csrf() -> None:
 
 @bp.after_request
 def _security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    # A survey preview sets its own, stricter policy (sandboxed, framable by us).
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers["Referrer-Policy"] = "same-origin"
     if not request.path.startswith(f"{bp.url_prefix}/static/"):
         # Pages carry customers' words and agents' scores: never kept in caches.
@@ -96,11 +98,44 @@ def _template_globals() -> dict[str, Any]:
             if user.role in roles
         ]
 
-    return {"dashboard_nav": nav, "csrf_token": csrf_token, "dashboard_user": current_user}
+    def with_args(**changes: Any) -> str:
+        """This page's URL with some query arguments changed (None drops one)."""
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in changes}
+        args.update({k: v for k, v in changes.items() if v is not None})
+        return url_for(
+            request.endpoint or "dashboard.overview", **(request.view_args or {}), **args
+        )
+
+    return {
+        "dashboard_nav": nav,
+        "csrf_token": csrf_token,
+        "dashboard_user": current_user,
+        "fmt_metric": queries.format_metric,
+        "fmt_gap": queries.format_gap,
+        "with_args": with_args,
+    }
 
 
-def _since() -> dt.datetime:
-    return dt.datetime.now(dt.UTC) - dt.timedelta(days=PERIOD_DAYS)
+def min_sample() -> int:
+    return int(current_app.config["MIN_SAMPLE"])
+
+
+def viewer() -> User:
+    user = current_user()
+    assert user is not None  # login_required ran
+    return user
+
+
+def int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def current_view() -> queries.View:
+    """The period and team the page shows, from ``?days=`` and ``?team=``."""
+    return queries.resolve_view(
+        get_session(), viewer(), current_scope(), int_arg("days"), request.args.get("team")
+    )
 
 
 # --- sign-in ----------------------------------------------------------------------
@@ -145,104 +180,3 @@ def logout() -> Any:
     sign_out()
     flash("You are signed out.")
     return redirect(url_for("dashboard.login"))
-
-
-# --- pages ------------------------------------------------------------------------
-
-
-@bp.get("/")
-@login_required(*ALL_ROLES)
-def overview() -> str:
-    session = get_session()
-    scope = current_scope()
-    numbers = queries.overview(session, scope, _since())
-    trend = queries.weekly_csat(session, scope)
-    trend_svg = charts.line_chart(
-        trend,
-        title="CSAT (% satisfied, 4 or 5) by week",
-        target=85.0,
-        y_min=40.0,
-        y_max=100.0,
-    )
-    volume_svg = charts.sparkline(
-        [float(p.n or 0) for p in trend], title="Answers with a CSAT rating per week"
-    )
-    return render_template(
-        "dashboard/overview.html",
-        numbers=numbers,
-        trend_svg=trend_svg,
-        volume_svg=volume_svg,
-        period_days=PERIOD_DAYS,
-        comments=queries.recent_comments(get_session(), scope, limit=5),
-    )
-
-
-@bp.get("/agents")
-@login_required(*ALL_ROLES)
-def agents() -> Any:
-    user = current_user()
-    assert user is not None  # login_required
-    if user.role == "agent":
-        # An agent has one scorecard: their own.
-        if user.agent_id is None:
-            abort(404)
-        return redirect(url_for("dashboard.agent", agent_id=user.agent_id))
-    rows = queries.agent_rows(get_session(), current_scope(), _since())
-    return render_template("dashboard/agents.html", rows=rows, period_days=PERIOD_DAYS)
-
-
-@bp.get("/agents/<int:agent_id>")
-@login_required(*ALL_ROLES)
-def agent(agent_id: int) -> str:
-    session = get_session()
-    scope = current_scope()
-    # Out of scope and nonexistent look the same (404): ids are not confirmed.
-    row = queries.agent_row(session, scope, agent_id)
-    if row is None:
-        abort(404)
-    trend = queries.weekly_csat(session, scope, agent_id=agent_id)
-    return render_template(
-        "dashboard/agent.html",
-        row=row,
-        trend_svg=charts.line_chart(
-            trend, title=f"CSAT by week: {row.name}", target=85.0, y_min=0.0, y_max=100.0
-        ),
-        comments=queries.recent_comments(session, scope, agent_id=agent_id, limit=30),
-    )
-
-
-@bp.get("/comments")
-@login_required(*ALL_ROLES)
-def comments() -> str:
-    rows = queries.recent_comments(get_session(), current_scope(), limit=100)
-    return render_template("dashboard/comments.html", comments=rows)
-
-
-@bp.get("/product-gaps")
-@login_required(*LEADS)
-def product_gaps() -> str:
-    return render_template(
-        "dashboard/pending.html",
-        title="Product gaps",
-        what="Recurring product themes with volume, trend, affected agents and products.",
-    )
-
-
-@bp.get("/surveys")
-@login_required("manager")
-def surveys() -> str:
-    return render_template(
-        "dashboard/pending.html",
-        title="Surveys",
-        what="Questions, wording per language, sending rules, and previews.",
-    )
-
-
-@bp.get("/exports")
-@login_required(*LEADS)
-def exports() -> str:
-    return render_template(
-        "dashboard/pending.html",
-        title="Exports",
-        what="CSV exports of scorecards, responses and comments.",
-    )

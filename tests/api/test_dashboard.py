@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from feedback_service.auth.models import User
 from feedback_service.auth.users import set_password, visible_scope
 from feedback_service.config import load_settings
-from feedback_service.dashboard.demo import DemoSummary, seed_demo
+from feedback_service.dashboard.demo import DemoSummary, rebuild_rollups, seed_demo
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.surveys.models import Response
 
@@ -27,6 +27,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def demo(db_session: Session) -> DemoSummary:
     summary = seed_demo(db_session, days=21, agents=8, seed=5, password=PASSWORD)
+    rebuild_rollups(db_session)
     db_session.commit()
     return summary
 
@@ -66,7 +67,7 @@ def as_role(client: FlaskClient, demo: DemoSummary) -> Iterator[Any]:
 
 
 def agent_links(html: str) -> set[int]:
-    return {int(m) for m in re.findall(r'href="/dashboard/agents/(\d+)"', html)}
+    return {int(m) for m in re.findall(r'href="/dashboard/agents/(\d+)[?"]', html)}
 
 
 # --- sign-in, sessions, CSRF -----------------------------------------------------------
