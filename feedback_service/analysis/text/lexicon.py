@@ -144,13 +144,64 @@ CUES: Final[dict[str, frozenset[str]]] = {
 
 _CAPS: Final = re.compile(r"\b[A-Z]{3,}\b")
 N_LEXICON_FEATURES: Final = 10 + len(CUES)
+# Revision 2 adds the flipped VADER valence of negated words and stops counting
+# every word ending in "nt" ("agent", "excellent", "restaurant") as a negation.
+LEXICON_REVISION: Final = 2
+N_LEXICON_FEATURES_BY_REVISION: Final = {1: N_LEXICON_FEATURES, 2: N_LEXICON_FEATURES + 1}
+
+# Negation scope: the few words after "not"/"never"/"no"/"n't" up to punctuation
+# or a contrast word. "no problem", "couldn't be happier", "never disappoints":
+# the word after the negation means the opposite of what it says alone.
+_SCOPE_TOKENS: Final = re.compile(r"[\w']+|[.,;:!?()]")
+_SCOPE_WORDS: Final = _wordset(
+    "not no never nothing nobody none nowhere neither nor without cannot cant dont didnt "
+    "doesnt isnt wasnt wont couldnt wouldnt havent hasnt hadnt arent werent shouldnt aint "
+    "hardly barely"
+)
+_SCOPE_BREAK: Final = _wordset("but however although though yet whereas except")
+SCOPE_LENGTH: Final = 3
 
 
-def lexicon_row(text: str) -> list[float]:
+def _is_negation(token: str) -> bool:
+    return token.endswith("n't") or token.replace("'", "") in _SCOPE_WORDS
+
+
+def negated_words(text: str) -> list[str]:
+    """Words inside a negation's scope, e.g. "no problem at all" -> ["problem", "at", "all"]."""
+    out: list[str] = []
+    left = 0
+    for token in _SCOPE_TOKENS.findall(text.lower()):
+        if (not token[0].isalnum() and token[0] != "_") or token in _SCOPE_BREAK:
+            left = 0
+        elif _is_negation(token):
+            left = SCOPE_LENGTH
+        elif left:
+            out.append(token.replace("'", ""))
+            left -= 1
+    return out
+
+
+def negated_terms(text: str) -> list[str]:
+    """Analyzer for the negation-scope vectorizer: each scoped word as ``neg_<word>``."""
+    return [f"neg_{w}" for w in negated_words(text)]
+
+
+def _negated_valence(text: str) -> float:
+    """Minus the summed VADER valence of negated words, squashed to -1..1."""
+    valence = vader().lexicon
+    total = -sum(float(valence.get(w, 0.0)) for w in negated_words(text))
+    return float(np.tanh(total / 3.0))
+
+
+def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
     neg, neu, pos, compound = vader_scores(text)
-    tokens = [t.replace("'", "") for t in words(text)]
+    raw = words(text)
+    tokens = [t.replace("'", "") for t in raw]
     n = max(len(tokens), 1)
-    negations = sum(1 for t in tokens if t in _NEGATIONS or t.endswith("nt"))
+    if revision >= 2:
+        negations = sum(1 for t in raw if _is_negation(t))
+    else:
+        negations = sum(1 for t in tokens if t in _NEGATIONS or t.endswith("nt"))
     intensifiers = sum(1 for t in tokens if t in _INTENSIFIERS)
     row = [
         neg,
@@ -165,6 +216,8 @@ def lexicon_row(text: str) -> list[float]:
         min(n, 30) / 30.0,
     ]
     row.extend(min(sum(1 for t in tokens if t in cue), 3) / 3.0 for cue in CUES.values())
+    if revision >= 2:
+        row.append(_negated_valence(text))
     return row
 
 
@@ -172,16 +225,22 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
     """VADER scores, negation/intensifier counts and domain cues, as a sparse block.
 
     Stateless: it holds no reference to the analyzer, so a pickled model stays
-    small and loads in any process whatever its cache dir.
+    small and loads in any process whatever its cache dir. ``fit`` records the
+    feature revision, so a model pickled before a revision keeps getting the
+    columns it was trained on.
     """
 
     def fit(self, texts: Any, y: Any = None) -> LexiconFeatures:
+        self.revision_ = LEXICON_REVISION
         return self
 
     def transform(self, texts: Any) -> sp.csr_matrix:
-        rows: NDArray[np.float64] = np.array([lexicon_row(t) for t in texts], dtype=np.float64)
+        revision = int(getattr(self, "revision_", 1))
+        rows: NDArray[np.float64] = np.array(
+            [lexicon_row(t, revision) for t in texts], dtype=np.float64
+        )
         if rows.size == 0:
-            rows = np.zeros((0, N_LEXICON_FEATURES))
+            rows = np.zeros((0, N_LEXICON_FEATURES_BY_REVISION[revision]))
         return sp.csr_matrix(rows)
 
     def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.str_]:
@@ -197,4 +256,6 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
             "shouting",
             "length",
         ] + [f"cue_{name}" for name in CUES]
+        if int(getattr(self, "revision_", 1)) >= 2:
+            names.append("negated_valence")
         return np.array(names, dtype=str)

@@ -30,14 +30,14 @@ from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
 from feedback_service.analysis.text.data import LabelledSentence, deduplicate
-from feedback_service.analysis.text.lexicon import LexiconFeatures
+from feedback_service.analysis.text.lexicon import LexiconFeatures, negated_terms
 from feedback_service.analysis.text.taxonomy import TARGETS, Taxonomy
 
 HEADS: Final = ("sentiment", "target", "category")
 MODEL_FILE: Final = "model.joblib"
 META_FILE: Final = "meta.json"
 # Bump when features or hyper-parameters change, so the version hash changes too.
-FEATURES_REVISION: Final = 1
+FEATURES_REVISION: Final = 2
 
 # Keeps "didn't" and "can't" whole: negations are the words that matter most here.
 _TOKEN_PATTERN: Final = r"(?u)\b\w[\w']*\b"  # noqa: S105 - a regex, not a secret
@@ -55,9 +55,12 @@ def build_features() -> FeatureUnion:
     char = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
     )
+    # Words inside a negation's scope as their own features ("neg_problem"), so
+    # "no problem" and "couldn't be happier" can mean the opposite of their words.
+    negated = TfidfVectorizer(analyzer=negated_terms, sublinear_tf=True, dtype=np.float32)
     return FeatureUnion(
-        [("word", word), ("char", char), ("lexicon", LexiconFeatures())],
-        transformer_weights={"word": 1.0, "char": 0.8, "lexicon": 1.5},
+        [("word", word), ("char", char), ("lexicon", LexiconFeatures()), ("negated", negated)],
+        transformer_weights={"word": 1.0, "char": 0.8, "lexicon": 1.5, "negated": 0.8},
     )
 
 
@@ -172,7 +175,7 @@ def train(
     rows: Iterable[LabelledSentence], taxonomy: Taxonomy | None = None, seed: int = 0
 ) -> TrainedModel:
     """Fit the features and the three heads; deterministic for the same rows and seed."""
-    tax = taxonomy or Taxonomy.default()
+    tax = taxonomy.with_defaults() if taxonomy is not None else Taxonomy.default()
     data = deduplicate(rows)
     for row in data:
         row.validate(tax)

@@ -25,7 +25,15 @@ _DEFAULT: Final[dict[str, tuple[str, ...]]] = {
         "communication",
         "praised",
     ),
-    "product": ("bug", "missing-feature", "pricing", "usability", "performance", "account-access"),
+    "product": (
+        "bug",
+        "missing-feature",
+        "pricing",
+        "usability",
+        "performance",
+        "account-access",
+        "quality",
+    ),
     "process": ("wait-time", "transfer", "policy", "delivery", "billing-process"),
     "none": ("other", "praise-general"),
 }
@@ -59,6 +67,15 @@ class Taxonomy:
     @classmethod
     def default(cls) -> Taxonomy:
         return cls()
+
+    def with_defaults(self) -> Taxonomy:
+        """A copy that also holds every shipped category (a taxonomy saved before
+        a release added one, e.g. ``product/quality``, still trains on the seed data)."""
+        merged = Taxonomy.default()
+        for target, cats in self.categories.items():
+            for category in cats:
+                merged.add_category(target, category)
+        return merged
 
     def add_category(self, target: str, category: str) -> str:
         """Add a category under ``target``; adding an existing one is a no-op."""
