@@ -30,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     celery_init_app(app)
 
     from feedback_service.analysis import receivers  # noqa: F401  (connects signals)
+    from feedback_service.analysis import comments
     from feedback_service.analysis import routes as reports_routes
     from feedback_service.surveys import ratelimit
     from feedback_service.surveys.pages import pages_bp
@@ -46,5 +47,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     dashboard.init_app(app)  # the manager web UI and the `users`/`demo` commands
     reports_routes.init_app(app)  # reports and targets API, `flask scores` commands
+    comments.init_app(app)  # comments, corrections, labels, models; `flask analysis`
     register_cli(app)
     return app

@@ -21,9 +21,15 @@ TASK_MODULES = [
     "workers.sweep",
     "feedback_service.surveys.tasks",
     "feedback_service.analysis.tasks",
+    "feedback_service.analysis.comments.tasks",
 ]
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # A comment re-scoring pass whose chain of batch tasks broke carries on.
+    "resume-stalled-rescores": {
+        "task": "feedback_service.analysis.comments.tasks.resume_stalled_rescores",
+        "schedule": timedelta(minutes=5),
+    },
     "send-due-and-sweep": {
         "task": "workers.sweep.sweep",
         "schedule": timedelta(seconds=30),

@@ -12,6 +12,7 @@ from celery import shared_task
 from sqlalchemy import select, update
 
 from feedback_service.analysis import rollups
+from feedback_service.analysis.comments.tasks import analyse_in_task
 from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
 
@@ -34,7 +35,9 @@ def process_response(response_id: int) -> str:
         session.rollback()
         return "up-to-date"
     rollups.apply_response(session, row)
-    # Comment analysis of this version is added here.
+    # --- comment analysis (issue 7): this version's comment, with its rating ---
+    analyse_in_task(session, row)
+    # --- end comment analysis ---
     session.execute(
         update(Response)
         .where(Response.id == response_id, Response.processed_version < row.version)

@@ -1,0 +1,67 @@
+"""The comment analyzer of this process: loaded once, swapped when a new model is promoted.
+
+The model lives under ``MODEL_DIR`` (text/store.py: ``promoted.json`` names the
+active version). A fresh machine has none: the first use trains one from the
+shipped seed sentences and saves it there (15-30 s, no downloads), and every
+later process loads it in a fraction of a second. Workers on several machines
+must share ``MODEL_DIR`` (a volume), as they share the database.
+
+Each task asks for ``current_analyzer()``; it costs one ``stat`` of
+``promoted.json`` when nothing changed, so a model promoted by ``flask analysis
+train`` (or the training job) is used by the next task in every worker.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from flask import current_app
+
+from feedback_service.analysis.text import Analyzer, CommentAnalyzer, get_analyzer, set_analyzer
+from feedback_service.analysis.text.store import PROMOTED_FILE, promoted_version
+
+_lock = threading.Lock()
+# model_dir -> ((mtime_ns, size) of promoted.json, the version it names)
+_seen: dict[str, tuple[tuple[int, int], str | None]] = {}
+
+
+def model_dir() -> Path:
+    return Path(current_app.config["MODEL_DIR"])
+
+
+def nltk_cache_dir() -> Path:
+    """NLTK data (the VADER lexicon, packed from the vaderSentiment package) for this install."""
+    return Path(current_app.config["DATA_DIR"]) / "nltk"
+
+
+def active_version(directory: Path) -> str | None:
+    """The promoted version, re-read only when ``promoted.json`` changed on disk."""
+    path = directory / PROMOTED_FILE
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    key = str(directory)
+    seen = _seen.get(key)
+    if seen is not None and seen[0] == stamp:
+        return seen[1]
+    version = promoted_version(directory)
+    _seen[key] = (stamp, version)
+    return version
+
+
+def current_analyzer() -> Analyzer:
+    """This process's analyzer, on the model promoted right now."""
+    directory, cache = model_dir(), nltk_cache_dir()
+    analyzer = get_analyzer(directory, cache)
+    active = active_version(directory)
+    if active is not None and active != analyzer.model_version:
+        with _lock:
+            analyzer = get_analyzer(directory, cache)
+            if active != analyzer.model_version:
+                analyzer = CommentAnalyzer.load(directory, cache)
+                set_analyzer(directory, cache, analyzer)
+    return analyzer

@@ -1,0 +1,154 @@
+"""Re-scoring stored comments with the current model, over any number of rows.
+
+A run walks ``responses`` by id (keyset pagination on the primary key, so the
+thousandth batch costs what the first does), one batch per task: the task locks
+the run row, checks that the run's cursor is where it expects (otherwise the
+batch was already done by an earlier delivery and it stops), analyses the rows
+that are not yet at the current model and response version with one
+``analyze_many`` call, writes them, moves the cursor and commits; the next batch
+is enqueued after that commit. A run interrupted anywhere resumes from its
+cursor (``flask analysis rescore --resume ID``) and no row is scored twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback_service.analysis.comments.service import ResponseFacts, ratings_of, write_analyses
+from feedback_service.analysis.models import CommentAnalysis, RescoreRun
+from feedback_service.analysis.text import Analyzer
+from feedback_service.db import utcnow
+from feedback_service.errors import NotFound
+from feedback_service.surveys.models import Response
+
+DEFAULT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    status: str  # "batch", "done", "duplicate", "finished-already"
+    scanned: int = 0
+    rescored: int = 0
+    cursor: int = 0
+
+
+def start_run(session: Session, model_version: str, who: str, batch_size: int) -> RescoreRun:
+    run = RescoreRun(
+        status="running",
+        model_version=model_version,
+        batch_size=batch_size,
+        cursor=0,
+        scanned=0,
+        rescored=0,
+        requested_by=who,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_run(session: Session, run_id: int, lock: bool = False) -> RescoreRun:
+    stmt = select(RescoreRun).where(RescoreRun.id == run_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    run = session.scalars(stmt).first()
+    if run is None:
+        raise NotFound(f"No rescore run {run_id}.")
+    return run
+
+
+def rescore_batch(
+    session: Session, run_id: int, expected_cursor: int, analyzer: Analyzer
+) -> BatchOutcome:
+    """Do the batch after ``expected_cursor`` of run ``run_id`` (flushes, never commits)."""
+    run = get_run(session, run_id, lock=True)
+    if run.status != "running":
+        return BatchOutcome("finished-already", cursor=run.cursor)
+    if run.cursor != expected_cursor:
+        return BatchOutcome("duplicate", cursor=run.cursor)
+    rows = session.execute(
+        select(
+            Response.id,
+            Response.version,
+            Response.comment,
+            Response.csat,
+            Response.nps,
+            Response.ces,
+            Response.agent_id,
+            Response.team_id,
+            Response.ticket_id,
+            Response.submitted_at,
+            CommentAnalysis.model_version,
+            CommentAnalysis.response_version,
+        )
+        .outerjoin(CommentAnalysis, CommentAnalysis.response_id == Response.id)
+        .where(Response.id > run.cursor, Response.comment.is_not(None), Response.comment != "")
+        .order_by(Response.id)
+        .limit(run.batch_size)
+        # Serialises with process_response on the same rows (it locks the response
+        # first too), so an amendment analysed meanwhile is never overwritten.
+        .with_for_update(of=Response)
+    ).all()
+    todo = [
+        ResponseFacts(
+            id=r.id,
+            version=r.version,
+            comment=(r.comment or "").strip(),
+            ratings=ratings_of(r.csat, r.nps, r.ces),
+            agent_id=r.agent_id,
+            team_id=r.team_id,
+            ticket_id=r.ticket_id,
+            submitted_at=r.submitted_at,
+        )
+        for r in rows
+        if (r.model_version, r.response_version) != (analyzer.model_version, r.version)
+    ]
+    todo = [t for t in todo if t.comment]
+    if todo:
+        results = analyzer.analyze_many([t.comment for t in todo], [t.ratings for t in todo])
+        write_analyses(session, list(zip(todo, results, strict=True)))
+    run.scanned += len(rows)
+    run.rescored += len(todo)
+    if rows:
+        run.cursor = rows[-1].id
+    run.model_version = analyzer.model_version
+    run.updated_at = utcnow()
+    finished = len(rows) < run.batch_size
+    if finished:
+        run.status = "done"
+        run.finished_at = run.updated_at
+    session.flush()
+    return BatchOutcome("done" if finished else "batch", len(rows), len(todo), run.cursor)
+
+
+def stalled_runs(session: Session, older_than: dt.timedelta) -> list[tuple[int, int]]:
+    """Running passes with no batch done for a while: (run id, cursor) to resume."""
+    return [
+        (run_id, cursor)
+        for run_id, cursor in session.execute(
+            select(RescoreRun.id, RescoreRun.cursor).where(
+                RescoreRun.status == "running", RescoreRun.updated_at <= utcnow() - older_than
+            )
+        )
+    ]
+
+
+def run_view(run: RescoreRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "status": run.status,
+        "model_version": run.model_version,
+        "batch_size": run.batch_size,
+        "cursor": run.cursor,
+        "scanned": run.scanned,
+        "rescored": run.rescored,
+        "requested_by": run.requested_by,
+        "created_at": run.created_at.isoformat(),
+        "updated_at": run.updated_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }

@@ -1,0 +1,250 @@
+"""HTTP layer of comment analysis: read and correct comments, import labels, extend
+the taxonomy, see and retrain models, re-score. Parse, call the service, serialise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import g, request
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from feedback_service.analysis.comments import labels, rescore, service, training
+from feedback_service.analysis.comments.analyzer import active_version, current_analyzer, model_dir
+from feedback_service.analysis.comments.schemas import (
+    CategoryIn,
+    CategoryOut,
+    CommentCorrectionIn,
+    CommentOut,
+    CommentListOut,
+    CommentQuery,
+    ImportOut,
+    ModelsOut,
+    RescoreIn,
+    RescoreRunOut,
+    TaxonomyOut,
+    TrainingRunOut,
+)
+from feedback_service.analysis.comments.tasks import rescore_batch, train_model
+from feedback_service.analysis.routes import csv_response
+from feedback_service.api import requires_scope
+from feedback_service.db import get_session
+from feedback_service.errors import NotFound, ValidationError
+from feedback_service.helpdesk.models import Agent, Team
+from workers.celery_app import enqueue_after_commit
+
+comments_blp = Blueprint(
+    "comments",
+    __name__,
+    url_prefix="/api/v1",
+    description="Comment analysis: comments, corrections, labels, taxonomy, models",
+)
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+def caller_name() -> str:
+    caller = g.get("caller")
+    return f"api-key:{caller.name}#{caller.key_id}" if caller is not None else "unknown"
+
+
+def _filters(args: dict[str, Any]) -> service.CommentFilters:
+    session = get_session()
+    errors: dict[str, list[str]] = {}
+    start, end = args.get("from"), args.get("to")
+    if start is not None and end is not None and start > end:
+        errors["from"] = [f"'from' ({start}) is after 'to' ({end})."]
+
+    def lookup(name: str, column: Any, id_column: Any) -> int | None:
+        value = args.get(name)
+        if value is None:
+            return None
+        found = session.scalar(select(id_column).where(column == value))
+        if found is None:
+            errors[name] = [f"Unknown {name} '{value}'."]
+        return found
+
+    agent_id = lookup("agent", Agent.external_id, Agent.id)
+    team_id = lookup("team", Team.external_id, Team.id)
+    target, category = args.get("target"), args.get("category")
+    if category is not None and "/" in category:
+        named_target, category = category.split("/", 1)
+        if target is not None and target != named_target:
+            errors["category"] = [f"Names target '{named_target}' but target is '{target}'."]
+        target = named_target
+    if category is not None:
+        tax = labels.taxonomy(session)
+        targets = [target] if target is not None else list(tax.categories)
+        if target is not None and target not in tax.categories:
+            errors["category"] = [f"Unknown target '{target}'."]
+        elif not any(category in tax.categories[t] for t in targets):
+            errors["category"] = [f"Unknown category '{category}'."]
+    if errors:
+        raise ValidationError("Invalid filters: " + ", ".join(sorted(errors)), fields=errors)
+    return service.CommentFilters(
+        start=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC) if start else None,
+        end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        if end
+        else None,
+        agent_id=agent_id,
+        team_id=team_id,
+        channel=args.get("channel"),
+        target=target,
+        category=category,
+        sentiment=args.get("sentiment"),
+        q=args.get("q"),
+        corrected=args.get("corrected"),
+    )
+
+
+@comments_blp.route("/comments", methods=["GET"])
+@requires_scope("reports")
+@comments_blp.arguments(CommentQuery, location="query")
+@comments_blp.response(200, CommentListOut)
+def list_comments(args: dict[str, Any]) -> Any:
+    """Comments newest first with their analysis. Filters: ``agent``, ``team`` (helpdesk
+    ids), ``channel``, ``from``/``to``, ``target``, ``category`` (``rude`` or
+    ``agent/rude``), ``sentiment`` (or ``unsupported``), ``q`` (text, any case),
+    ``corrected``. ``?format=csv`` gives the same rows as CSV."""
+    page, per_page = args["page"], args["per_page"]
+    items, total = service.list_comments(get_session(), _filters(args), page, per_page)
+    if args["format"] == "csv":
+        return csv_response(service.csv_rows(items), "comments")
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@comments_blp.route("/comments/<int:comment_id>", methods=["GET"])
+@requires_scope("reports")
+@comments_blp.response(200, CommentOut)
+def get_comment(comment_id: int) -> Any:
+    """One comment (by its response id) with its analysis."""
+    item = service.get_comment(get_session(), comment_id)
+    if item is None or not (item["comment"] or "").strip():
+        raise NotFound(f"No comment with id {comment_id}.")
+    return item
+
+
+@comments_blp.route("/comments/<int:comment_id>", methods=["PATCH"])
+@requires_scope("reports")
+@comments_blp.arguments(CommentCorrectionIn)
+@comments_blp.response(200, CommentOut)
+def correct_comment(data: dict[str, Any], comment_id: int) -> Any:
+    """Correct what the analysis says: the comment's ``sentiment``, and per finding
+    (``index``, or ``sentence`` to add one) its ``target``, ``category``,
+    ``sentiment``. Categories are checked against the taxonomy. The model's output
+    stays visible as ``original``; the correction is training data from now on."""
+    session = get_session()
+    labels.correct_comment(session, comment_id, data, caller_name())
+    session.commit()
+    return service.get_comment(session, comment_id)
+
+
+@comments_blp.route("/labels/import", methods=["POST"])
+@requires_scope("reports")
+@comments_blp.response(201, ImportOut)
+def import_labels() -> Any:
+    """Import labelled comments from a CSV: a multipart upload (field ``file``) or the
+    raw body with ``Content-Type: text/csv``. Columns: ``text`` (required),
+    ``sentiment`` (positive/neutral/negative), ``target`` (agent/product/process/none),
+    ``category`` (of the taxonomy, under its target); each row needs a sentiment or a
+    target. Any invalid row -> 422 naming ``rows.<row>.<column>`` (the header is row
+    1) and nothing is imported."""
+    if request.content_length is not None and request.content_length > MAX_IMPORT_BYTES:
+        raise ValidationError("The file is too large.", fields={"file": ["At most 20 MB."]})
+    upload = request.files.get("file")
+    if upload is not None:
+        raw = upload.read()
+    elif request.mimetype in ("text/csv", "text/plain", "application/csv"):
+        raw = request.get_data()
+    else:
+        raise ValidationError(
+            "Send the CSV as a multipart field 'file' or as a text/csv body.",
+            fields={"file": ["Missing data for required field."]},
+        )
+    session = get_session()
+    result = labels.import_labels(session, raw, caller_name())
+    session.commit()
+    return {
+        "import_id": result.import_id,
+        "imported": result.rows,
+        "columns": list(labels.IMPORT_COLUMNS),
+    }
+
+
+@comments_blp.route("/analysis/categories", methods=["GET"])
+@requires_scope("reports")
+@comments_blp.response(200, TaxonomyOut)
+def list_categories() -> Any:
+    """The taxonomy: the shipped categories per target plus those managers added."""
+    return labels.categories_view(get_session())
+
+
+@comments_blp.route("/analysis/categories", methods=["POST"])
+@requires_scope("reports")
+@comments_blp.arguments(CategoryIn)
+@comments_blp.response(201, CategoryOut)
+def add_category(data: dict[str, Any]) -> Any:
+    """Add a category under a target (``product``/``hardware``). Corrections and imported
+    labels may use it at once; the model learns it at the next training."""
+    session = get_session()
+    name, created = labels.add_category(session, data["target"], data["name"], caller_name())
+    session.commit()
+    body = {"target": data["target"], "name": name, "created": created}
+    return body, 201 if created else 200
+
+
+@comments_blp.route("/analysis/models", methods=["GET"])
+@requires_scope("reports")
+@comments_blp.response(200, ModelsOut)
+def list_models() -> Any:
+    """Model versions, newest first, with their figures on the held-back split and which
+    one is active."""
+    directory = model_dir()
+    return {
+        "active_version": active_version(directory),
+        "items": training.list_models(get_session(), directory),
+    }
+
+
+@comments_blp.route("/analysis/train", methods=["POST"])
+@requires_scope("admin")
+@comments_blp.response(202, TrainingRunOut)
+def start_training() -> Any:
+    """Retrain in the background from the seed data plus every label; promote only if not
+    worse. Answers the job at once; follow it at ``/analysis/train/<id>``."""
+    session = get_session()
+    run = training.new_run(session, "api", caller_name())
+    enqueue_after_commit(session, train_model, run.id)
+    session.commit()
+    return training.run_view(training.get_run(session, run.id))
+
+
+@comments_blp.route("/analysis/train/<int:run_id>", methods=["GET"])
+@requires_scope("reports")
+@comments_blp.response(200, TrainingRunOut)
+def training_run(run_id: int) -> Any:
+    """A training job: status, and when done its figures and whether it was promoted."""
+    return training.run_view(training.get_run(get_session(), run_id))
+
+
+@comments_blp.route("/analysis/rescore", methods=["POST"])
+@requires_scope("admin")
+@comments_blp.arguments(RescoreIn)
+@comments_blp.response(202, RescoreRunOut)
+def start_rescore(data: dict[str, Any]) -> Any:
+    """Re-score every comment not yet at the active model, in batches, in the background."""
+    session = get_session()
+    version = active_version(model_dir()) or current_analyzer().model_version
+    run = rescore.start_run(session, version, caller_name(), data["batch_size"])
+    enqueue_after_commit(session, rescore_batch, run.id, 0)
+    session.commit()
+    return rescore.run_view(rescore.get_run(session, run.id))
+
+
+@comments_blp.route("/analysis/rescore/<int:run_id>", methods=["GET"])
+@requires_scope("reports")
+@comments_blp.response(200, RescoreRunOut)
+def rescore_run(run_id: int) -> Any:
+    """A re-scoring pass: rows scanned and re-scored so far, its cursor, its status."""
+    return rescore.run_view(rescore.get_run(get_session(), run_id))

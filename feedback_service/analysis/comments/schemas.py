@@ -1,0 +1,185 @@
+"""Request and response schemas of the comments, labels and model API."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from feedback_service.analysis.text import TARGETS
+
+MAX_PER_PAGE = 500
+COMMENT_SENTIMENTS = ["positive", "neutral", "negative", "mixed"]
+SENTENCE_SENTIMENTS = ["positive", "neutral", "negative"]
+
+
+class CommentQuery(Schema):
+    """Filters of ``GET /comments``; ``from``/``to`` are inclusive ISO dates (UTC)."""
+
+    class Meta:
+        unknown = RAISE
+
+    from_ = fields.Date(data_key="from", attribute="from", load_default=None)
+    to = fields.Date(load_default=None)
+    agent = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    channel = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    target = fields.String(load_default=None, validate=validate.OneOf(list(TARGETS)))
+    # "rude", or "agent/rude" to name the target as well.
+    category = fields.String(load_default=None, validate=validate.Length(min=1, max=81))
+    sentiment = fields.String(
+        load_default=None, validate=validate.OneOf([*COMMENT_SENTIMENTS, "unsupported"])
+    )
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    corrected = fields.Boolean(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class FindingFixIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    index = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    sentence = fields.String(load_default=None, validate=validate.Length(min=1, max=5000))
+    target = fields.String(load_default=None, validate=validate.OneOf(list(TARGETS)))
+    category = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    sentiment = fields.String(load_default=None, validate=validate.OneOf(SENTENCE_SENTIMENTS))
+
+
+class CommentCorrectionIn(Schema):
+    """Either or both: the whole comment's sentiment, and fixes to single findings
+    (by ``index`` in the comment's findings, or by ``sentence`` to add one)."""
+
+    class Meta:
+        unknown = RAISE
+
+    sentiment = fields.String(load_default=None, validate=validate.OneOf(COMMENT_SENTIMENTS))
+    findings = fields.List(
+        fields.Nested(FindingFixIn), load_default=list, validate=validate.Length(max=50)
+    )
+
+
+class FindingOut(Schema):
+    target = fields.String()
+    category = fields.String(allow_none=True)
+    confidence = fields.Float(allow_none=True)
+    sentence = fields.String()
+    sentiment = fields.String(allow_none=True)
+    corrected = fields.Boolean()
+    original = fields.Dict(allow_none=True)
+
+
+class AnalysisOut(Schema):
+    id = fields.Integer()
+    language = fields.String(allow_none=True)
+    supported = fields.Boolean()
+    sentiment = fields.String(allow_none=True)
+    sentiment_score = fields.Float(allow_none=True)
+    corrected = fields.Boolean()
+    original = fields.Dict(allow_none=True)
+    findings = fields.List(fields.Nested(FindingOut))
+    key_phrases = fields.List(fields.String())
+    model_version = fields.String()
+    response_version = fields.Integer()
+    analysed_at = fields.String()
+
+
+class CommentOut(Schema):
+    id = fields.Integer(metadata={"description": "The response id; use it to correct."})
+    submitted_at = fields.String()
+    ticket = fields.String()
+    agent = fields.String(allow_none=True)
+    agent_name = fields.String(allow_none=True)
+    team = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    survey = fields.String()
+    answers = fields.Dict()
+    comment = fields.String()
+    analysis = fields.Nested(AnalysisOut, allow_none=True)
+
+
+class CommentListOut(Schema):
+    items = fields.List(fields.Nested(CommentOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class ImportOut(Schema):
+    import_id = fields.String()
+    imported = fields.Integer()
+    columns = fields.List(fields.String())
+
+
+class CategoryIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    target = fields.String(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class CategoryOut(Schema):
+    target = fields.String()
+    name = fields.String()
+    created = fields.Boolean()
+
+
+class TaxonomyOut(Schema):
+    targets = fields.List(fields.String())
+    categories = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()))
+
+
+class TrainingRunOut(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    trigger = fields.String()
+    requested_by = fields.String()
+    candidate_version = fields.String(allow_none=True)
+    promoted = fields.Boolean(allow_none=True)
+    metrics = fields.Dict(allow_none=True)
+    current_version = fields.String(allow_none=True)
+    current_metrics = fields.Dict(allow_none=True)
+    seed_rows = fields.Integer(allow_none=True)
+    label_rows = fields.Integer(allow_none=True)
+    train_rows = fields.Integer(allow_none=True)
+    held_out_rows = fields.Integer(allow_none=True)
+    reasons = fields.List(fields.String())
+    error = fields.String(allow_none=True)
+    created_at = fields.String()
+    finished_at = fields.String(allow_none=True)
+
+
+class ModelOut(Schema):
+    version = fields.String()
+    active = fields.Boolean()
+    saved = fields.Boolean()
+    trained_on = fields.Integer(allow_none=True)
+    metrics = fields.Dict(allow_none=True)
+    training_run = fields.Nested(TrainingRunOut, allow_none=True)
+
+
+class ModelsOut(Schema):
+    active_version = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(ModelOut))
+
+
+class RescoreIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    batch_size = fields.Integer(load_default=1000, validate=validate.Range(min=10, max=10_000))
+
+
+class RescoreRunOut(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    model_version = fields.String()
+    batch_size = fields.Integer()
+    cursor = fields.Integer()
+    scanned = fields.Integer()
+    rescored = fields.Integer()
+    requested_by = fields.String()
+    created_at = fields.String()
+    updated_at = fields.String()
+    finished_at = fields.String(allow_none=True)
