@@ -1,0 +1,355 @@
+"""The pattern modules' inputs, read from the database.
+
+Counts are aggregated in SQL (responses per agent, channel and period; CSAT
+answers per agent). Only the commented responses are read row by row, as plain
+column tuples streamed in batches (a server-side cursor on PostgreSQL), never
+as ORM objects: at a million responses that is the 200,000 comment analyses,
+each parsed once for the agent patterns, the adjusted CSAT and the themes.
+
+Which findings count:
+
+* an agent-directed complaint category (rude, slow-response, ...) counts when
+  the finding is not positive ("the agent was not rude at all" is no complaint),
+  praise when it is not negative; a response counts at most once per category;
+* a not-satisfied CSAT answer is blamed (``patterns.blame_of``) on the targets of
+  its comment's non-positive findings, so praise of the agent in a comment that
+  complains about the product does not keep the answer against the agent;
+* themes take every non-positive product- or process-directed sentence, and on
+  escalated or reopened tickets also the non-positive sentences that name no
+  target: those tickets are where unresolved product problems show up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from feedback_service.analysis.models import CommentAnalysis
+from feedback_service.analysis.patterns import (
+    COMPLAINT_CATEGORIES,
+    PRAISE_CATEGORIES,
+    AgentCsatCounts,
+    AgentPeriod,
+    ExampleComment,
+    blame_of,
+)
+from feedback_service.analysis.themes import ResponseBaseline, ThemeComment
+from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.surveys.models import Response
+
+NO_TEAM: Final = ""
+NO_CHANNEL: Final = "unknown"
+STREAM_BATCH: Final = 5_000
+THEME_TARGETS: Final = ("product", "process")
+# Themes are bucketed into 7-day weeks ending on the window's last day; the pure
+# module wants Mondays, so bucket k is handed over as this Monday + k weeks and
+# mapped back to the real dates afterwards.
+_ANCHOR_MONDAY: Final = dt.date(2001, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The filters a run is computed under (our own ids; ``None`` is "all")."""
+
+    team_id: int | None = None
+    channel: str | None = None
+    survey_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DayRange:
+    first: dt.date
+    last: dt.date  # inclusive
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def _conditions(scope: Scope, first: dt.datetime, end: dt.datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Response.status == "confirmed",
+        Response.submitted_at >= first,
+        Response.submitted_at < end,
+    ]
+    if scope.team_id is not None:
+        conditions.append(Response.team_id == scope.team_id)
+    if scope.channel is not None:
+        conditions.append(Response.channel == scope.channel)
+    if scope.survey_id is not None:
+        conditions.append(Response.survey_id == scope.survey_id)
+    return conditions
+
+
+def count_responses(session: Session, scope: Scope, days: DayRange) -> int:
+    stmt = select(func.count(Response.id)).where(*_conditions(scope, days.start, days.end))
+    return int(session.scalar(stmt) or 0)
+
+
+def _stream(session: Session, stmt: Any) -> Iterator[Any]:
+    result = session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+    yield from result
+
+
+def _comment_rows(
+    session: Session, scope: Scope, first: dt.datetime, end: dt.datetime
+) -> Iterator[Any]:
+    stmt = (
+        select(
+            Response.id,
+            Agent.external_id,
+            Team.external_id,
+            Response.channel,
+            Response.submitted_at,
+            Response.csat,
+            Ticket.external_id,
+            Ticket.product,
+            Ticket.escalated,
+            Ticket.reopened,
+            CommentAnalysis.findings,
+        )
+        .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
+        .join(Ticket, Ticket.id == Response.ticket_id)
+        .outerjoin(Agent, Agent.id == Response.agent_id)
+        .outerjoin(Team, Team.id == Response.team_id)
+        .where(*_conditions(scope, first, end))
+    )
+    return _stream(session, stmt)
+
+
+# --- complaint patterns and adjusted CSAT -------------------------------------------
+
+
+@dataclass(slots=True)
+class _AgentCounts:
+    team: str
+    responses: dict[str, int] = field(default_factory=dict)
+    hits: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    # category -> heap of (confidence, -response id, example), the best kept
+    examples: dict[str, list[tuple[float, int, ExampleComment]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInputs:
+    current: list[AgentPeriod]
+    previous: list[AgentPeriod]
+    csat: list[AgentCsatCounts]
+    responses: int
+    comments: int
+    agent_names: dict[str, str | None]
+
+
+def load_agent_inputs(
+    session: Session,
+    scope: Scope,
+    current: DayRange,
+    previous: DayRange,
+    *,
+    max_examples: int = 3,
+) -> AgentInputs:
+    """Per agent and period: responses by channel, hits by category and channel,
+    the best examples; and the current period's CSAT answers split by blame."""
+    agent_categories = set(COMPLAINT_CATEGORIES) | set(PRAISE_CATEGORIES)
+    periods: dict[str, dict[str, _AgentCounts]] = {"current": {}, "previous": {}}
+    period = case((Response.submitted_at >= current.start, "current"), else_="previous")
+    channel = func.coalesce(Response.channel, NO_CHANNEL)
+    team = func.coalesce(Team.external_id, NO_TEAM)
+    counted = session.execute(
+        select(period, Agent.external_id, team, channel, func.count(Response.id))
+        .join(Agent, Agent.id == Response.agent_id)
+        .outerjoin(Team, Team.id == Response.team_id)
+        .where(*_conditions(scope, previous.start, current.end))
+        .group_by(period, Agent.external_id, team, channel)
+    )
+    responses = 0
+    for name, agent, team_id, ch, n in counted:
+        record = periods[name].setdefault(agent, _AgentCounts(team_id))
+        record.responses[ch] = record.responses.get(ch, 0) + int(n)
+        if name == "current":
+            responses += int(n)
+
+    satisfied = case((Response.csat >= 4, 1), else_=0)
+    csat_rows = session.execute(
+        select(Agent.external_id, team, func.count(Response.csat), func.sum(satisfied))
+        .join(Agent, Agent.id == Response.agent_id)
+        .outerjoin(Team, Team.id == Response.team_id)
+        .where(*_conditions(scope, current.start, current.end), Response.csat.is_not(None))
+        .group_by(Agent.external_id, team)
+    )
+    csat_answers = {(a, t): (int(n), int(s or 0)) for a, t, n, s in csat_rows}
+    blamed: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    comments = 0
+    for row in _comment_rows(session, scope, previous.start, current.end):
+        response_id, agent, team_id, ch, submitted, csat, ticket, _p, _e, _r, findings = row
+        if agent is None:
+            continue
+        team_id = team_id or NO_TEAM
+        in_current = submitted >= current.start
+        findings = findings or []
+        if in_current:
+            comments += 1
+            if csat is not None and csat <= 3:
+                targets = [f.get("target") for f in findings if f.get("sentiment") != "positive"]
+                blamed[(agent, team_id)][blame_of(t for t in targets if t)] += 1
+        counts = periods["current" if in_current else "previous"].get(agent)
+        if counts is None:
+            continue
+        seen: set[str] = set()
+        for finding in findings:
+            category = finding.get("category")
+            if finding.get("target") != "agent" or category not in agent_categories:
+                continue
+            sentiment = finding.get("sentiment")
+            if sentiment == ("negative" if category in PRAISE_CATEGORIES else "positive"):
+                continue
+            if category in seen:
+                continue
+            seen.add(category)
+            by_channel = counts.hits[category]
+            key = ch or NO_CHANNEL
+            by_channel[key] = by_channel.get(key, 0) + 1
+            if in_current:
+                confidence = float(finding.get("confidence") or 0.0)
+                example = ExampleComment(
+                    comment_id=str(response_id),
+                    ticket_id=str(ticket),
+                    confidence=round(confidence, 3),
+                    sentence=str(finding.get("sentence") or ""),
+                )
+                heap = counts.examples[category]
+                item = (confidence, -int(response_id), example)
+                if len(heap) < max_examples:
+                    heapq.heappush(heap, item)
+                elif item[:2] > heap[0][:2]:
+                    heapq.heapreplace(heap, item)
+
+    def as_periods(records: dict[str, _AgentCounts]) -> list[AgentPeriod]:
+        out = []
+        for agent, r in sorted(records.items()):
+            examples = {
+                cat: tuple(e for _c, _i, e in sorted(heap, key=lambda x: x[:2], reverse=True))
+                for cat, heap in r.examples.items()
+            }
+            out.append(AgentPeriod(agent, r.team, dict(r.responses), dict(r.hits), examples))
+        return out
+
+    csat = []
+    for (agent, team_id), (answers, good) in sorted(csat_answers.items()):
+        blame = blamed.get((agent, team_id), {})
+        csat.append(
+            AgentCsatCounts(
+                agent_id=agent,
+                team_id=team_id,
+                answers=answers,
+                satisfied=good,
+                unsatisfied_agent=blame.get("agent", 0),
+                unsatisfied_product=blame.get("product", 0),
+                unsatisfied_process=blame.get("process", 0),
+            )
+        )
+    names = agent_names(session, sorted(periods["current"]))
+    return AgentInputs(
+        current=as_periods(periods["current"]),
+        previous=as_periods(periods["previous"]),
+        csat=csat,
+        responses=responses,
+        comments=comments,
+        agent_names=names,
+    )
+
+
+# --- themes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeInputs:
+    comments: list[ThemeComment]
+    baseline: ResponseBaseline
+    week_starts: tuple[dt.date, ...]  # the real first day of each 7-day bucket
+    anchor_weeks: tuple[dt.date, ...]  # the Monday each bucket was handed over as
+
+    def real_week(self, anchor: dt.date) -> dt.date:
+        return self.week_starts[(anchor - _ANCHOR_MONDAY).days // 7]
+
+
+def load_theme_inputs(session: Session, scope: Scope, window: DayRange) -> ThemeInputs:
+    """Theme sentences over ``window`` (whole 7-day weeks ending on its last day)
+    and the baseline of every response in it (contact share, CSAT of the rest)."""
+    if window.days % 7:
+        raise ValueError("the themes' window must be whole weeks")
+    weeks = window.days // 7
+    week_starts = tuple(window.first + dt.timedelta(days=7 * k) for k in range(weeks))
+    anchors = tuple(_ANCHOR_MONDAY + dt.timedelta(days=7 * k) for k in range(weeks))
+    hist_rows = session.execute(
+        select(Response.csat, func.count(Response.id))
+        .where(*_conditions(scope, window.start, window.end))
+        .group_by(Response.csat)
+    )
+    histogram: dict[int, int] = {}
+    responses = 0
+    for value, n in hist_rows:
+        responses += int(n)
+        if value is not None:
+            histogram[int(value)] = int(n)
+
+    comments: list[ThemeComment] = []
+    for row in _comment_rows(session, scope, window.start, window.end):
+        response_id, agent, _team, _ch, submitted, csat, ticket, product, esc, reo, findings = row
+        troubled = bool(esc) or bool(reo)
+        bucket = (submitted.date() - window.first).days // 7
+        for finding in findings or []:
+            target = finding.get("target")
+            if finding.get("sentiment") == "positive":
+                continue
+            if target not in THEME_TARGETS and not (troubled and target == "none"):
+                continue
+            sentence = str(finding.get("sentence") or "").strip()
+            if not sentence:
+                continue
+            comments.append(
+                ThemeComment(
+                    comment_id=str(response_id),
+                    ticket_id=str(ticket),
+                    agent_id=agent or "",
+                    product=product or "",
+                    week=anchors[bucket],
+                    csat=csat,
+                    target=str(target),
+                    category=str(finding.get("category") or "other"),
+                    sentence=sentence,
+                )
+            )
+    return ThemeInputs(
+        comments=comments,
+        baseline=ResponseBaseline(responses, histogram),
+        week_starts=week_starts,
+        anchor_weeks=anchors,
+    )
+
+
+def agent_names(session: Session, external_ids: Sequence[str]) -> dict[str, str | None]:
+    if not external_ids:
+        return {}
+    rows = session.execute(
+        select(Agent.external_id, Agent.name).where(Agent.external_id.in_(list(external_ids)))
+    )
+    return {external_id: name for external_id, name in rows}

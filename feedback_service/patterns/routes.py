@@ -1,0 +1,171 @@
+"""HTTP layer of the pattern reports: parse, find or compute the run, serialise.
+
+A report answers from the latest finished run asked for with the same filters
+and range. Without one, a small scope is computed on the spot (the task's body,
+run inline) and a large one is queued: ``202`` with the job to poll, so a
+request never holds a web worker for minutes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, url_for
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from feedback_service.analysis.routes import csv_response
+from feedback_service.api import requires_scope
+from feedback_service.db import get_session, utcnow
+from feedback_service.errors import FeedbackError
+from feedback_service.patterns import service, tasks
+from feedback_service.patterns.models import PatternRun
+from feedback_service.patterns.schemas import (
+    ComplaintPatternsOut,
+    ComplaintPatternsQuery,
+    JobOut,
+    ProductGapsOut,
+    ProductGapsQuery,
+    RefreshIn,
+)
+from workers.celery_app import enqueue_after_commit
+
+patterns_blp = Blueprint(
+    "patterns",
+    __name__,
+    url_prefix="/api/v1",
+    description="Complaint patterns per representative and recurring product gaps",
+)
+
+REPORT_ENDPOINTS = {
+    service.COMPLAINT_PATTERNS: "patterns.complaint_patterns",
+    service.PRODUCT_GAPS: "patterns.product_gaps",
+}
+
+
+class ReportFailed(FeedbackError):
+    status = 500
+    code = "report_failed"
+
+
+def _job(run: PatternRun, status: int) -> Response:
+    body = service.run_info(run)
+    body["report_url"] = (
+        url_for(REPORT_ENDPOINTS[run.kind], **_report_query(run)) if run.status == "done" else None
+    )
+    answer = jsonify(JobOut().dump(body))
+    answer.status_code = status
+    answer.headers["Location"] = url_for("patterns.job", run_id=run.id)
+    return answer
+
+
+def _report_query(run: PatternRun) -> dict[str, Any]:
+    query: dict[str, Any] = dict(run.filters)
+    if run.requested_from is not None:
+        query["from"] = run.requested_from.isoformat()
+    if run.requested_to is not None:
+        query["to"] = run.requested_to.isoformat()
+    return query
+
+
+def _latest_or_compute(kind: str, args: dict[str, Any]) -> PatternRun | Response:
+    session = get_session()
+    service.validate_filters(session, args)
+    service.window(kind, args.get("from"), args.get("to"), utcnow().date())
+    run = service.latest_done_run(session, kind, args)
+    if run is not None:
+        return run
+    pending = service.pending_run(session, kind, args)
+    if pending is not None:
+        return _job(pending, 202)
+    size = service.responses_in_scope(session, kind, args)
+    run = service.create_run(session, kind, args)
+    if size > int(current_app.config["PATTERNS_INLINE_MAX_RESPONSES"]):
+        enqueue_after_commit(session, tasks.compute_pattern_run, run.id)
+        session.commit()
+        return _job(run, 202)
+    session.commit()
+    tasks.compute_pattern_run(run.id)  # the task's body, here and now
+    session.refresh(run)
+    if run.status != "done":
+        raise ReportFailed(f"Computing the report failed (job {run.id}): {run.error}")
+    return run
+
+
+@patterns_blp.route("/reports/complaint-patterns", methods=["GET"])
+@requires_scope("reports")
+@patterns_blp.arguments(ComplaintPatternsQuery, location="query", unknown=RAISE)
+@patterns_blp.response(200, ComplaintPatternsOut)
+@patterns_blp.alt_response(202, schema=JobOut, description="Not computed yet: the job to poll")
+def complaint_patterns(args: dict[str, Any]) -> Any:
+    """Agents whose complaint (or praise) rate in a category stands out against
+    their team peers after correction, and each agent's CSAT with product- and
+    process-directed dissatisfaction taken out."""
+    found = _latest_or_compute(service.COMPLAINT_PATTERNS, args)
+    if isinstance(found, Response):
+        return found
+    report = service.complaint_report(get_session(), found, args.get("agent"))
+    if args["format"] == "csv":
+        if args["table"] == "adjusted-csat":
+            return csv_response(report["adjusted_csat"], "adjusted-csat")
+        return csv_response(service.pattern_rows(report["items"]), "complaint-patterns")
+    return report
+
+
+@patterns_blp.route("/reports/product-gaps", methods=["GET"])
+@requires_scope("reports")
+@patterns_blp.arguments(ProductGapsQuery, location="query", unknown=RAISE)
+@patterns_blp.response(200, ProductGapsOut)
+@patterns_blp.alt_response(202, schema=JobOut, description="Not computed yet: the job to poll")
+def product_gaps(args: dict[str, Any]) -> Any:
+    """Themes of product- and process-directed complaints: volume, trend, agents
+    and products affected, CSAT effect, product-gap, emerging and Pareto flags."""
+    found = _latest_or_compute(service.PRODUCT_GAPS, args)
+    if isinstance(found, Response):
+        return found
+    report = service.gap_report(get_session(), found, args.get("agent"))
+    if args["format"] == "csv":
+        return csv_response(service.theme_rows(report["items"]), "product-gaps")
+    return report
+
+
+def _refresh(kind: str, args: dict[str, Any]) -> Response:
+    session = get_session()
+    run = service.create_run(session, kind, args)
+    enqueue_after_commit(session, tasks.compute_pattern_run, run.id)
+    session.commit()
+    session.refresh(run)
+    return _job(run, 202)
+
+
+@patterns_blp.route("/reports/complaint-patterns/refresh", methods=["POST"])
+@requires_scope("reports")
+@patterns_blp.arguments(RefreshIn, location="json", required=False, unknown=RAISE)
+@patterns_blp.response(202, JobOut)
+def refresh_complaint_patterns(args: dict[str, Any]) -> Any:
+    """Queue a new computation of the complaint patterns; poll the job it returns."""
+    return _refresh(service.COMPLAINT_PATTERNS, args or {})
+
+
+@patterns_blp.route("/reports/product-gaps/refresh", methods=["POST"])
+@requires_scope("reports")
+@patterns_blp.arguments(RefreshIn, location="json", required=False, unknown=RAISE)
+@patterns_blp.response(202, JobOut)
+def refresh_product_gaps(args: dict[str, Any]) -> Any:
+    """Queue a new computation of the product gaps; poll the job it returns."""
+    return _refresh(service.PRODUCT_GAPS, args or {})
+
+
+@patterns_blp.route("/reports/jobs/<int:run_id>", methods=["GET"])
+@requires_scope("reports")
+@patterns_blp.response(200, JobOut)
+def job(run_id: int) -> Any:
+    """A pattern job: queued, running, done (with the report's URL) or failed
+    (with the error)."""
+    return _job(service.get_run(get_session(), run_id), 200)
+
+
+def init_app(app: Flask) -> None:
+    from feedback_service.api import api
+
+    api.register_blueprint(patterns_blp)
