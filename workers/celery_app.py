@@ -11,17 +11,21 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from feedback_service.db import after_commit
+from workers.publish import publisher_for
 
 TASK_MODULES = [
     "workers.sweep",
     "feedback_service.surveys.tasks",
     "feedback_service.analysis.tasks",
     "feedback_service.analysis.comments.tasks",
+    "feedback_service.alerts.tasks",
+    "feedback_service.patterns.tasks",
 ]
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
@@ -49,6 +53,32 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "expire-invitations": {
         "task": "feedback_service.surveys.tasks.expire_invitations",
         "schedule": timedelta(minutes=15),
+    },
+    "sweep-alert-deliveries": {
+        "task": "feedback_service.alerts.tasks.sweep_alert_deliveries",
+        "schedule": timedelta(seconds=60),
+    },
+    # Sends the last complete day's or week's digest once it is due; the digests
+    # table keeps it to one per period however often this fires.
+    "send-digest": {
+        "task": "feedback_service.alerts.tasks.send_digest",
+        "schedule": timedelta(minutes=15),
+    },
+    # Complaint patterns nightly; product gaps hourly, so an emerging gap alerts
+    # the same day. Both skip a run if the same data was computed recently.
+    "complaint-patterns-nightly": {
+        "task": "feedback_service.patterns.tasks.scheduled_pattern_run",
+        "schedule": crontab(hour=2, minute=30),
+        "args": ("complaint-patterns",),
+    },
+    "product-gaps-hourly": {
+        "task": "feedback_service.patterns.tasks.scheduled_pattern_run",
+        "schedule": timedelta(hours=1),
+        "args": ("product-gaps",),
+    },
+    "sweep-pattern-runs": {
+        "task": "feedback_service.patterns.tasks.sweep_pattern_runs",
+        "schedule": timedelta(minutes=5),
     },
 }
 
@@ -118,7 +148,19 @@ def bound_task(task: Task) -> Task:
 
 
 def enqueue(task: Task, *args: Any, **options: Any) -> None:
-    bound_task(task).apply_async(args=args, **options)
+    """Send ``task(*args)`` now. ``retry=False`` (the request path: a failure is
+    left to the sweep) takes the lean Redis publish where it applies."""
+    bound = bound_task(task)
+    if options == {"retry": False}:
+        send_without_retry(bound, args)
+    else:
+        bound.apply_async(args=args, **options)
+
+
+def send_without_retry(bound: Task, args: tuple[Any, ...]) -> None:
+    publisher = publisher_for(bound.app)
+    if publisher is None or not publisher.publish(bound, args):
+        bound.apply_async(args=args, retry=False)
 
 
 def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: Any) -> None:
@@ -129,4 +171,7 @@ def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: An
     context and session, right after the commit.)
     """
     bound = bound_task(task)
-    after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
+    if options:
+        after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
+    else:
+        after_commit(session, lambda: send_without_retry(bound, args))
