@@ -17,14 +17,12 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from feedback_service.db import after_commit
-from workers.publish import publisher_for
 
 TASK_MODULES = [
     "workers.sweep",
     "feedback_service.surveys.tasks",
     "feedback_service.analysis.tasks",
     "feedback_service.analysis.comments.tasks",
-    "feedback_service.alerts.tasks",
     "feedback_service.patterns.tasks",
 ]
 
@@ -52,16 +50,6 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "expire-invitations": {
         "task": "feedback_service.surveys.tasks.expire_invitations",
-        "schedule": timedelta(minutes=15),
-    },
-    "sweep-alert-deliveries": {
-        "task": "feedback_service.alerts.tasks.sweep_alert_deliveries",
-        "schedule": timedelta(seconds=60),
-    },
-    # Sends the last complete day's or week's digest once it is due; the digests
-    # table keeps it to one per period however often this fires.
-    "send-digest": {
-        "task": "feedback_service.alerts.tasks.send_digest",
         "schedule": timedelta(minutes=15),
     },
     # Complaint patterns nightly; product gaps hourly, so an emerging gap alerts
@@ -148,19 +136,7 @@ def bound_task(task: Task) -> Task:
 
 
 def enqueue(task: Task, *args: Any, **options: Any) -> None:
-    """Send ``task(*args)`` now. ``retry=False`` (the request path: a failure is
-    left to the sweep) takes the lean Redis publish where it applies."""
-    bound = bound_task(task)
-    if options == {"retry": False}:
-        send_without_retry(bound, args)
-    else:
-        bound.apply_async(args=args, **options)
-
-
-def send_without_retry(bound: Task, args: tuple[Any, ...]) -> None:
-    publisher = publisher_for(bound.app)
-    if publisher is None or not publisher.publish(bound, args):
-        bound.apply_async(args=args, retry=False)
+    bound_task(task).apply_async(args=args, **options)
 
 
 def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: Any) -> None:
@@ -171,7 +147,4 @@ def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: An
     context and session, right after the commit.)
     """
     bound = bound_task(task)
-    if options:
-        after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
-    else:
-        after_commit(session, lambda: send_without_retry(bound, args))
+    after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
