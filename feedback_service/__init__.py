@@ -20,7 +20,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from feedback_service import api, dashboard, db, errors, health
+    from feedback_service import alerts, api, dashboard, db, errors, health
     from feedback_service.cli import register_cli
     from workers.celery_app import celery_init_app
 
@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from feedback_service.analysis import receivers  # noqa: F401  (connects signals)
     from feedback_service.analysis import comments
     from feedback_service.analysis import routes as reports_routes
+    from feedback_service.helpdesk.routes import teams_blp
     from feedback_service.patterns import routes as patterns_routes
     from feedback_service.surveys import ratelimit
     from feedback_service.surveys.pages import pages_bp
@@ -50,5 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     reports_routes.init_app(app)  # reports and targets API, `flask scores` commands
     comments.init_app(app)  # comments, corrections, labels, models; `flask analysis`
     patterns_routes.init_app(app)  # complaint patterns and product gaps
+    alerts.init_app(app)  # alerts API and settings; the alert and digest emails
+    api.api.register_blueprint(teams_blp)  # teams and their leads
     register_cli(app)
     return app

@@ -72,6 +72,13 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SMTP_TIMEOUT": _int(env.get("SMTP_TIMEOUT"), 20),
         # First retry after a temporary SMTP failure; doubles on each attempt.
         "SEND_RETRY_BASE_SECONDS": _int(env.get("SEND_RETRY_BASE_SECONDS"), 30),
+        # Alert deliveries (webhook, email): first retry after a temporary failure,
+        # doubling; given up after ALERT_MAX_ATTEMPTS attempts and recorded as failed.
+        "ALERT_RETRY_BASE_SECONDS": _int(
+            env.get("ALERT_RETRY_BASE_SECONDS"), _int(env.get("SEND_RETRY_BASE_SECONDS"), 30)
+        ),
+        "ALERT_MAX_ATTEMPTS": _int(env.get("ALERT_MAX_ATTEMPTS"), 8),
+        "ALERT_WEBHOOK_TIMEOUT": _int(env.get("ALERT_WEBHOOK_TIMEOUT"), 10),
         "MIN_SAMPLE": _int(env.get("MIN_SAMPLE"), 30),
         "SIGNATURE_MAX_AGE": _int(env.get("SIGNATURE_MAX_AGE"), 300),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")

@@ -1,5 +1,6 @@
 """Imports every feature's models so the metadata is complete (Alembic, tests)."""
 
+from feedback_service.alerts.models import Alert, AlertDelivery, AlertSettings, Digest
 from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.auth.models import ApiKey
 from feedback_service.dashboard.models import CommentNote
@@ -10,11 +11,15 @@ from feedback_service.surveys.models import Invitation, InvitationEvent, Respons
 
 __all__ = [
     "Agent",
+    "Alert",
+    "AlertDelivery",
+    "AlertSettings",
     "ApiKey",
     "Base",
     "CommentAnalysis",
     "CommentNote",
     "Customer",
+    "Digest",
     "Invitation",
     "InvitationEvent",
     "PatternFinding",

@@ -23,6 +23,7 @@ TASK_MODULES = [
     "feedback_service.surveys.tasks",
     "feedback_service.analysis.tasks",
     "feedback_service.analysis.comments.tasks",
+    "feedback_service.alerts.tasks",
     "feedback_service.patterns.tasks",
 ]
 
@@ -50,6 +51,16 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "expire-invitations": {
         "task": "feedback_service.surveys.tasks.expire_invitations",
+        "schedule": timedelta(minutes=15),
+    },
+    "sweep-alert-deliveries": {
+        "task": "feedback_service.alerts.tasks.sweep_alert_deliveries",
+        "schedule": timedelta(seconds=60),
+    },
+    # Sends the last complete day's or week's digest once it is due; the digests
+    # table keeps it to one per period however often this fires.
+    "send-digest": {
+        "task": "feedback_service.alerts.tasks.send_digest",
         "schedule": timedelta(minutes=15),
     },
     # Complaint patterns nightly; product gaps hourly, so an emerging gap alerts

@@ -11,6 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 from sqlalchemy import select, update
 
+from feedback_service.alerts.responses import alert_on_response
 from feedback_service.analysis import rollups
 from feedback_service.analysis.comments.tasks import analyse_in_task
 from feedback_service.db import get_session
@@ -38,6 +39,10 @@ def process_response(response_id: int) -> str:
     # --- comment analysis (issue 7): this version's comment, with its rating ---
     analyse_in_task(session, row)
     # --- end comment analysis ---
+
+    # Alerts: a detractor / very dissatisfied answer with a comment alerts once.
+    alert_on_response(session, row)
+
     session.execute(
         update(Response)
         .where(Response.id == response_id, Response.processed_version < row.version)

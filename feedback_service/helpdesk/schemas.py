@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 
 class ExternalId(fields.String):
@@ -65,3 +65,25 @@ class CustomerIn(Schema):
     email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     locale = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+
+
+class TeamIn(Schema):
+    """``PUT /api/v1/teams/<id>``: the team's display name and its lead's address
+    (who gets the team's alerts by email; null removes it)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    lead_email = fields.Email(allow_none=True, validate=validate.Length(max=320))
+
+
+class TeamOut(Schema):
+    id = fields.String(attribute="external_id")
+    name = fields.String()
+    lead_email = fields.String(allow_none=True)
+    agents = fields.Integer()
+
+
+class TeamListOut(Schema):
+    items = fields.List(fields.Nested(TeamOut))

@@ -14,11 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, TextClause, bindparam, text
+from sqlalchemy import JSON, Boolean, TextClause, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from feedback_service.cache import TTLCache, engine_key
 from feedback_service.db import UTCDateTime, after_commit, utcnow
+from feedback_service.helpdesk.models import Agent, Team
 
 TICKET_TIMES = ("opened_at", "first_response_at", "resolved_at", "closed_at")
 
@@ -220,3 +221,54 @@ def upsert_ticket(
         params[name] = data.get(name)
     row = session.connection().execute(TICKET_UPSERT, params).one()
     return TicketRow(row.id, row.channel)
+
+
+# --- teams (the API) ----------------------------------------------------------------
+
+
+def list_teams(session: Session) -> list[dict[str, Any]]:
+    counts = dict(
+        session.execute(
+            select(Agent.team_id, func.count(Agent.id))
+            .where(Agent.team_id.is_not(None))
+            .group_by(Agent.team_id)
+        ).all()
+    )
+    return [
+        {
+            "external_id": team.external_id,
+            "name": team.name,
+            "lead_email": team.lead_email,
+            "agents": int(counts.get(team.id, 0)),
+        }
+        for team in session.scalars(select(Team).order_by(Team.external_id))
+    ]
+
+
+def team_view(session: Session, team: Team) -> dict[str, Any]:
+    agents = session.scalar(select(func.count(Agent.id)).where(Agent.team_id == team.id))
+    return {
+        "external_id": team.external_id,
+        "name": team.name,
+        "lead_email": team.lead_email,
+        "agents": int(agents or 0),
+    }
+
+
+def put_team(session: Session, external_id: str, data: dict[str, Any]) -> tuple[Team, bool]:
+    """Create or update the team the helpdesk names ``external_id``; (team, created).
+
+    Fields left out keep their value, so a lead can be set before any dispatch
+    names the team, and a dispatch naming it later finds it.
+    """
+    created = session.scalar(select(Team.id).where(Team.external_id == external_id)) is None
+    # The dispatch path's INSERT .. ON CONFLICT: a dispatch naming the team at the
+    # same moment cannot make a second row.
+    team_id = team_id_for(session, external_id)
+    team = session.get_one(Team, team_id, with_for_update=True, populate_existing=True)
+    if "name" in data:
+        team.name = data["name"]
+    if "lead_email" in data:
+        team.lead_email = data["lead_email"]
+    session.flush()
+    return team, created

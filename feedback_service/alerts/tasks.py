@@ -1,0 +1,135 @@
+"""Background work of alerts: delivering each alert, the sweep that finds lost
+deliveries, and the scheduled digest. Each task loads by id (or by period),
+claims its row, commits, and is safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import Task, shared_task
+from flask import current_app
+
+from feedback_service.alerts import digest, mail, service, webhook
+from feedback_service.db import get_session, utcnow
+from feedback_service.surveys.delivery import (
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    deliver,
+)
+from workers.celery_app import enqueue
+
+log = logging.getLogger(__name__)
+
+DIGEST_MAX_ATTEMPTS = 6
+
+
+def backoff_seconds(attempt: int, base: int) -> int:
+    """base, 2x, 4x, ...: with 30 s and 8 attempts, about an hour of retrying."""
+    return int(base * 2 ** max(attempt - 1, 0))
+
+
+@shared_task(bind=True, name="feedback_service.alerts.tasks.deliver_alert")
+def deliver_alert(self: Task, delivery_id: int) -> str:
+    session = get_session()
+    delivery = service.claim_delivery(session, delivery_id)
+    if delivery is None:
+        session.rollback()
+        return "nothing-to-do"
+    session.commit()  # the claim is durable before anything leaves
+    config = current_app.config
+    alert = delivery.alert
+    try:
+        if delivery.channel == "webhook":
+            secret = service.get_settings(session).webhook_secret
+            if not secret:
+                raise PermanentDeliveryError("the webhook was removed from the settings")
+            webhook.post(
+                delivery.target,
+                webhook.body_of(alert),
+                secret,
+                event=alert.kind,
+                delivery_id=delivery.id,
+                timeout=config["ALERT_WEBHOOK_TIMEOUT"],
+            )
+        else:
+            deliver(mail.alert_message(alert, delivery.target))
+    except TemporaryDeliveryError as exc:
+        if delivery.attempts >= config["ALERT_MAX_ATTEMPTS"]:
+            service.mark_failed(
+                session, delivery, f"gave up after {delivery.attempts} attempts: {exc}"
+            )
+            session.commit()
+            log.error("alert delivery %s failed for good: %s", delivery_id, exc)
+            return "failed"
+        delay = backoff_seconds(delivery.attempts, config["ALERT_RETRY_BASE_SECONDS"])
+        service.mark_retry(session, delivery, str(exc), delay)
+        session.commit()
+        log.warning("alert delivery %s deferred (%s); retry in %ss", delivery_id, exc, delay)
+        self.apply_async(args=(delivery_id,), countdown=delay)
+        return "deferred"
+    except PermanentDeliveryError as exc:
+        service.mark_failed(session, delivery, str(exc))
+        session.commit()
+        log.error("alert delivery %s refused: %s", delivery_id, exc)
+        return "failed"
+    service.mark_delivered(session, delivery)
+    session.commit()
+    return "delivered"
+
+
+@shared_task(name="feedback_service.alerts.tasks.sweep_alert_deliveries")
+def sweep_alert_deliveries() -> dict[str, int]:
+    """Deliveries committed but never sent (broker down, worker killed) go out again."""
+    session = get_session()
+    grace = dt.timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
+    ids = service.due_delivery_ids(session, grace)
+    session.rollback()
+    for delivery_id in ids:
+        enqueue(deliver_alert, delivery_id)
+    if ids:
+        log.info("sweep re-enqueued %d alert deliveries", len(ids))
+    return {"deliveries": len(ids)}
+
+
+def run_digest(now: dt.datetime) -> str:
+    """Send the last complete period's digest if it is due and not sent yet."""
+    session = get_session()
+    settings = service.get_settings(session)
+    frequency = settings.digest_frequency
+    recipients = list(settings.digest_recipients or [])
+    if frequency == "off" or not recipients:
+        session.rollback()
+        return "off"
+    start, end = digest.last_period(frequency, now.date())
+    if not digest.is_due(end, settings.digest_hour_utc, now):
+        session.rollback()
+        return "not-due"
+    row = digest.claim(session, frequency, start, end, recipients)
+    if row is None:
+        session.rollback()
+        return "already-sent"
+    session.commit()
+    try:
+        content = digest.build(session, frequency, start, end, current_app.config["MIN_SAMPLE"])
+        deliver(mail.digest_message(content, row.recipients, f"digest-{frequency}-{start}"))
+    except TemporaryDeliveryError as exc:
+        # The next beat tries again (every 15 minutes), up to a limit.
+        row.status = "failed" if row.attempts >= DIGEST_MAX_ATTEMPTS else "pending"
+        row.last_error = str(exc)
+        session.commit()
+        log.warning("digest %s %s not sent: %s", frequency, start, exc)
+        return row.status
+    except PermanentDeliveryError as exc:
+        row.status, row.last_error = "failed", str(exc)
+        session.commit()
+        log.error("digest %s %s refused: %s", frequency, start, exc)
+        return "failed"
+    row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+    session.commit()
+    return "sent"
+
+
+@shared_task(name="feedback_service.alerts.tasks.send_digest")
+def send_digest() -> str:
+    return run_digest(utcnow())
