@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import g, request
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from sqlalchemy import select
 
 from feedback_service.analysis.comments import labels, rescore, service, training
@@ -16,8 +17,8 @@ from feedback_service.analysis.comments.schemas import (
     CategoryIn,
     CategoryOut,
     CommentCorrectionIn,
-    CommentOut,
     CommentListOut,
+    CommentOut,
     CommentQuery,
     ImportOut,
     ModelsOut,
@@ -100,7 +101,7 @@ def _filters(args: dict[str, Any]) -> service.CommentFilters:
 
 @comments_blp.route("/comments", methods=["GET"])
 @requires_scope("reports")
-@comments_blp.arguments(CommentQuery, location="query")
+@comments_blp.arguments(CommentQuery, location="query", unknown=RAISE)
 @comments_blp.response(200, CommentListOut)
 def list_comments(args: dict[str, Any]) -> Any:
     """Comments newest first with their analysis. Filters: ``agent``, ``team`` (helpdesk

@@ -86,7 +86,8 @@ def labels_by_response(session: Session, response_ids: Sequence[int]) -> dict[in
         .order_by(CommentLabel.id)
     )
     for response_id, sentence, sentiment, target, category in rows:
-        out[response_id].append(Label(sentence, sentiment, target, category))
+        if response_id is not None:
+            out[response_id].append(Label(sentence, sentiment, target, category))
     return out
 
 

@@ -119,15 +119,15 @@ def list_models(session: Session, model_dir: Path) -> list[dict[str, Any]]:
     out = []
     for version in sorted(set(saved) | set(runs), key=made_at, reverse=True):
         meta = saved.get(version, {})
-        run = runs.get(version)
+        made_by = runs.get(version)
         out.append(
             {
                 "version": version,
                 "active": version == active,
                 "saved": version in saved,
                 "trained_on": meta.get("trained_on"),
-                "metrics": meta.get("metrics") or (run.metrics if run else None),
-                "training_run": run_view(run) if run is not None else None,
+                "metrics": meta.get("metrics") or (made_by.metrics if made_by else None),
+                "training_run": run_view(made_by) if made_by is not None else None,
             }
         )
     return out
