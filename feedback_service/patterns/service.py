@@ -25,12 +25,12 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any, Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from feedback_service.alerts import raise_alert
 from feedback_service.analysis.patterns import AgentPattern, adjusted_csat, find_agent_patterns
 from feedback_service.analysis.reports import resolve_filters
 from feedback_service.analysis.scoring import DEFAULT_MIN_N
@@ -528,18 +528,10 @@ def theme_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def alert_emerging(session: Session, run: PatternRun, themes: Sequence[Mapping[str, Any]]) -> int:
-    """Raise one alert per emerging theme and week (the alert feature dedupes).
-
-    The alerts feature is looked up at run time so a deployment without it still
-    computes and stores its gaps; that case is logged, not hidden.
-    """
-    try:
-        raise_alert = import_module("feedback_service.alerts").raise_alert
-    except (ImportError, AttributeError):
-        if themes:
-            log.warning("alerts feature missing: %d emerging themes not alerted", len(themes))
-        return 0
+    """Raise one alert per emerging theme and week; the alerts feature keeps it
+    to one however many runs (hourly, filtered, refreshed) find the same burst."""
     week = run.data_to.isocalendar()
+    scope = _scope(session, run.filters)
     for theme in themes:
         raise_alert(
             session,
@@ -550,6 +542,7 @@ def alert_emerging(session: Session, run: PatternRun, themes: Sequence[Mapping[s
                 "name": theme["name"],
                 "target": theme["target"],
                 "category": theme["category"],
+                "key_phrases": theme["key_phrases"],
                 "latest_week_count": theme["latest_week_count"],
                 "weekly": theme["weekly"],
                 "agents": theme["agents"],
@@ -560,6 +553,7 @@ def alert_emerging(session: Session, run: PatternRun, themes: Sequence[Mapping[s
                 "filters": dict(run.filters),
                 "examples": theme["examples"],
             },
-            f"{EMERGING_ALERT}:{theme['theme']}:{week.year}-W{week.week:02d}",
+            f"gap:{theme['theme'][:170]}:{week.year}-W{week.week:02d}",
+            team_id=scope.team_id,
         )
     return len(themes)

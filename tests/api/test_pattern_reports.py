@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from feedback_service.alerts.models import Alert
 from feedback_service.analysis import planted
 from feedback_service.helpdesk.models import Agent
 from feedback_service.patterns import planted_db, service, tasks
@@ -85,6 +86,15 @@ def assert_csv_matches(rows: list[dict[str, str]], items: list[dict[str, Any]]) 
             assert row[key] == as_text(value), key
         if "examples" in item:
             assert row["example_tickets"] == "; ".join(e["ticket"] for e in item["examples"])
+
+
+def alerted(session: Session) -> set[str]:
+    """Themes with an emerging-gap alert (read, then the read ends)."""
+    payloads = list(
+        session.scalars(select(Alert.payload).where(Alert.kind == service.EMERGING_ALERT))
+    )
+    session.rollback()
+    return {p["theme"] for p in payloads}
 
 
 def planted_bug(theme: dict[str, Any]) -> bool:
@@ -194,6 +204,14 @@ def test_planted_agent_and_spreading_bug_are_exactly_what_the_reports_show(
     for theme in gaps["items"]:
         assert theme["contact_share"] == pytest.approx(theme["comments"] / data.responses)
 
+    # Each emerging theme raised one alert; computing the same weeks again raises none.
+    assert alerted(db_session) == {t["theme"] for t in emerging}
+    again = client.post(f"{GAPS}/refresh", json=all_weeks(world), headers=headers)
+    assert get_json(client, again.headers["Location"], headers)["status"] == "done"
+    assert alerted(db_session) == {t["theme"] for t in emerging}
+    assert db_session.scalar(select(func.count(Alert.id))) == len(emerging)
+    db_session.rollback()
+
     assert_csv_matches(get_csv(client, GAPS, headers, **all_weeks(world)), gaps["items"])
     # Agent filter on gaps: only themes the agent's customers raised.
     agent = emerging[0]["top_agents"][0]["agent"]
@@ -214,6 +232,7 @@ def test_nothing_planted_flags_no_agent_and_no_emerging_gap(
     assert gaps["items"], "background themes are still reported"
     assert not any(t["emerging"] for t in gaps["items"])
     assert not any(planted_bug(t) for t in gaps["items"])
+    assert alerted(db_session) == set()
 
 
 # --- jobs ------------------------------------------------------------------------
