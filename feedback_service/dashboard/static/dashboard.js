@@ -39,3 +39,10 @@ function cellValue(cell, numeric) {
   var value = parseFloat(raw);
   return isNaN(value) ? null : value;
 }
+
+// "Print or save as PDF" buttons (inline handlers are not allowed by the CSP).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+});

@@ -1,0 +1,513 @@
+"""The dashboard's report pages through the test client: what each role may see and
+change, targets and their gaps, notes, survey editing and previews, exports, and
+escaping of everything customers typed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from feedback_service.analysis.models import CommentAnalysis
+from feedback_service.auth.models import User
+from feedback_service.dashboard.demo import DemoSummary, rebuild_rollups, seed_demo
+from feedback_service.dashboard.models import CommentNote
+from feedback_service.helpdesk.models import Agent, Team
+from feedback_service.surveys.models import Response, Survey
+from tests.api.test_dashboard import CSRF, PASSWORD, csrf_from, sign_in, sign_out
+
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def demo(db_session: Session) -> DemoSummary:
+    summary = seed_demo(db_session, days=35, agents=8, seed=5, password=PASSWORD)
+    rebuild_rollups(db_session)
+    db_session.commit()
+    return summary
+
+
+@pytest.fixture
+def as_role(client: FlaskClient, demo: DemoSummary) -> Any:
+    def login(email: str) -> FlaskClient:
+        response = sign_in(client, email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return login
+
+
+def user(db_session: Session, email: str) -> User:
+    return db_session.scalars(select(User).where(User.email == email)).one()
+
+
+def html_of(client: FlaskClient, path: str, status: int = 200) -> str:
+    response = client.get(path)
+    assert response.status_code == status, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def token_on(html: str) -> str:
+    match = CSRF.search(html)
+    assert match
+    return match.group(1)
+
+
+def tile_text(html: str, metric: str) -> str:
+    match = re.search(rf'id="tile-{metric}".*?</div>', html, re.S)
+    assert match, metric
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(0)))
+
+
+def analyse(db_session: Session, response_id: int, findings: list[dict[str, Any]]) -> None:
+    """Store a comment's analysis as the analysis worker would."""
+    db_session.add(
+        CommentAnalysis(
+            response_id=response_id,
+            model_version="test",
+            language="en",
+            supported=True,
+            sentiment="negative",
+            sentiment_score=-0.7,
+            findings=findings,
+            key_phrases=[],
+        )
+    )
+
+
+# --- overview ------------------------------------------------------------------------
+
+
+def test_overview_shows_every_metric_with_interval_target_and_response_rate(
+    as_role: Any, db_session: Session
+) -> None:
+    client = as_role("manager@demo.test")
+    html = html_of(client, "/dashboard/")
+    for metric in ("csat", "nps", "ces", "fcr"):
+        text = tile_text(html, metric)
+        assert "95%" in text and "n=" in text, text
+        assert "no target set" in text
+    assert re.search(r'id="tile-response-rate".*?\d+\.\d%', html, re.S)
+    # Four weekly control charts, each an accessible SVG with dashed control limits.
+    assert html.count('class="chart chart-trend"') == 4
+    assert 'class="control-limit"' in html
+    assert "Alerts are not set up" in html or 'id="alerts"' in html
+
+
+def test_overview_complaint_themes_come_from_the_analysed_comments(
+    as_role: Any, db_session: Session
+) -> None:
+    ids = list(
+        db_session.scalars(
+            select(Response.id).where(Response.comment.is_not(None)).order_by(Response.id).limit(7)
+        )
+    )
+    for i, response_id in enumerate(ids):
+        category = "bug" if i < 5 else "rude"
+        target = "product" if i < 5 else "agent"
+        analyse(
+            db_session,
+            response_id,
+            [
+                {
+                    "target": target,
+                    "category": category,
+                    "sentence": f"s{i}",
+                    "sentiment": "negative",
+                }
+            ],
+        )
+    db_session.commit()
+    html = html_of(as_role("manager@demo.test"), "/dashboard/?days=365")
+    assert 'class="chart chart-pareto"' in html
+    bars = re.findall(r'class="bar" data-label="([^"]+)"', html)
+    assert bars == ["product: bug", "agent: rude"]
+
+
+def test_overview_without_analysis_says_so(as_role: Any) -> None:
+    html = html_of(as_role("manager@demo.test"), "/dashboard/")
+    assert "has been analysed yet" in html
+
+
+# --- agents ---------------------------------------------------------------------------
+
+
+def scorecard_order(html: str) -> list[str]:
+    return re.findall(r'<tr data-agent="([^"]+)"', html)
+
+
+def test_scorecards_sort_on_the_server_and_mark_low_samples(
+    as_role: Any, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = as_role("manager@demo.test")
+    by_name = scorecard_order(html_of(client, "/dashboard/agents?sort=name&dir=asc"))
+    names = dict(db_session.execute(select(Agent.external_id, Agent.name)).all())
+    assert [names[a] for a in by_name] == sorted(names[a] for a in by_name)
+    reverse = scorecard_order(html_of(client, "/dashboard/agents?sort=name&dir=desc"))
+    assert reverse == list(reversed(by_name))
+
+    by_responses = html_of(client, "/dashboard/agents?sort=responses&dir=desc")
+    counts = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', by_responses)]
+    assert counts == sorted(counts, reverse=True) and len(counts) == 8
+
+    # Below the minimum sample a score is marked and never ranked; and sorted by
+    # that metric, it comes after every solid one. The minimum is set between the
+    # agents' NPS answer counts, so both kinds are on the page.
+    def nps_cells() -> tuple[list[str], list[int]]:
+        html = html_of(client, "/dashboard/agents?sort=nps&dir=desc")
+        cells = re.findall(r'data-metric="nps".*?</td>', html, re.S)
+        return cells, [int(re.search(r"n=(\d+)", c).group(1)) for c in cells]  # type: ignore[union-attr]
+
+    _, sizes = nps_cells()
+    minimum = sorted(sizes)[len(sizes) // 2] + 1
+    monkeypatch.setitem(client.application.config, "MIN_SAMPLE", minimum)
+    cells, sizes = nps_cells()
+    assert any(0 < n < minimum for n in sizes) and any(n >= minimum for n in sizes)
+    for cell, n in zip(cells, sizes, strict=True):
+        assert ("low sample" in cell) == (0 < n < minimum)
+        if n < minimum:
+            assert "rank" not in cell
+    solid = [n >= minimum for n in sizes]
+    assert solid == sorted(solid, reverse=True)
+
+
+def test_a_target_change_moves_the_gap(as_role: Any, db_session: Session) -> None:
+    client = as_role("manager@demo.test")
+    page = html_of(client, "/dashboard/targets")
+    saved = client.post(
+        "/dashboard/targets",
+        data={"csrf_token": token_on(page), "metric": "csat", "scope": "everyone", "value": "50"},
+    )
+    assert saved.status_code == 302
+    overview = html_of(client, "/dashboard/")
+    first = tile_text(overview, "csat")
+    assert "target 50.0%" in first
+    gap_low = float(
+        re.search(r'data-gap="([-0-9.]+)"', overview.split('id="tile-csat"')[1]).group(1)
+    )
+
+    client.post(
+        "/dashboard/targets",
+        data={"csrf_token": token_on(page), "metric": "csat", "scope": "everyone", "value": "99"},
+    )
+    overview = html_of(client, "/dashboard/")
+    assert "target 99.0%" in tile_text(overview, "csat")
+    gap_high = float(
+        re.search(r'data-gap="([-0-9.]+)"', overview.split('id="tile-csat"')[1]).group(1)
+    )
+    assert gap_low - gap_high == pytest.approx(49.0)
+    # The scorecards and the targets page show the same gaps.
+    agents = html_of(client, "/dashboard/agents")
+    assert "gap-below" in agents or "gap-unclear" in agents
+    assert 'data-metric="csat"' in html_of(client, "/dashboard/targets")
+
+
+def test_a_bad_target_is_refused_with_the_field_named_and_nothing_saved(
+    as_role: Any, db_session: Session
+) -> None:
+    client = as_role("manager@demo.test")
+    page = html_of(client, "/dashboard/targets")
+    for value in ("150", "lots"):
+        refused = client.post(
+            "/dashboard/targets",
+            data={
+                "csrf_token": token_on(page),
+                "metric": "csat",
+                "scope": "everyone",
+                "value": value,
+            },
+        )
+        assert refused.status_code == 422
+        assert "value" in refused.get_data(as_text=True)
+    assert "No targets yet" in html_of(client, "/dashboard/targets")
+
+
+def test_only_managers_change_targets(as_role: Any) -> None:
+    client = as_role("lead@demo.test")
+    assert client.get("/dashboard/targets").status_code == 403
+    token = csrf_from(client, "/dashboard/")
+    refused = client.post(
+        "/dashboard/targets",
+        data={"csrf_token": token, "metric": "csat", "scope": "everyone", "value": "10"},
+    )
+    assert refused.status_code == 403
+
+
+def test_agent_page_shows_the_fcr_gap_and_the_comments_about_them(
+    as_role: Any, db_session: Session
+) -> None:
+    me = user(db_session, "agent@demo.test")
+    html = html_of(as_role("agent@demo.test"), f"/dashboard/agents/{me.agent_id}")
+    assert re.search(r"the desk counted <strong>\d+%</strong>", html)
+    shown = {int(i) for i in re.findall(r'data-response="(\d+)"', html)}
+    owners = set(db_session.scalars(select(Response.agent_id).where(Response.id.in_(shown))))
+    assert shown and owners == {me.agent_id}
+    assert "Add context" in html
+
+
+# --- agent context on comments --------------------------------------------------------
+
+
+def test_an_agent_adds_context_that_their_lead_reads(
+    client: FlaskClient, demo: DemoSummary, db_session: Session
+) -> None:
+    me = user(db_session, "agent@demo.test")
+    response_id = db_session.scalar(
+        select(Response.id)
+        .where(Response.agent_id == me.agent_id, Response.comment.is_not(None))
+        .order_by(Response.submitted_at.desc())
+        .limit(1)
+    )
+    assert sign_in(client, "agent@demo.test").status_code == 302
+    token = csrf_from(client, "/dashboard/comments")
+    saved = client.post(
+        f"/dashboard/comments/{response_id}/notes",
+        data={"csrf_token": token, "body": "Refund was already issued " + EVIL},
+    )
+    assert saved.status_code == 303
+    assert db_session.scalar(select(func.count(CommentNote.id))) == 1
+    sign_out(client)
+
+    assert sign_in(client, "lead@demo.test").status_code == 302
+    html = html_of(client, f"/dashboard/agents/{me.agent_id}")
+    assert "Refund was already issued" in html and "Context from" in html
+    assert "<script>alert" not in html
+    # The lead reads it but cannot write on the agent's comment.
+    token = csrf_from(client, "/dashboard/comments")
+    assert (
+        client.post(
+            f"/dashboard/comments/{response_id}/notes", data={"csrf_token": token, "body": "x"}
+        ).status_code
+        == 403
+    )
+
+
+def test_an_agent_cannot_add_context_to_another_agents_comment(
+    as_role: Any, db_session: Session
+) -> None:
+    me = user(db_session, "agent@demo.test")
+    other = db_session.scalar(
+        select(Response.id).where(Response.agent_id != me.agent_id, Response.comment.is_not(None))
+    )
+    client = as_role("agent@demo.test")
+    token = csrf_from(client, "/dashboard/comments")
+    response = client.post(
+        f"/dashboard/comments/{other}/notes", data={"csrf_token": token, "body": "mine now"}
+    )
+    assert response.status_code == 404
+    assert db_session.scalar(select(func.count(CommentNote.id))) == 0
+
+
+# --- comments explorer ------------------------------------------------------------------
+
+
+def test_comment_search_and_filters(as_role: Any, db_session: Session) -> None:
+    client = as_role("manager@demo.test")
+    expected = db_session.scalar(
+        select(func.count(Response.id)).where(Response.comment.ilike("%took%"))
+    )
+    assert expected
+    html = html_of(client, "/dashboard/comments?q=TOOK")
+    assert f"{expected} found" in html
+    texts = re.findall(r'<p class="comment-text">(.*?)</p>', html, re.S)
+    assert texts and all("took" in t.lower() for t in texts)
+    low = html_of(client, "/dashboard/comments?rating=low")
+    scores = {int(s) for s in re.findall(r'class="score score-(\d)"', low)}
+    assert scores and scores <= {1, 2}
+    # A wildcard typed by the user is a literal character, not "match anything".
+    assert "No comment matches." in html_of(client, "/dashboard/comments?q=%25%25%25")
+
+
+def test_comment_filters_never_widen_an_agents_scope(as_role: Any, db_session: Session) -> None:
+    me = user(db_session, "agent@demo.test")
+    other = db_session.scalar(select(Agent.id).where(Agent.id != me.agent_id))
+    team = db_session.scalars(select(Team)).first()
+    assert team is not None
+    html = html_of(
+        as_role("agent@demo.test"), f"/dashboard/comments?agent={other}&team={team.external_id}"
+    )
+    shown = {int(i) for i in re.findall(r'data-response="(\d+)"', html)}
+    owners = set(db_session.scalars(select(Response.agent_id).where(Response.id.in_(shown))))
+    assert owners == {me.agent_id}
+
+
+# --- surveys --------------------------------------------------------------------------------
+
+
+def test_a_manager_edits_wording_and_rules(as_role: Any, db_session: Session) -> None:
+    client = as_role("manager@demo.test")
+    page = html_of(client, "/dashboard/surveys/post-ticket")
+    form = {
+        "csrf_token": token_on(page),
+        "name": "After each ticket",
+        "active": "1",
+        "ask_csat": "1",
+        "position_csat": "2",
+        "wording_csat_de": "Wie zufrieden waren Sie mit uns?",
+        "ask_fcr": "1",
+        "position_fcr": "1",
+        "comment_enabled": "1",
+        "comment_en": "Tell us more",
+        "throttle_days": "14",
+        "sampling_pct": "50",
+        "send_delay_minutes": "30",
+        "reminder_after_hours": "",
+        "expire_after_days": "7",
+        "amend_window_hours": "12",
+    }
+    saved = client.post("/dashboard/surveys/post-ticket", data=form)
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    db_session.expire_all()
+    survey = db_session.scalars(select(Survey).where(Survey.key == "post-ticket")).one()
+    assert survey.name == "After each ticket"
+    assert [q["metric"] for q in survey.questions] == ["fcr", "csat"]
+    assert survey.questions[1]["wording"] == {"de": "Wie zufrieden waren Sie mit uns?"}
+    assert survey.comment_prompt == {"en": "Tell us more"}
+    assert (survey.throttle_days, survey.sampling_rate, survey.send_delay_seconds) == (
+        14,
+        0.5,
+        1800,
+    )
+    assert survey.reminder_after_hours is None and survey.expire_after_days == 7
+
+    # The German preview shows the new wording; the email's first question is FCR now.
+    preview = client.get("/dashboard/surveys/post-ticket/preview/page?locale=de")
+    assert "Wie zufrieden waren Sie mit uns?" in preview.get_data(as_text=True)
+    assert "sandbox" in preview.headers["Content-Security-Policy"]
+    assert preview.headers["X-Frame-Options"] == "SAMEORIGIN"
+    email = client.get("/dashboard/surveys/post-ticket/preview/email?locale=en")
+    body = email.get_data(as_text=True)
+    assert email.status_code == 200 and "PREVIEW-1042" in body and "fcr=1" in body
+
+
+def test_survey_edits_are_validated_and_not_half_saved(as_role: Any, db_session: Session) -> None:
+    client = as_role("manager@demo.test")
+    page = html_of(client, "/dashboard/surveys/post-ticket")
+    before = db_session.scalars(select(Survey).where(Survey.key == "post-ticket")).one()
+    name_before = before.name
+    refused = client.post(
+        "/dashboard/surveys/post-ticket",
+        data={
+            "csrf_token": token_on(page),
+            "name": "Changed",
+            "ask_csat": "1",
+            "position_csat": "1",
+            "throttle_days": "9999",
+            "sampling_pct": "50",
+            "send_delay_minutes": "30",
+            "expire_after_days": "7",
+            "amend_window_hours": "12",
+        },
+    )
+    assert refused.status_code == 422
+    assert 'data-field="throttle_days"' in refused.get_data(as_text=True)
+    no_questions = client.post(
+        "/dashboard/surveys/post-ticket",
+        data={
+            "csrf_token": token_on(page),
+            "name": "Changed",
+            "throttle_days": "9",
+            "sampling_pct": "50",
+            "send_delay_minutes": "30",
+            "expire_after_days": "7",
+            "amend_window_hours": "12",
+        },
+    )
+    assert no_questions.status_code == 422
+    db_session.expire_all()
+    assert db_session.scalars(select(Survey).where(Survey.key == "post-ticket")).one().name == (
+        name_before
+    )
+
+
+def test_survey_pages_are_for_managers_only(as_role: Any) -> None:
+    client = as_role("lead@demo.test")
+    for path in (
+        "/dashboard/surveys",
+        "/dashboard/surveys/post-ticket",
+        "/dashboard/surveys/post-ticket/preview/email",
+        "/dashboard/surveys/post-ticket/preview/page",
+    ):
+        assert client.get(path).status_code == 403, path
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def read_csv(client: FlaskClient, path: str) -> list[dict[str, str]]:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    assert response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_exports_are_csv_and_limited_to_the_viewers_scope(
+    as_role: Any, db_session: Session
+) -> None:
+    lead_user = user(db_session, "lead@demo.test")
+    team_ids = {t.id for t in lead_user.teams}
+    mine = set(db_session.scalars(select(Agent.external_id).where(Agent.team_id.in_(team_ids))))
+    client = as_role("lead@demo.test")
+    rows = read_csv(client, "/dashboard/exports/agents.csv")
+    assert {r["agent"] for r in rows} == mine
+    assert {r["metric"] for r in rows} == {"csat", "nps", "ces", "fcr"}
+    comments = read_csv(client, "/dashboard/exports/comments.csv")
+    names = set(db_session.scalars(select(Agent.name).where(Agent.team_id.in_(team_ids))))
+    assert comments and {r["agent"] for r in comments} <= names
+    summary = read_csv(client, "/dashboard/exports/summary.csv")
+    assert {"csat", "response_rate", "tickets"} <= {r["figure"] for r in summary}
+    assert client.get("/dashboard/exports/nothing.csv").status_code == 404
+    html = html_of(client, "/dashboard/report")
+    assert 'media="print"' in html or "@media print" in html or "print-report" in html
+
+
+def test_agents_cannot_export(as_role: Any) -> None:
+    client = as_role("agent@demo.test")
+    assert client.get("/dashboard/exports/comments.csv").status_code == 403
+    assert client.get("/dashboard/report").status_code == 403
+
+
+# --- escaping, everywhere ----------------------------------------------------------------------
+
+
+def test_every_page_escapes_what_customers_typed(as_role: Any, db_session: Session) -> None:
+    me = user(db_session, "agent@demo.test")
+    newest = db_session.scalar(
+        select(Response.id)
+        .where(Response.agent_id == me.agent_id, Response.comment.is_not(None))
+        .order_by(Response.submitted_at.desc())
+        .limit(1)
+    )
+    assert newest is not None
+    db_session.execute(update(Response).where(Response.id == newest).values(comment=EVIL))
+    analyse(
+        db_session,
+        newest,
+        [{"target": "product", "category": "bug", "sentence": EVIL, "sentiment": "negative"}],
+    )
+    db_session.execute(
+        update(Agent).where(Agent.id == me.agent_id).values(name='Eve <b onmouseover="x">')
+    )
+    db_session.commit()
+    client = as_role("manager@demo.test")
+    for path in (
+        "/dashboard/",
+        "/dashboard/agents",
+        f"/dashboard/agents/{me.agent_id}",
+        "/dashboard/comments",
+        "/dashboard/comments?q=script",
+        "/dashboard/product-gaps",
+        "/dashboard/report",
+        "/dashboard/targets",
+    ):
+        html = html_of(client, path)
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+        assert "<b onmouseover" not in html, path
+    gaps = html_of(client, "/dashboard/product-gaps")
+    assert "&lt;script&gt;" in gaps
