@@ -11,8 +11,9 @@ from sqlalchemy import select
 from feedback_service.analysis.text.taxonomy import Taxonomy
 from feedback_service.dashboard import extensions, queries
 from feedback_service.dashboard.security import current_scope, login_required, safe_next
-from feedback_service.dashboard.views import ALL_ROLES, bp, int_arg, viewer
+from feedback_service.dashboard.views import ALL_ROLES, LEADS, bp, int_arg, viewer
 from feedback_service.db import get_session
+from feedback_service.errors import FeedbackError
 from feedback_service.helpdesk.models import Agent, Team
 
 
@@ -83,7 +84,7 @@ def comments() -> str:
     q, choices = _comment_query()
     rows, total = queries.explore_comments(get_session(), current_scope(), q, page=page)
     user = viewer()
-    relabel = extensions.relabel_available() and user.role in ("manager", "team_lead")
+    taxonomy = extensions.taxonomy(get_session())
     return render_template(
         "dashboard/comments.html",
         rows=rows,
@@ -93,9 +94,9 @@ def comments() -> str:
         q=q,
         choices=choices,
         can_note=user.role == "agent",
-        can_relabel=relabel,
-        relabel_state=extensions.relabel_state() if user.role != "agent" else None,
-        taxonomy=choices["taxonomy"],
+        can_relabel=user.role in LEADS,
+        taxonomy=taxonomy,
+        sentiments=extensions.COMMENT_SENTIMENTS,
         note_max=queries.NOTE_MAX,
     )
 
@@ -119,3 +120,24 @@ def add_note(response_id: int) -> Any:
     flash("Your context is saved; your team lead sees it with the comment.")
     target = safe_next(request.form.get("next") or url_for("dashboard.comments"))
     return redirect(f"{target}#comment-{response_id}", 303)
+
+
+@bp.post("/comments/<int:response_id>/relabel")
+@login_required(*LEADS)
+def relabel(response_id: int) -> Any:
+    """A lead's or manager's correction: stored by the analysis feature as
+    training data for ``flask analysis train``, and shown on the comment at once."""
+    session = get_session()
+    if queries.visible_response(session, current_scope(), response_id) is None:
+        abort(404)
+    back = safe_next(request.form.get("next") or url_for("dashboard.comments"))
+    try:
+        extensions.relabel(session, viewer(), response_id, request.form)
+    except FeedbackError as error:
+        session.rollback()
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in (error.fields or {}).items())
+        flash(f"Not relabelled: {error.message}" + (f" ({detail})" if detail else ""))
+        return redirect(f"{back}#comment-{response_id}", 303)
+    session.commit()
+    flash("Relabelled. The correction is kept as training data for the next model.")
+    return redirect(f"{back}#comment-{response_id}", 303)

@@ -511,3 +511,75 @@ def test_every_page_escapes_what_customers_typed(as_role: Any, db_session: Sessi
         assert "<b onmouseover" not in html, path
     gaps = html_of(client, "/dashboard/product-gaps")
     assert "&lt;script&gt;" in gaps
+
+
+# --- relabelling -------------------------------------------------------------------------------
+
+
+def test_a_manager_relabels_a_comment_and_it_becomes_training_data(
+    as_role: Any, db_session: Session
+) -> None:
+    from feedback_service.analysis.models import CommentLabel
+
+    response_id = db_session.scalar(
+        select(Response.id)
+        .where(Response.comment.is_not(None))
+        .order_by(Response.submitted_at.desc())
+        .limit(1)
+    )
+    assert response_id is not None
+    comment = db_session.get(Response, response_id).comment  # type: ignore[union-attr]
+    analyse(
+        db_session,
+        response_id,
+        [
+            {
+                "target": "product",
+                "category": "bug",
+                "sentence": comment,
+                "sentiment": "negative",
+                "confidence": 0.6,
+            }
+        ],
+    )
+    db_session.commit()
+    client = as_role("manager@demo.test")
+    page = html_of(client, "/dashboard/comments")
+    assert f"/dashboard/comments/{response_id}/relabel" in page
+    saved = client.post(
+        f"/dashboard/comments/{response_id}/relabel",
+        data={
+            "csrf_token": token_on(page),
+            "finding": "0",
+            "label": "agent/rude",
+            "sentiment": "negative",
+        },
+    )
+    assert saved.status_code == 303
+    stored = db_session.scalars(
+        select(CommentLabel).where(CommentLabel.response_id == response_id)
+    ).all()
+    assert {(row.target, row.category) for row in stored if row.target} == {("agent", "rude")}
+    html = html_of(client, f"/dashboard/comments?category=rude&q={comment[:20]}")
+    assert f'data-response="{response_id}"' in html
+
+    bad = client.post(
+        f"/dashboard/comments/{response_id}/relabel",
+        data={"csrf_token": token_on(page), "finding": "0", "label": "agent/no-such"},
+    )
+    assert bad.status_code == 303
+    assert "Not relabelled" in html_of(client, "/dashboard/comments")
+
+
+def test_agents_cannot_relabel(as_role: Any, db_session: Session) -> None:
+    me = user(db_session, "agent@demo.test")
+    response_id = db_session.scalar(
+        select(Response.id).where(Response.agent_id == me.agent_id, Response.comment.is_not(None))
+    )
+    client = as_role("agent@demo.test")
+    token = csrf_from(client, "/dashboard/comments")
+    response = client.post(
+        f"/dashboard/comments/{response_id}/relabel",
+        data={"csrf_token": token, "label": "agent/praised"},
+    )
+    assert response.status_code == 403
