@@ -618,6 +618,40 @@ def rebuild_rollups(session: Session) -> int:
     return rollups.rebuild(session)
 
 
+def analyse_and_find_patterns(session: Session, batch: int = 500) -> tuple[int, int]:
+    """Analyse every seeded comment and compute both pattern reports now, through
+    the analysis and patterns features' own services (flushes only), so the demo
+    opens with complaint themes, patterns and product gaps instead of waiting for
+    the sweep and the nightly schedule. Returns (comments analysed, runs done)."""
+    from feedback_service.analysis.comments.analyzer import current_analyzer
+    from feedback_service.analysis.comments.service import ResponseFacts, write_analyses
+    from feedback_service.analysis.models import CommentAnalysis
+    from feedback_service.patterns import service as patterns
+
+    analyzer = current_analyzer()
+    done = set(session.scalars(select(CommentAnalysis.response_id)))
+    pending = [
+        r
+        for r in session.scalars(
+            select(Response)
+            .where(Response.comment.is_not(None), Response.status == "confirmed")
+            .order_by(Response.id)
+        )
+        if r.id not in done and (r.comment or "").strip()
+    ]
+    for start in range(0, len(pending), batch):
+        facts = [ResponseFacts.of(r) for r in pending[start : start + batch]]
+        results = analyzer.analyze_many([f.comment for f in facts], [f.ratings for f in facts])
+        write_analyses(session, list(zip(facts, results, strict=True)))
+    runs = 0
+    for kind in (patterns.COMPLAINT_PATTERNS, patterns.PRODUCT_GAPS):
+        run = patterns.create_run(session, kind, {}, trigger="schedule")
+        patterns.start_run(session, run)
+        patterns.compute_run(session, run)
+        runs += 1
+    return len(pending), runs
+
+
 demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
 
 
@@ -628,10 +662,12 @@ demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
 @click.option("--password", default=None, help="Password of the demo users (default: random).")
 @click.option(
     "--process",
-    type=click.Choice(("rebuild", "each", "none")),
-    default="rebuild",
+    type=click.Choice(("full", "rebuild", "each", "none")),
+    default="full",
     show_default=True,
-    help="rebuild: recompute the score rollups at once, set-based (seconds); the "
+    help="full: rebuild the rollups, analyse every comment and compute the pattern "
+    "reports now (a minute), so the whole dashboard is filled at once. "
+    "rebuild: recompute the score rollups at once, set-based (seconds); the "
     "workers' sweep then runs the per-response processing. each: also send "
     "response_saved for every response now (minutes with the embedded broker). "
     "none: leave everything to the sweep.",
@@ -653,10 +689,14 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
     click.echo(f"coaching case planted: {summary.coaching_agent}")
     click.echo("sign in at /dashboard/login as manager@demo.test, lead@demo.test, agent@demo.test")
     click.echo(f"password (all three): {summary.password}")
-    if process in ("rebuild", "each"):
+    if process in ("full", "rebuild", "each"):
         cells = rebuild_rollups(session)
         session.commit()
         click.echo(f"score rollups rebuilt ({cells} cells)")
+    if process == "full":
+        analysed, runs = analyse_and_find_patterns(session)
+        session.commit()
+        click.echo(f"{analysed} comments analysed, {runs} pattern reports computed")
     if process == "each":
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         sent, failed = process_seeded_responses(app, summary.response_ids)
