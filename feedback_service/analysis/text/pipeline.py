@@ -115,6 +115,21 @@ def rating_score(rating: Mapping[str, int] | None) -> float | None:
     return sum(parts) / len(parts) if parts else None
 
 
+@dataclass(frozen=True, slots=True)
+class SentimentRule:
+    """How model, lexicon and rating are combined; defaults are the module constants.
+
+    A separate object so the thresholds can be chosen by cross-validation on the
+    seed data (``bench/eval_comments.py --choose-rule``) without editing code.
+    """
+
+    model_share: float = MODEL_SHARE
+    min_model_share: float = MIN_MODEL_SHARE
+    confidence_floor: float = CONFIDENCE_FLOOR
+    label_threshold: float = LABEL_THRESHOLD
+    mixed_confidence: float = MIXED_CONFIDENCE
+
+
 class Analyzer(Protocol):
     """What workers and services depend on; tests may pass any object like this."""
 
@@ -128,8 +143,9 @@ class Analyzer(Protocol):
 
 
 class CommentAnalyzer:
-    def __init__(self, model: TrainedModel) -> None:
+    def __init__(self, model: TrainedModel, rule: SentimentRule | None = None) -> None:
         self.model = model
+        self.rule = rule or SentimentRule()
         self.model_version = model.version
         self._classes = {h: model.classes(h) for h in ("sentiment", "target", "category")}
         sent = self._classes["sentiment"]
@@ -249,9 +265,11 @@ class CommentAnalyzer:
         # sentences it was trained on) and the general-purpose lexicon fills in,
         # but never below MIN_MODEL_SHARE: sarcasm ("oh great, another hour on
         # hold") is exactly where the lexicon is confidently wrong.
+        rule = self.rule
         confidence = sent_p.max(axis=1)
-        gate = np.clip((confidence - CONFIDENCE_FLOOR) / (1 - CONFIDENCE_FLOOR), 0, 1)
-        share = MIN_MODEL_SHARE + (MODEL_SHARE - MIN_MODEL_SHARE) * gate
+        floor = rule.confidence_floor
+        gate = np.clip((confidence - floor) / (1 - floor), 0, 1)
+        share = rule.min_model_share + (rule.model_share - rule.min_model_share) * gate
         seg_score = share * (p_pos - p_neg) + (1 - share) * compound
         sent_idx = sent_p.argmax(axis=1)
         target_p = pred.proba["target"]
@@ -280,14 +298,14 @@ class CommentAnalyzer:
                 text_score if rated is None else TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
             )
             score = max(-1.0, min(1.0, score))
-            strong_pos = bool(np.any(p_pos[idx] >= MIXED_CONFIDENCE))
-            strong_neg = bool(np.any(p_neg[idx] >= MIXED_CONFIDENCE))
+            strong_pos = bool(np.any(p_pos[idx] >= rule.mixed_confidence))
+            strong_neg = bool(np.any(p_neg[idx] >= rule.mixed_confidence))
             label: SentimentLabel
             if strong_pos and strong_neg:
                 label = "mixed"
-            elif score >= LABEL_THRESHOLD:
+            elif score >= rule.label_threshold:
                 label = "positive"
-            elif score <= -LABEL_THRESHOLD:
+            elif score <= -rule.label_threshold:
                 label = "negative"
             else:
                 label = "neutral"

@@ -93,6 +93,11 @@ _SLANG = [
 
 def _read_blocks() -> Iterator[tuple[str, str, str, str]]:
     """Yield (text, sentiment, target, category) from every fragments_*.txt file."""
+    for _source, *row in _read_blocks_with_source():
+        yield row[0], row[1], row[2], row[3]
+
+
+def _read_blocks_with_source() -> Iterator[tuple[str, str, str, str, str]]:
     for path in sorted(SEED_DIR.glob("fragments_*.txt")):
         label: tuple[str, str, str] | None = None
         for raw in path.read_text(encoding="utf-8").splitlines():
@@ -106,7 +111,7 @@ def _read_blocks() -> Iterator[tuple[str, str, str, str]]:
                 continue
             if label is None:
                 raise ValueError(f"{path.name}: sentence before any ## header: {line!r}")
-            yield line, *label
+            yield path.stem, line, *label
 
 
 def _read_mixed() -> Iterator[tuple[str, str, str, str]]:
@@ -157,26 +162,32 @@ def _toned(text: str, sentiment: str, rng: random.Random) -> str:
 
 
 def build_rows(seed: int = 7) -> list[tuple[str, str, str, str]]:
+    return [row for _source, row in build_rows_with_source(seed)]
+
+
+def build_rows_with_source(seed: int = 7) -> list[tuple[str, tuple[str, str, str, str]]]:
+    """Like ``build_rows``, each row paired with the file it grew from (for grouped CV)."""
     rng = random.Random(seed)
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, tuple[str, str, str, str]]] = []
     seen: set[str] = set()
 
-    def add(text: str, label: tuple[str, str, str]) -> None:
+    def add(source: str, text: str, label: tuple[str, str, str]) -> None:
         key = re.sub(r"\s+", " ", text.strip().lower())
         if key and key not in seen:
             seen.add(key)
-            rows.append((text.strip(), *label))
+            rows.append((source, (text.strip(), *label)))
 
-    for text, sentiment, target, category in [*_read_blocks(), *_read_mixed()]:
+    mixed = [("mixed_comments", *row) for row in _read_mixed()]
+    for source, text, sentiment, target, category in [*_read_blocks_with_source(), *mixed]:
         label = (sentiment, target, category)
-        add(text, label)
+        add(source, text, label)
         for kind in rng.sample(["casual", "toned", "typo"], k=2):
             if kind == "casual":
-                add(_casual(text, rng), label)
+                add(source, _casual(text, rng), label)
             elif kind == "toned":
-                add(_toned(text, sentiment, rng), label)
+                add(source, _toned(text, sentiment, rng), label)
             else:
-                add(_typo(text, rng), label)
+                add(source, _typo(text, rng), label)
     return rows
 
 
