@@ -94,11 +94,29 @@ class LanguageGuess:
 @lru_cache(maxsize=1)
 def _vocabularies() -> dict[str, frozenset[str]]:
     vocab = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
-    english = set(vocab["en"]) | set(_ENGLISH_EXTRA) | _vader_words()
+    english = set(vocab["en"]) | set(_ENGLISH_EXTRA) | _vader_words() | _seed_words()
     # A word shared with a function word of another language ("no", "a", "me")
     # says nothing about English, so the big English extras must not outvote it.
     vocab["en"] = frozenset(english)
     return vocab
+
+
+def _other_function_words() -> set[str]:
+    return set().union(*(set(w.split()) for lang, w in _STOPWORDS.items() if lang != "en"))
+
+
+def _seed_words() -> set[str]:
+    """Every word of the shipped (hand-written, English) seed sentences.
+
+    Whatever the model can score, the detector should accept: "portions",
+    "headset" or "reheated" are English even if they are not function words.
+    """
+    path = Path(__file__).resolve().parent / "seed" / "sentences.csv"
+    try:
+        text = path.read_text(encoding="utf-8").lower()
+    except OSError:  # pragma: no cover - the seed file ships with the package
+        return set()
+    return {w for w in _WORD.findall(text) if len(w) > 2} - _other_function_words()
 
 
 def _vader_words() -> set[str]:
@@ -113,8 +131,7 @@ def _vader_words() -> set[str]:
         token = line.split("\t", 1)[0]
         if token.isalpha() and len(token) > 2:
             words.add(token)
-    others = set().union(*(set(w.split()) for lang, w in _STOPWORDS.items() if lang != "en"))
-    return words - others
+    return words - _other_function_words()
 
 
 def detect_language(text: str) -> LanguageGuess:

@@ -153,3 +153,12 @@ def test_promotion_refuses_a_worse_model(seed_model_dir: Path, tmp_path: Path) -
     assert TrainedModel.load(model_dir / "versions" / report.candidate_version).version == (
         report.candidate_version
     )
+
+
+def test_taxonomy_saved_before_quality_existed_still_trains_on_the_seed() -> None:
+    saved = Taxonomy.default().to_dict()
+    saved["categories"]["product"].remove("quality")
+    saved["categories"]["agent"].append("empathy")
+    model = train(seed_sentences(), Taxonomy.from_dict(saved))
+    assert "product/quality" in model.classes("category")
+    assert "empathy" in model.taxonomy.categories["agent"]

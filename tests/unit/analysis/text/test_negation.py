@@ -1,0 +1,57 @@
+"""Negation scope and the restaurant / delivery feedback the seed data now covers."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedback_service.analysis.text.lexicon import LexiconFeatures, lexicon_row, negated_words
+from feedback_service.analysis.text.pipeline import CommentAnalyzer
+
+
+def test_negation_scope_stops_at_punctuation_and_contrast() -> None:
+    assert negated_words("No problem at all, great phone.") == ["problem", "at", "all"]
+    assert negated_words("I couldn't be happier") == ["be", "happier"]
+    assert negated_words("not cheap but very good") == ["cheap"]
+    assert negated_words("The agent was excellent.") == []
+
+
+def test_words_ending_in_nt_are_not_negations() -> None:
+    # Column 4 is the negation count: "agent", "excellent", "restaurant" are not negations.
+    assert lexicon_row("The agent at the restaurant was excellent")[4] == 0
+    assert lexicon_row("The agent didn't help")[4] > 0
+
+
+def test_model_pickled_before_the_new_lexicon_columns_keeps_its_width() -> None:
+    old = LexiconFeatures()  # never fitted: what an older pickle looks like
+    new = LexiconFeatures().fit(["x"])
+    assert new.transform(["fine"]).shape[1] == old.transform(["fine"]).shape[1] + 1
+    assert len(old.get_feature_names_out()) == old.transform(["fine"]).shape[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You can't go wrong with anything they make.",
+        "Never had a single problem with the delivery.",
+        "I couldn't be happier with the new router.",
+    ],
+)
+def test_negated_complaint_words_read_as_praise(analyzer: CommentAnalyzer, text: str) -> None:
+    result = analyzer.analyze(text)
+    assert result.sentiment == "positive", (text, result.score)
+
+
+def test_food_complaint_is_about_the_product_and_waiter_praise_about_the_agent(
+    analyzer: CommentAnalyzer,
+) -> None:
+    result = analyzer.analyze("The noodles were cold and soggy. Our waiter was lovely though.")
+    assert result.sentiment == "mixed"
+    by_target = {f.target: f for f in result.findings}
+    assert by_target["product"].category == "quality"
+    assert by_target["product"].sentiment == "negative"
+    assert by_target["agent"].sentiment == "positive"
+
+
+def test_plain_account_of_a_visit_is_neutral(analyzer: CommentAnalyzer) -> None:
+    result = analyzer.analyze("We booked a table for six on Saturday and ordered the set menu.")
+    assert result.sentiment == "neutral", result.score
