@@ -1,6 +1,7 @@
 """A live server with the demo data set committed, shared by this module's tests.
 
-Seeding once per module keeps the browser tests to seconds; the tables are
+Seeding once per package (comments analysed, pattern reports computed) keeps the
+browser tests to seconds; the tables are
 emptied afterwards, as ``tests/browser/conftest.py`` does for its own fixture.
 The Selenium ``driver`` fixture (headless Chromium via /usr/bin/chromedriver,
 phone viewport) comes from ``tests/browser/conftest.py``.
@@ -17,7 +18,12 @@ from flask import Flask
 from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
 
-from feedback_service.dashboard.demo import DemoSummary, seed_demo
+from feedback_service.dashboard.demo import (
+    DemoSummary,
+    analyse_and_find_patterns,
+    rebuild_rollups,
+    seed_demo,
+)
 from feedback_service.models import Base
 
 PASSWORD = "browser demo password"
@@ -31,7 +37,7 @@ class DemoSite:
     summary: DemoSummary
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def demo_site(app: Flask, database_url: str, broker_url: str) -> Iterator[DemoSite]:
     from feedback_service import create_app
     from feedback_service.db import get_session
@@ -48,6 +54,9 @@ def demo_site(app: Flask, database_url: str, broker_url: str) -> Iterator[DemoSi
     with live.app_context():
         session = get_session()
         summary = seed_demo(session, days=100, agents=8, seed=7, password=PASSWORD)
+        rebuild_rollups(session)
+        session.commit()
+        analyse_and_find_patterns(session)
         session.commit()
     server = make_server("127.0.0.1", 0, live, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -61,7 +61,7 @@ def agents_of(site: DemoSite, email: str) -> tuple[set[str], set[int], set[int]]
 def test_manager_sees_every_agent_and_every_section(driver: Any, demo_site: DemoSite) -> None:
     sign_in(driver, demo_site, "manager@demo.test")
     assert nav_labels(driver) == [
-        "Overview", "Agents", "Product gaps", "Comments", "Surveys", "Exports"
+        "Overview", "Agents", "Product gaps", "Comments", "Surveys", "Targets", "Exports"
     ]  # fmt: skip
     assert driver.find_element(By.CSS_SELECTOR, ".chart-trend").get_attribute("role") == "img"
     assert fits_the_phone(driver)

@@ -55,7 +55,6 @@ def test_main_pages_screenshots(driver: Any, demo_site: DemoSite, tmp_path: Path
         path.write_bytes(full_page_png(driver, width, height, mobile))
         written.append(path)
     sign_in(driver, demo_site, "manager@demo.test")
-    first_agent = driver.execute_script("return 1")  # the agents table gives the real id
     driver.get(f"{demo_site.url}/dashboard/agents")
     link = driver.find_element(By.CSS_SELECTOR, "#agents-table tbody a")
     first_agent = link.get_attribute("href").rsplit("/", 1)[-1]
@@ -64,6 +63,9 @@ def test_main_pages_screenshots(driver: Any, demo_site: DemoSite, tmp_path: Path
         "agents": "/dashboard/agents",
         "agent": f"/dashboard/agents/{first_agent}",
         "comments": "/dashboard/comments",
+        "gaps": "/dashboard/product-gaps",
+        "surveys": "/dashboard/surveys/post-ticket",
+        "targets": "/dashboard/targets",
     }
     for page, url in pages.items():
         for name, (width, height, mobile) in VIEWPORTS.items():
