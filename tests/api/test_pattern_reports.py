@@ -386,3 +386,15 @@ def test_reports_need_the_reports_scope(client: FlaskClient, auth: Any) -> None:
     assert client.get(PATTERNS).status_code == 401
     assert client.get(GAPS, headers=auth("ingest")).status_code == 403
     assert client.post(f"{GAPS}/refresh", json={}, headers=auth("ingest")).status_code == 403
+
+
+def test_the_beat_schedules_both_reports_and_the_sweep(app: Flask) -> None:
+    celery = app.extensions["celery"]
+    entries = {e["task"]: e.get("args", ()) for e in celery.conf.beat_schedule.values()}
+    scheduled = "feedback_service.patterns.tasks.scheduled_pattern_run"
+    kinds = [e["args"][0] for e in celery.conf.beat_schedule.values() if e["task"] == scheduled]
+    assert sorted(kinds) == ["complaint-patterns", "product-gaps"]
+    assert "feedback_service.patterns.tasks.sweep_pattern_runs" in entries
+    for name in entries:
+        if name.startswith("feedback_service.patterns."):
+            assert name in celery.tasks
