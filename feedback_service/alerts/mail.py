@@ -25,6 +25,12 @@ def payload_lines(payload: Mapping[str, Any], prefix: str = "") -> list[tuple[st
             continue
         if isinstance(value, Mapping):
             lines.extend(payload_lines(value, f"{name}."))
+        elif isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value):
+            for i, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    lines.extend(payload_lines(item, f"{name}.{i + 1}."))
+                else:
+                    lines.append((f"{name}.{i + 1}", str(item)))
         elif isinstance(value, list | tuple):
             lines.append((name, ", ".join(str(v) for v in value)))
         elif value is not None:

@@ -116,6 +116,7 @@ def test_payload_lines_flatten_nested_values_and_leave_the_comment_out() -> None
             "answers": {"csat": 1},
             "reasons": ["csat", "ces"],
             "count": 3,
+            "examples": [{"comment": "Login loops", "ticket": "T-9"}, "plain"],
         }
     )
     assert lines == [
@@ -123,6 +124,9 @@ def test_payload_lines_flatten_nested_values_and_leave_the_comment_out() -> None
         ("answers.csat", "1"),
         ("reasons", "csat, ces"),
         ("count", "3"),
+        ("examples.1.comment", "Login loops"),
+        ("examples.1.ticket", "T-9"),
+        ("examples.2", "plain"),
     ]
 
 
