@@ -21,6 +21,7 @@ their customers are among those who raised it).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -68,6 +69,11 @@ def window(kind: str, start: dt.date | None, end: dt.date | None, today: dt.date
     last = end or today
     if kind == COMPLAINT_PATTERNS:
         first = start or last - dt.timedelta(days=PATTERN_DAYS - 1)
+        if first > last:
+            raise ValidationError(
+                "Invalid report filters: from",
+                fields={"from": [f"'from' ({first}) is after today ({last})."]},
+            )
         days = (last - first).days + 1
         prev_last = first - dt.timedelta(days=1)
         previous = loading.DayRange(prev_last - dt.timedelta(days=days - 1), prev_last)
@@ -83,7 +89,9 @@ def window(kind: str, start: dt.date | None, end: dt.date | None, today: dt.date
 
 
 def filter_key(filters: Mapping[str, Any]) -> str:
-    return "&".join(f"{k}={filters[k]}" for k in RUN_FILTERS if filters.get(k) is not None)
+    """A canonical string of the run's filters ("" for none), for equality lookups."""
+    present = {k: str(filters[k]) for k in RUN_FILTERS if filters.get(k) is not None}
+    return json.dumps(present, sort_keys=True, separators=(",", ":")) if present else ""
 
 
 def run_filters(args: Mapping[str, Any]) -> dict[str, str]:

@@ -355,6 +355,7 @@ def test_a_queued_run_whose_message_was_lost_is_picked_up_by_the_sweep(
         (PATTERNS, {"survey": "no-such-survey"}, "survey"),
         (PATTERNS, {"from": "2026-11-30", "to": "2026-11-01"}, "from"),
         (PATTERNS, {"from": "last tuesday"}, "from"),
+        (PATTERNS, {"from": "2999-01-01"}, "from"),
         (PATTERNS, {"table": "everything"}, "table"),
         (PATTERNS, {"format": "xml"}, "format"),
         (PATTERNS, {"colour": "blue"}, "colour"),
