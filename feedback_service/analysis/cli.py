@@ -40,6 +40,7 @@ def train_command(tolerance: float) -> None:
     measure candidate and active model on the held-back split; promote if not worse."""
     from feedback_service.analysis.comments import labels, training
     from feedback_service.analysis.comments.analyzer import model_dir
+    from feedback_service.analysis.comments.tasks import train_now
 
     session = get_session()
     counts = labels.label_counts(session)
@@ -47,10 +48,9 @@ def train_command(tolerance: float) -> None:
     run.status = "running"
     session.commit()
     started = time.perf_counter()
-    try:
-        training.execute(session, run, model_dir(), tolerance)
-    finally:
-        session.commit()
+    train_now(session, run, model_dir(), tolerance)
+    if run.status == "failed":
+        raise click.ClickException(f"training run {run.id} failed: {run.error}")
     click.echo(
         f"training run {run.id}: {run.seed_rows} seed sentences + {run.label_rows} labels "
         f"({counts['correction']} corrections, {counts['import']} imported rows); "
@@ -86,7 +86,7 @@ def rescore_command(batch_size: int, background: bool, resume_id: int | None) ->
     """Re-score every comment not yet at the active model (and its latest version)."""
     from feedback_service.analysis.comments import rescore
     from feedback_service.analysis.comments.analyzer import current_analyzer
-    from feedback_service.analysis.comments.tasks import rescore_batch
+    from feedback_service.analysis.comments.tasks import rescore_batch, rescore_once
     from workers.celery_app import enqueue
 
     session = get_session()
@@ -105,7 +105,7 @@ def rescore_command(batch_size: int, background: bool, resume_id: int | None) ->
     started = time.perf_counter()
     cursor = run.cursor
     while True:
-        outcome = rescore.rescore_batch(session, run.id, cursor, analyzer)
+        outcome = rescore_once(session, run.id, cursor, analyzer)
         session.commit()
         cursor = outcome.cursor
         if outcome.status != "batch":

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from feedback_service.alerts.responses import alert_on_response
 from feedback_service.analysis import rollups
-from feedback_service.analysis.comments.tasks import analyse_in_task
+from feedback_service.analysis.comments.tasks import analyse_in_task, load_comment_analyzer
 from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
 
@@ -21,6 +21,8 @@ from feedback_service.surveys.models import Response
 @shared_task(name="feedback_service.analysis.tasks.process_response")
 def process_response(response_id: int) -> str:
     session = get_session()
+    # Comment analysis (issue 7): the model is at hand before any lock is taken.
+    analyzer = load_comment_analyzer()
     # The row lock serialises this with an amendment and with a duplicate delivery
     # of the same task: the second one waits, then sees the version recorded.
     row = session.scalars(
@@ -37,7 +39,7 @@ def process_response(response_id: int) -> str:
         return "up-to-date"
     rollups.apply_response(session, row)
     # --- comment analysis (issue 7): this version's comment, with its rating ---
-    analyse_in_task(session, row)
+    analyse_in_task(session, row, analyzer)
     # --- end comment analysis ---
 
     # Alerts: a detractor / very dissatisfied answer with a comment alerts once.

@@ -101,9 +101,20 @@ def test_corrections_and_imports_are_used_by_the_next_training(
     assert models["active_version"] == (candidate.group(1) if promoted else seed_version)
 
 
-def test_the_training_job_runs_in_the_background_and_reports_its_figures(
-    client: FlaskClient, auth: Any, db_session: Session, own_model_dir: Path
+def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
+    app: Flask, client: FlaskClient, auth: Any, db_session: Session, own_model_dir: Path
 ) -> None:
+    # This process has an older model loaded (no model is promoted in the directory yet).
+    real = get_analyzer(
+        Path(app.config["DATA_DIR"]) / "models", Path(app.config["DATA_DIR"]) / "nltk"
+    )
+    with app.app_context():
+        set_analyzer(model_dir(), nltk_cache_dir(), CountingAnalyzer(real, "older-model"))
+    before = submit(client, auth, MIXED, {"csat": 1})
+    reports = auth("reports")
+    analysis = client.get(f"/api/v1/comments/{before}", headers=reports).json["analysis"]
+    assert analysis["model_version"] == "older-model"
+
     assert client.post("/api/v1/analysis/train", headers=auth("reports")).status_code == 403
     started = client.post("/api/v1/analysis/train", headers=auth("admin"))
     assert started.status_code == 202, started.json
@@ -115,6 +126,10 @@ def test_the_training_job_runs_in_the_background_and_reports_its_figures(
     assert job["metrics"]["target"]["macro_f1"] > 0.8
     models = client.get("/api/v1/analysis/models", headers=auth("reports")).json
     assert models["active_version"] == job["candidate_version"]
+    # The next comment is analysed with the promoted model, without a restart.
+    after = submit(client, auth, MIXED, {"csat": 1})
+    analysis = client.get(f"/api/v1/comments/{after}", headers=reports).json["analysis"]
+    assert analysis["model_version"] == job["candidate_version"]
 
 
 # --- re-scoring --------------------------------------------------------------------
@@ -277,14 +292,14 @@ def test_rescoring_thousands_of_comments_touches_each_exactly_once(
 def test_a_redelivered_batch_does_nothing_and_a_run_resumes_from_its_cursor(
     app: Flask, db_session: Session, counting: Any
 ) -> None:
-    from feedback_service.analysis.comments.tasks import rescore_batch
+    from feedback_service.analysis.comments.tasks import rescore_batch, rescore_once
 
     ids = bulk_comments(db_session, 250, without_comment=0)
     fake = counting("rescore-c")
     run = rescore.start_run(db_session, "rescore-c", "test", batch_size=100)
     db_session.commit()
     # The chain would go on by itself (eager); call batches as a broker would deliver them.
-    outcome = rescore.rescore_batch(db_session, run.id, 0, fake)
+    outcome = rescore_once(db_session, run.id, 0, fake)
     db_session.commit()
     assert (outcome.status, outcome.scanned, outcome.rescored) == ("batch", 100, 100)
     assert rescore_batch(run.id, 0) == "duplicate"  # the same delivery again

@@ -1,18 +1,20 @@
 """Re-scoring stored comments with the current model, over any number of rows.
 
 A run walks ``responses`` by id (keyset pagination on the primary key, so the
-thousandth batch costs what the first does), one batch per task: the task locks
-the run row, checks that the run's cursor is where it expects (otherwise the
-batch was already done by an earlier delivery and it stops), analyses the rows
-that are not yet at the current model and response version with one
-``analyze_many`` call, writes them, moves the cursor and commits; the next batch
-is enqueued after that commit. A run interrupted anywhere resumes from its
+thousandth batch costs what the first does), one batch per task: the task reads
+the rows after the run's cursor that are not yet at the current model and
+response version, ends that read, analyses them with one ``analyze_many`` call
+(no lock held meanwhile), then locks the run row, checks that the cursor is
+still where it expected (otherwise another delivery of the batch got there
+first and nothing is written), writes, moves the cursor and commits; the next
+batch is enqueued after that commit. A run interrupted anywhere resumes from its
 cursor (``flask analysis rescore --resume ID``) and no row is scored twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from feedback_service.analysis.comments.service import ResponseFacts, ratings_of, write_analyses
 from feedback_service.analysis.models import CommentAnalysis, RescoreRun
-from feedback_service.analysis.text import Analyzer
+from feedback_service.analysis.text import CommentAnalysis as AnalysisResult
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
 from feedback_service.surveys.models import Response
@@ -62,11 +64,25 @@ def get_run(session: Session, run_id: int, lock: bool = False) -> RescoreRun:
     return run
 
 
-def rescore_batch(
-    session: Session, run_id: int, expected_cursor: int, analyzer: Analyzer
-) -> BatchOutcome:
-    """Do the batch after ``expected_cursor`` of run ``run_id`` (flushes, never commits)."""
-    run = get_run(session, run_id, lock=True)
+@dataclass(frozen=True)
+class BatchPlan:
+    """One batch as read: the rows to (re-)score, and where the cursor goes after it."""
+
+    run_id: int
+    cursor: int
+    todo: list[ResponseFacts]
+    scanned: int
+    next_cursor: int
+    last: bool
+
+
+def plan_batch(
+    session: Session, run_id: int, expected_cursor: int, model_version: str
+) -> BatchPlan | BatchOutcome:
+    """Read the batch after ``expected_cursor``: the rows not at ``model_version`` and
+    their response's latest version. Takes no lock; the caller ends the read before
+    the model works, so no database lock waits on it."""
+    run = get_run(session, run_id)
     if run.status != "running":
         return BatchOutcome("finished-already", cursor=run.cursor)
     if run.cursor != expected_cursor:
@@ -87,12 +103,9 @@ def rescore_batch(
             CommentAnalysis.response_version,
         )
         .outerjoin(CommentAnalysis, CommentAnalysis.response_id == Response.id)
-        .where(Response.id > run.cursor, Response.comment.is_not(None), Response.comment != "")
+        .where(Response.id > expected_cursor, Response.comment.is_not(None), Response.comment != "")
         .order_by(Response.id)
         .limit(run.batch_size)
-        # Serialises with process_response on the same rows (it locks the response
-        # first too), so an amendment analysed meanwhile is never overwritten.
-        .with_for_update(of=Response)
     ).all()
     todo = [
         ResponseFacts(
@@ -106,24 +119,62 @@ def rescore_batch(
             submitted_at=r.submitted_at,
         )
         for r in rows
-        if (r.model_version, r.response_version) != (analyzer.model_version, r.version)
+        if (r.model_version, r.response_version) != (model_version, r.version)
+        and (r.comment or "").strip()
     ]
-    todo = [t for t in todo if t.comment]
-    if todo:
-        results = analyzer.analyze_many([t.comment for t in todo], [t.ratings for t in todo])
-        write_analyses(session, list(zip(todo, results, strict=True)))
-    run.scanned += len(rows)
-    run.rescored += len(todo)
-    if rows:
-        run.cursor = rows[-1].id
-    run.model_version = analyzer.model_version
+    return BatchPlan(
+        run_id=run_id,
+        cursor=expected_cursor,
+        todo=todo,
+        scanned=len(rows),
+        next_cursor=rows[-1].id if rows else expected_cursor,
+        last=len(rows) < run.batch_size,
+    )
+
+
+def apply_batch(
+    session: Session, plan: BatchPlan, results: Sequence[AnalysisResult], model_version: str
+) -> BatchOutcome:
+    """Write a batch's analyses and move the run on (flushes; the caller commits).
+
+    The run row is locked and its cursor checked again: if another delivery of
+    the same batch got there first, nothing is written. A response amended since
+    it was read is left alone: its own ``process_response`` analyses the new text.
+    """
+    run = get_run(session, plan.run_id, lock=True)
+    if run.status != "running":
+        return BatchOutcome("finished-already", cursor=run.cursor)
+    if run.cursor != plan.cursor:
+        return BatchOutcome("duplicate", cursor=run.cursor)
+    ids = [t.id for t in plan.todo]
+    current = (
+        dict(
+            session.execute(
+                select(Response.id, Response.version)
+                .where(Response.id.in_(ids))
+                .order_by(Response.id)
+                .with_for_update()
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    items = [
+        (facts, result)
+        for facts, result in zip(plan.todo, results, strict=True)
+        if current.get(facts.id) == facts.version
+    ]
+    write_analyses(session, items)
+    run.scanned += plan.scanned
+    run.rescored += len(items)
+    run.cursor = plan.next_cursor
+    run.model_version = model_version
     run.updated_at = utcnow()
-    finished = len(rows) < run.batch_size
-    if finished:
+    if plan.last:
         run.status = "done"
         run.finished_at = run.updated_at
     session.flush()
-    return BatchOutcome("done" if finished else "batch", len(rows), len(todo), run.cursor)
+    return BatchOutcome("done" if plan.last else "batch", plan.scanned, len(items), run.cursor)
 
 
 def stalled_runs(session: Session, older_than: dt.timedelta) -> list[tuple[int, int]]:

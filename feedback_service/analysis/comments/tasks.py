@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 from celery import shared_task
 from flask import current_app
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from feedback_service.analysis.comments import rescore, service, training
 from feedback_service.analysis.comments.analyzer import current_analyzer, model_dir
 from feedback_service.analysis.models import TrainingRun
+from feedback_service.analysis.text import Analyzer
 from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
 from workers.celery_app import enqueue, enqueue_after_commit
@@ -25,7 +27,55 @@ log = logging.getLogger(__name__)
 STALLED_AFTER = dt.timedelta(minutes=10)
 
 
-def analyse_in_task(session: Session, response: Response) -> str:
+def load_comment_analyzer() -> Analyzer | None:
+    """The analyzer for ``process_response``, fetched before it takes any lock.
+
+    On a fresh machine the first call trains the model from the seed (15-60 s);
+    inside the task's transaction that would hold the response's row lock, and on
+    SQLite the whole database, for as long. None (logged) if the model cannot be
+    had: the scores are processed anyway.
+    """
+    try:
+        return current_analyzer()
+    except Exception:
+        log.exception("the comment analyzer could not be loaded")
+        return None
+
+
+def train_now(session: Session, run: TrainingRun, directory: Path, tolerance: float) -> None:
+    """Run a training whose "running" state is committed; commits its outcome.
+
+    The labels are read and that read ended before training: training takes
+    seconds to minutes and must hold no lock (on SQLite, the whole database).
+    """
+    data = training.gather(session)
+    session.rollback()
+    try:
+        report = training.train(data, directory, tolerance)
+    except Exception as exc:
+        log.exception("training run %s failed", run.id)
+        training.record_failure(session, run, exc)
+        session.commit()
+        return
+    training.record(session, run, data, report)
+    session.commit()
+
+
+def rescore_once(
+    session: Session, run_id: int, cursor: int, analyzer: Analyzer
+) -> rescore.BatchOutcome:
+    """One batch of a re-scoring run, the model working between the read and the
+    write transactions (the caller commits the write)."""
+    plan = rescore.plan_batch(session, run_id, cursor, analyzer.model_version)
+    session.rollback()
+    if isinstance(plan, rescore.BatchOutcome):
+        return plan
+    texts = [t.comment for t in plan.todo]
+    results = analyzer.analyze_many(texts, [t.ratings for t in plan.todo]) if texts else []
+    return rescore.apply_batch(session, plan, results, analyzer.model_version)
+
+
+def analyse_in_task(session: Session, response: Response, analyzer: Analyzer | None) -> str:
     """Analyse this version of the response's comment, inside ``process_response``.
 
     Runs in a savepoint of the task's transaction and never raises: a failing
@@ -33,9 +83,11 @@ def analyse_in_task(session: Session, response: Response) -> str:
     an older version) is picked up by the next ``flask analysis rescore``, which
     redoes every row not at the current model and response version.
     """
+    if analyzer is None:
+        return "no-analyzer"
     try:
         with session.begin_nested():
-            return service.analyse_response(session, response, current_analyzer())
+            return service.analyse_response(session, response, analyzer)
     except Exception:
         log.exception("comment analysis of response %s failed", response.id)
         return "failed"
@@ -57,22 +109,16 @@ def train_model(run_id: int) -> str:
         return run.status
     run.status = "running"
     session.commit()
-    try:
-        training.execute(
-            session, run, model_dir(), current_app.config.get("MODEL_PROMOTION_TOLERANCE", 0.0)
-        )
-    except Exception:
-        session.commit()  # keep the "failed" record
-        log.exception("training run %s failed", run_id)
+    train_now(session, run, model_dir(), current_app.config.get("MODEL_PROMOTION_TOLERANCE", 0.0))
+    if run.status == "failed":
         return "failed"
-    session.commit()
     return "promoted" if run.promoted else "not-promoted"
 
 
 @shared_task(name="feedback_service.analysis.comments.tasks.rescore_batch")
 def rescore_batch(run_id: int, cursor: int) -> str:
     session = get_session()
-    outcome = rescore.rescore_batch(session, run_id, cursor, current_analyzer())
+    outcome = rescore_once(session, run_id, cursor, current_analyzer())
     if outcome.status == "batch":
         enqueue_after_commit(session, rescore_batch, run_id, outcome.cursor)
     session.commit()

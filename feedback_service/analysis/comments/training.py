@@ -9,6 +9,7 @@ candidate is promoted only if no head's macro-F1 is worse (beyond ``tolerance``)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ from sqlalchemy.orm import Session
 from feedback_service.analysis.comments import labels
 from feedback_service.analysis.comments.analyzer import active_version
 from feedback_service.analysis.models import TrainingRun
-from feedback_service.analysis.text import list_versions, seed_sentences, train_and_maybe_promote
+from feedback_service.analysis.text import (
+    LabelledSentence,
+    PromotionReport,
+    Taxonomy,
+    list_versions,
+    seed_sentences,
+    train_and_maybe_promote,
+)
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
 
@@ -30,38 +38,44 @@ def new_run(session: Session, trigger: str, who: str) -> TrainingRun:
     return run
 
 
-def execute(session: Session, run: TrainingRun, model_dir: Path, tolerance: float = 0.0) -> None:
-    """Train, measure, maybe promote; the outcome is recorded on ``run`` (flushed).
+@dataclass(frozen=True)
+class TrainingData:
+    seed: list[LabelledSentence]
+    labels: list[LabelledSentence]
+    taxonomy: Taxonomy
 
-    The caller commits ``run.status = "running"`` before calling, since training
-    takes a while and others may watch it.
-    """
-    seed = seed_sentences()
-    taught = labels.training_rows(session)
-    try:
-        report = train_and_maybe_promote(
-            [*seed, *taught],
-            model_dir,
-            taxonomy=labels.taxonomy(session),
-            tolerance=tolerance,
-        )
-    except Exception as exc:
-        run.status = "failed"
-        run.error = f"{type(exc).__name__}: {exc}"
-        run.finished_at = utcnow()
-        session.flush()
-        raise
+
+def gather(session: Session) -> TrainingData:
+    """The shipped seed sentences, then every label (so a person's label wins)."""
+    return TrainingData(seed_sentences(), labels.training_rows(session), labels.taxonomy(session))
+
+
+def train(data: TrainingData, model_dir: Path, tolerance: float = 0.0) -> PromotionReport:
+    """Train, measure, maybe promote: no database, so no lock is held meanwhile."""
+    return train_and_maybe_promote(
+        [*data.seed, *data.labels], model_dir, taxonomy=data.taxonomy, tolerance=tolerance
+    )
+
+
+def record(session: Session, run: TrainingRun, data: TrainingData, report: PromotionReport) -> None:
     run.status = "done"
     run.candidate_version = report.candidate_version
     run.promoted = report.promoted
     run.metrics = report.candidate_metrics
     run.current_version = report.current_version
     run.current_metrics = report.current_metrics
-    run.seed_rows = len(seed)
-    run.label_rows = len(taught)
+    run.seed_rows = len(data.seed)
+    run.label_rows = len(data.labels)
     run.train_rows = report.train_rows
     run.held_out_rows = report.held_out_rows
     run.reasons = report.reasons
+    run.finished_at = utcnow()
+    session.flush()
+
+
+def record_failure(session: Session, run: TrainingRun, exc: Exception) -> None:
+    run.status = "failed"
+    run.error = f"{type(exc).__name__}: {exc}"
     run.finished_at = utcnow()
     session.flush()
 

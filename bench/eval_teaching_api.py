@@ -1,0 +1,206 @@
+"""Teach the comment model through the API and measure what it learnt.
+
+    .venv/bin/python bench/eval_teaching_api.py [--data ../shared/data] [--seed 0]
+        [--sets target,gap,amazon,yelp,semeval-sentiment]
+
+For each labelled set in ``--data`` (read for measuring only, never shipped): split
+it 50/50 (stratified, fixed seed, the same halves as bench/eval_comments.py), then
+on a scratch install (fresh SQLite database upgraded to head, eager workers, its
+own MODEL_DIR starting from the model a fresh install trains from the seed):
+
+1. ``POST /api/v1/labels/import`` the teaching half as a CSV upload (text,
+   sentiment, target, category; the label mapping is eval_comments.py's);
+2. ``POST /api/v1/analysis/train`` (the training job: seed + every label, 20%
+   held back by text hash for the promotion check, promoted only if not worse),
+   then ``GET /api/v1/analysis/train/<id>`` for its figures;
+3. measure the model that is active afterwards on the other half, next to the
+   out-of-the-box model and a keyword baseline on the same half.
+
+Prints markdown tables; bench/README-comments-teaching.md holds a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.eval_comments import (  # noqa: E402
+    Example,
+    halves,
+    keyword_gap,
+    keyword_target,
+    ours_gap,
+    ours_sentiment,
+    ours_target,
+    read_maalej,
+    read_semeval,
+    read_uci,
+    scores,
+    semeval_sentiment,
+    semeval_target,
+    vader_sentiment,
+)
+
+SETS = {
+    "target": ("SemEval-14 service (agent) vs food/price (product)", "target"),
+    "gap": ("Maalej app reviews, PD+FR (product gap) vs rest", "gap"),
+    "amazon": ("UCI Amazon sentiment", "sentiment-binary"),
+    "yelp": ("UCI Yelp sentiment", "sentiment-binary"),
+    "semeval-sentiment": ("SemEval-14 restaurants sentiment", "sentiment-3"),
+}
+
+
+def load_set(data: Path, key: str) -> list[Example]:
+    if key == "target":
+        return semeval_target(read_semeval(data))
+    if key == "semeval-sentiment":
+        return semeval_sentiment(read_semeval(data))
+    if key == "gap":
+        return read_maalej(data / "maalej16_app_reviews.csv")
+    return read_uci(data / f"{key}_{'cells_' if key == 'amazon' else ''}labelled.txt")
+
+
+def as_csv(examples: list[Example]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["text", "sentiment", "target", "category"])
+    for e in examples:
+        t = e.teach
+        writer.writerow([t.text, t.sentiment or "", t.target or "", t.category or ""])
+    return out.getvalue().encode()
+
+
+def predict(analyzer: Any, kind: str, texts: list[str]) -> list[str]:
+    if kind == "target":
+        return ours_target(analyzer, texts)
+    if kind == "gap":
+        return ours_gap(analyzer, texts)
+    return ours_sentiment(analyzer, texts, binary=kind == "sentiment-binary")
+
+
+def baseline(kind: str, texts: list[str]) -> tuple[str, list[str]]:
+    if kind == "target":
+        return "keyword baseline", keyword_target(texts)
+    if kind == "gap":
+        return "keyword baseline", keyword_gap(texts)
+    return "plain VADER (+-0.05)", vader_sentiment(texts)
+
+
+def scratch_app(work: Path, seed_models: Path) -> Any:
+    """A fresh install: its own SQLite database at head, eager tasks, a copy of the
+    seed model as its MODEL_DIR."""
+    os.environ["FEEDBACK_DATA_DIR"] = str(work)
+    from feedback_service import create_app
+    from feedback_service.cli import upgrade_database
+
+    url = f"sqlite:///{work / 'scratch.sqlite3'}"
+    upgrade_database(url)
+    shutil.copytree(seed_models, work / "models")
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "BROKER_URL": f"sqla+sqlite:///{work / 'broker.sqlite3'}",
+            "CELERY_TASK_ALWAYS_EAGER": True,
+            "MODEL_DIR": str(work / "models"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+
+
+def teach_and_measure(
+    key: str, examples: list[Example], seed: int, seed_models: Path, out_of_box: Any
+) -> list[str]:
+    from feedback_service.analysis.comments.analyzer import current_analyzer
+    from feedback_service.auth.service import create_api_key
+    from feedback_service.db import get_session
+
+    name, kind = SETS[key]
+    teach, measure = halves(examples, seed)
+    work = Path(tempfile.mkdtemp(prefix=f"teach-{key}-"))
+    app = scratch_app(work, seed_models)
+    with app.app_context():
+        session = get_session()
+        _key, token = create_api_key(session, "bench", ["admin"])
+        session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    started = time.perf_counter()
+    imported = client.post(
+        "/api/v1/labels/import",
+        data={"file": (io.BytesIO(as_csv(teach)), f"{key}.csv")},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    assert imported.status_code == 201, imported.json
+    job = client.post("/api/v1/analysis/train", headers=headers)
+    assert job.status_code == 202, job.json
+    run = client.get(f"/api/v1/analysis/train/{job.json['id']}", headers=headers).json
+    took = time.perf_counter() - started
+    assert run["status"] == "done", run
+    with app.app_context():
+        taught = current_analyzer()
+    texts = [e.text for e in measure]
+    truth = [e.label for e in measure]
+    lines = []
+    for method, analyzer in (("ours, out of the box", out_of_box), ("ours, taught", taught)):
+        acc, f1 = scores(truth, predict(analyzer, kind, texts))
+        lines.append(f"| {name} | {method} | {len(truth)} | {acc:.3f} | {f1:.3f} |")
+    label, pred = baseline(kind, texts)
+    acc, f1 = scores(truth, pred)
+    lines.append(f"| {name} | {label} | {len(truth)} | {acc:.3f} | {f1:.3f} |")
+    promoted = "promoted" if run["promoted"] else "NOT promoted: " + "; ".join(run["reasons"])
+    held = run["metrics"]
+    lines.append(
+        f"|  | taught with {imported.json['imported']} imported rows: "
+        f"{run['train_rows']} trained on, {run['held_out_rows']} held back; candidate "
+        f"{run['candidate_version']} {promoted} (held-back macro-F1 sentiment "
+        f"{held['sentiment']['macro_f1']:.3f}, target {held['target']['macro_f1']:.3f}, "
+        f"category {held['category']['macro_f1']:.3f}); import + training {took:.0f}s |  |  |  |"
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sets", default=",".join(SETS), help=f"any of {','.join(SETS)}")
+    args = parser.parse_args()
+    keys = [k.strip() for k in args.sets.split(",") if k.strip()]
+    unknown = set(keys) - set(SETS)
+    if unknown:
+        parser.error(f"unknown sets: {sorted(unknown)}")
+
+    from feedback_service.analysis.text import CommentAnalyzer
+
+    root = Path(tempfile.mkdtemp(prefix="eval-teaching-"))
+    started = time.perf_counter()
+    # What a fresh install trains at first use, shared by every scratch install.
+    out_of_box = CommentAnalyzer.load(root / "seed-models", root / "nltk")
+    print(
+        f"seed model {out_of_box.model_version} trained in {time.perf_counter() - started:.0f}s\n"
+    )
+    print("| set | method | n (measured half) | accuracy | macro-F1 |\n|---|---|---|---|---|")
+    for key in keys:
+        for line in teach_and_measure(
+            key, load_set(args.data, key), args.seed, root / "seed-models", out_of_box
+        ):
+            print(line, flush=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

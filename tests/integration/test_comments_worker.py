@@ -1,0 +1,104 @@
+"""A submitted comment is analysed by a real Celery worker process, on the model the
+worker trained from the shipped seed data at first use (nothing downloaded)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import select
+
+from feedback_service.analysis.models import CommentAnalysis, CommentFinding
+from feedback_service.auth.service import create_api_key
+from feedback_service.db import get_session
+from tests.integration.conftest import wait_for
+from tests.integration.test_collect_concurrency import committed_invitation
+
+pytestmark = pytest.mark.integration
+
+COMMENT = "The agent hung up on me twice. The app still crashes every time I open it."
+
+
+def analysis_of(app: Flask, response_id: int) -> dict[str, Any] | None:
+    with app.app_context():
+        session = get_session()
+        row = session.scalar(
+            select(CommentAnalysis).where(CommentAnalysis.response_id == response_id)
+        )
+        if row is None:
+            return None
+        findings = session.scalars(
+            select(CommentFinding)
+            .where(CommentFinding.response_id == response_id)
+            .order_by(CommentFinding.position)
+        ).all()
+        return {
+            "response_version": row.response_version,
+            "model_version": row.model_version,
+            "sentiment": row.sentiment,
+            "supported": row.supported,
+            "findings": row.findings,
+            "rows": [(f.target, f.category, f.sentence) for f in findings],
+        }
+
+
+def test_the_worker_analyses_a_submitted_and_an_amended_comment(
+    live_app: Flask, http_server: str, worker: subprocess.Popen[str]
+) -> None:
+    live_app.extensions["celery"].control.purge()
+    _invitation_id, token = committed_invitation(live_app, "COMMENT-WORKER-1")
+    answer = requests.post(
+        f"{http_server}/api/v1/responses",
+        json={"token": token, "answers": {"csat": 1}, "comment": COMMENT},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    response_id = answer.json()["id"]
+    # The first comment makes the worker train its model from the seed (15-60 s).
+    analysis = wait_for(lambda: analysis_of(live_app, response_id), timeout=240)
+    assert analysis["sentiment"] == "negative" and analysis["supported"] is True
+    targets = {f["target"]: f["sentence"] for f in analysis["findings"]}
+    assert targets["agent"] == "The agent hung up on me twice."
+    assert "product" in targets
+    assert analysis["rows"] == [
+        (f["target"], f["category"], f["sentence"]) for f in analysis["findings"]
+    ]
+    model_dir = Path(os.environ["FEEDBACK_DATA_DIR"]) / "models"
+    promoted = json.loads((model_dir / "promoted.json").read_text())
+    assert analysis["model_version"] == promoted["version"]
+
+    amended = requests.post(
+        f"{http_server}/api/v1/responses",
+        json={
+            "token": token,
+            "answers": {"csat": 2},
+            "comment": "Der Mitarbeiter war unfreundlich und hat nicht geholfen.",
+        },
+        timeout=10,
+    )
+    assert amended.status_code == 200, amended.text
+    redone = wait_for(
+        lambda: (a := analysis_of(live_app, response_id)) and a["response_version"] == 2 and a,
+        timeout=120,
+    )
+    assert redone["supported"] is False and redone["sentiment"] is None
+    assert redone["findings"] == [] and redone["rows"] == []
+
+    with live_app.app_context():
+        session = get_session()
+        _key, plain = create_api_key(session, "it", ["reports"])
+        session.commit()
+    listed = requests.get(
+        f"{http_server}/api/v1/comments",
+        params={"sentiment": "unsupported"},
+        headers={"Authorization": f"Bearer {plain}"},
+        timeout=10,
+    )
+    assert listed.status_code == 200, listed.text
+    assert [i["id"] for i in listed.json()["items"]] == [response_id]
