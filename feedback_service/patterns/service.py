@@ -52,6 +52,7 @@ MIN_GAP_WEEKS: Final = 2
 RUN_FILTERS: Final = ("team", "channel", "survey")
 TOP_AGENTS: Final = 10
 EMERGING_ALERT: Final = "emerging_product_gap"
+PENDING_PATIENCE: Final = dt.timedelta(hours=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +171,15 @@ def latest_done_run(session: Session, kind: str, args: Mapping[str, Any]) -> Pat
 
 
 def pending_run(session: Session, kind: str, args: Mapping[str, Any]) -> PatternRun | None:
+    """A queued or running run for the same report, unless it has been stuck so
+    long that waiting for it would keep the report away for good."""
     return session.scalars(
         select(PatternRun)
-        .where(*_matching(kind, args), PatternRun.status.in_(("queued", "running")))
+        .where(
+            *_matching(kind, args),
+            PatternRun.status.in_(("queued", "running")),
+            PatternRun.created_at >= utcnow() - PENDING_PATIENCE,
+        )
         .order_by(PatternRun.id.desc())
         .limit(1)
     ).first()

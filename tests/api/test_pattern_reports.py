@@ -399,3 +399,24 @@ def test_the_beat_schedules_both_reports_and_the_sweep(app: Flask) -> None:
     for name in entries:
         if name.startswith("feedback_service.patterns."):
             assert name in celery.tasks
+
+
+def test_a_report_being_computed_answers_with_its_job_unless_it_is_stuck(
+    app: Flask, client: FlaskClient, db_session: Session, headers: dict[str, str]
+) -> None:
+    world = small_world(db_session)
+    with app.app_context():
+        queued = service.create_run(db_session, "product-gaps", {**_dates(world)})
+        db_session.commit()
+    answer = client.get(GAPS, query_string=all_weeks(world), headers=headers)
+    assert answer.status_code == 202 and answer.json["id"] == queued.id
+    assert answer.json["status"] == "queued"
+    # Queued three hours ago and never picked up: the report no longer waits for it.
+    queued.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+    db_session.commit()
+    report = get_json(client, GAPS, headers, **all_weeks(world))
+    assert report["run"]["id"] != queued.id and report["run"]["status"] == "done"
+
+
+def _dates(world: planted_db.LoadedWorld) -> dict[str, dt.date]:
+    return {"from": world.first_day, "to": world.last_day}
