@@ -247,7 +247,8 @@ def pareto_chart(
     total = sum(c for _, c in ordered)
     label_w, right, top, gap = 150, 44, 20, 6
     height = top + len(ordered) * (bar_height + gap) + 24
-    plot_w = width - label_w - right
+    # Room after the longest bar for its count, before the cumulative column.
+    plot_w = width - label_w - right - 40
     biggest = max((c for _, c in ordered), default=0) or 1
     if desc is None:
         head = ", ".join(f"{label} {count}" for label, count in ordered[:3])

@@ -207,7 +207,12 @@ def agent(agent_id: int) -> str:
     complaints = queries.finding_counts(session, scope, mine, targets=("agent",))
     not_theirs = queries.finding_counts(session, scope, mine, targets=("product", "process"))
     praise = queries.finding_counts(
-        session, scope, mine, targets=("agent", "none"), complaints=False
+        session,
+        scope,
+        mine,
+        targets=("agent", "none"),
+        complaints=False,
+        exclude=queries.COMPLAINT_ONLY,
     )
     comments, total = queries.explore_comments(
         session, scope, queries.CommentQuery(agent_id=agent_id), per_page=30

@@ -454,6 +454,9 @@ def trend_series(
 # --- comment analysis: complaint categories -------------------------------------------
 
 COMPLAINT_SENTIMENTS = ("negative", "mixed")
+# Categories that name a failure: a "positive" finding in one of them is the
+# classifier being unsure, not praise.
+COMPLAINT_ONLY = ("rude", "unhelpful", "slow-response", "did-not-resolve")
 
 
 @dataclass(frozen=True)
@@ -501,6 +504,7 @@ def finding_counts(
     targets: tuple[str, ...] = ("agent", "product", "process"),
     complaints: bool = True,
     examples: int = 3,
+    exclude: tuple[str, ...] = (),
 ) -> list[CategoryCount]:
     """Responses per (target, category) among the analysed comments, most first.
 
@@ -519,7 +523,7 @@ def finding_counts(
         seen: set[tuple[str, str]] = set()
         for finding in findings or []:
             target, category = finding.get("target"), finding.get("category")
-            if target not in targets or not category:
+            if target not in targets or not category or category in exclude:
                 continue
             sentiment = finding.get("sentiment")
             wanted = sentiment in COMPLAINT_SENTIMENTS if complaints else sentiment == "positive"
@@ -530,8 +534,11 @@ def finding_counts(
                 continue
             seen.add(key)
             counts[key] = counts.get(key, 0) + 1
-            if len(found.setdefault(key, [])) < examples:
-                found[key].append((response_id, str(finding.get("sentence") or "")))
+            sentence = str(finding.get("sentence") or "")
+            shown = found.setdefault(key, [])
+            # Canned replies repeat word for word: one example each is enough.
+            if len(shown) < examples and all(sentence != s for _, s in shown):
+                shown.append((response_id, sentence))
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [CategoryCount(t, c, n, found.get((t, c), [])) for (t, c), n in ordered]
 
@@ -807,8 +814,9 @@ def product_themes(
             day = submitted.date()
             monday = day - dt.timedelta(days=day.weekday())
             theme.weekly[monday] = theme.weekly.get(monday, 0) + 1
-            if len(theme.examples) < examples:
-                theme.examples.append((response_id, ticket, str(finding.get("sentence") or "")))
+            sentence = str(finding.get("sentence") or "")
+            if len(theme.examples) < examples and all(sentence != e[2] for e in theme.examples):
+                theme.examples.append((response_id, ticket, sentence))
     weeks: list[dt.date] = []
     if f.start is not None and f.end is not None:
         monday = f.start - dt.timedelta(days=f.start.weekday())

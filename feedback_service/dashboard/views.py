@@ -113,6 +113,7 @@ def _template_globals() -> dict[str, Any]:
         "fmt_metric": queries.format_metric,
         "fmt_gap": queries.format_gap,
         "with_args": with_args,
+        "trend_titles": queries.TREND_TITLES,
     }
 
 

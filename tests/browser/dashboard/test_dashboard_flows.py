@@ -52,6 +52,11 @@ def test_a_manager_changes_a_target_and_sees_the_gap_change(
     driver.find_element(By.LINK_TEXT, "Agents").click()
     gaps = driver.find_elements(By.CSS_SELECTOR, 'td[data-metric="csat"] .gap')
     assert gaps and all(g.text for g in gaps)
+    # And the target can be removed again from the page (the other tests' state).
+    driver.find_element(By.LINK_TEXT, "Targets").click()
+    driver.find_element(By.CSS_SELECTOR, '#targets-table tr[data-metric="csat"] button').click()
+    assert "CSAT target removed" in driver.find_element(By.CSS_SELECTOR, ".notice").text
+    assert "No targets yet" in driver.find_element(By.ID, "targets-table").text
 
 
 def test_a_lead_relabels_a_comment(driver: Any, demo_site: DemoSite) -> None:
@@ -122,14 +127,24 @@ def test_every_page_fits_a_320px_phone_and_escapes_customer_text(
     evil = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
     with demo_site.app.app_context():
         session = get_session()
-        newest = session.scalar(
-            select(Response.id)
+        newest, original = session.execute(
+            select(Response.id, Response.comment)
             .where(Response.comment.is_not(None))
             .order_by(Response.submitted_at.desc())
             .limit(1)
-        )
+        ).one()
         session.execute(update(Response).where(Response.id == newest).values(comment=evil))
         session.commit()
+    try:
+        check_every_page(driver, demo_site, evil)
+    finally:
+        with demo_site.app.app_context():
+            session = get_session()
+            session.execute(update(Response).where(Response.id == newest).values(comment=original))
+            session.commit()
+
+
+def check_every_page(driver: Any, demo_site: DemoSite, evil: str) -> None:
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 320, "height": 700, "deviceScaleFactor": 2, "mobile": True},
