@@ -11,6 +11,7 @@ from celery import Task, shared_task
 from flask import current_app
 
 from feedback_service.alerts import digest, mail, service, webhook
+from feedback_service.alerts.models import AlertDelivery, Digest
 from feedback_service.db import get_session, utcnow
 from feedback_service.surveys.delivery import (
     PermanentDeliveryError,
@@ -32,48 +33,54 @@ def backoff_seconds(attempt: int, base: int) -> int:
 @shared_task(bind=True, name="feedback_service.alerts.tasks.deliver_alert")
 def deliver_alert(self: Task, delivery_id: int) -> str:
     session = get_session()
-    delivery = service.claim_delivery(session, delivery_id)
-    if delivery is None:
+    claimed = service.claim_delivery(session, delivery_id)
+    if claimed is None:
         session.rollback()
         return "nothing-to-do"
     session.commit()  # the claim is durable before anything leaves
     config = current_app.config
-    alert = delivery.alert
+    attempts, channel, target = claimed.attempts, claimed.channel, claimed.target
+    alert = claimed.alert
+    secret = service.get_settings(session).webhook_secret if channel == "webhook" else None
+    body = webhook.body_of(alert) if channel == "webhook" else b""
+    message = mail.alert_message(alert, target) if channel == "email" else None
+    kind = alert.kind
+    # No transaction is held while the network is slow (on SQLite it would hold
+    # the database's write lock).
+    session.rollback()
     try:
-        if delivery.channel == "webhook":
-            secret = service.get_settings(session).webhook_secret
-            if not secret:
-                raise PermanentDeliveryError("the webhook was removed from the settings")
+        if message is not None:
+            deliver(message)
+        elif not secret:
+            raise PermanentDeliveryError("the webhook was removed from the settings")
+        else:
             webhook.post(
-                delivery.target,
-                webhook.body_of(alert),
+                target,
+                body,
                 secret,
-                event=alert.kind,
-                delivery_id=delivery.id,
+                event=kind,
+                delivery_id=delivery_id,
                 timeout=config["ALERT_WEBHOOK_TIMEOUT"],
             )
-        else:
-            deliver(mail.alert_message(alert, delivery.target))
     except TemporaryDeliveryError as exc:
-        if delivery.attempts >= config["ALERT_MAX_ATTEMPTS"]:
-            service.mark_failed(
-                session, delivery, f"gave up after {delivery.attempts} attempts: {exc}"
-            )
+        delivery = session.get_one(AlertDelivery, delivery_id)
+        if attempts >= config["ALERT_MAX_ATTEMPTS"]:
+            service.mark_failed(session, delivery, f"gave up after {attempts} attempts: {exc}")
             session.commit()
             log.error("alert delivery %s failed for good: %s", delivery_id, exc)
             return "failed"
-        delay = backoff_seconds(delivery.attempts, config["ALERT_RETRY_BASE_SECONDS"])
+        delay = backoff_seconds(attempts, config["ALERT_RETRY_BASE_SECONDS"])
         service.mark_retry(session, delivery, str(exc), delay)
         session.commit()
         log.warning("alert delivery %s deferred (%s); retry in %ss", delivery_id, exc, delay)
         self.apply_async(args=(delivery_id,), countdown=delay)
         return "deferred"
     except PermanentDeliveryError as exc:
-        service.mark_failed(session, delivery, str(exc))
+        service.mark_failed(session, session.get_one(AlertDelivery, delivery_id), str(exc))
         session.commit()
         log.error("alert delivery %s refused: %s", delivery_id, exc)
         return "failed"
-    service.mark_delivered(session, delivery)
+    service.mark_delivered(session, session.get_one(AlertDelivery, delivery_id))
     session.commit()
     return "delivered"
 
@@ -110,24 +117,33 @@ def run_digest(now: dt.datetime) -> str:
         session.rollback()
         return "already-sent"
     session.commit()
+    digest_id, attempts = row.id, row.attempts
+    content = digest.build(session, frequency, start, end, current_app.config["MIN_SAMPLE"])
+    message = mail.digest_message(content, row.recipients, f"digest-{frequency}-{start}")
+    session.rollback()  # nothing held while the mail server answers
     try:
-        content = digest.build(session, frequency, start, end, current_app.config["MIN_SAMPLE"])
-        deliver(mail.digest_message(content, row.recipients, f"digest-{frequency}-{start}"))
+        deliver(message)
     except TemporaryDeliveryError as exc:
         # The next beat tries again (every 15 minutes), up to a limit.
-        row.status = "failed" if row.attempts >= DIGEST_MAX_ATTEMPTS else "pending"
-        row.last_error = str(exc)
-        session.commit()
+        status = "failed" if attempts >= DIGEST_MAX_ATTEMPTS else "pending"
+        _finish_digest(digest_id, status, str(exc))
         log.warning("digest %s %s not sent: %s", frequency, start, exc)
-        return row.status
+        return status
     except PermanentDeliveryError as exc:
-        row.status, row.last_error = "failed", str(exc)
-        session.commit()
+        _finish_digest(digest_id, "failed", str(exc))
         log.error("digest %s %s refused: %s", frequency, start, exc)
         return "failed"
-    row.status, row.sent_at, row.last_error = "sent", utcnow(), None
-    session.commit()
+    _finish_digest(digest_id, "sent", None)
     return "sent"
+
+
+def _finish_digest(digest_id: int, status: str, error: str | None) -> None:
+    session = get_session()
+    row = session.get_one(Digest, digest_id)
+    row.status, row.last_error = status, error
+    if status == "sent":
+        row.sent_at = utcnow()
+    session.commit()
 
 
 @shared_task(name="feedback_service.alerts.tasks.send_digest")
