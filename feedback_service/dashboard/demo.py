@@ -647,9 +647,26 @@ def analyse_and_find_patterns(session: Session, batch: int = 500) -> tuple[int, 
     for kind in (patterns.COMPLAINT_PATTERNS, patterns.PRODUCT_GAPS):
         run = patterns.create_run(session, kind, {}, trigger="schedule")
         patterns.start_run(session, run)
-        patterns.compute_run(session, run)
+        emerging = patterns.compute_run(session, run)
+        # As the scheduled task does: an emerging product gap raises an alert.
+        patterns.alert_emerging(session, run, emerging)
         runs += 1
     return len(pending), runs
+
+
+def raise_recent_alerts(session: Session, days: int = 2) -> int:
+    """The alerts the last ``days`` of answers would have raised had they come in
+    one by one (unhappy customers with a comment), through the alerts feature's
+    own rule; its sweep delivers them (webhook / the lead's email) as usual."""
+    from feedback_service.alerts.responses import alert_on_response
+
+    since = utcnow() - dt.timedelta(days=days)
+    raised = 0
+    for response in session.scalars(
+        select(Response).where(Response.submitted_at >= since, Response.comment.is_not(None))
+    ):
+        raised += alert_on_response(session, response) is not None
+    return raised
 
 
 demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
@@ -695,8 +712,11 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
         click.echo(f"score rollups rebuilt ({cells} cells)")
     if process == "full":
         analysed, runs = analyse_and_find_patterns(session)
+        alerts = raise_recent_alerts(session)
         session.commit()
-        click.echo(f"{analysed} comments analysed, {runs} pattern reports computed")
+        click.echo(
+            f"{analysed} comments analysed, {runs} pattern reports computed, {alerts} alerts raised"
+        )
     if process == "each":
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         sent, failed = process_seeded_responses(app, summary.response_ids)

@@ -100,3 +100,31 @@ def test_seeded_responses_go_through_the_normal_processing_path(
         response_saved.disconnect(receiver)
     assert (sent, failed) == (len(summary.response_ids), 0)
     assert received == summary.response_ids
+
+
+def test_the_default_seed_fills_every_dashboard_page(
+    app: Flask, db_session: Session, client: Any
+) -> None:
+    from tests.api.test_dashboard import sign_in
+
+    runner = app.test_cli_runner()
+    password = "demo password full"
+    result = runner.invoke(
+        args=["demo", "seed", "--days", "28", "--agents", "6", "--password", password]
+    )
+    assert result.exit_code == 0, result.output
+    assert "comments analysed, 2 pattern reports computed" in result.output
+    assert sign_in(client, "manager@demo.test", password).status_code == 302
+    overview = client.get("/dashboard/").get_data(as_text=True)
+    assert 'class="chart chart-pareto"' in overview  # complaint themes
+    assert 'class="alert-item"' in overview  # open alerts
+    coach = db_session.scalars(
+        select(Agent).where(Agent.external_id == f"demo-agent-{COACHING_AGENT + 1:02d}")
+    ).one()
+    agent_page = client.get(f"/dashboard/agents/{coach.id}").get_data(as_text=True)
+    assert "No pattern run has been computed yet" not in agent_page
+    assert 'id="agent-complaints"' in agent_page and 'id="praise"' in agent_page
+    gaps = client.get("/dashboard/product-gaps").get_data(as_text=True)
+    assert 'id="stored-gaps"' in gaps and 'class="card theme"' in gaps
+    comments = client.get("/dashboard/comments?sentiment=unanalysed").get_data(as_text=True)
+    assert "No comment matches." in comments  # every comment analysed

@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from feedback_service.dashboard.demo import (
     DemoSummary,
     analyse_and_find_patterns,
+    raise_recent_alerts,
     rebuild_rollups,
     seed_demo,
 )
@@ -57,6 +58,7 @@ def demo_site(app: Flask, database_url: str, broker_url: str) -> Iterator[DemoSi
         rebuild_rollups(session)
         session.commit()
         analyse_and_find_patterns(session)
+        raise_recent_alerts(session)
         session.commit()
     server = make_server("127.0.0.1", 0, live, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
