@@ -57,6 +57,8 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         "BROKER_URL": broker_url,
         "REDIS_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": _bool(env.get("CELERY_TASK_ALWAYS_EAGER")),
+        # The queue tasks go to and the worker consumes (one broker, several deployments).
+        "CELERY_QUEUE": env.get("CELERY_QUEUE") or "celery",
         # Where customers reach the survey pages; links in emails are built on it.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "COMPANY_NAME": env.get("COMPANY_NAME", "Acme"),

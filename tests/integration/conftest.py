@@ -26,6 +26,9 @@ from feedback_service.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
 KEEP_TABLES = {"surveys", "alembic_version"}
+# A queue of this test run's own: test runs sharing one broker never take each
+# other's tasks.
+TASK_QUEUE = f"feedback-tests-{os.getpid()}"
 
 
 @dataclass
@@ -98,11 +101,12 @@ def live_app(
     from feedback_service import create_app
 
     controller, _handler = smtp_server
-    return create_app(
+    app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
             "BROKER_URL": broker_url,
+            "CELERY_QUEUE": TASK_QUEUE,
             "CELERY_TASK_ALWAYS_EAGER": False,
             "EMAIL_BACKEND": "smtp",
             "SMTP_HOST": "127.0.0.1",
@@ -111,6 +115,7 @@ def live_app(
             "RATELIMIT_ENABLED": False,
         }
     )
+    return app
 
 
 @pytest.fixture
@@ -142,6 +147,7 @@ def worker(
         **os.environ,
         "DATABASE_URL": database_url,
         "BROKER_URL": broker_url,
+        "CELERY_QUEUE": TASK_QUEUE,
         "EMAIL_BACKEND": "smtp",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(controller.port),
@@ -157,7 +163,7 @@ def worker(
     if broker_url.startswith("redis"):
         import redis
 
-        redis.Redis.from_url(broker_url).flushdb()  # no stale tasks from earlier runs
+        redis.Redis.from_url(broker_url).delete(TASK_QUEUE)  # no stale tasks of this run
     log_path = tmp_path / "worker.log"
     log = log_path.open("w")
     process = subprocess.Popen(
@@ -168,6 +174,8 @@ def worker(
             "-A",
             "workers.app",
             "worker",
+            "--queues",
+            TASK_QUEUE,
             "--pool=solo",
             "--loglevel=INFO",
             "--without-gossip",
