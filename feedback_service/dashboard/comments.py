@@ -57,6 +57,7 @@ def _comment_query() -> tuple[queries.CommentQuery, dict[str, Any]]:
         text=(request.args.get("q") or "").strip()[:200] or None,
         start=_date_arg("from"),
         end=_date_arg("to"),
+        product=(request.args.get("product") or "").strip()[:200] or None,
     )
     agents = session.execute(
         select(Agent.id, Agent.name, Agent.external_id)

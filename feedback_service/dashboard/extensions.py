@@ -164,3 +164,16 @@ def relabel(session: Session, user: User, response_id: int, form: Mapping[str, s
             "Nothing to change.", fields={"label": ["Choose a sentiment or a category."]}
         )
     labels.correct_comment(session, response_id, data, user.email)
+
+
+def can_see_alert(session: Session, scope: Scope, alert_id: int) -> bool:
+    """Managers see every alert; a team lead those raised for their teams."""
+    try:
+        alert = alerts_service.get_alert(session, alert_id)
+    except alerts_service.AlertNotFound:
+        return False
+    return scope.everything or (alert.team_id is not None and alert.team_id in scope.team_ids)
+
+
+def acknowledge_alert(session: Session, alert_id: int, by: str) -> None:
+    alerts_service.acknowledge(session, alert_id, by)

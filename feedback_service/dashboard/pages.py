@@ -487,3 +487,19 @@ def product_gaps() -> str:
         if themes
         else None,
     )
+
+
+# --- alerts ------------------------------------------------------------------------------
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@login_required(*LEADS)
+def acknowledge_alert(alert_id: int) -> Any:
+    """Mark an open alert seen (the alerts feature keeps who and when)."""
+    session = get_session()
+    if not extensions.can_see_alert(session, current_scope(), alert_id):
+        abort(404)
+    extensions.acknowledge_alert(session, alert_id, viewer().email)
+    session.commit()
+    flash("Alert acknowledged.")
+    return redirect(url_for("dashboard.overview") + "#alerts", 303)

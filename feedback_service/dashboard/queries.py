@@ -14,33 +14,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, String, case, cast, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis import reports
 from feedback_service.analysis import targets as targets_service
-from feedback_service.analysis.models import NO_ID, CommentAnalysis
+from feedback_service.analysis.models import NO_ID, CommentAnalysis, CommentFinding
 from feedback_service.analysis.scoring import wilson_interval
-from feedback_service.analysis.stats import p_chart
 from feedback_service.auth.models import User
 from feedback_service.auth.users import Scope
 from feedback_service.dashboard.charts import TrendPoint
 from feedback_service.dashboard.models import CommentNote
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.surveys.models import Response
-
-CSAT_TOP2 = 4
-
-
-@dataclass(frozen=True)
-class Overview:
-    responses: int
-    comments: int
-    csat_n: int
-    csat_mean: float | None
-    csat_top2_pct: float | None
-    nps_n: int
-    nps: float | None
 
 
 @dataclass(frozen=True)
@@ -72,33 +58,6 @@ def _confirmed_since(since: dt.datetime | None) -> list[object]:
     if since is not None:
         conditions.append(Response.submitted_at >= since)
     return conditions
-
-
-def overview(session: Session, scope: Scope, since: dt.datetime | None = None) -> Overview:
-    top2 = func.sum(case((Response.csat >= CSAT_TOP2, 1), else_=0))
-    promoters = func.sum(case((Response.nps >= 9, 1), else_=0))
-    detractors = func.sum(case((Response.nps <= 6, 1), else_=0))
-    stmt = select(
-        func.count(Response.id),
-        func.count(Response.comment),
-        func.count(Response.csat),
-        func.avg(Response.csat),
-        top2,
-        func.count(Response.nps),
-        promoters,
-        detractors,
-    ).where(scope.clause(Response.agent_id, Response.team_id), *_confirmed_since(since))  # type: ignore[arg-type]
-    row = session.execute(stmt).one()
-    total, comments, csat_n, csat_mean, top2_n, nps_n, prom, detr = row
-    return Overview(
-        responses=total or 0,
-        comments=comments or 0,
-        csat_n=csat_n or 0,
-        csat_mean=float(csat_mean) if csat_mean is not None else None,
-        csat_top2_pct=100.0 * (top2_n or 0) / csat_n if csat_n else None,
-        nps_n=nps_n or 0,
-        nps=100.0 * ((prom or 0) - (detr or 0)) / nps_n if nps_n else None,
-    )
 
 
 def agent_rows(session: Session, scope: Scope, since: dt.datetime | None = None) -> list[AgentRow]:
@@ -173,65 +132,6 @@ def recent_comments(
         CommentRow(rid, at, name, csat, comment or "")
         for rid, at, name, csat, comment in session.execute(stmt)
     ]
-
-
-def weekly_csat(
-    session: Session,
-    scope: Scope,
-    *,
-    weeks: int = 12,
-    agent_id: int | None = None,
-    today: dt.date | None = None,
-) -> list[TrendPoint]:
-    """CSAT top-2-box per complete ISO week, with its Wilson interval and p-chart
-    limits. The current week is left out: a few early answers would look like a
-    swing the control chart then has to explain."""
-    today = today or dt.datetime.now(dt.UTC).date()
-    first_monday = today - dt.timedelta(days=today.weekday() + 7 * weeks)
-    since = dt.datetime.combine(first_monday, dt.time(), tzinfo=dt.UTC)
-    day = func.date(Response.submitted_at)
-    stmt = (
-        select(
-            day,
-            func.count(Response.csat),
-            func.sum(case((Response.csat >= CSAT_TOP2, 1), else_=0)),
-        )
-        .where(
-            scope.clause(Response.agent_id, Response.team_id),
-            Response.csat.is_not(None),
-            *_confirmed_since(since),  # type: ignore[arg-type]
-        )
-        .group_by(day)
-    )
-    if agent_id is not None:
-        stmt = stmt.where(Response.agent_id == agent_id)
-    n_by_week = [0] * weeks
-    x_by_week = [0] * weeks
-    for value, n, hits in session.execute(stmt):
-        # SQLite answers text, PostgreSQL a date.
-        date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-        index = (date - first_monday).days // 7
-        if 0 <= index < weeks:
-            n_by_week[index] += n or 0
-            x_by_week[index] += hits or 0
-    chart = p_chart(x_by_week, n_by_week)
-    points = []
-    for i, pc in enumerate(chart):
-        monday = first_monday + dt.timedelta(days=7 * i)
-        interval = wilson_interval(pc.successes, pc.n) if pc.n else None
-        points.append(
-            TrendPoint(
-                label=monday.strftime("%d %b"),
-                value=100 * pc.p if pc.p is not None else None,
-                low=100 * interval.low if interval else None,
-                high=100 * interval.high if interval else None,
-                limit_low=100 * pc.lower if pc.lower is not None else None,
-                limit_high=100 * pc.upper if pc.upper is not None else None,
-                out_of_control=pc.out_of_control,
-                n=pc.n,
-            )
-        )
-    return points
 
 
 # --- the period, the viewer's filters ---------------------------------------------
@@ -496,6 +396,22 @@ def _report_conditions(scope: Scope, f: reports.Filters) -> list[Any]:
     return conditions
 
 
+def _finding_conditions(scope: Scope, f: reports.Filters) -> list[Any]:
+    """The report filters on ``comment_findings`` (agent, team and time are copied
+    there from the response, so counting by category reads that table alone)."""
+    cf = CommentFinding
+    conditions: list[Any] = [scope.clause(cf.agent_id, cf.team_id)]
+    if f.start_time() is not None:
+        conditions.append(cf.submitted_at >= f.start_time())
+    if f.end_time() is not None:
+        conditions.append(cf.submitted_at < f.end_time())
+    if f.team_id is not None:
+        conditions.append(cf.team_id == f.team_id)
+    if f.agent_id is not None:
+        conditions.append(cf.agent_id == f.agent_id)
+    return conditions
+
+
 def finding_counts(
     session: Session,
     scope: Scope,
@@ -505,42 +421,47 @@ def finding_counts(
     complaints: bool = True,
     examples: int = 3,
     exclude: tuple[str, ...] = (),
+    limit: int = 12,
 ) -> list[CategoryCount]:
-    """Responses per (target, category) among the analysed comments, most first.
+    """Responses per (target, category) among the analysed comments, most first,
+    with a few distinct example sentences each.
 
     A response counts once per category however many sentences carry it;
-    ``complaints`` keeps negative/mixed findings, otherwise positive ones.
+    ``complaints`` keeps negative/mixed findings, otherwise positive ones. One
+    GROUP BY on the indexed findings table, then the examples of the top rows.
     """
-    stmt = (
-        select(Response.id, CommentAnalysis.findings)
-        .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
-        .where(*_report_conditions(scope, f))
-        .order_by(Response.submitted_at.desc(), Response.id.desc())
-    )
-    counts: dict[tuple[str, str], int] = {}
-    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    for response_id, findings in session.execute(stmt):
-        seen: set[tuple[str, str]] = set()
-        for finding in findings or []:
-            target, category = finding.get("target"), finding.get("category")
-            if target not in targets or not category or category in exclude:
-                continue
-            sentiment = finding.get("sentiment")
-            wanted = sentiment in COMPLAINT_SENTIMENTS if complaints else sentiment == "positive"
-            if not wanted:
-                continue
-            key = (target, category)
-            if key in seen:
-                continue
-            seen.add(key)
-            counts[key] = counts.get(key, 0) + 1
-            sentence = str(finding.get("sentence") or "")
-            shown = found.setdefault(key, [])
+    cf = CommentFinding
+    sentiments = COMPLAINT_SENTIMENTS if complaints else ("positive",)
+    conditions = [
+        *_finding_conditions(scope, f),
+        cf.target.in_(targets),
+        cf.category.is_not(None),
+        cf.sentiment.in_(sentiments),
+    ]
+    if exclude:
+        conditions.append(cf.category.not_in(exclude))
+    counted = session.execute(
+        select(cf.target, cf.category, func.count(func.distinct(cf.response_id)))
+        .where(*conditions)
+        .group_by(cf.target, cf.category)
+        .order_by(func.count(func.distinct(cf.response_id)).desc(), cf.target, cf.category)
+        .limit(limit)
+    ).all()
+    out = []
+    for target, category, count in counted:
+        shown: list[tuple[int, str]] = []
+        candidates = session.execute(
+            select(cf.response_id, cf.sentence)
+            .where(*conditions, cf.target == target, cf.category == category)
+            .order_by(cf.submitted_at.desc(), cf.id.desc())
+            .limit(examples * 8)
+        )
+        for response_id, sentence in candidates:
             # Canned replies repeat word for word: one example each is enough.
             if len(shown) < examples and all(sentence != s for _, s in shown):
                 shown.append((response_id, sentence))
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [CategoryCount(t, c, n, found.get((t, c), [])) for (t, c), n in ordered]
+        out.append(CategoryCount(target, str(category), int(count), shown))
+    return out
 
 
 # --- the comments explorer ------------------------------------------------------------
@@ -561,6 +482,7 @@ class CommentQuery:
     text: str | None = None
     start: dt.date | None = None
     end: dt.date | None = None
+    product: str | None = None
     response_ids: tuple[int, ...] | None = None
 
 
@@ -625,27 +547,21 @@ def _comment_conditions(scope: Scope, q: CommentQuery) -> list[Any]:
         conditions.append(CommentAnalysis.id.is_(None))
     elif q.sentiment in SENTIMENT_CHOICES:
         conditions.append(CommentAnalysis.sentiment == q.sentiment)
-    # Findings are a JSON list; its text holds '"category": "rude"' on every backend
-    # (the JSON type serialises with json.dumps). Checked again row by row below.
-    if q.category:
-        text = cast(CommentAnalysis.findings, String)
-        conditions.append(text.like(f'%"category": "{_like_escape(q.category)}"%', escape="\\"))
-    if q.target:
-        text = cast(CommentAnalysis.findings, String)
-        conditions.append(text.like(f'%"target": "{_like_escape(q.target)}"%', escape="\\"))
+    if q.category or q.target:
+        cf = CommentFinding
+        same_finding = [cf.response_id == Response.id]
+        if q.category:
+            same_finding.append(cf.category == q.category)
+        if q.target:
+            same_finding.append(cf.target == q.target)
+        conditions.append(select(cf.id).where(*same_finding).exists())
+    if q.product:
+        conditions.append(
+            Response.ticket_id.in_(select(Ticket.id).where(Ticket.product == q.product))
+        )
     if q.response_ids is not None:
         conditions.append(Response.id.in_(q.response_ids))
     return conditions
-
-
-def _matches(findings: list[dict[str, Any]], q: CommentQuery) -> bool:
-    if not q.category and not q.target:
-        return True
-    return any(
-        (not q.category or f.get("category") == q.category)
-        and (not q.target or f.get("target") == q.target)
-        for f in findings
-    )
 
 
 def explore_comments(
@@ -679,8 +595,6 @@ def explore_comments(
     rows = []
     for response, agent_name, ticket, product, sentiment, findings in session.execute(stmt):
         findings = list(findings or [])
-        if not _matches(findings, q):
-            continue
         rows.append(
             ExplorerRow(
                 response_id=response.id,
@@ -780,43 +694,47 @@ def product_themes(
 ) -> tuple[list[GapTheme], list[dt.date]]:
     """Product- and process-directed complaints grouped by category: volume,
     weekly counts, agents, tickets and products affected, and examples."""
+    cf = CommentFinding
     stmt = (
         select(
-            Response.id,
-            Response.agent_id,
-            Response.submitted_at,
+            cf.response_id,
+            cf.agent_id,
+            cf.submitted_at,
             Ticket.external_id,
             Ticket.product,
-            CommentAnalysis.findings,
+            cf.target,
+            cf.category,
+            cf.sentence,
         )
-        .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
-        .join(Ticket, Ticket.id == Response.ticket_id)
-        .where(*_report_conditions(scope, f))
-        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .join(Ticket, Ticket.id == cf.ticket_id)
+        .where(
+            *_finding_conditions(scope, f),
+            cf.target.in_(("product", "process")),
+            cf.category.is_not(None),
+            cf.sentiment.in_(COMPLAINT_SENTIMENTS),
+        )
+        .order_by(cf.submitted_at.desc(), cf.id.desc())
     )
     themes: dict[tuple[str, str], GapTheme] = {}
-    for response_id, agent_id, submitted, ticket, product, findings in session.execute(stmt):
-        seen: set[tuple[str, str]] = set()
-        for finding in findings or []:
-            target, category = finding.get("target"), finding.get("category")
-            if target not in ("product", "process") or not category:
-                continue
-            if finding.get("sentiment") not in COMPLAINT_SENTIMENTS or (target, category) in seen:
-                continue
-            seen.add((target, category))
-            theme = themes.setdefault((target, category), GapTheme(target, category))
-            theme.responses += 1
-            if agent_id is not None:
-                theme.agents.add(agent_id)
-            theme.tickets.add(ticket)
-            if product:
-                theme.products[product] = theme.products.get(product, 0) + 1
-            day = submitted.date()
-            monday = day - dt.timedelta(days=day.weekday())
-            theme.weekly[monday] = theme.weekly.get(monday, 0) + 1
-            sentence = str(finding.get("sentence") or "")
-            if len(theme.examples) < examples and all(sentence != e[2] for e in theme.examples):
-                theme.examples.append((response_id, ticket, sentence))
+    counted: set[tuple[int, str, str]] = set()
+    for row in session.execute(stmt):
+        response_id, agent_id, submitted, ticket, product, target, raw_category, sentence = row
+        category = str(raw_category)
+        if (response_id, target, category) in counted:
+            continue
+        counted.add((response_id, target, category))
+        theme = themes.setdefault((target, category), GapTheme(target, category))
+        theme.responses += 1
+        if agent_id is not None:
+            theme.agents.add(agent_id)
+        theme.tickets.add(ticket)
+        if product:
+            theme.products[product] = theme.products.get(product, 0) + 1
+        day = submitted.date()
+        monday = day - dt.timedelta(days=day.weekday())
+        theme.weekly[monday] = theme.weekly.get(monday, 0) + 1
+        if len(theme.examples) < examples and all(sentence != e[2] for e in theme.examples):
+            theme.examples.append((response_id, ticket, sentence))
     weeks: list[dt.date] = []
     if f.start is not None and f.end is not None:
         monday = f.start - dt.timedelta(days=f.start.weekday())

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis.models import CommentAnalysis
+from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.auth.models import User
 from feedback_service.dashboard.demo import DemoSummary, rebuild_rollups, seed_demo
 from feedback_service.dashboard.models import CommentNote
@@ -66,19 +66,40 @@ def tile_text(html: str, metric: str) -> str:
 
 
 def analyse(db_session: Session, response_id: int, findings: list[dict[str, Any]]) -> None:
-    """Store a comment's analysis as the analysis worker would."""
-    db_session.add(
-        CommentAnalysis(
-            response_id=response_id,
-            model_version="test",
-            language="en",
-            supported=True,
-            sentiment="negative",
-            sentiment_score=-0.7,
-            findings=findings,
-            key_phrases=[],
-        )
+    """Store a comment's analysis as the analysis worker does: the analysis, and
+    each finding as a row with the response's agent, team, ticket and time."""
+    analysis = CommentAnalysis(
+        response_id=response_id,
+        model_version="test",
+        language="en",
+        supported=True,
+        sentiment="negative",
+        sentiment_score=-0.7,
+        findings=findings,
+        key_phrases=[],
     )
+    db_session.add(analysis)
+    db_session.flush()
+    response = db_session.get(Response, response_id)
+    assert response is not None
+    for position, finding in enumerate(findings):
+        db_session.add(
+            CommentFinding(
+                analysis_id=analysis.id,
+                response_id=response_id,
+                position=position,
+                target=finding["target"],
+                category=finding["category"],
+                confidence=finding.get("confidence", 0.8),
+                sentence=finding["sentence"],
+                sentiment=finding["sentiment"],
+                corrected=False,
+                agent_id=response.agent_id,
+                team_id=response.team_id,
+                ticket_id=response.ticket_id,
+                submitted_at=response.submitted_at,
+            )
+        )
 
 
 # --- overview ------------------------------------------------------------------------
@@ -583,3 +604,45 @@ def test_agents_cannot_relabel(as_role: Any, db_session: Session) -> None:
         data={"csrf_token": token, "label": "agent/praised"},
     )
     assert response.status_code == 403
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+
+def test_open_alerts_show_by_scope_and_are_acknowledged(
+    client: FlaskClient, demo: DemoSummary, db_session: Session
+) -> None:
+    from feedback_service.alerts.models import Alert
+    from feedback_service.alerts.responses import alert_on_response
+
+    lead_team = {t.id for t in user(db_session, "lead@demo.test").teams}
+    raised = {}
+    for response in db_session.scalars(
+        select(Response).where(Response.csat == 1, Response.comment.is_not(None))
+    ):
+        inside = response.team_id in lead_team
+        if inside not in raised and (alert := alert_on_response(db_session, response)):
+            raised[inside] = alert.id
+    db_session.commit()
+    assert set(raised) == {True, False}
+
+    assert sign_in(client, "lead@demo.test").status_code == 302
+    html = html_of(client, "/dashboard/")
+    shown = {int(i) for i in re.findall(r'data-alert="(\d+)"', html)}
+    assert raised[True] in shown and raised[False] not in shown
+    token = token_on(html)
+    refused = client.post(
+        f"/dashboard/alerts/{raised[False]}/acknowledge", data={"csrf_token": token}
+    )
+    assert refused.status_code == 404
+    done = client.post(f"/dashboard/alerts/{raised[True]}/acknowledge", data={"csrf_token": token})
+    assert done.status_code == 303
+    db_session.expire_all()
+    alert = db_session.get(Alert, raised[True])
+    assert alert is not None and alert.status == "acknowledged"
+    assert alert.acknowledged_by == "lead@demo.test"
+    assert f'data-alert="{raised[True]}"' not in html_of(client, "/dashboard/")
+    sign_out(client)
+
+    assert sign_in(client, "agent@demo.test").status_code == 302
+    assert 'id="alerts"' not in html_of(client, "/dashboard/")

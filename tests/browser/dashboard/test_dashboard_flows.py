@@ -136,7 +136,7 @@ def test_every_page_fits_a_320px_phone_and_escapes_customer_text(
         session.execute(update(Response).where(Response.id == newest).values(comment=evil))
         session.commit()
     try:
-        check_every_page(driver, demo_site, evil)
+        check_every_page(driver, demo_site, evil, newest)
     finally:
         with demo_site.app.app_context():
             session = get_session()
@@ -144,13 +144,17 @@ def test_every_page_fits_a_320px_phone_and_escapes_customer_text(
             session.commit()
 
 
-def check_every_page(driver: Any, demo_site: DemoSite, evil: str) -> None:
+def check_every_page(driver: Any, demo_site: DemoSite, evil: str, newest: int) -> None:
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 320, "height": 700, "deviceScaleFactor": 2, "mobile": True},
     )
     sign_in(driver, demo_site, "manager@demo.test")
-    for path in PAGES:
+    with demo_site.app.app_context():
+        agent_id = (
+            get_session().scalars(select(Response.agent_id).where(Response.id == newest)).one()
+        )
+    for path in (*PAGES, f"/dashboard/agents/{agent_id}"):
         driver.get(f"{demo_site.url}{path}")
         assert driver.find_element(By.TAG_NAME, "h1").text, path
         width = int(driver.execute_script("return document.documentElement.scrollWidth"))
