@@ -17,6 +17,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from feedback_service.db import after_commit
+from workers.publish import publisher_for
 
 TASK_MODULES = [
     "workers.sweep",
@@ -91,7 +92,7 @@ def celery_init_app(app: Flask) -> Celery:
             # A fresh app context per task: its own session, closed at the end. Called
             # directly inside another app's context (a test app, a CLI command), the
             # task runs against that app, not whichever app Celery made its default.
-            flask_app = current_app._get_current_object() if has_app_context() else app
+            flask_app = current_app._get_current_object() if has_app_context() else app  # type: ignore[attr-defined]
             with flask_app.app_context():
                 return self.run(*args, **kwargs)
 
@@ -148,7 +149,19 @@ def bound_task(task: Task) -> Task:
 
 
 def enqueue(task: Task, *args: Any, **options: Any) -> None:
-    bound_task(task).apply_async(args=args, **options)
+    """Send ``task(*args)`` now. ``retry=False`` (the request path: a failure is
+    left to the sweep) takes the lean Redis publish where it applies."""
+    bound = bound_task(task)
+    if options == {"retry": False}:
+        send_without_retry(bound, args)
+    else:
+        bound.apply_async(args=args, **options)
+
+
+def send_without_retry(bound: Task, args: tuple[Any, ...]) -> None:
+    publisher = publisher_for(bound.app)
+    if publisher is None or not publisher.publish(bound, args):
+        bound.apply_async(args=args, retry=False)
 
 
 def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: Any) -> None:
@@ -159,4 +172,7 @@ def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: An
     context and session, right after the commit.)
     """
     bound = bound_task(task)
-    after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
+    if options:
+        after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
+    else:
+        after_commit(session, lambda: send_without_retry(bound, args))

@@ -48,21 +48,19 @@ AGENT_UPSERT = _stmt(
     """,
     "now",
 )
-CUSTOMER_UPSERT = _stmt(
-    """
+# The customer and ticket upserts, as fragments: run one after the other (any
+# database), or as one statement on PostgreSQL (``upsert_customer_and_ticket``).
+_CUSTOMER_UPSERT = """
     INSERT INTO customers (external_id, email, name, locale, created_at, updated_at)
-    VALUES (:external_id, :email, :name, :locale, :now, :now)
+    VALUES ({external_id}, {email}, {name}, {locale}, :now, :now)
     ON CONFLICT (external_id) DO UPDATE SET
         email = COALESCE(excluded.email, customers.email),
         name = COALESCE(excluded.name, customers.name),
         locale = COALESCE(excluded.locale, customers.locale),
         updated_at = excluded.updated_at
     RETURNING id, email, locale, unsubscribed_at
-    """,
-    "now",
-).columns(unsubscribed_at=UTCDateTime)
-TICKET_UPSERT = _stmt(
-    """
+"""
+_TICKET_UPSERT = """
     INSERT INTO tickets (
         source, external_id, subject, channel, product, tags, opened_at,
         first_response_at, resolved_at, closed_at, contacts, escalated, reopened,
@@ -70,7 +68,7 @@ TICKET_UPSERT = _stmt(
     VALUES (
         :source, :external_id, :subject, :channel, :product, :tags, :opened_at,
         :first_response_at, :resolved_at, :closed_at, :contacts, :escalated, :reopened,
-        :agent_id, :team_id, :customer_id, :now, :now)
+        :agent_id, :team_id, {customer_id}, :now, :now)
     ON CONFLICT (source, external_id) DO UPDATE SET
         subject = COALESCE(excluded.subject, tickets.subject),
         channel = COALESCE(excluded.channel, tickets.channel),
@@ -88,14 +86,47 @@ TICKET_UPSERT = _stmt(
         customer_id = COALESCE(excluded.customer_id, tickets.customer_id),
         updated_at = excluded.updated_at
     RETURNING id, channel
-    """,
-    "now",
-    *TICKET_TIMES,
-).bindparams(
+"""
+_TICKET_PARAMS = (
     bindparam("has_tags", type_=Boolean),
     bindparam("tags", type_=JSON),
     bindparam("escalated", type_=Boolean),
     bindparam("reopened", type_=Boolean),
+)
+
+CUSTOMER_UPSERT = _stmt(
+    _CUSTOMER_UPSERT.format(
+        external_id=":external_id", email=":email", name=":name", locale=":locale"
+    ),
+    "now",
+).columns(unsubscribed_at=UTCDateTime)
+TICKET_UPSERT = _stmt(
+    _TICKET_UPSERT.format(customer_id=":customer_id"), "now", *TICKET_TIMES
+).bindparams(*_TICKET_PARAMS)
+# PostgreSQL: both in one round trip (data-modifying CTEs). The customer's row is
+# locked first, as when they run apart; the dispatch rules are evaluated by the
+# next statement, whose snapshot is taken after that lock was granted.
+CUSTOMER_AND_TICKET_UPSERT_PG = (
+    _stmt(
+        "WITH customer AS ("  # noqa: S608 (constant fragments above; no input)
+        + _CUSTOMER_UPSERT.format(
+            external_id=":customer_external_id",
+            email=":customer_email",
+            name=":customer_name",
+            locale=":customer_locale",
+        )
+        + "), ticket AS ("
+        + _TICKET_UPSERT.format(customer_id="(SELECT id FROM customer)")
+        + """)
+    SELECT customer.id AS customer_id, customer.email, customer.locale,
+           customer.unsubscribed_at, ticket.id AS ticket_id, ticket.channel
+    FROM customer, ticket
+    """,
+        "now",
+        *TICKET_TIMES,
+    )
+    .bindparams(*_TICKET_PARAMS)
+    .columns(unsubscribed_at=UTCDateTime)
 )
 
 # Team and agent rows change rarely and are named on every call: remember them.
@@ -192,14 +223,9 @@ def upsert_customer(session: Session, data: dict[str, Any]) -> CustomerRow:
     return CustomerRow(row.id, row.email, row.locale, row.unsubscribed_at)
 
 
-def upsert_ticket(
-    session: Session,
-    data: dict[str, Any],
-    *,
-    source: str,
-    agent: AgentRow | None,
-    customer: CustomerRow | None,
-) -> TicketRow:
+def _ticket_params(
+    data: dict[str, Any], source: str, agent: AgentRow | None, now: dt.datetime
+) -> dict[str, Any]:
     tags = data.get("tags")
     params: dict[str, Any] = {
         "source": source,
@@ -214,13 +240,54 @@ def upsert_ticket(
         "reopened": data.get("reopened"),
         "agent_id": agent.id if agent else None,
         "team_id": agent.team_id if agent else None,
-        "customer_id": customer.id if customer else None,
-        "now": utcnow(),
+        "now": now,
     }
     for name in TICKET_TIMES:
         params[name] = data.get(name)
+    return params
+
+
+def upsert_ticket(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    source: str,
+    agent: AgentRow | None,
+    customer: CustomerRow | None,
+) -> TicketRow:
+    params = _ticket_params(data, source, agent, utcnow())
+    params["customer_id"] = customer.id if customer else None
     row = session.connection().execute(TICKET_UPSERT, params).one()
     return TicketRow(row.id, row.channel)
+
+
+def upsert_customer_and_ticket(
+    session: Session,
+    customer_data: dict[str, Any],
+    ticket_data: dict[str, Any],
+    *,
+    source: str,
+    agent: AgentRow | None,
+) -> tuple[CustomerRow, TicketRow]:
+    """``upsert_customer`` then ``upsert_ticket`` for that customer: one statement
+    on PostgreSQL, two elsewhere (SQLite has no INSERT inside WITH)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        customer = upsert_customer(session, customer_data)
+        ticket = upsert_ticket(session, ticket_data, source=source, agent=agent, customer=customer)
+        return customer, ticket
+    params = _ticket_params(ticket_data, source, agent, utcnow())
+    params.update(
+        customer_external_id=customer_data["id"],
+        customer_email=customer_data.get("email"),
+        customer_name=customer_data.get("name"),
+        customer_locale=customer_data.get("locale"),
+    )
+    row = connection.execute(CUSTOMER_AND_TICKET_UPSERT_PG, params).one()
+    return (
+        CustomerRow(row.customer_id, row.email, row.locale, row.unsubscribed_at),
+        TicketRow(row.ticket_id, row.channel),
+    )
 
 
 # --- teams (the API) ----------------------------------------------------------------

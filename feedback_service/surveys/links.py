@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from flask import current_app
 
-from feedback_service.surveys.models import Invitation
+
+class Tokened(Protocol):
+    """An invitation, loaded or just inserted: all a link needs is its token."""
+
+    @property
+    def token(self) -> str: ...
 
 
 def base_url() -> str:
     return str(current_app.config["PUBLIC_BASE_URL"])
 
 
-def survey_url(invitation: Invitation) -> str:
+def survey_url(invitation: Tokened) -> str:
     return f"{base_url()}/s/{invitation.token}"
 
 
-def unsubscribe_url(invitation: Invitation) -> str:
+def unsubscribe_url(invitation: Tokened) -> str:
     return f"{base_url()}/u/{invitation.token}"
 
 
-def embed_snippets(invitation: Invitation) -> dict[str, str]:
+def embed_snippets(invitation: Tokened) -> dict[str, str]:
     base = base_url()
     return {
         "iframe": (

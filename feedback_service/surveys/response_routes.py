@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from feedback_service.api import public
@@ -30,26 +30,24 @@ responses_blp = Blueprint(
 
 
 def response_body(response: SurveyResponse, invitation: Invitation) -> dict[str, Any]:
-    answers: dict[str, Any] = response.answers()
-    if "fcr" in answers:
-        answers["fcr"] = bool(answers["fcr"])
-    return {
-        "id": response.id,
-        "status": response.status,
-        "answers": answers,
-        "comment": response.comment,
-        "submitted_at": response.submitted_at,
-        "updated_at": response.updated_at,
-        "amend_until": responses.amend_deadline(response, invitation.survey),
-    }
+    return responses.response_json(
+        response.id,
+        response.status,
+        response.answers(),
+        response.comment,
+        response.submitted_at,
+        response.updated_at,
+        responses.amend_deadline(response, invitation.survey),
+    )
 
 
 @responses_blp.route("/responses", methods=["POST"])
 @public
-@responses_blp.arguments(ResponseIn)
-@responses_blp.response(201, ResponseOut)
-@responses_blp.alt_response(200, schema=ResponseOut, description="The response, amended")
-def submit_response(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+# Schema instances, not classes: webargs would build a new one per request.
+@responses_blp.arguments(ResponseIn())
+@responses_blp.response(201, ResponseOut())
+@responses_blp.alt_response(200, schema=ResponseOut(), description="The response, amended")
+def submit_response(data: dict[str, Any]) -> tuple[Response, int]:
     """Answer a survey, or amend the answer, by its invitation token.
 
     Partial answers are kept; a later call adds to them or changes them within
@@ -59,6 +57,13 @@ def submit_response(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     5,000 characters 422.
     """
     session = get_session()
+    # The bodies are built as ResponseOut would dump them (responses.response_json).
+    first = responses.answer_first_time(
+        session, data["token"], data["answers"], data["comment"], source="api"
+    )
+    if first is not None:
+        session.commit()
+        return jsonify(first), 201
     invitation, response = responses.find_by_token(session, data["token"])
     answers = responses.validate_answers(invitation.survey, data["answers"])
     comment = responses.clean_comment(data["comment"])
@@ -69,7 +74,7 @@ def submit_response(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         )
     saved = responses.save(session, invitation, response, answers, comment, source="api")
     session.commit()
-    return response_body(saved.response, invitation), 201 if saved.created else 200
+    return jsonify(response_body(saved.response, invitation)), 201 if saved.created else 200
 
 
 @responses_blp.route("/surveys/by-token/<token>", methods=["GET"])

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Integer, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,7 +40,7 @@ from feedback_service.errors import Conflict, Gone, NotFound, ValidationError
 from feedback_service.helpdesk.models import Customer
 from feedback_service.surveys.metrics import METRICS
 from feedback_service.surveys.models import Invitation, Response, Survey
-from feedback_service.surveys.service import record_event
+from feedback_service.surveys.service import record_event, survey_terms
 from feedback_service.surveys.signals import response_saved
 
 MAX_COMMENT_LENGTH = 5000
@@ -125,11 +126,26 @@ def check_can_answer(invitation: Invitation, response: Response | None, now: dt.
 # --- validating -------------------------------------------------------------------
 
 
+def on_scale(metric: str, value: Any) -> int | None:
+    """The stored integer for ``value`` of ``metric``, or None if it is not one.
+
+    FCR is a JSON boolean (stored 1/0); the others are integers on their scale
+    (a boolean is not an integer here).
+    """
+    spec = METRICS.get(metric)
+    if spec is None:
+        return None
+    if metric == "fcr":
+        return int(value) if isinstance(value, bool) else None
+    if isinstance(value, int) and not isinstance(value, bool) and spec.accepts(value):
+        return value
+    return None
+
+
 def validate_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, int]:
     """Plain values -> stored integers, or a 422 naming each bad metric and its scale.
 
-    Only the survey's own metrics are taken. FCR is a JSON boolean (stored 1/0);
-    the others are integers on their scale (a boolean is not an integer here).
+    Only the survey's own metrics are taken.
     """
     clean: dict[str, int] = {}
     errors: dict[str, list[str]] = {}
@@ -137,17 +153,13 @@ def validate_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, in
     for metric, value in answers.items():
         field = f"answers.{metric}"
         spec = METRICS.get(metric)
+        stored = on_scale(metric, value)
         if spec is None or metric not in asked:
             errors[field] = [f"This survey does not ask '{metric}'; it asks {', '.join(asked)}."]
-        elif metric == "fcr":
-            if isinstance(value, bool):
-                clean[metric] = int(value)
-            else:
-                errors[field] = [f"fcr must be {spec.scale_text()}."]
-        elif isinstance(value, int) and not isinstance(value, bool) and spec.accepts(value):
-            clean[metric] = value
-        else:
+        elif stored is None:
             errors[field] = [f"{metric} must be {spec.scale_text()}."]
+        else:
+            clean[metric] = stored
     if errors:
         raise ValidationError(
             "Some answers are not on their scale: " + ", ".join(sorted(errors)), fields=errors
@@ -304,6 +316,124 @@ def _create(
         processed_version=0,
         **values,
     )
+
+
+# --- the first answer by the JSON API, in one statement ------------------------
+
+
+# The invitation is found by its token and answered in the same statement, only
+# if it is open and its survey is one that asks every metric given; otherwise
+# nothing is written and the caller takes the general path, which explains why.
+FIRST_ANSWER_PG = text(
+    f"""
+    WITH inv AS (
+        SELECT id, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale
+        FROM invitations
+        WHERE token = :token AND survey_id = ANY(:survey_ids)
+          AND status IN ('scheduled', 'sending', 'sent')
+          AND (expires_at IS NULL OR expires_at > :now)
+    ), inserted AS (
+        INSERT INTO responses ({_INSERT_COLUMNS})
+        SELECT id, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale,
+               :csat, :nps, :ces, :fcr, :comment, :status, :source, :now, :now,
+               :confirmed_at, 1, 0
+        FROM inv
+        ON CONFLICT (invitation_id) DO NOTHING
+        RETURNING id, survey_id
+    ), answered AS (
+        UPDATE invitations SET answered_at = :now
+        WHERE id = (SELECT id FROM inv) AND answered_at IS NULL
+          AND EXISTS (SELECT 1 FROM inserted)
+    )
+    SELECT id, survey_id FROM inserted
+    """  # noqa: S608 (built from the constant column list above; no input)
+).bindparams(*_TIMES, bindparam("survey_ids", type_=ARRAY(Integer)))
+
+
+def answer_first_time(
+    session: Session,
+    token: str,
+    answers: Mapping[str, Any],
+    comment: str | None,
+    *,
+    source: str,
+    now: dt.datetime | None = None,
+) -> dict[str, Any] | None:
+    """The common case of the JSON API, in one round trip on PostgreSQL: a first,
+    valid answer to an open invitation. Returns the response as the API shows it,
+    or None having written nothing (any other case: an amendment, a bad value,
+    a closed survey, an unknown token, SQLite), for the general path to handle.
+    """
+    if session.get_bind().dialect.name != "postgresql" or not TOKEN_RE.match(token):
+        return None
+    stored: dict[str, int] = {}
+    for metric, value in answers.items():
+        clean = on_scale(metric, value)
+        if clean is None:
+            return None
+        stored[metric] = clean
+    if comment is not None:
+        comment = comment.strip() or None
+        if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
+            return None
+    if not stored and comment is None:
+        return None
+    terms = survey_terms(session)
+    survey_ids = [t.id for t in terms.values() if t.metrics.issuperset(stored)]
+    if not survey_ids:
+        return None
+    now = now or utcnow()
+    row = (
+        session.connection()
+        .execute(
+            FIRST_ANSWER_PG,
+            {
+                "token": token,
+                "survey_ids": survey_ids,
+                **{metric: stored.get(metric) for metric in METRICS},
+                "comment": comment,
+                "status": CONFIRMED,
+                "source": source,
+                "now": now,
+                "confirmed_at": now,
+            },
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    _notify(session, row.id)
+    window = terms[row.survey_id].amend_window_hours
+    return response_json(
+        row.id, CONFIRMED, stored, comment, now, now, now + dt.timedelta(hours=window)
+    )
+
+
+def response_json(
+    response_id: int,
+    status: str,
+    answers: Mapping[str, int],
+    comment: str | None,
+    submitted_at: dt.datetime,
+    updated_at: dt.datetime,
+    amend_until: dt.datetime,
+) -> dict[str, Any]:
+    """A response as the JSON API shows it (``schemas.ResponseOut``, already dumped:
+    the hot path skips marshmallow; a test checks the two agree)."""
+    shown: dict[str, Any] = {}
+    for metric in METRICS:
+        value = answers.get(metric)
+        if value is not None:
+            shown[metric] = bool(value) if metric == "fcr" else value
+    return {
+        "id": response_id,
+        "status": status,
+        "answers": shown,
+        "comment": comment,
+        "submitted_at": submitted_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
+        "amend_until": amend_until.isoformat(),
+    }
 
 
 def _amend(

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, or_, select, text, update
+from sqlalchemy import Boolean, ColumnElement, Table, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.cache import TTLCache, engine_key
@@ -83,6 +83,36 @@ def survey_rules(session: Session, key: str) -> SurveyRules:
     return _rules.get_or_load((engine_key(session), key), load)
 
 
+@dataclass(frozen=True)
+class SurveyTerms:
+    """What taking an answer needs of a survey: the metrics it asks and how long
+    an answer may be amended. Cached per process for a few seconds: a survey made
+    meanwhile is simply not in it yet (its answers take the general path), and a
+    change made in another process applies here within the TTL."""
+
+    id: int
+    metrics: frozenset[str]
+    amend_window_hours: int
+
+
+_terms: TTLCache[str, dict[int, SurveyTerms]] = TTLCache(ttl_seconds=5)
+
+
+def survey_terms(session: Session) -> dict[int, SurveyTerms]:
+    """Every survey's terms by id (a handful of rows, read at most every 5 s)."""
+
+    def load() -> dict[int, SurveyTerms]:
+        rows = session.execute(select(Survey.id, Survey.questions, Survey.amend_window_hours))
+        return {
+            row.id: SurveyTerms(
+                row.id, frozenset(q["metric"] for q in row.questions), row.amend_window_hours
+            )
+            for row in rows
+        }
+
+    return _terms.get_or_load(engine_key(session), load)
+
+
 def list_surveys(session: Session) -> list[Survey]:
     return list(session.scalars(select(Survey).order_by(Survey.id)))
 
@@ -102,6 +132,7 @@ def update_survey(session: Session, key: str, data: dict[str, Any]) -> Survey:
         setattr(survey, name, value)
     session.flush()
     _rules.discard((engine_key(session), key))
+    _terms.discard(engine_key(session))
     return survey
 
 
@@ -143,73 +174,72 @@ def usable_email(address: str | None) -> bool:
     return bool(address) and EMAIL_RE.match(address or "") is not None
 
 
-# Both rules in one round trip: did this ticket already get another survey, and
-# was this customer asked (by any survey) inside the throttle window?
-RULES_QUERY = text(
+# The invitation is decided and inserted in one statement. The rules that need
+# the database (this ticket already has another survey; the customer was asked,
+# by any survey, inside the throttle window) are evaluated in it, after the
+# customer upsert took that customer's row lock: a concurrent dispatch to the same
+# customer has committed by then, and this statement's snapshot sees it. The
+# rules Python already decided (unsubscribed, no usable email, sampling) come in
+# as parameters; the order of the reasons is the order of the CASE.
+DISPATCH_INVITATION = text(
     """
-    SELECT
-      EXISTS (SELECT 1 FROM invitations WHERE ticket_id = :ticket_id
-              AND survey_id <> :survey_id
-              AND status IN ('scheduled', 'sending', 'sent')) AS already_surveyed,
-      EXISTS (SELECT 1 FROM invitations WHERE customer_id = :customer_id
-              AND ticket_id <> :ticket_id AND created_at > :throttle_from
-              AND status IN ('scheduled', 'sending', 'sent')) AS recently_surveyed
-    """
-).bindparams(bindparam("throttle_from", type_=UTCDateTime))
-
-INSERT_INVITATION = text(
-    """
+    WITH rules AS (
+        SELECT
+          EXISTS (SELECT 1 FROM invitations WHERE ticket_id = :ticket_id
+                  AND survey_id <> :survey_id
+                  AND status IN ('scheduled', 'sending', 'sent')) AS already_surveyed,
+          EXISTS (SELECT 1 FROM invitations WHERE customer_id = :customer_id
+                  AND ticket_id <> :ticket_id AND created_at > :throttle_from
+                  AND status IN ('scheduled', 'sending', 'sent')) AS recently_surveyed
+    ), decided AS (
+        SELECT CASE
+            WHEN CAST(:known_reason AS VARCHAR(200)) IS NOT NULL
+                THEN CAST(:known_reason AS VARCHAR(200))
+            WHEN already_surveyed THEN 'already_surveyed'
+            WHEN recently_surveyed THEN 'recently_surveyed'
+            WHEN :sampled_out THEN 'sampled_out'
+        END AS reason
+        FROM rules
+    )
     INSERT INTO invitations (
         token, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale,
         delivery, status, reason, idempotency_key, send_at, sent_at, expires_at,
         attempts, created_at, updated_at)
-    VALUES (
+    SELECT
         :token, :survey_id, :ticket_id, :customer_id, :agent_id, :team_id, :channel, :locale,
-        :delivery, :status, :reason, :idempotency_key, :send_at, :sent_at, :expires_at,
-        0, :now, :now)
+        :delivery,
+        CASE WHEN reason IS NULL THEN :status ELSE 'suppressed' END,
+        reason, :idempotency_key,
+        CASE WHEN reason IS NULL THEN :send_at END,
+        CASE WHEN reason IS NULL THEN :sent_at END,
+        CASE WHEN reason IS NULL THEN :expires_at ELSE :expires_if_suppressed END,
+        0, :now, :now
+    FROM decided WHERE true
     ON CONFLICT DO NOTHING
-    RETURNING id
+    RETURNING id, reason
     """
 ).bindparams(
-    *(bindparam(name, type_=UTCDateTime) for name in ("send_at", "sent_at", "expires_at", "now"))
+    *(
+        bindparam(name, type_=UTCDateTime)
+        for name in (
+            "send_at",
+            "sent_at",
+            "expires_at",
+            "expires_if_suppressed",
+            "now",
+            "throttle_from",
+        )
+    ),
+    bindparam("sampled_out", type_=Boolean),
 )
 
 
-def _suppression(
-    session: Session,
-    survey: SurveyRules,
-    ticket: helpdesk.TicketRow,
-    ticket_ref: tuple[str, str],
-    customer: helpdesk.CustomerRow,
-    delivery: str,
-    now: dt.datetime,
-) -> str | None:
+def _known_reason(customer: helpdesk.CustomerRow, delivery: str) -> str | None:
+    """The suppressions decided without a query (checked before the rules)."""
     if customer.unsubscribed_at is not None:
         return "unsubscribed"
     if delivery == "email" and not usable_email(customer.email):
         return "no_email"
-    rules = (
-        session.connection()
-        .execute(
-            RULES_QUERY,
-            {
-                "ticket_id": ticket.id,
-                "survey_id": survey.id,
-                "customer_id": customer.id,
-                # A zero-day window asks nothing: the cutoff lies in the future.
-                "throttle_from": now - dt.timedelta(days=survey.throttle_days)
-                if survey.throttle_days > 0
-                else now + dt.timedelta(days=1),
-            },
-        )
-        .one()
-    )
-    if rules.already_surveyed:
-        return "already_surveyed"
-    if rules.recently_surveyed:
-        return "recently_surveyed"
-    if not sampled_in(survey.key, *ticket_ref, survey.sampling_rate):
-        return "sampled_out"
     return None
 
 
@@ -253,29 +283,25 @@ def dispatch(
         return DispatchResult(earlier, created=False)
 
     agent = helpdesk.upsert_agent(session, payload["agent"])
-    customer = helpdesk.upsert_customer(session, payload["customer"])
-    ticket = helpdesk.upsert_ticket(
-        session, payload["ticket"], source=source, agent=agent, customer=customer
+    customer, ticket = helpdesk.upsert_customer_and_ticket(
+        session, payload["customer"], payload["ticket"], source=source, agent=agent
     )
     now = utcnow()
     delivery = payload["delivery"]
     ticket_ref = (source, str(payload["ticket"]["id"]))
-    reason = _suppression(session, survey, ticket, ticket_ref, customer, delivery, now)
-    send_at: dt.datetime | None
-    if reason is not None:
-        status, send_at = "suppressed", None
-    elif delivery == "link":
+    send_at: dt.datetime
+    if delivery == "link":
         status, send_at = "sent", now
     else:
         status = "scheduled"
         delay = payload.get("send_after")
         send_at = now + dt.timedelta(seconds=survey.send_delay_seconds if delay is None else delay)
-
+    expire_after = dt.timedelta(days=survey.expire_after_days)
     token = secrets.token_urlsafe(24)
-    new_id = (
+    row = (
         session.connection()
         .execute(
-            INSERT_INVITATION,
+            DISPATCH_INVITATION,
             {
                 "token": token,
                 "survey_id": survey.id,
@@ -287,23 +313,35 @@ def dispatch(
                 "locale": base_locale(customer.locale),
                 "delivery": delivery,
                 "status": status,
-                "reason": reason,
+                "known_reason": _known_reason(customer, delivery),
+                "sampled_out": not sampled_in(survey.key, *ticket_ref, survey.sampling_rate),
+                # A zero-day window asks nothing: the cutoff lies in the future.
+                "throttle_from": now - dt.timedelta(days=survey.throttle_days)
+                if survey.throttle_days > 0
+                else now + dt.timedelta(days=1),
                 "idempotency_key": idempotency_key,
                 "send_at": send_at,
                 "sent_at": now if status == "sent" else None,
-                "expires_at": (send_at or now) + dt.timedelta(days=survey.expire_after_days),
+                "expires_at": send_at + expire_after,
+                "expires_if_suppressed": now + expire_after,
                 "now": now,
             },
         )
-        .scalar()
+        .first()
     )
-    if new_id is None:
+    if row is None:
         # Already invited, or lost a race with an identical call: the winner's answer.
         winner = _existing(session, ticket.id, survey.id, idempotency_key)
         if winner is None:
             raise Conflict("The invitation could not be created; retry the call.")
         return DispatchResult(winner, created=False)
-    return DispatchResult(NewInvitation(new_id, token, status, reason, send_at), created=True)
+    new_id: int = row.id
+    reason: str | None = row.reason
+    if reason is not None:
+        return DispatchResult(
+            NewInvitation(new_id, token, "suppressed", reason, None), created=True
+        )
+    return DispatchResult(NewInvitation(new_id, token, status, None, send_at), created=True)
 
 
 def history(invitation: Invitation) -> list[dict[str, Any]]:
