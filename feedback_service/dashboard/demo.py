@@ -80,6 +80,7 @@ PRODUCT_TOPICS: dict[str, tuple[str, ...]] = {
 # The agent whose unhappy customers keep saying the same thing (index into agents):
 # the second agent of the first team, so lead@demo.test has the case to coach.
 COACHING_AGENT = len(TEAMS)
+DEMO_TARGETS = {"csat": 75.0, "nps": 0.0, "ces": 5.0, "fcr": 70.0}
 BUG_WEEKS = 3
 
 PRAISE = (
@@ -483,6 +484,13 @@ def seed_demo(
         password=password,
         agent_external_id=own_agent.external_id,
     )
+    from feedback_service.analysis import targets as targets_service
+
+    if not targets_service.list_targets(session):
+        # Targets of a typical support team, so the gaps show from the start.
+        targets_service.replace_targets(
+            session, [{"metric": m, "value": v} for m, v in DEMO_TARGETS.items()]
+        )
     session.flush()
     return DemoSummary(
         teams=len(team_ids),

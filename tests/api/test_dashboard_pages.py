@@ -15,8 +15,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
+from feedback_service.analysis.targets import list_targets
 from feedback_service.auth.models import User
-from feedback_service.dashboard.demo import DemoSummary, rebuild_rollups, seed_demo
+from feedback_service.dashboard.demo import DEMO_TARGETS, DemoSummary, rebuild_rollups, seed_demo
 from feedback_service.dashboard.models import CommentNote
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.surveys.models import Response, Survey
@@ -113,7 +114,7 @@ def test_overview_shows_every_metric_with_interval_target_and_response_rate(
     for metric in ("csat", "nps", "ces", "fcr"):
         text = tile_text(html, metric)
         assert "95%" in text and "n=" in text, text
-        assert "no target set" in text
+        assert "target" in text and "gap" in text  # the demo's targets
     assert re.search(r'id="tile-response-rate".*?\d+\.\d%', html, re.S)
     # Four weekly control charts, each an accessible SVG with dashed control limits.
     assert html.count('class="chart chart-trend"') == 4
@@ -246,7 +247,9 @@ def test_a_bad_target_is_refused_with_the_field_named_and_nothing_saved(
         )
         assert refused.status_code == 422
         assert "value" in refused.get_data(as_text=True)
-    assert "No targets yet" in html_of(client, "/dashboard/targets")
+    assert {(t["metric"], t["value"]) for t in list_targets(db_session)} == set(
+        DEMO_TARGETS.items()
+    )
 
 
 def test_only_managers_change_targets(as_role: Any) -> None:
