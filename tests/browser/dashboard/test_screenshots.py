@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,18 @@ def full_page_png(driver: Any, width: int, height: int, mobile: bool) -> bytes:
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
     )
     page_height = driver.execute_script("return document.documentElement.scrollHeight")
+    # The whole page inside the viewport: frames below the fold (the survey
+    # previews) are painted only there.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {
+            "width": width,
+            "height": min(page_height, 2400),
+            "deviceScaleFactor": 1,
+            "mobile": mobile,
+        },
+    )
+    time.sleep(0.5)
     shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot",
         {
