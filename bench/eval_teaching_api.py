@@ -1,7 +1,7 @@
 """Teach the comment model through the API and measure what it learnt.
 
     .venv/bin/python bench/eval_teaching_api.py [--data ../shared/data] [--seed 0]
-        [--sets target,gap,amazon,yelp,semeval-sentiment]
+        [--sets target,gap,amazon,yelp,semeval-sentiment] [--tolerance 0.0]
 
 For each labelled set in ``--data`` (read for measuring only, never shipped): split
 it 50/50 (stratified, fixed seed, the same halves as bench/eval_comments.py), then
@@ -14,7 +14,8 @@ own MODEL_DIR starting from the model a fresh install trains from the seed):
    held back by text hash for the promotion check, promoted only if not worse),
    then ``GET /api/v1/analysis/train/<id>`` for its figures;
 3. measure the model that is active afterwards on the other half, next to the
-   out-of-the-box model and a keyword baseline on the same half.
+   out-of-the-box model and a keyword baseline on the same half (and, when the
+   candidate was refused, the candidate too, to show what the rule cost).
 
 Prints markdown tables; bench/README-comments-teaching.md holds a run.
 """
@@ -120,9 +121,15 @@ def scratch_app(work: Path, seed_models: Path) -> Any:
 
 
 def teach_and_measure(
-    key: str, examples: list[Example], seed: int, seed_models: Path, out_of_box: Any
+    key: str,
+    examples: list[Example],
+    seed: int,
+    seed_models: Path,
+    out_of_box: Any,
+    tolerance: float,
 ) -> list[str]:
     from feedback_service.analysis.comments.analyzer import current_analyzer
+    from feedback_service.analysis.text import CommentAnalyzer, TrainedModel
     from feedback_service.auth.service import create_api_key
     from feedback_service.db import get_session
 
@@ -144,17 +151,21 @@ def teach_and_measure(
         headers=headers,
     )
     assert imported.status_code == 201, imported.json
-    job = client.post("/api/v1/analysis/train", headers=headers)
+    job = client.post("/api/v1/analysis/train", json={"tolerance": tolerance}, headers=headers)
     assert job.status_code == 202, job.json
     run = client.get(f"/api/v1/analysis/train/{job.json['id']}", headers=headers).json
     took = time.perf_counter() - started
     assert run["status"] == "done", run
     with app.app_context():
         taught = current_analyzer()
+    measured = [("ours, out of the box", out_of_box), ("ours, taught (active model)", taught)]
+    if not run["promoted"]:
+        candidate = TrainedModel.load(work / "models" / "versions" / run["candidate_version"])
+        measured.append(("ours, taught candidate (refused)", CommentAnalyzer(candidate)))
     texts = [e.text for e in measure]
     truth = [e.label for e in measure]
     lines = []
-    for method, analyzer in (("ours, out of the box", out_of_box), ("ours, taught", taught)):
+    for method, analyzer in measured:
         acc, f1 = scores(truth, predict(analyzer, kind, texts))
         lines.append(f"| {name} | {method} | {len(truth)} | {acc:.3f} | {f1:.3f} |")
     label, pred = baseline(kind, texts)
@@ -178,6 +189,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sets", default=",".join(SETS), help=f"any of {','.join(SETS)}")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        help="promotion tolerance sent with POST /analysis/train (product default 0: strict)",
+    )
     args = parser.parse_args()
     keys = [k.strip() for k in args.sets.split(",") if k.strip()]
     unknown = set(keys) - set(SETS)
@@ -196,7 +213,12 @@ def main() -> None:
     print("| set | method | n (measured half) | accuracy | macro-F1 |\n|---|---|---|---|---|")
     for key in keys:
         for line in teach_and_measure(
-            key, load_set(args.data, key), args.seed, root / "seed-models", out_of_box
+            key,
+            load_set(args.data, key),
+            args.seed,
+            root / "seed-models",
+            out_of_box,
+            args.tolerance,
         ):
             print(line, flush=True)
     shutil.rmtree(root, ignore_errors=True)

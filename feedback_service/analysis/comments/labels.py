@@ -27,7 +27,7 @@ SENTENCE_SENTIMENTS: Final = ("negative", "neutral", "positive")
 COMMENT_SENTIMENTS: Final = ("negative", "neutral", "positive", "mixed")
 IMPORT_COLUMNS: Final = ("text", "sentiment", "target", "category")
 MAX_IMPORT_ROWS: Final = 100_000
-MAX_TEXT: Final = 5000
+MAX_TEXT: Final = 20_000
 
 
 # --- taxonomy -----------------------------------------------------------------------
@@ -246,7 +246,7 @@ def parse_import(raw: bytes, tax: Taxonomy) -> list[LabelledSentence]:
     if errors:
         bad_rows = sorted({int(k.split(".")[1]) for k in errors})
         raise ValidationError(
-            f"{len(bad_rows)} rows are invalid (nothing was imported): "
+            f"{len(bad_rows)} invalid row(s), nothing was imported: "
             + ", ".join(str(r) for r in bad_rows[:20])
             + (" ..." if len(bad_rows) > 20 else ""),
             fields=errors,

@@ -25,6 +25,7 @@ from feedback_service.analysis.comments.schemas import (
     RescoreIn,
     RescoreRunOut,
     TaxonomyOut,
+    TrainIn,
     TrainingRunOut,
 )
 from feedback_service.analysis.comments.tasks import rescore_batch, train_model
@@ -210,13 +211,15 @@ def list_models() -> Any:
 
 @comments_blp.route("/analysis/train", methods=["POST"])
 @requires_scope("admin")
+@comments_blp.arguments(TrainIn)
 @comments_blp.response(202, TrainingRunOut)
-def start_training() -> Any:
-    """Retrain in the background from the seed data plus every label; promote only if not
-    worse. Answers the job at once; follow it at ``/analysis/train/<id>``."""
+def start_training(data: dict[str, Any]) -> Any:
+    """Retrain in the background from the seed data plus every label; promote only if no
+    head's held-back macro-F1 is worse (by more than ``tolerance``, default 0). Answers
+    the job at once; follow it at ``/analysis/train/<id>``."""
     session = get_session()
     run = training.new_run(session, "api", caller_name())
-    enqueue_after_commit(session, train_model, run.id)
+    enqueue_after_commit(session, train_model, run.id, data["tolerance"])
     session.commit()
     return training.run_view(training.get_run(session, run.id))
 

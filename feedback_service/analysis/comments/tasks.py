@@ -94,7 +94,7 @@ def analyse_in_task(session: Session, response: Response, analyzer: Analyzer | N
 
 
 @shared_task(name="feedback_service.analysis.comments.tasks.train_model")
-def train_model(run_id: int) -> str:
+def train_model(run_id: int, tolerance: float | None = None) -> str:
     session = get_session()
     run = session.scalars(
         select(TrainingRun).where(TrainingRun.id == run_id).with_for_update()
@@ -109,7 +109,9 @@ def train_model(run_id: int) -> str:
         return run.status
     run.status = "running"
     session.commit()
-    train_now(session, run, model_dir(), current_app.config.get("MODEL_PROMOTION_TOLERANCE", 0.0))
+    if tolerance is None:
+        tolerance = float(current_app.config.get("MODEL_PROMOTION_TOLERANCE", 0.0))
+    train_now(session, run, model_dir(), tolerance)
     if run.status == "failed":
         return "failed"
     return "promoted" if run.promoted else "not-promoted"
