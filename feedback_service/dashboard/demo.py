@@ -732,5 +732,5 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
             f"processing started for {sent} responses"
             + (f"; {failed} left to the sweep" if failed else "")
         )
-    else:
+    elif process in ("rebuild", "none"):
         click.echo("the worker's sweep processes each response (comment analysis) shortly")

@@ -246,6 +246,7 @@ def _target_rows() -> list[dict[str, Any]]:
     session = get_session()
     view = current_view()
     rows = []
+    summaries: dict[reports.Filters, dict[str, Any]] = {}
     teams = {t.external_id: t for t in session.scalars(select(Team))}
     agents_by_ext = {a.external_id: a for a in session.scalars(select(Agent))}
     for item in targets_service.list_targets(session):
@@ -259,7 +260,10 @@ def _target_rows() -> list[dict[str, Any]]:
             one = agents_by_ext[item["agent"]]
             f = reports.Filters(view.start, view.end, None, one.id)
             who = one.name or one.external_id
-        s = reports.summary(session, f, min_sample())["metrics"][item["metric"]]
+        if f not in summaries:
+            # One summary per scope answers every metric's target in that scope.
+            summaries[f] = reports.summary(session, f, min_sample())["metrics"]
+        s = summaries[f][item["metric"]]
         interval = s.get("interval") or {}
         rows.append(
             {
