@@ -1,6 +1,10 @@
 """POST /api/v1/invitations under gunicorn on PostgreSQL, next to the one-INSERT floor.
 
-Run:  .venv/bin/python -m bench.bench_invitations [--seconds 15] [--connections 16]
+Run:  .venv/bin/python -m bench.bench_invitations [--seconds 15] [--rounds 3] [--connections 16]
+
+The floor and the service are served side by side with the same gunicorn
+settings and measured in alternating rounds, so a busy spell on the shared
+machine falls on both alike; the ratio is over all rounds.
 Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 (the broker the
 after-commit enqueue publishes to) and wrk (apt-get install -y wrk).
 """
@@ -15,7 +19,15 @@ from pathlib import Path
 import redis
 
 from bench.floor_app import create_table
-from bench.harness import TABLE_HEADER, gunicorn, scratch_database, wrk
+from bench.harness import (
+    TABLE_HEADER,
+    alternate,
+    combined,
+    gunicorn,
+    machine_note,
+    scratch_database,
+    wrk,
+)
 
 INVITATION_LUA = r"""
 local counter = 0
@@ -51,21 +63,27 @@ end
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     (tmp / "invitation.lua").write_text(INVITATION_LUA)
     (tmp / "floor.lua").write_text(FLOOR_LUA)
     broker = "redis://127.0.0.1:6379/14"
+    served = (args.workers, args.worker_class, args.threads)
     with scratch_database("fs_bench_invitations") as database_url:
         create_table(database_url)
         env = {
             "DATABASE_URL": database_url,
             "BROKER_URL": broker,
             "FEEDBACK_DATA_DIR": str(tmp / "data"),
+            # The floor has no rate limit; POST /api/v1/invitations has none either
+            # (API-key callers are not limited), so this changes nothing measured.
             "RATELIMIT_ENABLED": "false",
         }
         os.environ.update(env)
@@ -80,41 +98,43 @@ def main() -> None:
             session.commit()
         os.environ["BENCH_KEY"] = plain
 
-        results = []
-        with gunicorn("bench.floor_app:app", env, args.workers) as url:
-            wrk("warm-up", url, tmp / "floor.lua", seconds=3, connections=args.connections)
-            results.append(
-                wrk(
-                    "one-INSERT floor",
-                    url,
-                    tmp / "floor.lua",
-                    seconds=args.seconds,
-                    connections=args.connections,
-                )
+        before = machine_note()
+        # Both served at once with the same gunicorn settings; measured in turn.
+        with (
+            gunicorn("bench.floor_app:app", env, *served) as floor_url,
+            gunicorn("feedback_service:create_app()", env, *served) as service_url,
+        ):
+            runs = [
+                ("one-INSERT floor", floor_url, tmp / "floor.lua"),
+                ("POST /api/v1/invitations", service_url, tmp / "invitation.lua"),
+            ]
+            for _name, url, script in runs:
+                wrk("warm-up", url, script, seconds=3, connections=args.connections)
+            rounds = alternate(
+                runs, seconds=args.seconds, rounds=args.rounds, connections=args.connections
             )
-        with gunicorn("feedback_service:create_app()", env, args.workers) as url:
-            wrk("warm-up", url, tmp / "invitation.lua", seconds=3, connections=args.connections)
-            results.append(
-                wrk(
-                    "POST /api/v1/invitations",
-                    url,
-                    tmp / "invitation.lua",
-                    seconds=args.seconds,
-                    connections=args.connections,
-                )
-            )
+        after = machine_note()
         redis.Redis.from_url(broker).flushdb()
 
     print(
-        f"\n{args.seconds}s per endpoint, {args.connections} connections, "
-        f"gunicorn --workers {args.workers}, PostgreSQL, Redis broker\n"
+        f"\n{args.seconds}s per endpoint in {args.rounds} alternating rounds, "
+        f"{args.connections} connections, gunicorn --workers {args.workers} "
+        f"--worker-class {args.worker_class} --threads {args.threads}, PostgreSQL, Redis broker\n"
     )
     print(TABLE_HEADER)
-    for result in results:
-        print(result.row())
-    floor, service = results
-    ratio = service.requests_per_second / floor.requests_per_second
-    print(f"\nthroughput ratio service/floor: {ratio:.2f}")
+    for parts in zip(*rounds, strict=True):
+        for result in parts:
+            print(result.row())
+    floor, service = (combined(runs[i][0], rounds[i]) for i in range(2))
+    print(floor.row().replace("| one", "| **all rounds**: one"))
+    print(service.row().replace("| POST", "| **all rounds**: POST"))
+    ratios = [s.requests_per_second / f.requests_per_second for f, s in zip(*rounds, strict=True)]
+    overall = service.requests_per_second / floor.requests_per_second
+    print(
+        f"\nthroughput ratio service/floor: {overall:.2f}"
+        f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+    )
+    print(f"\nbefore: {before}\nafter: {after}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@ Two measurements, both against 127.0.0.1 only and bounded in time:
 Every request answers a fresh invitation (a new response: the INSERT path); the
 invitations are seeded in bulk beforehand.
 
-Run:  .venv/bin/python -m bench.bench_responses [--seconds 15] [--connections 16]
+Run:  .venv/bin/python -m bench.bench_responses [--seconds 15] [--rounds 3] [--connections 16]
+
+The floor and the service are served side by side with the same gunicorn
+settings; the throughput runs alternate between them in rounds, so a busy spell
+on the shared machine falls on both alike.
 Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 (the broker the
 after-commit enqueue publishes to) and wrk (apt-get install -y wrk).
 """
@@ -32,7 +36,15 @@ import redis
 from sqlalchemy import create_engine, text
 
 from bench.floor_app import create_table
-from bench.harness import TABLE_HEADER, LoadResult, gunicorn, scratch_database, wrk
+from bench.harness import (
+    TABLE_HEADER,
+    LoadResult,
+    combined,
+    gunicorn,
+    machine_note,
+    scratch_database,
+    wrk,
+)
 
 ANSWER = {"answers": {"csat": 4, "ces": 6, "fcr": True}, "comment": "Quick and friendly, thanks."}
 
@@ -155,9 +167,12 @@ def fixed_rate(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--rate-seconds", type=int, default=20)
     args = parser.parse_args()
@@ -166,10 +181,12 @@ def main() -> None:
     (tmp / "response.lua").write_text(RESPONSE_LUA)
     (tmp / "floor.lua").write_text(FLOOR_LUA)
     broker = "redis://127.0.0.1:6379/13"
+    served = (args.workers, args.worker_class, args.threads)
     fixed_count = int(args.rate * args.rate_seconds)
+    per_run = max(1, args.seconds // args.rounds)
     with scratch_database("fs_bench_responses") as database_url:
         create_table(database_url)
-        # Enough fresh invitations for warm-up, the wrk run and the fixed-rate run.
+        # Enough fresh invitations for warm-up, the wrk runs and the fixed-rate run.
         tokens = seed_invitations(database_url, 60_000 + fixed_count)
         wrk_tokens, rate_tokens = tokens[:-fixed_count], tokens[-fixed_count:]
         (tmp / "tokens.txt").write_text("\n".join(wrk_tokens) + "\n")
@@ -177,7 +194,8 @@ def main() -> None:
             "DATABASE_URL": database_url,
             "BROKER_URL": broker,
             "FEEDBACK_DATA_DIR": str(tmp / "data"),
-            # One client address sends everything here; the limits are for the public.
+            # One client address sends everything here, and the floor has no
+            # limiter: the public limits (300/min per IP) are off for the run.
             "RATELIMIT_ENABLED": "false",
         }
         os.environ.update(env)
@@ -185,44 +203,58 @@ def main() -> None:
         rate_bodies = [json.dumps({"token": t, **ANSWER}).encode() for t in rate_tokens]
         floor_bodies = [json.dumps({"token": "x", **ANSWER}).encode()] * fixed_count
 
-        results = []
-        with gunicorn("bench.floor_app:app", env, args.workers) as url:
-            wrk("warm-up", url, tmp / "floor.lua", seconds=3, connections=args.connections)
-            results.append(
-                wrk(
-                    "one-INSERT floor",
-                    url,
-                    tmp / "floor.lua",
-                    seconds=args.seconds,
-                    connections=args.connections,
-                )
-            )
-            floor_fixed = fixed_rate(
-                f"one-INSERT floor @ {args.rate:.0f}/s", url, "/floor", floor_bodies, args.rate
-            )
-        with gunicorn("feedback_service:create_app()", env, args.workers) as url:
+        before = machine_note()
+        floor_runs: list[LoadResult] = []
+        service_runs: list[LoadResult] = []
+        # Both served at once with the same gunicorn settings, measured in turn.
+        with (
+            gunicorn("bench.floor_app:app", env, *served) as floor_url,
+            gunicorn("feedback_service:create_app()", env, *served) as service_url,
+        ):
+            floor_script, service_script = tmp / "floor.lua", tmp / "response.lua"
+            wrk("warm-up", floor_url, floor_script, seconds=3, connections=args.connections)
             os.environ["BENCH_OFFSET"] = "0"
             warm = wrk(
-                "warm-up", url, tmp / "response.lua", seconds=3, connections=args.connections
+                "warm-up", service_url, service_script, seconds=3, connections=args.connections
             )
-            # The measured run starts past the tokens the warm-up answered.
-            os.environ["BENCH_OFFSET"] = str(warm.requests + 100)
-            results.append(
-                wrk(
-                    "POST /api/v1/responses",
-                    url,
-                    tmp / "response.lua",
-                    seconds=args.seconds,
-                    connections=args.connections,
+            # Each service run starts past the tokens earlier runs answered.
+            offset = warm.requests + 100
+            for round_ in range(args.rounds):
+                floor_runs.append(
+                    wrk(
+                        f"one-INSERT floor (round {round_ + 1})",
+                        floor_url,
+                        floor_script,
+                        seconds=per_run,
+                        connections=args.connections,
+                    )
                 )
+                os.environ["BENCH_OFFSET"] = str(offset)
+                service_runs.append(
+                    wrk(
+                        f"POST /api/v1/responses (round {round_ + 1})",
+                        service_url,
+                        service_script,
+                        seconds=per_run,
+                        connections=args.connections,
+                    )
+                )
+                offset += service_runs[-1].requests + 100
+            floor_fixed = fixed_rate(
+                f"one-INSERT floor @ {args.rate:.0f}/s",
+                floor_url,
+                "/floor",
+                floor_bodies,
+                args.rate,
             )
             service_fixed = fixed_rate(
                 f"POST /api/v1/responses @ {args.rate:.0f}/s",
-                url,
+                service_url,
                 "/api/v1/responses",
                 rate_bodies,
                 args.rate,
             )
+        after = machine_note()
         engine = create_engine(database_url)
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM responses")).scalar_one()
@@ -230,20 +262,34 @@ def main() -> None:
         redis.Redis.from_url(broker).flushdb()
 
     print(
-        f"\nThroughput: wrk, {args.seconds}s per endpoint, {args.connections} connections, "
-        f"gunicorn --workers {args.workers}, PostgreSQL, Redis broker\n"
+        f"\nThroughput: wrk, {args.seconds}s per endpoint in {args.rounds} alternating rounds, "
+        f"{args.connections} connections, gunicorn --workers {args.workers} "
+        f"--worker-class {args.worker_class} --threads {args.threads}, "
+        "PostgreSQL, Redis broker\n"
     )
     print(TABLE_HEADER)
-    for result in results:
-        print(result.row())
-    floor, service = results
-    ratio = service.requests_per_second / floor.requests_per_second
-    print(f"\nthroughput ratio service/floor: {ratio:.2f}")
+    for floor_run, service_run in zip(floor_runs, service_runs, strict=True):
+        print(floor_run.row())
+        print(service_run.row())
+    floor = combined("**all rounds**: one-INSERT floor", floor_runs)
+    service = combined("**all rounds**: POST /api/v1/responses", service_runs)
+    print(floor.row())
+    print(service.row())
+    ratios = [
+        s.requests_per_second / f.requests_per_second
+        for f, s in zip(floor_runs, service_runs, strict=True)
+    ]
+    overall = service.requests_per_second / floor.requests_per_second
+    print(
+        f"\nthroughput ratio service/floor: {overall:.2f}"
+        f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+    )
     print(f"\nFixed rate: open loop, {args.rate_seconds}s, latency from each request's schedule\n")
     print(TABLE_HEADER)
     print(floor_fixed.row())
     print(service_fixed.row())
     print(f"\nresponses stored: {stored:,} (every request a new one)")
+    print(f"\nbefore: {before}\nafter: {after}")
 
 
 if __name__ == "__main__":

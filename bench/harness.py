@@ -51,8 +51,16 @@ def scratch_database(name: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], workers: int = 5) -> Iterator[str]:
-    """Serve ``app_spec`` with gunicorn on a free port; yields the base URL."""
+def gunicorn(
+    app_spec: str,
+    env: dict[str, str],
+    workers: int = 5,
+    worker_class: str = "sync",
+    threads: int = 1,
+) -> Iterator[str]:
+    """Serve ``app_spec`` with gunicorn on a free port; yields the base URL.
+
+    The floor and the service are always served with the same settings."""
     port = free_port()
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
@@ -64,6 +72,10 @@ def gunicorn(app_spec: str, env: dict[str, str], workers: int = 5) -> Iterator[s
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads),
             "--log-level",
             "warning",
             app_spec,
@@ -144,6 +156,60 @@ def wrk(
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
     return LoadResult(name, rps, p50, p99, total, errors)
+
+
+def machine_note() -> str:
+    """Load average and the busiest other processes: the context of a figure."""
+    one, five, fifteen = os.getloadavg()
+    top = subprocess.run(
+        ["ps", "-eo", "pcpu,args", "--sort=-pcpu", "--no-headers"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()[:6]
+    busiest = "\n".join(f"    {line.strip()[:110]}" for line in top)
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}; busiest processes:\n{busiest}"
+
+
+def alternate(
+    runs: list[tuple[str, str, Path]],
+    *,
+    seconds: int,
+    rounds: int,
+    connections: int,
+) -> list[list[LoadResult]]:
+    """``wrk`` each (name, url, script) in turn, ``rounds`` times, ``seconds``
+    split evenly: load from other processes on the machine then falls on every
+    endpoint alike instead of on whichever ran during a busy spell."""
+    per_run = max(1, seconds // rounds)
+    results: list[list[LoadResult]] = [[] for _ in runs]
+    for round_ in range(rounds):
+        for i, (name, url, script) in enumerate(runs):
+            results[i].append(
+                wrk(
+                    f"{name} (round {round_ + 1})",
+                    url,
+                    script,
+                    seconds=per_run,
+                    connections=connections,
+                )
+            )
+    return results
+
+
+def combined(name: str, parts: list[LoadResult]) -> LoadResult:
+    """Rounds of one endpoint as one row: requests over time; the median round's
+    p50 and the worst round's p99."""
+    seconds = sum(p.requests / p.requests_per_second for p in parts if p.requests_per_second)
+    p50s = sorted(p.p50_ms for p in parts)
+    return LoadResult(
+        name,
+        sum(p.requests for p in parts) / seconds if seconds else 0.0,
+        p50s[len(p50s) // 2],
+        max(p.p99_ms for p in parts),
+        sum(p.requests for p in parts),
+        sum(p.errors for p in parts),
+    )
 
 
 TABLE_HEADER = (

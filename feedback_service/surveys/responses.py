@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, select, text, update
+from sqlalchemy import Engine, Integer, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -363,6 +363,12 @@ def answer_first_time(
     valid answer to an open invitation. Returns the response as the API shows it,
     or None having written nothing (any other case: an amendment, a bad value,
     a closed survey, an unknown token, SQLite), for the general path to handle.
+
+    The statement is atomic on its own, so when the session has its own
+    connection it runs in autocommit: durable when it returns, without the
+    BEGIN and COMMIT round trips. The request's ``session.commit()`` then only
+    runs the after-commit hooks (the analysis task is sent). Inside a caller's
+    transaction (tests) it joins that transaction instead.
     """
     if session.get_bind().dialect.name != "postgresql" or not TOKEN_RE.match(token):
         return None
@@ -378,29 +384,35 @@ def answer_first_time(
             return None
     if not stored and comment is None:
         return None
-    terms = survey_terms(session)
-    survey_ids = [t.id for t in terms.values() if t.metrics.issuperset(stored)]
-    if not survey_ids:
-        return None
-    now = now or utcnow()
-    row = (
-        session.connection()
-        .execute(
-            FIRST_ANSWER_PG,
-            {
-                "token": token,
-                "survey_ids": survey_ids,
-                **{metric: stored.get(metric) for metric in METRICS},
-                "comment": comment,
-                "status": CONFIRMED,
-                "source": source,
-                "now": now,
-                "confirmed_at": now,
-            },
-        )
-        .first()
+    autocommit = isinstance(session.get_bind(), Engine) and not session.in_transaction()
+    connection = session.connection(
+        execution_options={"isolation_level": "AUTOCOMMIT"} if autocommit else None
     )
-    if row is None:
+    row = None
+    try:
+        terms = survey_terms(session)
+        survey_ids = [t.id for t in terms.values() if t.metrics.issuperset(stored)]
+        if survey_ids:
+            now = now or utcnow()
+            row = connection.execute(
+                FIRST_ANSWER_PG,
+                {
+                    "token": token,
+                    "survey_ids": survey_ids,
+                    **{metric: stored.get(metric) for metric in METRICS},
+                    "comment": comment,
+                    "status": CONFIRMED,
+                    "source": source,
+                    "now": now,
+                    "confirmed_at": now,
+                },
+            ).first()
+    finally:
+        if autocommit and row is None:
+            # Nothing was written. The general path needs a real transaction
+            # (row locks), not this autocommit connection.
+            session.rollback()
+    if row is None or now is None:
         return None
     _notify(session, row.id)
     window = terms[row.survey_id].amend_window_hours
