@@ -88,6 +88,9 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "CORS_ORIGINS": [o for o in env.get("CORS_ORIGINS", "*").split(",") if o],
         "MODEL_DIR": env.get("MODEL_DIR") or str(data_dir / "models"),
+        # A retrained comment model is promoted if no head's held-back macro-F1 drops by
+        # more than this (0: strictly not worse). See bench/README-comments-teaching.md.
+        "MODEL_PROMOTION_TOLERANCE": float(env.get("MODEL_PROMOTION_TOLERANCE") or 0.0),
         # Sweep: work touched less than this ago is left to the broker's message.
         "SWEEP_GRACE_SECONDS": _int(env.get("SWEEP_GRACE_SECONDS"), 30),
         # Pattern reports with no stored run are computed inside the request up to
