@@ -7,6 +7,7 @@ import getpass
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from feedback_service.analysis import rollups
@@ -31,11 +32,12 @@ analysis_cli = AppGroup("analysis", help="Comment analysis: retraining and re-sc
 @analysis_cli.command("train")
 @click.option(
     "--tolerance",
-    default=0.0,
-    show_default=True,
-    help="Promote even if a head's macro-F1 is lower by at most this much (noise allowance).",
+    type=float,
+    default=None,
+    help="Promote even if a head's macro-F1 is lower by at most this much (noise allowance; "
+    "default MODEL_PROMOTION_TOLERANCE, 0).",
 )
-def train_command(tolerance: float) -> None:
+def train_command(tolerance: float | None) -> None:
     """Retrain from the shipped seed sentences plus every correction and imported label;
     measure candidate and active model on the held-back split; promote if not worse."""
     from feedback_service.analysis.comments import labels, training
@@ -48,6 +50,8 @@ def train_command(tolerance: float) -> None:
     run.status = "running"
     session.commit()
     started = time.perf_counter()
+    if tolerance is None:
+        tolerance = float(current_app.config.get("MODEL_PROMOTION_TOLERANCE", 0.0))
     train_now(session, run, model_dir(), tolerance)
     if run.status == "failed":
         raise click.ClickException(f"training run {run.id} failed: {run.error}")
