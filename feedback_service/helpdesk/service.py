@@ -35,6 +35,7 @@ TEAM_INSERT = _stmt(
     "ON CONFLICT (external_id) DO NOTHING RETURNING id",
     "now",
 )
+AGENT_GET = text("SELECT id, team_id, name, email FROM agents WHERE external_id = :external_id")
 AGENT_UPSERT = _stmt(
     """
     INSERT INTO agents (external_id, name, email, team_id, created_at, updated_at)
@@ -173,20 +174,28 @@ def team_id_for(session: Session, name: str) -> int:
     return team_id
 
 
+def _agent_unchanged(agent: AgentRow | Any, data: dict[str, Any], team_id: int | None) -> bool:
+    """Whether the payload says nothing new about ``agent`` (absent fields keep)."""
+    return (
+        data.get("name") in (None, agent.name)
+        and data.get("email") in (None, agent.email)
+        and team_id in (None, agent.team_id)
+    )
+
+
 def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
     team_id = team_id_for(session, data["team"]) if data.get("team") else None
     key = (engine_key(session), data["id"])
     known = _agents.get(key)
-    if (
-        known is not None
-        and data.get("name") in (None, known.name)
-        and data.get("email") in (None, known.email)
-        and team_id in (None, known.team_id)
-    ):
+    if known is not None and _agent_unchanged(known, data, team_id):
         return known
-    row = (
-        session.connection()
-        .execute(
+    connection = session.connection()
+    # Read first: an upsert locks the agent's row until commit even when it
+    # changes nothing, and every ticket an agent closes names them, so a burst of
+    # dispatches for one agent would queue behind each other on that lock.
+    row = connection.execute(AGENT_GET, {"external_id": data["id"]}).first()
+    if row is None or not _agent_unchanged(row, data, team_id):
+        row = connection.execute(
             AGENT_UPSERT,
             {
                 "external_id": data["id"],
@@ -195,9 +204,7 @@ def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
                 "team_id": team_id,
                 "now": utcnow(),
             },
-        )
-        .one()
-    )
+        ).one()
     agent = AgentRow(row.id, row.team_id, row.name, row.email)
     after_commit(session, lambda: _agents.put(key, agent))
     return agent
