@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select, update
 
 from feedback_service.analysis.models import CommentAnalysis, CommentLabel
@@ -19,6 +20,15 @@ from tests.browser.dashboard.conftest import DemoSite
 from tests.browser.dashboard.test_dashboard_roles import sign_in
 
 pytestmark = pytest.mark.browser
+
+
+def notice(driver: Any) -> str:
+    """The flash message of the page a form submission leads to (waits for it to load)."""
+    element = WebDriverWait(driver, 30).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".notice"))
+    )
+    text: str = element.text
+    return text
 
 
 def gap_of_overall_csat(driver: Any) -> float:
@@ -35,7 +45,7 @@ def test_a_manager_changes_a_target_and_sees_the_gap_change(
     value = driver.find_element(By.ID, "target-value")
     value.send_keys("60")
     driver.find_element(By.ID, "save-target").click()
-    assert "CSAT target set to 60" in driver.find_element(By.CSS_SELECTOR, ".notice").text
+    assert "CSAT target set to 60" in notice(driver)
     driver.find_element(By.LINK_TEXT, "Overview").click()
     first = gap_of_overall_csat(driver)
     assert "target 60.0%" in driver.find_element(By.ID, "tile-csat").text
@@ -55,7 +65,7 @@ def test_a_manager_changes_a_target_and_sees_the_gap_change(
     # And the target can be removed from the page.
     driver.find_element(By.LINK_TEXT, "Targets").click()
     driver.find_element(By.CSS_SELECTOR, '#targets-table tr[data-metric="csat"] button').click()
-    assert "CSAT target removed" in driver.find_element(By.CSS_SELECTOR, ".notice").text
+    assert "CSAT target removed" in notice(driver)
     assert not driver.find_elements(By.CSS_SELECTOR, '#targets-table tr[data-metric="csat"]')
 
 
@@ -68,7 +78,7 @@ def test_a_lead_relabels_a_comment(driver: Any, demo_site: DemoSite) -> None:
     Select(item.find_element(By.NAME, "sentiment")).select_by_value("negative")
     Select(item.find_element(By.NAME, "label")).select_by_value("process/wait-time")
     item.find_element(By.CSS_SELECTOR, ".relabel-save").click()
-    assert "Relabelled" in driver.find_element(By.CSS_SELECTOR, ".notice").text
+    assert "Relabelled" in notice(driver)
     with demo_site.app.app_context():
         session = get_session()
         labels = session.scalars(
@@ -91,7 +101,7 @@ def test_an_agents_context_reaches_their_lead(driver: Any, demo_site: DemoSite) 
     item.find_element(By.CSS_SELECTOR, "details.add-note summary").click()
     item.find_element(By.NAME, "body").send_keys("Customer had already been refunded by billing.")
     item.find_element(By.CSS_SELECTOR, "details.add-note button").click()
-    assert "context is saved" in driver.find_element(By.CSS_SELECTOR, ".notice").text
+    assert "context is saved" in notice(driver)
     driver.find_element(By.ID, "logout").click()
 
     sign_in(driver, demo_site, "lead@demo.test")
