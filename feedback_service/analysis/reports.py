@@ -504,6 +504,7 @@ def scorecards(session: Session, f: Filters, min_n: int) -> list[dict[str, Any]]
         ranked = [i for i, e in enumerate(shrunk) if e is not None]
         ranks = rank_with_evidence([shrunk[i] for i in ranked], min_n=min_n)  # type: ignore[misc]
         rank_of = dict(zip(ranked, ranks, strict=True))
+        ranked_among = sum(1 for r in ranks if r is not None)
         for i, card in enumerate(cards):
             s = score(metric, card["_hists"].get(metric, {}), min_n)
             target = goals.for_agent(metric, card["_agent_id"], card["_team_id"])
@@ -516,7 +517,7 @@ def scorecards(session: Session, f: Filters, min_n: int) -> list[dict[str, Any]]
                 if e is None
                 else {"estimate": e.estimate, "interval": _interval(e.interval)},
                 rank=rank_of.get(i),
-                ranked_among=sum(1 for r in ranks if r is not None),
+                ranked_among=ranked_among,
             )
             card["metrics"][metric] = entry
     for card in cards:
