@@ -95,6 +95,17 @@ def agent_patterns(session: Session, agent: Agent) -> list[dict[str, Any]] | Non
     return out
 
 
+def adjusted_csat(session: Session) -> dict[str, dict[str, Any]]:
+    """Each agent's CSAT with product- and process-blamed dissatisfaction taken out
+    (what the agent controls), from the latest stored complaint-patterns run, by the
+    agent's helpdesk id; empty until a run has been computed."""
+    run = _latest(session, patterns_service.COMPLAINT_PATTERNS)
+    if run is None:
+        return {}
+    report = patterns_service.complaint_report(session, run, None)
+    return {str(row["agent"]): row for row in report["adjusted_csat"] if row.get("agent")}
+
+
 def product_gaps(session: Session, scope: Scope) -> dict[str, Any] | None:
     """The latest stored product-gap run: themes with volume, trend, agents and
     products affected, and examples. A team lead sees the themes that touch their

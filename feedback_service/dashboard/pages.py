@@ -169,6 +169,7 @@ def agents() -> Any:
         "dashboard/agents.html",
         view=view,
         cards=cards,
+        adjusted=extensions.adjusted_csat(get_session()),
         sort=sort,
         descending=descending,
         metrics=reports.METRICS,

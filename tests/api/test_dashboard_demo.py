@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
@@ -128,3 +129,15 @@ def test_the_default_seed_fills_every_dashboard_page(
     assert 'id="stored-gaps"' in gaps and 'class="card theme"' in gaps
     comments = client.get("/dashboard/comments?sentiment=unanalysed").get_data(as_text=True)
     assert "No comment matches." in comments  # every comment analysed
+    # The scorecard shows what each agent controls: CSAT with the unhappy answers that
+    # blame only the product or a process taken out, never below the raw CSAT.
+    agents_page = client.get("/dashboard/agents").get_data(as_text=True)
+    cells = re.findall(
+        r'class="num adjusted-csat" data-value="([0-9.]*)">\s*(?:<span class="value">'
+        r'[0-9]+%</span>\s*<small class="muted">raw ([0-9]+)%)?',
+        agents_page,
+    )
+    shown = [(float(adj), int(raw)) for adj, raw in cells if adj and raw]
+    assert len(shown) >= 4
+    assert all(round(adj) >= raw for adj, raw in shown)
+    assert any(round(adj) > raw for adj, raw in shown)
