@@ -29,8 +29,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     celery_init_app(app)
 
-    from feedback_service.analysis import receivers  # noqa: F401  (connects signals)
-    from feedback_service.analysis import comments
+    from feedback_service.analysis import (
+        comments,
+        receivers,  # noqa: F401  (connects signals)
+    )
     from feedback_service.analysis import routes as reports_routes
     from feedback_service.helpdesk.routes import teams_blp
     from feedback_service.patterns import routes as patterns_routes

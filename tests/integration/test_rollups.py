@@ -217,9 +217,7 @@ def test_incremental_equals_rebuilt_equals_raw_counts(app: Flask, db_session: Se
         # After a rebuild the incremental path keeps going from the rebuilt state.
         shuffle_history(db_session, world, rng)
         assert rollups.histogram_rows(db_session) == expected_cells(world.responses)
-        assert rollups.monthly_rows(db_session) == rollups.by_month(
-            expected_cells(world.responses)
-        )
+        assert rollups.monthly_rows(db_session) == rollups.by_month(expected_cells(world.responses))
         db_session.rollback()
 
 
