@@ -178,7 +178,7 @@ def rollup_pieces(
     return pieces
 
 
-def _response_conditions(f: Filters) -> list[ColumnElement[bool]]:
+def response_conditions(f: Filters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Response.status == "confirmed"]
     if f.start_time() is not None:
         conditions.append(Response.submitted_at >= f.start_time())
@@ -584,7 +584,7 @@ def agent_report(
 def agent_comments(
     session: Session, f: Filters, page: int, per_page: int
 ) -> tuple[list[dict[str, Any]], int]:
-    conditions = [*_response_conditions(f), Response.comment.is_not(None), Response.comment != ""]
+    conditions = [*response_conditions(f), Response.comment.is_not(None), Response.comment != ""]
     total = int(session.scalar(select(func.count(Response.id)).where(*conditions)) or 0)
     rows = session.execute(
         select(Response, Ticket.external_id, CommentAnalysis.sentiment)
@@ -746,7 +746,7 @@ def _driver_rows(session: Session, f: Filters) -> list[dict[str, Any]]:
             Ticket.reopened,
         )
         .join(Ticket, Ticket.id == Response.ticket_id)
-        .where(*_response_conditions(f), Response.csat.is_not(None))
+        .where(*response_conditions(f), Response.csat.is_not(None))
         .order_by(Response.id.desc())
         .limit(DRIVER_SAMPLE)
     )
@@ -883,7 +883,7 @@ def fcr_gaps(session: Session, f: Filters) -> list[dict[str, Any]]:
             func.sum(case((and_(op_fcr, Response.fcr != FCR_YES), 1), else_=0)),
         )
         .join(t, t.id == Response.ticket_id)
-        .where(*_response_conditions(f), Response.fcr.is_not(None), t.contacts.is_not(None))
+        .where(*response_conditions(f), Response.fcr.is_not(None), t.contacts.is_not(None))
         .group_by(Response.agent_id)
     ).all()
     ids = [r[0] for r in rows if r[0] is not None]

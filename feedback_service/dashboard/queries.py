@@ -381,19 +381,7 @@ def analysed_comments(session: Session, scope: Scope, f: reports.Filters) -> int
 
 
 def _report_conditions(scope: Scope, f: reports.Filters) -> list[Any]:
-    conditions: list[Any] = [
-        scope.clause(Response.agent_id, Response.team_id),
-        Response.status == "confirmed",
-    ]
-    if f.start_time() is not None:
-        conditions.append(Response.submitted_at >= f.start_time())
-    if f.end_time() is not None:
-        conditions.append(Response.submitted_at < f.end_time())
-    if f.team_id is not None:
-        conditions.append(Response.team_id == f.team_id)
-    if f.agent_id is not None:
-        conditions.append(Response.agent_id == f.agent_id)
-    return conditions
+    return [scope.clause(Response.agent_id, Response.team_id), *reports.response_conditions(f)]
 
 
 def _finding_conditions(scope: Scope, f: reports.Filters) -> list[Any]:
