@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from scipy.stats import norm
-from scipy.stats import t as student_t
+# scipy.special holds the same quantile functions scipy.stats calls (ndtri is
+# norm.ppf, stdtrit is t.ppf) and imports in a tenth of the time.
+from scipy.special import ndtri, stdtrit
 
 from feedback_service.surveys.metrics import METRICS
 
@@ -100,13 +101,13 @@ def _z(confidence: float) -> float:
 def normal_quantile(p: float) -> float:
     """``norm.ppf(p)``, memoised: a report asks for the same few quantiles
     thousands of times, and each scipy call costs a fraction of a millisecond."""
-    return float(norm.ppf(p))
+    return float(ndtri(p))
 
 
 @functools.lru_cache(maxsize=8192)
 def t_quantile(p: float, df: int) -> float:
     """``t.ppf(p, df)``, memoised (same value, computed once per (p, df))."""
-    return float(student_t.ppf(p, df))
+    return float(stdtrit(df, p))
 
 
 def wilson_interval(successes: int, n: int, confidence: float = DEFAULT_CONFIDENCE) -> Interval:

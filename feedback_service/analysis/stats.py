@@ -11,8 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import beta as beta_dist
-from scipy.stats import fisher_exact, poisson
+
+# betaincinv is the function scipy.stats.beta.ppf evaluates; scipy.special imports
+# in a tenth of scipy.stats' time, which the web process would otherwise pay.
+from scipy.special import betaincinv
 
 from feedback_service.analysis.scoring import Interval, normal_quantile
 
@@ -167,8 +169,8 @@ def shrink_proportions(
     betas = [b0 + (n - x) for x, n in groups]
     # One vectorised call per bound (the same ufunc, element by element, as a
     # scalar call per agent, at a fraction of the per-call overhead).
-    lows = beta_dist.ppf(tail, alphas, betas)
-    highs = beta_dist.ppf(1.0 - tail, alphas, betas)
+    lows = betaincinv(alphas, betas, tail)
+    highs = betaincinv(alphas, betas, 1.0 - tail)
     out = []
     for (x, n), a, b, low, high in zip(groups, alphas, betas, lows, highs, strict=True):
         out.append(
@@ -331,6 +333,8 @@ def fisher_exact_greater(a_hits: int, a_n: int, b_hits: int, b_n: int) -> float:
     """
     _check_counts(a_hits, a_n)
     _check_counts(b_hits, b_n)
+    from scipy.stats import fisher_exact  # seconds to import; only pattern runs get here
+
     table = [[a_hits, a_n - a_hits], [b_hits, b_n - b_hits]]
     result = fisher_exact(table, alternative="greater")
     return float(result[1])
@@ -393,6 +397,8 @@ def burst_pvalue(
     lam = max(mean, floor)
     if current_count == 0:
         return 1.0
+    from scipy.stats import poisson
+
     return float(poisson.sf(current_count - 1, lam))
 
 

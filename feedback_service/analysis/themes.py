@@ -72,10 +72,6 @@ from typing import Final
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.stats import binom
-from sklearn.decomposition import NMF
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from feedback_service.analysis.stats import benjamini_hochberg
 
@@ -201,6 +197,8 @@ def burst_pvalue(current: int, history: Sequence[int]) -> float:
     if current == 0 or not history:
         return 1.0
     total = current + sum(history)
+    from scipy.stats import binom
+
     return float(binom.sf(current - 1, total, 1.0 / (len(history) + 1)))
 
 
@@ -270,6 +268,11 @@ def _cluster_category(
     random_state: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Theme label (0..t-1) and assignment strength per distinct sentence of one category."""
+    # scikit-learn is imported where it is used: the web process, which only reads
+    # stored pattern runs, never needs it.
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+
     n = x.shape[0]
     total = weight.sum()
     k = int(min(n_components, total // max(min_size, 1), n))
@@ -348,6 +351,8 @@ def find_product_gaps(
     sentences the vectoriser is fitted on, ``nmf_sample`` the comments each
     category's NMF is fitted on; everything else is only transformed.
     """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     last = _monday(as_of) if as_of else max((_monday(c.week) for c in comments), default=0)
     given = len(comments)
     kept = [i for i, c in enumerate(comments) if _monday(c.week) <= last]

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scipy.stats import binom
-
 RECENT_WEEKS = 4
 
 
@@ -33,6 +31,8 @@ def weekly_trend(
         return "steady"
     if earlier == 0:
         return "new"
+    from scipy.stats import binom  # imported here: only pattern runs (workers) use it
+
     total = recent + earlier
     share = recent_n / weeks
     if binom.sf(recent - 1, total, share) < alpha:

@@ -16,11 +16,14 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from feedback_service.analysis.text import Analyzer, CommentAnalyzer, get_analyzer, set_analyzer
 from feedback_service.analysis.text.store import PROMOTED_FILE, promoted_version
+
+if TYPE_CHECKING:
+    from feedback_service.analysis.text import Analyzer
 
 _lock = threading.Lock()
 # model_dir -> ((mtime_ns, size) of promoted.json, the version it names)
@@ -55,6 +58,10 @@ def active_version(directory: Path) -> str | None:
 
 def current_analyzer() -> Analyzer:
     """This process's analyzer, on the model promoted right now."""
+    # Imported here: the model pulls in scikit-learn and NLTK, which a web process
+    # that never analyses a comment has no need to load.
+    from feedback_service.analysis.text import CommentAnalyzer, get_analyzer, set_analyzer
+
     directory, cache = model_dir(), nltk_cache_dir()
     analyzer = get_analyzer(directory, cache)
     active = active_version(directory)

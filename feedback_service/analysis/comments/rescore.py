@@ -16,17 +16,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.comments.service import ResponseFacts, ratings_of, write_analyses
 from feedback_service.analysis.models import CommentAnalysis, RescoreRun
-from feedback_service.analysis.text import CommentAnalysis as AnalysisResult
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
 from feedback_service.surveys.models import Response
+
+if TYPE_CHECKING:
+    from feedback_service.analysis.text import CommentAnalysis as AnalysisResult
 
 DEFAULT_BATCH = 1000
 

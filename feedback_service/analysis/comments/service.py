@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session
@@ -26,11 +26,13 @@ from feedback_service.analysis.comments.corrections import (
     model_findings,
 )
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding, CommentLabel
-from feedback_service.analysis.text import Analyzer
-from feedback_service.analysis.text import CommentAnalysis as AnalysisResult
 from feedback_service.db import utcnow
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.surveys.models import Response, Survey
+
+if TYPE_CHECKING:
+    from feedback_service.analysis.text import Analyzer
+    from feedback_service.analysis.text import CommentAnalysis as AnalysisResult
 
 log = logging.getLogger(__name__)
 

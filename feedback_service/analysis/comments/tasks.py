@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from celery import shared_task
 from flask import current_app
@@ -15,10 +16,12 @@ from sqlalchemy.orm import Session
 from feedback_service.analysis.comments import rescore, service, training
 from feedback_service.analysis.comments.analyzer import current_analyzer, model_dir
 from feedback_service.analysis.models import TrainingRun
-from feedback_service.analysis.text import Analyzer
 from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
 from workers.celery_app import enqueue, enqueue_after_commit
+
+if TYPE_CHECKING:
+    from feedback_service.analysis.text import Analyzer
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,13 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from feedback_service.analysis.text.data import LabelledSentence, deduplicate, split
-from feedback_service.analysis.text.model import HEADS, TrainedModel, train
 from feedback_service.analysis.text.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from feedback_service.analysis.text.model import TrainedModel
 
 PROMOTED_FILE: Final = "promoted.json"
 HOLDOUT_FRACTION: Final = 0.2
@@ -43,6 +45,8 @@ def load_promoted(model_dir: Path | str) -> TrainedModel | None:
     version = promoted_version(model_dir)
     if version is None:
         return None
+    from feedback_service.analysis.text.model import TrainedModel
+
     return TrainedModel.load(version_dir(Path(model_dir), version))
 
 
@@ -106,6 +110,8 @@ def train_and_maybe_promote(
     set of corrections by chance. The candidate is saved either way so a
     manager can see what was refused.
     """
+    from feedback_service.analysis.text.model import HEADS, train
+
     root = Path(model_dir)
     data = deduplicate(rows)
     train_rows, held_out = split(data, holdout_fraction, seed)

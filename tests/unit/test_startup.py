@@ -1,0 +1,39 @@
+"""The web process starts without the machine-learning libraries.
+
+scikit-learn, NLTK and scipy.stats take seconds to import; a web worker only
+reads stored analyses and never needs them, so leaving them out is what lets
+``bin/run`` answer ``/readyz`` within the minute on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("sklearn", "nltk", "scipy.stats", "joblib")
+
+PROBE = """
+import json, sys
+from feedback_service import create_app
+app = create_app({"DATABASE_URL": "sqlite:///" + sys.argv[1] + "/db.sqlite3"})
+client = app.test_client()
+status = client.get("/healthz").status_code
+print(json.dumps({"status": status, "loaded": [m for m in sys.argv[2:] if m in sys.modules]}))
+"""
+
+
+def test_web_app_serves_without_importing_the_model_libraries(tmp_path: Path) -> None:
+    env = {"FEEDBACK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path), *HEAVY],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["status"] == 200
+    assert result["loaded"] == []
