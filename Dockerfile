@@ -1,5 +1,5 @@
 # One image for web, worker and beat; docker-compose.yml picks the command.
-# Installs the same way bin/setup does: the project from pyproject.toml.
+# Installs the same way bin/setup does: the project from pyproject.toml, with uv.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,7 +15,7 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY feedback_service ./feedback_service
 COPY workers ./workers
 COPY migrations ./migrations
-RUN pip install --upgrade pip && pip install .
+RUN pip install uv && uv pip install --system --compile-bytecode .
 
 USER feedback
 EXPOSE 8000
