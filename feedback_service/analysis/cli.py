@@ -18,7 +18,8 @@ scores_cli = AppGroup("scores", help="Score rollups behind the reports.")
 
 @scores_cli.command("rebuild")
 def rebuild_command() -> None:
-    """Recompute every rollup from the responses table (confirmed answers only)."""
+    """Recompute every rollup: score rollups from the responses table (confirmed
+    answers only), ticket rollups from the tickets (PostgreSQL)."""
     session = get_session()
     started = time.perf_counter()
     cells = rollups.rebuild(session)

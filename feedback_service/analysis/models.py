@@ -19,10 +19,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback_service.db import Base, UTCDateTime, utcnow
+from feedback_service.helpdesk.models import Ticket
 
 
 class CommentAnalysis(Base):
@@ -292,3 +294,111 @@ class ScoreTarget(Base):
     # On the metric's reporting scale: percent for CSAT/FCR, -100..100 NPS, 1..7 CES.
     value: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# --- ticket rollups ---------------------------------------------------------------
+# Kept on PostgreSQL by triggers on ``tickets`` (migration 0009_ticket_rollups
+# says why), rebuilt by ``flask scores rebuild``; empty on SQLite, where the
+# reports compute the ticket KPIs from the tickets.
+
+TICKET_COUNTS = (
+    "tickets",
+    "escalated_known",
+    "escalated",
+    "reopened_known",
+    "reopened",
+    "contacts_known",
+    "operational_fcr",
+)
+# The two durations whose median and p90 the summary reports.
+DURATION_KINDS = ("first_response", "resolution")
+
+
+class TicketRollup(Base):
+    """Per closed day x agent x team x channel: tickets closed, how many with each
+    of escalated / reopened / contacts known, how many escalated, reopened, and
+    resolved at first contact (one contact, not reopened)."""
+
+    __tablename__ = "ticket_rollups"
+    __table_args__ = (UniqueConstraint("day", "agent_id", "team_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_known: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    reopened_known: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    contacts_known: Mapped[int] = mapped_column(Integer, default=0)
+    operational_fcr: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthlyTicketRollup(Base):
+    """``ticket_rollups`` summed by calendar month (``month`` is its first day)."""
+
+    __tablename__ = "ticket_rollups_monthly"
+    __table_args__ = (UniqueConstraint("month", "agent_id", "team_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_known: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    reopened_known: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    contacts_known: Mapped[int] = mapped_column(Integer, default=0)
+    operational_fcr: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketDurationRollup(Base):
+    """Per closed day x team x duration kind: how many tickets fall in each
+    log-spaced band of seconds (``ticket_duration_bucket``, 5% wide). Only counts:
+    the percentiles themselves are read exactly from the one band that holds them."""
+
+    __tablename__ = "ticket_duration_rollups"
+    __table_args__ = (UniqueConstraint("day", "team_id", "kind", "bucket"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    kind: Mapped[str] = mapped_column(String(20))
+    bucket: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthlyTicketDurationRollup(Base):
+    """``ticket_duration_rollups`` summed by calendar month."""
+
+    __tablename__ = "ticket_duration_rollups_monthly"
+    __table_args__ = (UniqueConstraint("month", "team_id", "kind", "bucket"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    kind: Mapped[str] = mapped_column(String(20))
+    bucket: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def _band(later: Any) -> Any:
+    return func.ticket_duration_bucket(func.ticket_seconds(later, Ticket.opened_at))
+
+
+# The band reads of the exact percentiles: one band's closed tickets in a date
+# range. PostgreSQL only (the SQL functions live there, with the triggers).
+for _kind, _later in (
+    ("first_response", Ticket.first_response_at),
+    ("resolution", Ticket.resolved_at),
+):
+    Index(
+        f"ix_tickets_{_kind}_band",
+        _band(_later),
+        Ticket.closed_at,
+        postgresql_where=Ticket.closed_at.is_not(None),
+    ).ddl_if(dialect="postgresql")

@@ -26,11 +26,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service.analysis import targets as targets_service
 from feedback_service.analysis.models import (
+    DURATION_KINDS,
     NO_ID,
     RESPONSES_METRIC,
+    TICKET_COUNTS,
     CommentAnalysis,
     MonthlyScoreRollup,
+    MonthlyTicketDurationRollup,
+    MonthlyTicketRollup,
     ScoreRollup,
+    TicketDurationRollup,
+    TicketRollup,
 )
 from feedback_service.analysis.scoring import (
     CES_AGREE,
@@ -44,8 +50,11 @@ from feedback_service.analysis.scoring import (
 )
 from feedback_service.analysis.stats import (
     ShrunkEstimate,
+    interpolate,
+    locate_rank,
     median_and_p90,
     p_chart,
+    percentile_positions,
     rank_with_evidence,
     shrink_means,
     shrink_proportions,
@@ -285,17 +294,176 @@ def _median_p90(values: list[float]) -> dict[str, Any]:
     return {"n": len(values), "median": pair[0] if pair else None, "p90": pair[1] if pair else None}
 
 
+def _op_fcr() -> ColumnElement[bool]:
+    t = Ticket
+    return and_(t.contacts <= 1, or_(t.reopened.is_(None), t.reopened.is_(False)))
+
+
+def _kpis(
+    counts: Sequence[int], first: dict[str, Any], resolution: dict[str, Any]
+) -> dict[str, Any]:
+    volume, esc_n, esc, reo_n, reo, fcr_n, fcr = counts
+    return {
+        "tickets": volume,
+        "first_response_seconds": first,
+        "resolution_seconds": resolution,
+        "escalation_rate": _rate(esc, esc_n),
+        "reopen_rate": _rate(reo, reo_n),
+        # One contact and not reopened, among tickets whose contacts are known.
+        "operational_fcr": _rate(fcr, fcr_n),
+    }
+
+
 def operational_kpis(session: Session, f: Filters) -> dict[str, Any]:
     """KPIs of the tickets closed in the range (the helpdesk's own fields).
 
-    Median and p90 use linear interpolation (``stats.percentile``'s definition);
-    on PostgreSQL ``percentile_cont`` computes the same in the one scan that
-    also counts, so the tickets are read once.
+    Median and p90 use linear interpolation (``stats.percentile``'s definition).
+    On PostgreSQL the counts come from the ticket rollups and the percentiles
+    are exact order statistics read band by band (``_banded_percentiles``);
+    filters the rollups do not carry fall back to the tickets themselves.
     """
+    if session.get_bind().dialect.name != "postgresql" or f.survey_id is not None:
+        return _kpis_from_tickets(session, f)
+    counts = _ticket_counts_from_rollups(session, f)
+    if f.agent_id is None and f.channel is None:
+        bands = _duration_bands(session, f)
+        first = _banded_percentiles(session, f, "first_response", bands["first_response"])
+        resolution = _banded_percentiles(session, f, "resolution", bands["resolution"])
+    else:
+        first, resolution = _percentiles_from_tickets(session, f)
+    return _kpis(counts, first, resolution)
+
+
+def _ticket_pieces(
+    f: Filters,
+) -> list[tuple[type[TicketRollup] | type[MonthlyTicketRollup], dt.date | None, dt.date | None]]:
+    return [
+        (TicketRollup if table is ScoreRollup else MonthlyTicketRollup, first, last)
+        for table, first, last in rollup_pieces(f.start, f.end)
+    ]
+
+
+def _ticket_rollup_conditions(
+    table: Any, first: dt.date | None, last: dt.date | None, f: Filters
+) -> list[ColumnElement[bool]]:
+    date = table.month if hasattr(table, "month") else table.day
+    conditions: list[ColumnElement[bool]] = []
+    if first is not None:
+        conditions.append(date >= first)
+    if last is not None:
+        conditions.append(date <= last)
+    if f.team_id is not None:
+        conditions.append(table.team_id == f.team_id)
+    if f.agent_id is not None:
+        conditions.append(table.agent_id == f.agent_id)
+    if f.channel is not None:
+        conditions.append(table.channel == f.channel)
+    return conditions
+
+
+def _ticket_counts_from_rollups(session: Session, f: Filters) -> list[int]:
+    """The seven counts (``TICKET_COUNTS`` order) of the tickets closed in the range."""
+    total = [0] * len(TICKET_COUNTS)
+    for table, first, last in _ticket_pieces(f):
+        row = session.execute(
+            select(*(func.sum(getattr(table, c)) for c in TICKET_COUNTS)).where(
+                *_ticket_rollup_conditions(table, first, last, f)
+            )
+        ).one()
+        total = [t + int(v or 0) for t, v in zip(total, row, strict=True)]
+    return total
+
+
+def _duration_bands(session: Session, f: Filters) -> dict[str, dict[int, int]]:
+    """Per duration kind, ``{band: tickets}`` over the range (and team)."""
+    out: dict[str, dict[int, int]] = {kind: {} for kind in DURATION_KINDS}
+    for counts_table, first, last in _ticket_pieces(f):
+        table: Any = (
+            TicketDurationRollup if counts_table is TicketRollup else MonthlyTicketDurationRollup
+        )
+        stmt = (
+            select(table.kind, table.bucket, func.sum(table.count))
+            .where(*_ticket_rollup_conditions(table, first, last, f))
+            .group_by(table.kind, table.bucket)
+        )
+        for kind, bucket, count in session.execute(stmt):
+            if count:
+                hist = out[kind]
+                hist[bucket] = hist.get(bucket, 0) + int(count)
+    return out
+
+
+def _duration_column(kind: str) -> Any:
+    later = Ticket.first_response_at if kind == "first_response" else Ticket.resolved_at
+    # The SQL function the rollup triggers and the band indexes use, so a band
+    # here is exactly the band the counts were kept under.
+    return func.ticket_seconds(later, Ticket.opened_at)
+
+
+def _banded_percentiles(
+    session: Session, f: Filters, kind: str, bands: dict[int, int]
+) -> dict[str, Any]:
+    """Exact median and p90: the rollup's band counts say which band holds each
+    needed order statistic and where in it; only that band's tickets are read,
+    in order, through the band index."""
+    n = sum(c for c in bands.values() if c > 0)
+    if n == 0:
+        return {"n": 0, "median": None, "p90": None}
+    positions = {q: percentile_positions(n, q) for q in (50.0, 90.0)}
+    wanted: dict[int, dict[int, int]] = defaultdict(dict)  # band -> {offset: rank}
+    for lo, hi, _ in positions.values():
+        for rank in (lo, hi):
+            band, offset = locate_rank(bands, rank)
+            wanted[band][offset] = rank
+    seconds = _duration_column(kind)
+    values: dict[int, float] = {}
+    for band, offsets in wanted.items():
+        first = min(offsets)
+        rows = session.scalars(
+            select(seconds)
+            .where(*_ticket_conditions(f), func.ticket_duration_bucket(seconds) == band)
+            .order_by(seconds)
+            .offset(first)
+            .limit(max(offsets) - first + 1)
+        ).all()
+        for offset, rank in offsets.items():
+            if offset - first >= len(rows):
+                raise RuntimeError(
+                    f"ticket rollups disagree with the tickets ({kind} band {band}); "
+                    "run `flask scores rebuild`"
+                )
+            values[rank] = float(rows[offset - first])
+    median, p90 = (interpolate(values[lo], values[hi], frac) for lo, hi, frac in positions.values())
+    return {"n": n, "median": median, "p90": p90}
+
+
+def _percentiles_from_tickets(
+    session: Session, f: Filters
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Median and p90 of both durations with ``percentile_cont`` (PostgreSQL)."""
+    first = _seconds_between(session, Ticket.first_response_at, Ticket.opened_at)
+    resolution = _seconds_between(session, Ticket.resolved_at, Ticket.opened_at)
+    # Two in-memory sorts of a year of tickets need more than the 4 MB default.
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    row = session.execute(
+        select(
+            func.count(first),
+            func.percentile_cont(0.5).within_group(first),
+            func.percentile_cont(0.9).within_group(first),
+            func.count(resolution),
+            func.percentile_cont(0.5).within_group(resolution),
+            func.percentile_cont(0.9).within_group(resolution),
+        ).where(*_ticket_conditions(f))
+    ).one()
+    return (
+        {"n": int(row[0]), "median": row[1], "p90": row[2]},
+        {"n": int(row[3]), "median": row[4], "p90": row[5]},
+    )
+
+
+def _kpis_from_tickets(session: Session, f: Filters) -> dict[str, Any]:
+    """Every KPI computed from the tickets closed in the range."""
     t = Ticket
-    op_fcr = and_(t.contacts <= 1, or_(t.reopened.is_(None), t.reopened.is_(False)))
-    first = _seconds_between(session, t.first_response_at, t.opened_at)
-    resolution = _seconds_between(session, t.resolved_at, t.opened_at)
     counts = [
         func.count(),
         func.count(t.escalated),
@@ -303,41 +471,20 @@ def operational_kpis(session: Session, f: Filters) -> dict[str, Any]:
         func.count(t.reopened),
         func.sum(case((t.reopened.is_(True), 1), else_=0)),
         func.count(t.contacts),
-        func.sum(case((op_fcr, 1), else_=0)),
+        func.sum(case((_op_fcr(), 1), else_=0)),
     ]
     conditions = _ticket_conditions(f)
+    row = session.execute(select(*counts).where(*conditions)).one()
+    values = [int(v or 0) for v in row]
     if session.get_bind().dialect.name == "postgresql":
-        # Two in-memory sorts of a year of tickets need more than the 4 MB default.
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
-        row = session.execute(
-            select(
-                *counts,
-                func.count(first),
-                func.percentile_cont(0.5).within_group(first),
-                func.percentile_cont(0.9).within_group(first),
-                func.count(resolution),
-                func.percentile_cont(0.5).within_group(resolution),
-                func.percentile_cont(0.9).within_group(resolution),
-            ).where(*conditions)
-        ).one()
-        first_n, resolution_n = int(row[7]), int(row[10])
-        first_stats = {"n": first_n, "median": row[8], "p90": row[9]}
-        resolution_stats = {"n": resolution_n, "median": row[11], "p90": row[12]}
+        first_stats, resolution_stats = _percentiles_from_tickets(session, f)
     else:
-        row = session.execute(select(*counts).where(*conditions)).one()
+        first = _seconds_between(session, t.first_response_at, t.opened_at)
+        resolution = _seconds_between(session, t.resolved_at, t.opened_at)
         durations = session.execute(select(first, resolution).where(*conditions)).all()
         first_stats = _median_p90([float(a) for a, _ in durations if a is not None])
         resolution_stats = _median_p90([float(b) for _, b in durations if b is not None])
-    volume, esc_n, esc, reo_n, reo, fcr_n, fcr = (int(v or 0) for v in row[:7])
-    return {
-        "tickets": volume,
-        "first_response_seconds": first_stats,
-        "resolution_seconds": resolution_stats,
-        "escalation_rate": _rate(esc, esc_n),
-        "reopen_rate": _rate(reo, reo_n),
-        # One contact and not reopened, among tickets whose contacts are known.
-        "operational_fcr": _rate(fcr, fcr_n),
-    }
+    return _kpis(values, first_stats, resolution_stats)
 
 
 def invitations_sent(session: Session, f: Filters) -> int:

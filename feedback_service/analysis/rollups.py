@@ -14,7 +14,8 @@ task's one transaction) subtracts the old snapshot and adds the new one, so:
 * a provisional response adds nothing until it is confirmed; one made
   provisional again (a new rating by GET) takes its counts back out.
 
-``rebuild`` recomputes everything from the responses table with set-based SQL.
+``rebuild`` recomputes everything from the responses table with set-based SQL,
+and the ticket rollups (kept by triggers, see migration 0009) from the tickets.
 
 Functions take a session, flush and never commit.
 """
@@ -54,6 +55,7 @@ from feedback_service.analysis.models import (
     AppliedResponse,
     MonthlyScoreRollup,
     ScoreRollup,
+    TicketRollup,
 )
 from feedback_service.surveys.models import Response
 from feedback_service.surveys.responses import CONFIRMED
@@ -317,8 +319,21 @@ def rebuild(session: Session) -> int:
             ).group_by(month, r.agent_id, r.team_id, r.channel, r.survey_id, r.metric, r.value),
         )
     )
+    rebuild_ticket_rollups(session)
     session.flush()
     return int(session.scalar(select(func.count()).select_from(ScoreRollup)) or 0)
+
+
+def rebuild_ticket_rollups(session: Session) -> int:
+    """Recompute the ticket rollups and duration bands from the tickets table
+    (PostgreSQL, where triggers keep them; see migration 0009). Ticket writes
+    wait for the rebuild's commit, so none is counted twice or lost. Returns the
+    number of ticket rollup cells (0 on SQLite, which has none)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    session.execute(text("LOCK TABLE tickets IN SHARE MODE"))
+    session.execute(text("SELECT ticket_rollups_rebuild()"))
+    return int(session.scalar(select(func.count()).select_from(TicketRollup)) or 0)
 
 
 def _month_of(session: Session, day: Any) -> ColumnElement[Any]:

@@ -99,6 +99,42 @@ def median_and_p90_from_histogram(hist: CountHistogram) -> tuple[float, float] |
     return percentile_from_histogram(hist, 50.0), percentile_from_histogram(hist, 90.0)
 
 
+def percentile_positions(n: int, q: float) -> tuple[int, int, float]:
+    """``(lo, hi, frac)`` of :func:`percentile`'s definition for ``n`` values: the
+    result is ``x[lo] + frac * (x[hi] - x[lo])`` over the sorted values."""
+    if n <= 0:
+        raise ValueError("percentile of an empty sequence")
+    h = (n - 1) * q / 100.0
+    lo = math.floor(h)
+    return lo, min(lo + 1, n - 1), h - lo
+
+
+def locate_rank(band_counts: Mapping[int, int], k: int) -> tuple[int, int]:
+    """``(band, offset)`` of the ``k``-th smallest value (0-based) when the values
+    are counted per band and the bands are ordered like the values: the value is
+    the ``offset``-th smallest of its band.
+
+    This is how exact percentiles come from a banded histogram: only the band
+    that holds an order statistic has to be read and sorted.
+    """
+    if k < 0:
+        raise ValueError(f"rank must be >= 0, got {k}")
+    seen = 0
+    for band in sorted(band_counts):
+        count = band_counts[band]
+        if count < 0:
+            raise ValueError("negative count in histogram")
+        if k < seen + count:
+            return band, k - seen
+        seen += count
+    raise ValueError(f"rank {k} is beyond the {seen} values counted")
+
+
+def interpolate(x_lo: float, x_hi: float, frac: float) -> float:
+    """:func:`percentile`'s interpolation between two order statistics."""
+    return float(x_lo + frac * (x_hi - x_lo))
+
+
 # ----------------------------------------------------------------- shrinkage
 
 
