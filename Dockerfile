@@ -11,7 +11,7 @@ RUN useradd --create-home --uid 10001 feedback \
     && mkdir -p /var/lib/feedback && chown feedback /var/lib/feedback
 
 WORKDIR /app
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml README.md alembic.ini gunicorn.conf.py ./
 COPY feedback_service ./feedback_service
 COPY workers ./workers
 COPY migrations ./migrations
@@ -21,4 +21,5 @@ USER feedback
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 # Migrate, then serve. Workers and beat override the command (see docker-compose.yml).
-CMD ["sh", "-c", "flask --app feedback_service db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers 4 --threads 4 --access-logfile - 'feedback_service:create_app()'"]
+# Workers, threads and access log come from gunicorn.conf.py (WEB_WORKERS, WEB_THREADS).
+CMD ["sh", "-c", "flask --app feedback_service db upgrade && exec gunicorn --bind 0.0.0.0:8000 'feedback_service:create_app()'"]

@@ -26,6 +26,7 @@ from bench.harness import (
     gunicorn,
     machine_note,
     scratch_database,
+    served_with,
     wrk,
 )
 
@@ -66,9 +67,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    # gunicorn's settings come from gunicorn.conf.py, as in production; these override.
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--worker-class", default=None)
+    parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -118,8 +120,7 @@ def main() -> None:
 
     print(
         f"\n{args.seconds}s per endpoint in {args.rounds} alternating rounds, "
-        f"{args.connections} connections, gunicorn --workers {args.workers} "
-        f"--worker-class {args.worker_class} --threads {args.threads}, PostgreSQL, Redis broker\n"
+        f"{args.connections} connections, {served_with(*served)}, PostgreSQL, Redis broker\n"
     )
     print(TABLE_HEADER)
     for parts in zip(*rounds, strict=True):

@@ -43,6 +43,7 @@ from bench.harness import (
     gunicorn,
     machine_note,
     scratch_database,
+    served_with,
     wrk,
 )
 
@@ -127,7 +128,7 @@ def fixed_rate(
     lock = threading.Lock()
 
     def work() -> None:
-        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=10)
         while (job := jobs.get()) is not None:
             index, scheduled = job
             delay = scheduled - time.perf_counter()
@@ -142,7 +143,9 @@ def fixed_rate(
                 ok = 200 <= answer.status < 300
             except (OSError, http.client.HTTPException):
                 conn.close()
-                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+                conn = http.client.HTTPConnection(
+                    target.hostname or "127.0.0.1", target.port, timeout=10
+                )
                 ok = False
             elapsed = time.perf_counter() - scheduled
             with lock:
@@ -170,9 +173,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    # gunicorn's settings come from gunicorn.conf.py, as in production; these override.
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--worker-class", default=None)
+    parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--rate-seconds", type=int, default=20)
     args = parser.parse_args()
@@ -263,8 +267,7 @@ def main() -> None:
 
     print(
         f"\nThroughput: wrk, {args.seconds}s per endpoint in {args.rounds} alternating rounds, "
-        f"{args.connections} connections, gunicorn --workers {args.workers} "
-        f"--worker-class {args.worker_class} --threads {args.threads}, "
+        f"{args.connections} connections, {served_with(*served)}, "
         "PostgreSQL, Redis broker\n"
     )
     print(TABLE_HEADER)

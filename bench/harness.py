@@ -54,14 +54,25 @@ def scratch_database(name: str) -> Iterator[str]:
 def gunicorn(
     app_spec: str,
     env: dict[str, str],
-    workers: int = 5,
-    worker_class: str = "sync",
-    threads: int = 1,
+    workers: int | None = None,
+    worker_class: str | None = None,
+    threads: int | None = None,
 ) -> Iterator[str]:
     """Serve ``app_spec`` with gunicorn on a free port; yields the base URL.
 
-    The floor and the service are always served with the same settings."""
+    Started in the project's root, gunicorn reads ``gunicorn.conf.py`` as it does
+    in production (Dockerfile, bin/run); ``workers``, ``worker_class`` and
+    ``threads`` override it when given. The floor and the service are always
+    served with the same settings."""
     port = free_port()
+    overrides: list[str] = []
+    for flag, value in (
+        ("--workers", workers),
+        ("--worker-class", worker_class),
+        ("--threads", threads),
+    ):
+        if value is not None:
+            overrides += [flag, str(value)]
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [
@@ -70,12 +81,7 @@ def gunicorn(
             "gunicorn",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            worker_class,
-            "--threads",
-            str(threads),
+            *overrides,
             "--log-level",
             "warning",
             app_spec,
@@ -156,6 +162,23 @@ def wrk(
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
     return LoadResult(name, rps, p50, p99, total, errors)
+
+
+def served_with(workers: int | None, worker_class: str | None, threads: int | None) -> str:
+    """The gunicorn settings a run used (gunicorn.conf.py and the overrides)."""
+    import runpy
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    workers = workers or int(settings["workers"])
+    threads = threads or int(settings["threads"])
+    # gunicorn runs the sync worker class with more than one thread as gthread.
+    if worker_class in (None, "sync"):
+        worker_class = "gthread" if threads > 1 else "sync"
+    log = "on" if settings.get("accesslog") else "off"
+    return (
+        f"gunicorn.conf.py with --workers {workers} --worker-class {worker_class} "
+        f"--threads {threads}, access log {log}"
+    )
 
 
 def machine_note() -> str:
