@@ -248,6 +248,84 @@ class MonthlyScoreRollup(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class TeamScoreRollup(Base):
+    """``score_rollups`` without the agent and channel: per day x team x survey x
+    metric x value. Reports without an agent or channel filter (the summary,
+    the trends) read these few cells instead of every agent's and channel's.
+    Kept in the same transaction as the daily and monthly cells."""
+
+    __tablename__ = "score_rollups_team"
+    __table_args__ = (
+        UniqueConstraint("day", "team_id", "survey_id", "metric", "value"),
+        Index("ix_score_rollups_team_metric_day", "metric", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(20))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthlyTeamScoreRollup(Base):
+    """``score_rollups_team`` summed by calendar month."""
+
+    __tablename__ = "score_rollups_team_monthly"
+    __table_args__ = (
+        UniqueConstraint("month", "team_id", "survey_id", "metric", "value"),
+        Index("ix_score_rollups_team_monthly_metric_month", "metric", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(20))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentScoreRollup(Base):
+    """``score_rollups`` without the channel: per day x agent x team x survey x
+    metric x value, for the scorecards and one agent's trend when no channel is
+    asked for (a quarter of the cells). Kept like the team cells."""
+
+    __tablename__ = "score_rollups_agent"
+    __table_args__ = (
+        UniqueConstraint("day", "agent_id", "team_id", "survey_id", "metric", "value"),
+        Index("ix_score_rollups_agent_agent_id_day", "agent_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(20))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthlyAgentScoreRollup(Base):
+    """``score_rollups_agent`` summed by calendar month."""
+
+    __tablename__ = "score_rollups_agent_monthly"
+    __table_args__ = (
+        UniqueConstraint("month", "agent_id", "team_id", "survey_id", "metric", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(20))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AppliedResponse(Base):
     """What one response currently contributes to ``score_rollups``.
 
@@ -401,4 +479,38 @@ for _kind, _later in (
         _band(_later),
         Ticket.closed_at,
         postgresql_where=Ticket.closed_at.is_not(None),
+        # Covering, so reading a band is an index-only scan (migration 0010).
+        postgresql_include=[_later.key, "opened_at", "team_id"],
     ).ddl_if(dialect="postgresql")
+
+
+class InvitationRollup(Base):
+    """How many invitations were sent per sent day x agent x team x channel x
+    survey (the response rate's denominator). Kept on PostgreSQL by triggers on
+    ``invitations`` (migration 0010), empty on SQLite."""
+
+    __tablename__ = "invitation_rollups"
+    __table_args__ = (UniqueConstraint("day", "agent_id", "team_id", "channel", "survey_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthlyInvitationRollup(Base):
+    """``invitation_rollups`` summed by calendar month."""
+
+    __tablename__ = "invitation_rollups_monthly"
+    __table_args__ = (UniqueConstraint("month", "agent_id", "team_id", "channel", "survey_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,7 +15,8 @@ task's one transaction) subtracts the old snapshot and adds the new one, so:
   provisional again (a new rating by GET) takes its counts back out.
 
 ``rebuild`` recomputes everything from the responses table with set-based SQL,
-and the ticket rollups (kept by triggers, see migration 0009) from the tickets.
+and the ticket and invitation rollups (kept by triggers, see migrations 0009 and
+0010) from the tickets and invitations.
 
 Functions take a session, flush and never commit.
 """
@@ -52,9 +53,14 @@ from feedback_service.analysis.models import (
     NO_CHANNEL,
     NO_ID,
     RESPONSES_METRIC,
+    AgentScoreRollup,
     AppliedResponse,
+    InvitationRollup,
+    MonthlyAgentScoreRollup,
     MonthlyScoreRollup,
+    MonthlyTeamScoreRollup,
     ScoreRollup,
+    TeamScoreRollup,
     TicketRollup,
 )
 from feedback_service.surveys.models import Response
@@ -129,6 +135,25 @@ def _insert_fn(session: Session) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+CELL_FIELDS = ("day", "agent_id", "team_id", "channel", "survey_id", "metric", "value")
+AGENT_KEYS = ("agent_id", "team_id", "survey_id", "metric", "value")
+TEAM_KEYS = ("team_id", "survey_id", "metric", "value")
+# The coarser grains kept beside the daily and monthly cells: (table, date column,
+# the cell fields it keeps besides the date).
+COARSER: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
+    (AgentScoreRollup, "day", AGENT_KEYS),
+    (MonthlyAgentScoreRollup, "month", AGENT_KEYS),
+    (TeamScoreRollup, "day", TEAM_KEYS),
+    (MonthlyTeamScoreRollup, "month", TEAM_KEYS),
+)
+
+
+def coarse_key(key: CellKey, date: str, fields: tuple[str, ...]) -> tuple[Any, ...]:
+    """A daily cell's key at a coarser grain (month start when ``date`` is "month")."""
+    day = key[0] if date == "day" else key[0].replace(day=1)
+    return (day, *(key[CELL_FIELDS.index(name)] for name in fields))
+
+
 def add_counts(session: Session, deltas: Counter[CellKey]) -> None:
     """Add signed counts to their cells with one INSERT .. ON CONFLICT DO UPDATE.
 
@@ -174,6 +199,24 @@ def add_counts(session: Session, deltas: Counter[CellKey]) -> None:
             set_={"count": MonthlyScoreRollup.count + mstmt.excluded.count},
         )
         session.execute(mstmt)
+    # And without the channel (agent cells) and without agent and channel (team
+    # cells), daily and monthly, likewise.
+    for table, date, coarse in COARSER:
+        summed: Counter[tuple[Any, ...]] = Counter()
+        for key, delta in deltas.items():
+            summed[coarse_key(key, date, coarse)] += delta
+        cells = [
+            dict(zip([date, *coarse], key, strict=True), count=delta)
+            for key, delta in sorted(summed.items())
+            if delta != 0
+        ]
+        if cells:
+            cstmt = _insert_fn(session)(table).values(cells)
+            cstmt = cstmt.on_conflict_do_update(
+                index_elements=[date, *coarse],
+                set_={"count": table.count + cstmt.excluded.count},
+            )
+            session.execute(cstmt)
 
 
 def apply_response(session: Session, response: Response) -> bool:
@@ -236,7 +279,9 @@ def rebuild(session: Session) -> int:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(
-                "LOCK TABLE applied_responses, score_rollups, score_rollups_monthly "
+                "LOCK TABLE applied_responses, score_rollups, score_rollups_monthly, "
+                "score_rollups_agent, score_rollups_agent_monthly, "
+                "score_rollups_team, score_rollups_team_monthly "
                 "IN SHARE ROW EXCLUSIVE MODE"
             )
         )
@@ -319,9 +364,26 @@ def rebuild(session: Session) -> int:
             ).group_by(month, r.agent_id, r.team_id, r.channel, r.survey_id, r.metric, r.value),
         )
     )
+    _rebuild_coarser_rollups(session)
     rebuild_ticket_rollups(session)
+    rebuild_invitation_rollups(session)
     session.flush()
     return int(session.scalar(select(func.count()).select_from(ScoreRollup)) or 0)
+
+
+def _rebuild_coarser_rollups(session: Session) -> None:
+    """The agent and team cells from the rebuilt daily cells (called by ``rebuild``)."""
+    r = ScoreRollup
+    for table, date, fields in COARSER:
+        session.execute(delete(table))
+        day = r.day if date == "day" else _month_of(session, r.day)
+        columns = [getattr(r, name) for name in fields]
+        session.execute(
+            insert(table).from_select(
+                [date, *fields, "count"],
+                select(day, *columns, func.sum(r.count)).group_by(day, *columns),
+            )
+        )
 
 
 def rebuild_ticket_rollups(session: Session) -> int:
@@ -334,6 +396,16 @@ def rebuild_ticket_rollups(session: Session) -> int:
     session.execute(text("LOCK TABLE tickets IN SHARE MODE"))
     session.execute(text("SELECT ticket_rollups_rebuild()"))
     return int(session.scalar(select(func.count()).select_from(TicketRollup)) or 0)
+
+
+def rebuild_invitation_rollups(session: Session) -> int:
+    """Recompute the sent-invitation counts (PostgreSQL; migration 0010) like
+    ``rebuild_ticket_rollups``. Returns the number of daily cells."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    session.execute(text("LOCK TABLE invitations IN SHARE MODE"))
+    session.execute(text("SELECT invitation_rollups_rebuild()"))
+    return int(session.scalar(select(func.count()).select_from(InvitationRollup)) or 0)
 
 
 def _month_of(session: Session, day: Any) -> ColumnElement[Any]:
@@ -358,6 +430,27 @@ def monthly_rows(session: Session) -> dict[CellKey, int]:
         select(m.month, m.agent_id, m.team_id, m.channel, m.survey_id, m.metric, m.value, m.count)
     )
     return {tuple(row[:7]): row[7] for row in rows if row[7] != 0}  # type: ignore[misc]
+
+
+def coarser_rows(session: Session) -> dict[str, dict[tuple[Any, ...], int]]:
+    """Every non-empty agent and team cell, per table name."""
+    out = {}
+    for table, date, fields in COARSER:
+        columns = [getattr(table, date), *(getattr(table, name) for name in fields)]
+        rows = session.execute(select(*columns, table.count))
+        out[table.__tablename__] = {tuple(row[:-1]): row[-1] for row in rows if row[-1] != 0}
+    return out
+
+
+def coarser_cells(cells: dict[CellKey, int]) -> dict[str, dict[tuple[Any, ...], int]]:
+    """Daily cells summed to each coarser grain (what those tables must hold)."""
+    out = {}
+    for table, date, fields in COARSER:
+        total: Counter[tuple[Any, ...]] = Counter()
+        for key, count in cells.items():
+            total[coarse_key(key, date, fields)] += count
+        out[table.__tablename__] = {k: v for k, v in total.items() if v}
+    return out
 
 
 def by_month(cells: dict[CellKey, int]) -> dict[CellKey, int]:

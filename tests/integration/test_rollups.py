@@ -203,6 +203,11 @@ def shuffle_history(session: Session, world: World, rng: random.Random) -> None:
         process(session, response)
 
 
+def assert_team_cells(session: Session, cells: dict[Any, int]) -> None:
+    """The agent and team tables hold the daily cells summed over channels (and agents)."""
+    assert rollups.coarser_rows(session) == rollups.coarser_cells(cells)
+
+
 def test_incremental_equals_rebuilt_equals_raw_counts(app: Flask, db_session: Session) -> None:
     for seed in (1, 2, 3):
         rng = random.Random(seed)
@@ -211,13 +216,16 @@ def test_incremental_equals_rebuilt_equals_raw_counts(app: Flask, db_session: Se
         incremental = rollups.histogram_rows(db_session)
         assert incremental == expected_cells(world.responses)
         assert rollups.monthly_rows(db_session) == rollups.by_month(incremental)
+        assert_team_cells(db_session, incremental)
         rollups.rebuild(db_session)
         assert rollups.histogram_rows(db_session) == incremental
         assert rollups.monthly_rows(db_session) == rollups.by_month(incremental)
+        assert_team_cells(db_session, incremental)
         # After a rebuild the incremental path keeps going from the rebuilt state.
         shuffle_history(db_session, world, rng)
         assert rollups.histogram_rows(db_session) == expected_cells(world.responses)
         assert rollups.monthly_rows(db_session) == rollups.by_month(expected_cells(world.responses))
+        assert_team_cells(db_session, expected_cells(world.responses))
         db_session.rollback()
 
 

@@ -256,3 +256,50 @@ def test_summary_ticket_kpis_are_exact_for_every_filter(db_session: Session) -> 
                 assert math.isclose(stats["p90"], p90, rel_tol=1e-12, abs_tol=1e-6), f
             else:
                 assert stats["median"] is None and stats["p90"] is None
+
+
+def test_trigger_kept_invitation_counts_equal_rebuilt_and_raw_counts(db_session: Session) -> None:
+    from feedback_service.analysis.models import InvitationRollup, MonthlyInvitationRollup
+    from feedback_service.surveys.models import Invitation
+
+    rng = random.Random(71)
+    world = make_world(db_session, rng, n_tickets=200, days=70)
+    for invitation in rng.sample(world.invitations, 80):
+        change = rng.randrange(3)
+        if change == 0:  # sent later (a retry), maybe in another month
+            invitation.sent_at = START + dt.timedelta(days=rng.randint(0, 90))
+        elif change == 1:  # never sent after all
+            invitation.sent_at = None
+        else:  # an update that moves no count
+            invitation.attempts += 1
+        db_session.flush()
+
+    def kept(monthly: bool) -> dict[tuple[Any, ...], int]:
+        table: Any = MonthlyInvitationRollup if monthly else InvitationRollup
+        date = table.month if monthly else table.day
+        rows = db_session.execute(
+            select(date, table.agent_id, table.team_id, table.channel, table.survey_id, table.sent)
+        )
+        return {tuple(r[:5]): r[5] for r in rows if r[5]}
+
+    db_session.expire_all()
+    raw: Counter[tuple[Any, ...]] = Counter()
+    for i in db_session.scalars(select(Invitation).where(Invitation.sent_at.is_not(None))):
+        day = i.sent_at.astimezone(dt.UTC).date() if i.sent_at else None
+        raw[
+            (day, i.agent_id or NO_ID, i.team_id or NO_ID, i.channel or NO_CHANNEL, i.survey_id)
+        ] += 1
+    monthly_raw: Counter[tuple[Any, ...]] = Counter()
+    for (day, *rest), n in raw.items():
+        monthly_raw[(day.replace(day=1), *rest)] += n
+    assert kept(False) == dict(raw)
+    assert kept(True) == dict(monthly_raw)
+    rollups.rebuild_invitation_rollups(db_session)
+    assert kept(False) == dict(raw)
+    assert kept(True) == dict(monthly_raw)
+    f = reports.Filters(dt.date(2026, 9, 20), dt.date(2026, 11, 3), team_id=world.teams[1].id)
+    assert reports.invitations_sent(db_session, f) == sum(
+        n
+        for (day, _a, team, _c, _s), n in raw.items()
+        if team == f.team_id and f.start <= day <= f.end
+    )

@@ -1,0 +1,117 @@
+"""score rollups by agent and by team
+
+Revision ID: 0011_team_score_rollups
+Revises: 0010_invitation_rollups
+Create Date: 2026-12-02
+
+``score_rollups`` summed over channels (``score_rollups_agent``) and over agents
+and channels (``score_rollups_team``), per day and per month: the summary and
+the trends without an agent or channel filter read the team cells (a few
+thousand for a year), the scorecards and one agent's trend without a channel
+filter the agent cells (a quarter of the full ones). Kept in the same
+transaction as the other score cells (``rollups.add_counts``); filled here from
+the existing daily cells.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011_team_score_rollups"
+down_revision: str | Sequence[str] | None = "0010_invitation_rollups"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = (("score_rollups_team", "day"), ("score_rollups_team_monthly", "month"))
+AGENT_TABLES = (("score_rollups_agent", "day"), ("score_rollups_agent_monthly", "month"))
+
+
+def upgrade() -> None:
+    for table, period in AGENT_TABLES:
+        op.create_table(
+            table,
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column(period, sa.Date(), nullable=False),
+            sa.Column("agent_id", sa.Integer(), nullable=False),
+            sa.Column("team_id", sa.Integer(), nullable=False),
+            sa.Column("survey_id", sa.Integer(), nullable=False),
+            sa.Column("metric", sa.String(length=20), nullable=False),
+            sa.Column("value", sa.SmallInteger(), nullable=False),
+            sa.Column("count", sa.Integer(), nullable=False),
+            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+            sa.UniqueConstraint(
+                period,
+                "agent_id",
+                "team_id",
+                "survey_id",
+                "metric",
+                "value",
+                name=op.f(f"uq_{table}_{period}_agent_id_team_id_survey_id_metric_value"),
+            ),
+        )
+    with op.batch_alter_table("score_rollups_agent", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_score_rollups_agent_agent_id_day", ["agent_id", "day"], unique=False
+        )
+    for table, period in TABLES:
+        op.create_table(
+            table,
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column(period, sa.Date(), nullable=False),
+            sa.Column("team_id", sa.Integer(), nullable=False),
+            sa.Column("survey_id", sa.Integer(), nullable=False),
+            sa.Column("metric", sa.String(length=20), nullable=False),
+            sa.Column("value", sa.SmallInteger(), nullable=False),
+            sa.Column("count", sa.Integer(), nullable=False),
+            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+            sa.UniqueConstraint(
+                period,
+                "team_id",
+                "survey_id",
+                "metric",
+                "value",
+                name=op.f(f"uq_{table}_{period}_team_id_survey_id_metric_value"),
+            ),
+        )
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(f"ix_{table}_metric_{period}", ["metric", period], unique=False)
+    month = (
+        "CAST(date_trunc('month', day) AS date)"
+        if op.get_bind().dialect.name == "postgresql"
+        else "date(day, 'start of month')"
+    )
+    op.execute(
+        "INSERT INTO score_rollups_agent "
+        "(day, agent_id, team_id, survey_id, metric, value, count) "
+        "SELECT day, agent_id, team_id, survey_id, metric, value, sum(count) "
+        "FROM score_rollups GROUP BY day, agent_id, team_id, survey_id, metric, value"
+    )
+    op.execute(
+        "INSERT INTO score_rollups_agent_monthly "  # noqa: S608 (a constant expression)
+        "(month, agent_id, team_id, survey_id, metric, value, count) "
+        f"SELECT {month}, agent_id, team_id, survey_id, metric, value, sum(count) "
+        f"FROM score_rollups_agent GROUP BY {month}, agent_id, team_id, survey_id, metric, value"
+    )
+    op.execute(
+        "INSERT INTO score_rollups_team (day, team_id, survey_id, metric, value, count) "
+        "SELECT day, team_id, survey_id, metric, value, sum(count) FROM score_rollups "
+        "GROUP BY day, team_id, survey_id, metric, value"
+    )
+    op.execute(
+        "INSERT INTO score_rollups_team_monthly "  # noqa: S608 (a constant expression)
+        "(month, team_id, survey_id, metric, value, count) "
+        f"SELECT {month}, team_id, survey_id, metric, value, sum(count) FROM score_rollups_team "
+        f"GROUP BY {month}, team_id, survey_id, metric, value"
+    )
+
+
+def downgrade() -> None:
+    for table, period in reversed(TABLES):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(f"ix_{table}_metric_{period}")
+        op.drop_table(table)
+    with op.batch_alter_table("score_rollups_agent", schema=None) as batch_op:
+        batch_op.drop_index("ix_score_rollups_agent_agent_id_day")
+    for table, _ in reversed(AGENT_TABLES):
+        op.drop_table(table)
