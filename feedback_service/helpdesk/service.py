@@ -18,7 +18,7 @@ from sqlalchemy import JSON, Boolean, TextClause, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from feedback_service.cache import TTLCache, engine_key
-from feedback_service.db import UTCDateTime, after_commit, utcnow
+from feedback_service.db import DriverStatement, UTCDateTime, after_commit, utcnow
 from feedback_service.helpdesk.models import Agent, Team
 
 TICKET_TIMES = ("opened_at", "first_response_at", "resolved_at", "closed_at")
@@ -107,7 +107,7 @@ TICKET_UPSERT = _stmt(
 # PostgreSQL: both in one round trip (data-modifying CTEs). The customer's row is
 # locked first, as when they run apart; the dispatch rules are evaluated by the
 # next statement, whose snapshot is taken after that lock was granted.
-CUSTOMER_AND_TICKET_UPSERT_PG = (
+CUSTOMER_AND_TICKET_UPSERT_PG = DriverStatement(
     _stmt(
         "WITH customer AS ("  # noqa: S608 (constant fragments above; no input)
         + _CUSTOMER_UPSERT.format(
@@ -290,10 +290,11 @@ def upsert_customer_and_ticket(
         customer_name=customer_data.get("name"),
         customer_locale=customer_data.get("locale"),
     )
-    row = connection.execute(CUSTOMER_AND_TICKET_UPSERT_PG, params).one()
+    row = CUSTOMER_AND_TICKET_UPSERT_PG.first(connection, params)
+    assert row is not None  # an upsert always returns its row
     return (
-        CustomerRow(row.customer_id, row.email, row.locale, row.unsubscribed_at),
-        TicketRow(row.ticket_id, row.channel),
+        CustomerRow(row["customer_id"], row["email"], row["locale"], row["unsubscribed_at"]),
+        TicketRow(row["ticket_id"], row["channel"]),
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, ColumnElement, Table, bindparam, or_, select, te
 from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.cache import TTLCache, engine_key
-from feedback_service.db import UTCDateTime, utcnow
+from feedback_service.db import DriverStatement, UTCDateTime, utcnow
 from feedback_service.errors import Conflict, NotFound
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
@@ -181,8 +181,9 @@ def usable_email(address: str | None) -> bool:
 # customer has committed by then, and this statement's snapshot sees it. The
 # rules Python already decided (unsubscribed, no usable email, sampling) come in
 # as parameters; the order of the reasons is the order of the CASE.
-DISPATCH_INVITATION = text(
-    """
+DISPATCH_INVITATION = DriverStatement(
+    text(
+        """
     WITH rules AS (
         SELECT
           EXISTS (SELECT 1 FROM invitations WHERE ticket_id = :ticket_id
@@ -218,19 +219,20 @@ DISPATCH_INVITATION = text(
     ON CONFLICT DO NOTHING
     RETURNING id, reason
     """
-).bindparams(
-    *(
-        bindparam(name, type_=UTCDateTime)
-        for name in (
-            "send_at",
-            "sent_at",
-            "expires_at",
-            "expires_if_suppressed",
-            "now",
-            "throttle_from",
-        )
-    ),
-    bindparam("sampled_out", type_=Boolean),
+    ).bindparams(
+        *(
+            bindparam(name, type_=UTCDateTime)
+            for name in (
+                "send_at",
+                "sent_at",
+                "expires_at",
+                "expires_if_suppressed",
+                "now",
+                "throttle_from",
+            )
+        ),
+        bindparam("sampled_out", type_=Boolean),
+    )
 )
 
 
@@ -298,36 +300,32 @@ def dispatch(
         send_at = now + dt.timedelta(seconds=survey.send_delay_seconds if delay is None else delay)
     expire_after = dt.timedelta(days=survey.expire_after_days)
     token = secrets.token_urlsafe(24)
-    row = (
-        session.connection()
-        .execute(
-            DISPATCH_INVITATION,
-            {
-                "token": token,
-                "survey_id": survey.id,
-                "ticket_id": ticket.id,
-                "customer_id": customer.id,
-                "agent_id": agent.id,
-                "team_id": agent.team_id,
-                "channel": ticket.channel,
-                "locale": base_locale(customer.locale),
-                "delivery": delivery,
-                "status": status,
-                "known_reason": _known_reason(customer, delivery),
-                "sampled_out": not sampled_in(survey.key, *ticket_ref, survey.sampling_rate),
-                # A zero-day window asks nothing: the cutoff lies in the future.
-                "throttle_from": now - dt.timedelta(days=survey.throttle_days)
-                if survey.throttle_days > 0
-                else now + dt.timedelta(days=1),
-                "idempotency_key": idempotency_key,
-                "send_at": send_at,
-                "sent_at": now if status == "sent" else None,
-                "expires_at": send_at + expire_after,
-                "expires_if_suppressed": now + expire_after,
-                "now": now,
-            },
-        )
-        .first()
+    row = DISPATCH_INVITATION.first(
+        session.connection(),
+        {
+            "token": token,
+            "survey_id": survey.id,
+            "ticket_id": ticket.id,
+            "customer_id": customer.id,
+            "agent_id": agent.id,
+            "team_id": agent.team_id,
+            "channel": ticket.channel,
+            "locale": base_locale(customer.locale),
+            "delivery": delivery,
+            "status": status,
+            "known_reason": _known_reason(customer, delivery),
+            "sampled_out": not sampled_in(survey.key, *ticket_ref, survey.sampling_rate),
+            # A zero-day window asks nothing: the cutoff lies in the future.
+            "throttle_from": now - dt.timedelta(days=survey.throttle_days)
+            if survey.throttle_days > 0
+            else now + dt.timedelta(days=1),
+            "idempotency_key": idempotency_key,
+            "send_at": send_at,
+            "sent_at": now if status == "sent" else None,
+            "expires_at": send_at + expire_after,
+            "expires_if_suppressed": now + expire_after,
+            "now": now,
+        },
     )
     if row is None:
         # Already invited, or lost a race with an identical call: the winner's answer.
@@ -335,8 +333,8 @@ def dispatch(
         if winner is None:
             raise Conflict("The invitation could not be created; retry the call.")
         return DispatchResult(winner, created=False)
-    new_id: int = row.id
-    reason: str | None = row.reason
+    new_id: int = row["id"]
+    reason: str | None = row["reason"]
     if reason is not None:
         return DispatchResult(
             NewInvitation(new_id, token, "suppressed", reason, None), created=True
