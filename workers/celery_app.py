@@ -29,6 +29,11 @@ TASK_MODULES = [
 ]
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # The unfiltered drivers report is served from the latest run while fresh.
+    "compute-driver-run": {
+        "task": "feedback_service.analysis.tasks.compute_driver_run",
+        "schedule": timedelta(minutes=15),
+    },
     # A comment re-scoring pass whose chain of batch tasks broke carries on.
     "resume-stalled-rescores": {
         "task": "feedback_service.analysis.comments.tasks.resume_stalled_rescores",

@@ -514,3 +514,17 @@ class MonthlyInvitationRollup(Base):
     channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
     survey_id: Mapped[int] = mapped_column(Integer)
     sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DriverRun(Base):
+    """The drivers report over all the data (no filters), computed by a worker on
+    the beat schedule and served with its ``computed_at``: the regression and the
+    FCR gaps join every answered response to its ticket, an analysis rather than
+    a lookup, so the unfiltered report is read from here while it is fresh."""
+
+    __tablename__ = "driver_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    seconds: Mapped[float] = mapped_column(Float)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)

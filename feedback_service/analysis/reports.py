@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select, text
+from sqlalchemy import Float, and_, case, cast, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -32,6 +33,7 @@ from feedback_service.analysis.models import (
     TICKET_COUNTS,
     AgentScoreRollup,
     CommentAnalysis,
+    DriverRun,
     InvitationRollup,
     MonthlyAgentScoreRollup,
     MonthlyInvitationRollup,
@@ -65,6 +67,7 @@ from feedback_service.analysis.stats import (
     shrink_means,
     shrink_proportions,
 )
+from feedback_service.db import utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
@@ -90,6 +93,10 @@ GOOD_LABEL = {
 # coefficients, small enough to answer a request quickly at any data size.
 DRIVER_SAMPLE = 20_000
 DISSATISFIED_MAX_CSAT = 3
+# The worker recomputes the unfiltered drivers report every 15 minutes (beat
+# schedule); a run older than this is not served (the beat has stopped).
+DRIVER_RUN_MAX_AGE = dt.timedelta(hours=1)
+DRIVER_RUNS_KEPT = 5
 
 
 # --- filters ----------------------------------------------------------------------
@@ -1094,6 +1101,17 @@ def fcr_gaps(session: Session, f: Filters) -> list[dict[str, Any]]:
 
 
 def drivers(session: Session, f: Filters) -> dict[str, Any]:
+    """The drivers report: unfiltered, the latest worker run while it is fresh
+    (``computed_at`` says when); filtered, or with no fresh run, computed now
+    (``computed_at`` null)."""
+    if f == Filters():
+        run = latest_driver_run(session)
+        if run is not None and utcnow() - run.computed_at <= DRIVER_RUN_MAX_AGE:
+            return {**run.report, "computed_at": run.computed_at}
+    return {**compute_drivers(session, f), "computed_at": None}
+
+
+def compute_drivers(session: Session, f: Filters) -> dict[str, Any]:
     rows = _driver_rows(session, f)
     return {
         "sample": {"responses": len(rows), "limit": DRIVER_SAMPLE},
@@ -1101,6 +1119,24 @@ def drivers(session: Session, f: Filters) -> dict[str, Any]:
         "logistic": _logistic(rows) if rows else None,
         "fcr_gap": fcr_gaps(session, f),
     }
+
+
+def latest_driver_run(session: Session) -> DriverRun | None:
+    return session.scalar(select(DriverRun).order_by(DriverRun.computed_at.desc()).limit(1))
+
+
+def store_driver_run(session: Session) -> DriverRun:
+    """Compute the unfiltered drivers report and keep it (the beat's task); older
+    runs than the last few are dropped."""
+    started = time.perf_counter()
+    report = compute_drivers(session, Filters())
+    run = DriverRun(computed_at=utcnow(), seconds=time.perf_counter() - started, report=report)
+    session.add(run)
+    session.flush()
+    keep = select(DriverRun.id).order_by(DriverRun.computed_at.desc()).limit(DRIVER_RUNS_KEPT)
+    session.execute(delete(DriverRun).where(DriverRun.id.not_in(keep)))
+    session.flush()
+    return run
 
 
 def driver_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -90,6 +90,8 @@ class DriversOut(Schema):
     differences = fields.List(fields.Dict())
     logistic = fields.Dict(allow_none=True)
     fcr_gap = fields.List(fields.Dict())
+    # When the worker computed it (the unfiltered report); null: computed now.
+    computed_at = fields.DateTime(allow_none=True)
 
 
 class TargetIn(Schema):

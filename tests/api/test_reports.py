@@ -553,6 +553,33 @@ def test_drivers_differences_and_fcr_gap_match_the_raw_rows(
     assert num(esc_row["top2_difference"]) == pytest.approx(diff["top2_difference"])
 
 
+def test_unfiltered_drivers_come_from_the_workers_run_while_it_is_fresh(
+    client: FlaskClient, world: World, headers: dict[str, str], db_session: Session
+) -> None:
+    from feedback_service.analysis import reports
+    from feedback_service.analysis.models import DriverRun
+    from feedback_service.analysis.tasks import compute_driver_run
+
+    live = get(client, "/api/v1/reports/drivers", headers).json
+    assert live["computed_at"] is None
+    run_id = compute_driver_run.delay().get()  # the beat's task, eagerly in tests
+    stored = get(client, "/api/v1/reports/drivers", headers).json
+    run = db_session.get(DriverRun, run_id)
+    assert run is not None
+    assert dt.datetime.fromisoformat(stored["computed_at"]) == run.computed_at
+    # The same figures as computed live on the same data.
+    assert {k: v for k, v in stored.items() if k != "computed_at"} == {
+        k: v for k, v in live.items() if k != "computed_at"
+    }
+    # A filtered request is always computed now.
+    filtered = get(client, "/api/v1/reports/drivers", headers, channel="chat").json
+    assert filtered["computed_at"] is None
+    # A run the beat has not refreshed for too long is not served.
+    run.computed_at -= reports.DRIVER_RUN_MAX_AGE + dt.timedelta(minutes=1)
+    db_session.commit()
+    assert get(client, "/api/v1/reports/drivers", headers).json["computed_at"] is None
+
+
 # --- validation, scope, the collect path ----------------------------------------------
 
 
