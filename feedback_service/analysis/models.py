@@ -295,7 +295,18 @@ class AgentScoreRollup(Base):
     __tablename__ = "score_rollups_agent"
     __table_args__ = (
         UniqueConstraint("day", "agent_id", "team_id", "survey_id", "metric", "value"),
-        Index("ix_score_rollups_agent_agent_id_day", "agent_id", "day"),
+        # Covering on PostgreSQL (migration 0013): the reports' reads are index-only.
+        Index(
+            "ix_score_rollups_agent_agent_id_day",
+            "agent_id",
+            "day",
+            postgresql_include=["team_id", "survey_id", "metric", "value", "count"],
+        ),
+        Index(
+            "ix_score_rollups_agent_day",
+            "day",
+            postgresql_include=["agent_id", "team_id", "survey_id", "metric", "value", "count"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
