@@ -647,12 +647,16 @@ def _scaled(e: ShrunkEstimate, k: float) -> ShrunkEstimate:
     )
 
 
-def scorecards(session: Session, f: Filters, min_n: int) -> list[dict[str, Any]]:
+def scorecards(
+    session: Session, f: Filters, min_n: int, only_agent: int | None = None
+) -> list[dict[str, Any]]:
     """One scorecard per agent with answers in the filter, ordered by agent id.
 
     Shrinkage pulls each agent toward their own team (the peers whose customers
     and work are most alike); ranks compare the shrunk estimates of all agents
     with at least ``min_n`` answers, so a few lucky answers never top the table.
+    With ``only_agent``, every peer is still shrunk and ranked but only that
+    agent's card is built and returned (one agent's report).
     """
     by_agent = _histograms(session, f, "agent_id")
     agent_ids = sorted(k[0] for k in by_agent if k[0] != NO_ID)
@@ -696,6 +700,8 @@ def scorecards(session: Session, f: Filters, min_n: int) -> list[dict[str, Any]]
         rank_of = dict(zip(ranked, ranks, strict=True))
         ranked_among = sum(1 for r in ranks if r is not None)
         for i, card in enumerate(cards):
+            if only_agent is not None and card["_agent_id"] != only_agent:
+                continue
             s = score(metric, card["_hists"].get(metric, {}), min_n)
             target = goals.for_agent(metric, card["_agent_id"], card["_team_id"])
             e = shrunk[i]
@@ -710,6 +716,8 @@ def scorecards(session: Session, f: Filters, min_n: int) -> list[dict[str, Any]]
                 ranked_among=ranked_among,
             )
             card["metrics"][metric] = entry
+    if only_agent is not None:
+        cards = [card for card in cards if card["_agent_id"] == only_agent]
     for card in cards:
         for key in ("_team_id", "_agent_id", "_hists"):
             card.pop(key)
@@ -756,9 +764,7 @@ def agent_report(
     """The agent's scorecard (shrunk and ranked among peers under the same
     filters, minus the agent filter), weekly trend and the comments about them."""
     peers = Filters(f.start, f.end, f.team_id, None, f.channel, f.survey_id)
-    card = next(
-        (c for c in scorecards(session, peers, min_n) if c["agent"] == agent.external_id), None
-    )
+    card = next(iter(scorecards(session, peers, min_n, only_agent=agent.id)), None)
     if card is None:
         card = scorecards(session, Filters(**{**peers.__dict__, "agent_id": agent.id}), min_n)[0]
     mine = Filters(f.start, f.end, f.team_id, agent.id, f.channel, f.survey_id)

@@ -393,6 +393,9 @@ def test_agent_report_has_weekly_trend_and_paginated_comments(
     rows = raw_responses(db_session, agent_id=agent.id)
     assert body["scorecard"]["agent"] == agent.external_id
     assert body["scorecard"]["responses"] == len(rows)
+    # The same card, shrinkage and rank among peers included, as in the agents table.
+    table = get(client, "/api/v1/reports/agents", headers, per_page=100).json["items"]
+    assert body["scorecard"] == next(c for c in table if c["agent"] == agent.external_id)
     weekly: dict[dt.date, list[int]] = defaultdict(list)
     for r in rows:
         if r.csat is not None:
