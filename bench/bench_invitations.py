@@ -30,15 +30,22 @@ from bench.harness import (
     wrk,
 )
 
+# Every request a new ticket and customer: ids made of the wrk run (BENCH_RUN, new
+# for every wrk started), the wrk thread and a counter.
 INVITATION_LUA = r"""
-local counter = 0
-local thread_id = 0
+local made = 0
 setup = function(thread)
-  thread:set("thread_id", math.random(1, 1000000000))
+  made = made + 1
+  thread:set("thread_id", made)
+end
+local prefix = ""
+local counter = 0
+init = function(args)
+  prefix = os.getenv("BENCH_RUN") .. "-" .. thread_id .. "-"
 end
 request = function()
   counter = counter + 1
-  local n = thread_id .. "-" .. counter
+  local n = prefix .. counter
   local body = '{"ticket": {"id": "B-' .. n .. '", "channel": "email", "product": "App",' ..
     ' "closed_at": "2026-11-20T11:05:00Z", "contacts": 1},' ..
     ' "agent": {"id": "agent-' .. (counter % 200) .. '",' ..

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,8 @@ def wrk(
         text=True,
         check=True,
         timeout=seconds + 60,
+        # A new id per wrk run, for scripts that must not repeat an earlier run's data.
+        env={**os.environ, "BENCH_RUN": uuid.uuid4().hex[:12]},
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
