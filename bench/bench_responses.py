@@ -114,8 +114,10 @@ def seed_invitations(database_url: str, count: int) -> list[str]:
 
 def fixed_rate(
     name: str, url: str, path: str, bodies: list[bytes], rate: float, workers: int = 32
-) -> LoadResult:
-    """Send ``bodies`` at ``rate`` per second, open loop; latency from schedule."""
+) -> tuple[LoadResult, list[float], float]:
+    """Send ``bodies`` at ``rate`` per second, open loop; latency from schedule.
+
+    Returns the result, every latency (seconds) and the time taken."""
     target = urlparse(url)
     jobs: queue.Queue[tuple[int, float] | None] = queue.Queue()
     start = time.perf_counter() + 0.5
@@ -165,7 +167,40 @@ def fixed_rate(
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
-    return LoadResult(name, len(bodies) / took, pct(0.50), pct(0.99), len(bodies), errors[0])
+    result = LoadResult(name, len(bodies) / took, pct(0.50), pct(0.99), len(bodies), errors[0])
+    return result, latencies, took
+
+
+def fixed_rate_rounds(
+    runs: list[tuple[str, str, str, list[bytes]]], rate: float, rounds: int
+) -> list[LoadResult]:
+    """``fixed_rate`` for each (name, url, path, bodies) in turn, its bodies split
+    over ``rounds`` alternating parts (a busy spell falls on every endpoint
+    alike); one result per endpoint over all its parts."""
+    parts: list[list[tuple[LoadResult, list[float], float]]] = [[] for _ in runs]
+    for round_ in range(rounds):
+        for i, (name, url, path, bodies) in enumerate(runs):
+            size = len(bodies) // rounds
+            chunk = bodies[round_ * size : (round_ + 1) * size]
+            parts[i].append(fixed_rate(name, url, path, chunk, rate))
+    results = []
+    for (name, _url, _path, _bodies), done in zip(runs, parts, strict=True):
+        latencies = sorted(x for _r, lat, _t in done for x in lat)
+
+        def pct(p: float, latencies: list[float] = latencies) -> float:
+            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+        results.append(
+            LoadResult(
+                name,
+                len(latencies) / sum(t for _r, _l, t in done),
+                pct(0.50),
+                pct(0.99),
+                len(latencies),
+                sum(r.errors for r, _l, _t in done),
+            )
+        )
+    return results
 
 
 def main() -> None:
@@ -178,7 +213,8 @@ def main() -> None:
     parser.add_argument("--worker-class", default=None)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--rate-seconds", type=int, default=20)
+    parser.add_argument("--rate-seconds", type=int, default=20, help="per endpoint")
+    parser.add_argument("--rate-rounds", type=int, default=2)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-responses-"))
@@ -244,19 +280,18 @@ def main() -> None:
                     )
                 )
                 offset += service_runs[-1].requests + 100
-            floor_fixed = fixed_rate(
-                f"one-INSERT floor @ {args.rate:.0f}/s",
-                floor_url,
-                "/floor",
-                floor_bodies,
+            floor_fixed, service_fixed = fixed_rate_rounds(
+                [
+                    (f"one-INSERT floor @ {args.rate:.0f}/s", floor_url, "/floor", floor_bodies),
+                    (
+                        f"POST /api/v1/responses @ {args.rate:.0f}/s",
+                        service_url,
+                        "/api/v1/responses",
+                        rate_bodies,
+                    ),
+                ],
                 args.rate,
-            )
-            service_fixed = fixed_rate(
-                f"POST /api/v1/responses @ {args.rate:.0f}/s",
-                service_url,
-                "/api/v1/responses",
-                rate_bodies,
-                args.rate,
+                args.rate_rounds,
             )
         after = machine_note()
         engine = create_engine(database_url)
@@ -287,7 +322,10 @@ def main() -> None:
         f"\nthroughput ratio service/floor: {overall:.2f}"
         f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
     )
-    print(f"\nFixed rate: open loop, {args.rate_seconds}s, latency from each request's schedule\n")
+    print(
+        f"\nFixed rate: open loop, {args.rate_seconds}s per endpoint in {args.rate_rounds} "
+        "alternating rounds, latency from each request's schedule\n"
+    )
     print(TABLE_HEADER)
     print(floor_fixed.row())
     print(service_fixed.row())
