@@ -5,9 +5,15 @@ Dockerfile, ``bin/run`` and the request benchmarks (``bench/harness.py``) all
 start it in the project's root, so production and the figures in ``bench/`` run
 the same settings. Options given on the command line override these.
 
-- Workers: ``WEB_WORKERS`` processes (default 2 x cores + 1), each with
-  ``WEB_THREADS`` threads (default 4: the gthread worker, which keeps client
-  connections alive and does not stall on a slow client).
+- Workers: ``WEB_WORKERS`` processes (default 2 x cores + 1) of ``WEB_THREADS``
+  threads (default 1: gunicorn's sync worker, one request at a time per process).
+  The requests are CPU-bound Python: with 4 threads per process (gthread, as
+  before) a keep-alive connection stays with one process and its requests queue
+  behind the others' for the GIL; at 200 answers a second the p50 was 130-350 ms
+  against 9-10 ms with sync workers (bench/README-responses.md). Sync workers
+  keep no connection alive and wait on slow clients, so in production they sit
+  behind a buffering proxy (nginx, a cloud load balancer), as gunicorn advises;
+  ``WEB_THREADS=4`` brings the gthread worker back.
 - The app's objects are frozen out of the garbage collector once a worker has
   loaded it (``gc.freeze``). The app imports scikit-learn, SciPy, NLTK and
   SQLAlchemy: ~170,000 tracked objects, and a full collection walks them all,
@@ -26,7 +32,7 @@ import os
 from typing import Any
 
 workers = int(os.environ.get("WEB_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
-threads = int(os.environ.get("WEB_THREADS") or 4)
+threads = int(os.environ.get("WEB_THREADS") or 1)
 # Request lines on stdout, as before; ACCESS_LOG="" turns them off.
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
 
