@@ -556,6 +556,126 @@ def test_drivers_differences_and_fcr_gap_match_the_raw_rows(
     assert num(esc_row["top2_difference"]) == pytest.approx(diff["top2_difference"])
 
 
+def newton_logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Unpenalised logistic regression by Newton's method (with an intercept)."""
+    design = np.column_stack([np.ones(len(x)), x])
+    beta = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-design @ beta))
+        step = np.linalg.solve(design.T @ (design * (p * (1 - p))[:, None]), design.T @ (y - p))
+        beta += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return np.asarray(beta[1:])
+
+
+def test_filtered_drivers_match_the_raw_rows(
+    client: FlaskClient, world: World, headers: dict[str, str], db_session: Session
+) -> None:
+    """A filtered request is computed live: every difference, the regression's
+    odds ratios and the FCR gaps against the raw rows in the filter."""
+    start, end = dt.date(2026, 9, 8), dt.date(2026, 10, 20)
+    query = {"from": start.isoformat(), "to": end.isoformat()}
+    body = get(client, "/api/v1/reports/drivers", headers, **query).json
+    assert body["computed_at"] is None
+    tickets = {t.id: t for t in db_session.scalars(select(Ticket))}
+    in_filter = raw_responses(db_session, start=start, end=end)
+    rows = [r for r in in_filter if r.csat is not None]
+    assert 100 < len(rows) < len(raw_responses(db_session))
+    assert body["sample"]["responses"] == len(rows)
+
+    def hours(later: dt.datetime | None, earlier: dt.datetime | None) -> float | None:
+        return (later - earlier).total_seconds() / 3600 if later and earlier else None
+
+    factors: dict[str, list[float | None]] = {
+        "resolution_hours": [
+            hours(tickets[r.ticket_id].resolved_at, tickets[r.ticket_id].opened_at) for r in rows
+        ],
+        "first_response_hours": [
+            hours(tickets[r.ticket_id].first_response_at, tickets[r.ticket_id].opened_at)
+            for r in rows
+        ],
+        "contacts": [tickets[r.ticket_id].contacts for r in rows],
+    }
+    scores = [r.csat or 0 for r in rows]  # every row has one
+    good = [v >= 4 for v in scores]
+
+    def top2(picked: list[bool]) -> float:
+        return 100 * sum(g for g, p in zip(good, picked, strict=True) if p) / sum(picked)
+
+    differences = {(d["factor"], d["level"].split(" (")[0]): d for d in body["differences"]}
+    for factor, values in factors.items():
+        median = float(np.median([v for v in values if v is not None]))
+        high = [v is not None and v > median for v in values]
+        low = [v is not None and v <= median for v in values]
+        d = differences[(factor, "above median")]
+        assert d["level"] == f"above median ({median:.4g})"
+        assert (d["n_level"], d["n_rest"]) == (sum(high), sum(low))
+        assert d["top2_difference"] == pytest.approx(top2(high) - top2(low))
+    for factor in ("escalated", "reopened"):
+        yes = [bool(getattr(tickets[r.ticket_id], factor)) for r in rows]
+        d = differences[(factor, "true")]
+        assert (d["n_level"], d["n_rest"]) == (sum(yes), len(rows) - sum(yes))
+        assert d["top2_difference"] == pytest.approx(top2(yes) - top2([not v for v in yes]))
+    channels = [tickets[r.ticket_id].channel or "none" for r in rows]
+    for channel in set(channels):
+        inside = [c == channel for c in channels]
+        d = differences[("channel", channel)]
+        assert d["top2_level"] == pytest.approx(top2(inside))
+        assert d["top2_rest"] == pytest.approx(top2([not v for v in inside]))
+
+    # The regression: missing values take the median, columns standardised,
+    # odds ratios per standard deviation, the commonest channel the reference.
+    logistic = body["logistic"]
+    reference = max(sorted(set(channels)), key=channels.count)
+    assert logistic["reference_channel"] == reference
+    assert logistic["dissatisfied"] == sum(1 for v in scores if v <= 3)
+    columns = {
+        f: [v if v is not None else float(np.median([w for w in vs if w is not None])) for v in vs]
+        for f, vs in factors.items()
+    }
+    for factor in ("escalated", "reopened"):
+        columns[factor] = [float(bool(getattr(tickets[r.ticket_id], factor))) for r in rows]
+    for channel in sorted(set(channels) - {reference}):
+        columns[f"channel={channel}"] = [float(c == channel) for c in channels]
+    x = np.array(list(columns.values()), dtype=float).T
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    expected = newton_logistic(x, np.array([v <= 3 for v in scores], dtype=float))
+    got = {c["factor"]: c["coefficient"] for c in logistic["coefficients"]}
+    assert set(got) == set(columns)
+    for name, coefficient in zip(columns, expected, strict=True):
+        assert got[name] == pytest.approx(coefficient, rel=1e-2, abs=1e-3)
+
+    agents = {a.external_id: a.id for a in db_session.scalars(select(Agent))}
+    assert body["fcr_gap"]
+    for gap in body["fcr_gap"]:
+        answered = [
+            r
+            for r in in_filter
+            if r.agent_id == agents[gap["agent"]]
+            and r.fcr is not None
+            and tickets[r.ticket_id].contacts is not None
+        ]
+        desk = [
+            r
+            for r in answered
+            if (tickets[r.ticket_id].contacts or 0) <= 1 and not tickets[r.ticket_id].reopened
+        ]
+        assert gap["answered"] == len(answered)
+        said_yes = sum(r.fcr or 0 for r in answered)
+        assert gap["customer_fcr"] == pytest.approx(100 * said_yes / len(answered))
+        assert gap["operational_fcr"] == pytest.approx(100 * len(desk) / len(answered))
+        assert gap["desk_fcr_not_resolved"]["count"] == sum(1 for r in desk if r.fcr == 0)
+    assert {g["agent"] for g in body["fcr_gap"]} == {
+        a.external_id
+        for a in world.agents
+        if any(
+            r.agent_id == a.id and r.fcr is not None and tickets[r.ticket_id].contacts is not None
+            for r in in_filter
+        )
+    }
+
+
 def test_unfiltered_drivers_come_from_the_workers_run_while_it_is_fresh(
     client: FlaskClient, world: World, headers: dict[str, str], db_session: Session
 ) -> None:
