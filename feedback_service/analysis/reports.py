@@ -1066,7 +1066,6 @@ def _logistic(sample: DriverSample) -> dict[str, Any]:
     times and contacts take the median (the row still informs the others).
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
 
     channels, counts = np.unique(sample.channel, return_counts=True)  # sorted
     # The most common channel is the reference level the others compare with
@@ -1085,9 +1084,14 @@ def _logistic(sample: DriverSample) -> dict[str, Any]:
     y = (sample.csat <= DISSATISFIED_MAX_CSAT).astype(int)
     if len(sample) < 30 or y.min() == y.max():
         return {"n": len(sample), "reference_channel": reference, "coefficients": None}
-    keep = x.std(axis=0) > 0
-    scaled = StandardScaler().fit_transform(x[:, keep])
-    model = LogisticRegression(C=1e6, max_iter=1000).fit(scaled, y)
+    sd = x.std(axis=0)
+    keep = sd > 0
+    # Standardised as sklearn's StandardScaler does (population SD). Newton's
+    # method with a Cholesky solve: a handful of columns and many rows is its
+    # case; it converges to the maximum likelihood in a few steps where lbfgs
+    # stopped at its looser gradient tolerance (third significant digit).
+    scaled = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
+    model = LogisticRegression(C=1e6, max_iter=1000, solver="newton-cholesky").fit(scaled, y)
     kept = [n for n, k in zip(names, keep, strict=True) if k]
     coefficients: list[dict[str, Any]] = [
         {"factor": name, "coefficient": float(c), "odds_ratio_per_sd": float(math.exp(c))}
