@@ -15,8 +15,8 @@ the same settings. Options given on the command line override these.
   behind a buffering proxy (nginx, a cloud load balancer), as gunicorn advises;
   ``WEB_THREADS=4`` brings the gthread worker back.
 - The app's objects are frozen out of the garbage collector once a worker has
-  loaded it (``gc.freeze``). The app imports scikit-learn, SciPy, NLTK and
-  SQLAlchemy: ~170,000 tracked objects, and a full collection walks them all,
+  loaded it (``gc.freeze``). The app imports Flask, SQLAlchemy, Celery, NumPy
+  and SciPy's special functions: ~165,000 tracked objects, and a full collection walks them all,
   ~0.5 s on the 2-core benchmark machine. Such a collection runs now and then as
   requests leave objects behind, and every request that worker holds waits
   for it: that, not the requests' own work, made the tail of the latency.
