@@ -1114,17 +1114,15 @@ def _index_lookups(session: Session) -> Iterator[None]:
     For a month (about 60,000 answers at 1 M responses) the planner picks a hash
     join over a sequential scan of every ticket (0.9 s at 1.25 M tickets) where
     the lookups take 0.2-0.4 s; its costs do not know the tickets are cached.
-    The setting is restored right after the query (``set_config`` local to the
-    transaction)."""
+    The setting is local to the transaction and restored right after the query
+    (if the query fails, the transaction's rollback drops it)."""
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
     before = session.scalar(text("SELECT current_setting('enable_hashjoin')"))
     session.execute(text("SELECT set_config('enable_hashjoin', 'off', true)"))
-    try:
-        yield
-    finally:
-        session.execute(text("SELECT set_config('enable_hashjoin', :v, true)"), {"v": before})
+    yield
+    session.execute(text("SELECT set_config('enable_hashjoin', :v, true)"), {"v": before})
 
 
 def fcr_gaps(session: Session, f: Filters) -> list[dict[str, Any]]:
