@@ -287,6 +287,10 @@ def _cluster_category(
         # gives the same assignments, so the extra iterations are not worth it.
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x[np.sort(sample)])
+    if not np.any(model.components_):
+        # The sampled sentences share no term that survived the weighting (all
+        # their words are common to every category): nothing to split them by.
+        return np.zeros(n, dtype=np.int64), np.asarray(x.sum(axis=1)).ravel()
     w = model.transform(x)
     labels = np.argmax(w, axis=1)
     strength = w[np.arange(n), labels]

@@ -161,3 +161,27 @@ def test_burst_test_allows_for_a_noisy_history() -> None:
     # exact and is far more surprised than a test that knows the mean is noisy.
     history = [3, 6, 1, 5, 3, 0, 1]
     assert burst_pvalue(11, history) > 3 * stats.burst_pvalue(11, history)
+
+
+def test_a_category_whose_sampled_sentences_share_no_term_is_one_theme() -> None:
+    """The sentences NMF is fitted on can all be empty after the weighting (every
+    word common to all categories); the category is then one theme, not an error."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from feedback_service.analysis.themes import _cluster_category
+
+    x = sp.csr_matrix(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.7, 0.7]]))
+    weight = np.array([12.0, 8.0, 0.0])  # the non-empty sentence is never sampled
+    labels, strength = _cluster_category(
+        x,
+        weight,
+        n_components=4,
+        min_size=5,
+        merge_similarity=0.25,
+        fit_sample=100,
+        rng=np.random.default_rng(0),
+        random_state=0,
+    )
+    assert labels.tolist() == [0, 0, 0]
+    assert strength.tolist() == pytest.approx([0.0, 0.0, 1.4])
