@@ -403,7 +403,23 @@ TICKET_COUNTS = (
 DURATION_KINDS = ("first_response", "resolution")
 
 
-class TicketRollup(Base):
+class _TicketCounts:
+    """The cell key (agent x team x channel) and the counts shared by the daily and
+    monthly ticket rollups; ``TICKET_COUNTS`` names the counts."""
+
+    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_known: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    reopened_known: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    contacts_known: Mapped[int] = mapped_column(Integer, default=0)
+    operational_fcr: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketRollup(_TicketCounts, Base):
     """Per closed day x agent x team x channel: tickets closed, how many with each
     of escalated / reopened / contacts known, how many escalated, reopened, and
     resolved at first contact (one contact, not reopened)."""
@@ -413,19 +429,9 @@ class TicketRollup(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date)
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
-    tickets: Mapped[int] = mapped_column(Integer, default=0)
-    escalated_known: Mapped[int] = mapped_column(Integer, default=0)
-    escalated: Mapped[int] = mapped_column(Integer, default=0)
-    reopened_known: Mapped[int] = mapped_column(Integer, default=0)
-    reopened: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_known: Mapped[int] = mapped_column(Integer, default=0)
-    operational_fcr: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class MonthlyTicketRollup(Base):
+class MonthlyTicketRollup(_TicketCounts, Base):
     """``ticket_rollups`` summed by calendar month (``month`` is its first day)."""
 
     __tablename__ = "ticket_rollups_monthly"
@@ -433,16 +439,6 @@ class MonthlyTicketRollup(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[dt.date] = mapped_column(Date)
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
-    tickets: Mapped[int] = mapped_column(Integer, default=0)
-    escalated_known: Mapped[int] = mapped_column(Integer, default=0)
-    escalated: Mapped[int] = mapped_column(Integer, default=0)
-    reopened_known: Mapped[int] = mapped_column(Integer, default=0)
-    reopened: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_known: Mapped[int] = mapped_column(Integer, default=0)
-    operational_fcr: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TicketDurationRollup(Base):

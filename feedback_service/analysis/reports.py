@@ -157,8 +157,10 @@ RollupTable = type[ScoreRollup] | type[MonthlyScoreRollup]
 
 
 def _rollup_conditions(
-    table: Any, first: dt.date | None, last: dt.date | None, f: Filters
+    table: Any, first: dt.date | None, last: dt.date | None, f: Filters, *, by_survey: bool = True
 ) -> list[ColumnElement[bool]]:
+    """The range and filters over a rollup table (daily ``day`` or monthly ``month``);
+    ``by_survey=False`` for the ticket rollups, which have no survey."""
     date = table.month if hasattr(table, "month") else table.day
     conditions: list[ColumnElement[bool]] = []
     if first is not None:
@@ -171,7 +173,7 @@ def _rollup_conditions(
         conditions.append(table.agent_id == f.agent_id)
     if f.channel is not None:
         conditions.append(table.channel == f.channel)
-    if f.survey_id is not None:
+    if by_survey and f.survey_id is not None:
         conditions.append(table.survey_id == f.survey_id)
     return conditions
 
@@ -380,31 +382,13 @@ def _invitation_pieces(f: Filters) -> list[tuple[Any, dt.date | None, dt.date | 
     ]
 
 
-def _ticket_rollup_conditions(
-    table: Any, first: dt.date | None, last: dt.date | None, f: Filters
-) -> list[ColumnElement[bool]]:
-    date = table.month if hasattr(table, "month") else table.day
-    conditions: list[ColumnElement[bool]] = []
-    if first is not None:
-        conditions.append(date >= first)
-    if last is not None:
-        conditions.append(date <= last)
-    if f.team_id is not None:
-        conditions.append(table.team_id == f.team_id)
-    if f.agent_id is not None:
-        conditions.append(table.agent_id == f.agent_id)
-    if f.channel is not None:
-        conditions.append(table.channel == f.channel)
-    return conditions
-
-
 def _ticket_counts_from_rollups(session: Session, f: Filters) -> list[int]:
     """The seven counts (``TICKET_COUNTS`` order) of the tickets closed in the range."""
     total = [0] * len(TICKET_COUNTS)
     for table, first, last in _ticket_pieces(f):
         row = session.execute(
             select(*(func.sum(getattr(table, c)) for c in TICKET_COUNTS)).where(
-                *_ticket_rollup_conditions(table, first, last, f)
+                *_rollup_conditions(table, first, last, f, by_survey=False)
             )
         ).one()
         total = [t + int(v or 0) for t, v in zip(total, row, strict=True)]
@@ -420,7 +404,7 @@ def _duration_bands(session: Session, f: Filters) -> dict[str, dict[int, int]]:
         )
         stmt = (
             select(table.kind, table.bucket, func.sum(table.count))
-            .where(*_ticket_rollup_conditions(table, first, last, f))
+            .where(*_rollup_conditions(table, first, last, f, by_survey=False))
             .group_by(table.kind, table.bucket)
         )
         for kind, bucket, count in session.execute(stmt):
@@ -530,9 +514,7 @@ def invitations_sent(session: Session, f: Filters) -> int:
     if session.get_bind().dialect.name == "postgresql":
         total = 0
         for table, first, last in _invitation_pieces(f):
-            cells = _ticket_rollup_conditions(table, first, last, f)
-            if f.survey_id is not None:
-                cells.append(table.survey_id == f.survey_id)
+            cells = _rollup_conditions(table, first, last, f)
             total += int(session.scalar(select(func.sum(table.sent)).where(*cells)) or 0)
         return total
     i = Invitation
