@@ -523,6 +523,50 @@ class MonthlyInvitationRollup(Base):
     sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# --- FCR-gap rollups -----------------------------------------------------------
+# Kept on PostgreSQL by triggers on ``responses`` (migration 0014, with the ticket
+# factors copied onto each answer), rebuilt by ``flask scores rebuild``; empty on
+# SQLite, where the drivers report joins answers to tickets.
+
+FCR_GAP_COUNTS = ("answered", "said_yes", "desk_yes", "desk_yes_said_no")
+
+
+class _FcrGapCounts:
+    """The cell key and the counts shared by the daily and monthly FCR-gap rollups:
+    confirmed answers with a customer FCR on a ticket whose contacts are known,
+    how many said "resolved", how many the desk counts as first-contact
+    resolutions (one contact, not reopened), and how many of those said not."""
+
+    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
+    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    said_yes: Mapped[int] = mapped_column(Integer, default=0)
+    desk_yes: Mapped[int] = mapped_column(Integer, default=0)
+    desk_yes_said_no: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FcrGapRollup(_FcrGapCounts, Base):
+    """Per answered day x agent x team x channel x survey."""
+
+    __tablename__ = "fcr_gap_rollups"
+    __table_args__ = (UniqueConstraint("day", "agent_id", "team_id", "channel", "survey_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+
+
+class MonthlyFcrGapRollup(_FcrGapCounts, Base):
+    """``fcr_gap_rollups`` summed by calendar month."""
+
+    __tablename__ = "fcr_gap_rollups_monthly"
+    __table_args__ = (UniqueConstraint("month", "agent_id", "team_id", "channel", "survey_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+
+
 class DriverRun(Base):
     """The drivers report over all the data (no filters), computed by a worker on
     the beat schedule and served with its ``computed_at``: the regression and the

@@ -18,7 +18,6 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,14 +30,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from feedback_service.analysis import targets as targets_service
 from feedback_service.analysis.models import (
     DURATION_KINDS,
+    FCR_GAP_COUNTS,
     NO_ID,
     RESPONSES_METRIC,
     TICKET_COUNTS,
     AgentScoreRollup,
     CommentAnalysis,
     DriverRun,
+    FcrGapRollup,
     InvitationRollup,
     MonthlyAgentScoreRollup,
+    MonthlyFcrGapRollup,
     MonthlyInvitationRollup,
     MonthlyScoreRollup,
     MonthlyTeamScoreRollup,
@@ -933,34 +935,54 @@ def _hours(seconds: Sequence[float | None]) -> NDArray[np.float64]:
     return np.array(seconds, dtype=float) / 3600  # None -> NaN
 
 
+def _factors_on_responses(session: Session) -> bool:
+    """Whether the ticket factors and FCR-gap counts are kept with the answers
+    (PostgreSQL triggers, migration 0014); elsewhere they are joined live."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _driver_sample(session: Session, f: Filters) -> DriverSample:
     """The most recent ``DRIVER_SAMPLE`` answers in the filter with their ticket's
-    factors, in one query. PostgreSQL subtracts the times itself (exact
-    microseconds, as Python's timedelta); elsewhere the times come back and
-    Python subtracts them."""
-    t = Ticket
-    in_sql = session.get_bind().dialect.name == "postgresql"
-    times: list[Any] = (
-        [
-            _seconds_between(session, t.resolved_at, t.opened_at),
-            _seconds_between(session, t.first_response_at, t.opened_at),
-        ]
-        if in_sql
-        else [t.opened_at, t.first_response_at, t.resolved_at]
-    )
-    stmt = (
-        select(Response.csat, t.channel, t.contacts, t.escalated, t.reopened, *times)
-        .join(t, t.id == Response.ticket_id)
-        .where(*response_conditions(f), Response.csat.is_not(None))
-        .order_by(Response.id.desc())
-        .limit(DRIVER_SAMPLE)
-    )
-    rows = session.execute(stmt).all()
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 8
-    csat, channel, contacts, escalated, reopened = columns[:5]
-    if in_sql:
+    factors, in one query: on PostgreSQL from the factors kept on each answer
+    (no join); elsewhere joined to the tickets, and Python subtracts the times.
+    The channel is the answer's (the one the channel filter selects on)."""
+    r = Response
+    if _factors_on_responses(session):
+        rows = session.execute(
+            select(
+                r.csat,
+                r.channel,
+                r.ticket_contacts,
+                r.ticket_escalated,
+                r.ticket_reopened,
+                r.ticket_resolution_seconds,
+                r.ticket_first_response_seconds,
+            )
+            .where(*response_conditions(f), r.csat.is_not(None))
+            .order_by(r.id.desc())
+            .limit(DRIVER_SAMPLE)
+        ).all()
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 7
         resolution, first_response = columns[5], columns[6]
     else:
+        t = Ticket
+        joined = session.execute(
+            select(
+                r.csat,
+                r.channel,
+                t.contacts,
+                t.escalated,
+                t.reopened,
+                t.opened_at,
+                t.first_response_at,
+                t.resolved_at,
+            )
+            .join(t, t.id == r.ticket_id)
+            .where(*response_conditions(f), r.csat.is_not(None))
+            .order_by(r.id.desc())
+            .limit(DRIVER_SAMPLE)
+        ).all()
+        columns = list(zip(*joined, strict=True)) if joined else [()] * 8
 
         def seconds(later: Sequence[Any], earlier: Sequence[Any]) -> list[float | None]:
             return [
@@ -970,6 +992,7 @@ def _driver_sample(session: Session, f: Filters) -> DriverSample:
 
         opened, first, resolved = columns[5:8]
         resolution, first_response = seconds(resolved, opened), seconds(first, opened)
+    csat, channel, contacts, escalated, reopened = columns[:5]
     return DriverSample(
         csat=np.array(csat, dtype=np.int64),
         channel=np.array([c or "none" for c in channel], dtype=str),
@@ -1088,56 +1111,54 @@ def _logistic(sample: DriverSample) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _index_lookups(session: Session) -> Iterator[None]:
-    """On PostgreSQL, join a range's responses to their tickets by primary-key
-    lookups rather than hashing the whole tickets table.
-
-    For a month (about 60,000 answers at 1 M responses) the planner picks a hash
-    join over a sequential scan of every ticket (0.9 s at 1.25 M tickets) where
-    the lookups take 0.2-0.4 s; its costs do not know the tickets are cached.
-    The setting is local to the transaction and restored right after the query
-    (if the query fails, the transaction's rollback drops it)."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    before = session.scalar(text("SELECT current_setting('enable_hashjoin')"))
-    session.execute(text("SELECT set_config('enable_hashjoin', 'off', true)"))
-    yield
-    session.execute(text("SELECT set_config('enable_hashjoin', :v, true)"), {"v": before})
+def _fcr_gap_counts(session: Session, f: Filters) -> dict[int, list[int]]:
+    """Per agent id: answered, said yes, desk FCR, desk FCR said no."""
+    out: dict[int, list[int]] = {}
+    if _factors_on_responses(session):
+        for piece, first, last in rollup_pieces(f.start, f.end):
+            table: Any = FcrGapRollup if piece is ScoreRollup else MonthlyFcrGapRollup
+            rows = session.execute(
+                select(table.agent_id, *(func.sum(getattr(table, c)) for c in FCR_GAP_COUNTS))
+                .where(*_rollup_conditions(table, first, last, f), table.agent_id != NO_ID)
+                .group_by(table.agent_id)
+            )
+            for agent_id, *counts in rows:
+                total = out.setdefault(agent_id, [0] * len(FCR_GAP_COUNTS))
+                for i, v in enumerate(counts):
+                    total[i] += int(v or 0)
+        return out
+    t = Ticket
+    op_fcr = and_(t.contacts <= 1, or_(t.reopened.is_(None), t.reopened.is_(False)))
+    rows = session.execute(
+        select(
+            Response.agent_id,
+            func.count(),
+            func.sum(case((Response.fcr == FCR_YES, 1), else_=0)),
+            func.sum(case((op_fcr, 1), else_=0)),
+            func.sum(case((and_(op_fcr, Response.fcr != FCR_YES), 1), else_=0)),
+        )
+        .join(t, t.id == Response.ticket_id)
+        .where(
+            *response_conditions(f),
+            Response.fcr.is_not(None),
+            t.contacts.is_not(None),
+            Response.agent_id.is_not(None),
+        )
+        .group_by(Response.agent_id)
+    )
+    for agent_id, *counts in rows:
+        out[agent_id] = [int(v or 0) for v in counts]
+    return out
 
 
 def fcr_gaps(session: Session, f: Filters) -> list[dict[str, Any]]:
     """Per agent: customers saying "not resolved" on tickets the desk counted as
     first-contact resolutions (one contact, not reopened), and both FCR rates on
     the same answered tickets."""
-    t = Ticket
-    op_fcr = and_(t.contacts <= 1, or_(t.reopened.is_(None), t.reopened.is_(False)))
-    # Unfiltered (the worker's run, every answer of the year) the hash join is
-    # the better plan; a filter narrows the answers to look tickets up for.
-    lookups = _index_lookups(session) if f != Filters() else nullcontext()
-    with lookups:
-        rows = session.execute(
-            select(
-                Response.agent_id,
-                func.count(),
-                func.sum(case((Response.fcr == FCR_YES, 1), else_=0)),
-                func.sum(case((op_fcr, 1), else_=0)),
-                func.sum(case((and_(op_fcr, Response.fcr != FCR_YES), 1), else_=0)),
-            )
-            .join(t, t.id == Response.ticket_id)
-            .where(*response_conditions(f), Response.fcr.is_not(None), t.contacts.is_not(None))
-            .group_by(Response.agent_id)
-        ).all()
-    ids = [r[0] for r in rows if r[0] is not None]
-    names = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(ids)))}
+    counts = {a: c for a, c in _fcr_gap_counts(session, f).items() if c[0]}
+    names = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(list(counts))))}
     out: list[dict[str, Any]] = []
-    for agent_id, n, said_yes, desk_yes, desk_yes_said_no in rows:
-        if agent_id is None:
-            continue
-        n, said_yes, desk_yes, desk_yes_said_no = (
-            int(v or 0) for v in (n, said_yes, desk_yes, desk_yes_said_no)
-        )
+    for agent_id, (n, said_yes, desk_yes, desk_yes_said_no) in counts.items():
         out.append(
             {
                 "agent": names[agent_id].external_id,

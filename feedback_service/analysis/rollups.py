@@ -55,6 +55,7 @@ from feedback_service.analysis.models import (
     RESPONSES_METRIC,
     AgentScoreRollup,
     AppliedResponse,
+    FcrGapRollup,
     InvitationRollup,
     MonthlyAgentScoreRollup,
     MonthlyScoreRollup,
@@ -367,6 +368,7 @@ def rebuild(session: Session) -> int:
     _rebuild_coarser_rollups(session)
     rebuild_ticket_rollups(session)
     rebuild_invitation_rollups(session)
+    rebuild_fcr_gap_rollups(session)
     session.flush()
     return int(session.scalar(select(func.count()).select_from(ScoreRollup)) or 0)
 
@@ -406,6 +408,18 @@ def rebuild_invitation_rollups(session: Session) -> int:
     session.execute(text("LOCK TABLE invitations IN SHARE MODE"))
     session.execute(text("SELECT invitation_rollups_rebuild()"))
     return int(session.scalar(select(func.count()).select_from(InvitationRollup)) or 0)
+
+
+def rebuild_fcr_gap_rollups(session: Session) -> int:
+    """Re-copy the ticket factors onto the answers and recompute the FCR-gap
+    counts from them (PostgreSQL; migration 0014). Ticket and answer writes wait
+    for the rebuild's commit. Returns the number of daily cells (0 on SQLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    session.execute(text("LOCK TABLE tickets IN SHARE MODE"))
+    session.execute(text("LOCK TABLE responses IN SHARE ROW EXCLUSIVE MODE"))
+    session.execute(text("SELECT fcr_gap_rollups_rebuild()"))
+    return int(session.scalar(select(func.count()).select_from(FcrGapRollup)) or 0)
 
 
 def _month_of(session: Session, day: Any) -> ColumnElement[Any]:

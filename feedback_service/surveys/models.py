@@ -137,6 +137,14 @@ class Response(Base):
     # re-delivered task is a no-op and an amended answer is processed again.
     version: Mapped[int] = mapped_column(Integer, default=1)
     processed_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The ticket's factors for the drivers report, following the ticket (a reopen
+    # after the answer moves them). Kept by PostgreSQL triggers (migration 0014);
+    # NULL on SQLite, where reports join the tickets instead.
+    ticket_contacts: Mapped[int | None] = mapped_column(Integer)
+    ticket_escalated: Mapped[bool | None] = mapped_column(Boolean)
+    ticket_reopened: Mapped[bool | None] = mapped_column(Boolean)
+    ticket_first_response_seconds: Mapped[float | None] = mapped_column(Float)
+    ticket_resolution_seconds: Mapped[float | None] = mapped_column(Float)
 
     invitation: Mapped[Invitation] = relationship()
     survey: Mapped[Survey] = relationship()

@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session
 
 from feedback_service.analysis import reports, rollups
 from feedback_service.analysis.models import (
+    FCR_GAP_COUNTS,
     NO_CHANNEL,
     NO_ID,
     TICKET_COUNTS,
+    FcrGapRollup,
+    MonthlyFcrGapRollup,
     MonthlyTicketDurationRollup,
     MonthlyTicketRollup,
     TicketDurationRollup,
@@ -30,6 +33,7 @@ from feedback_service.analysis.models import (
 )
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
+from feedback_service.surveys.models import Response
 from tests.integration.test_rollups import START, make_world
 
 
@@ -303,3 +307,137 @@ def test_trigger_kept_invitation_counts_equal_rebuilt_and_raw_counts(db_session:
         for (day, _a, team, _c, _s), n in raw.items()
         if team == f.team_id and f.start <= day <= f.end
     )
+
+
+# --- ticket factors on answers and FCR-gap rollups (migration 0014) ----------------
+
+
+def _factors_of(ticket: Ticket) -> tuple[Any, ...]:
+    return (
+        ticket.contacts,
+        ticket.escalated,
+        ticket.reopened,
+        _seconds(ticket.first_response_at, ticket.opened_at),
+        _seconds(ticket.resolved_at, ticket.opened_at),
+    )
+
+
+def _kept_factors(response: Any) -> tuple[Any, ...]:
+    return (
+        response.ticket_contacts,
+        response.ticket_escalated,
+        response.ticket_reopened,
+        response.ticket_first_response_seconds,
+        response.ticket_resolution_seconds,
+    )
+
+
+def _expected_fcr_gap_cells(session: Session) -> dict[tuple[Any, ...], list[int]]:
+    """Counted in Python from the raw answers and their tickets as they are now."""
+    tickets = {t.id: t for t in session.scalars(select(Ticket))}
+    cells: dict[tuple[Any, ...], list[int]] = {}
+    for r in session.scalars(select(Response)):
+        ticket = tickets[r.ticket_id]
+        if r.status != "confirmed" or r.fcr is None or ticket.contacts is None:
+            continue
+        day = r.submitted_at.astimezone(dt.UTC).date()
+        key = (day, r.agent_id or NO_ID, r.team_id or NO_ID, r.channel or NO_CHANNEL, r.survey_id)
+        desk = ticket.contacts <= 1 and ticket.reopened is not True
+        cell = cells.setdefault(key, [0, 0, 0, 0])
+        for i, v in enumerate((1, r.fcr == 1, desk, desk and r.fcr != 1)):
+            cell[i] += int(v)
+    return cells
+
+
+def _kept_fcr_gap_cells(
+    session: Session, monthly: bool = False
+) -> dict[tuple[Any, ...], list[int]]:
+    table: Any = MonthlyFcrGapRollup if monthly else FcrGapRollup
+    date = table.month if monthly else table.day
+    rows = session.execute(
+        select(
+            date,
+            table.agent_id,
+            table.team_id,
+            table.channel,
+            table.survey_id,
+            *(getattr(table, c) for c in FCR_GAP_COUNTS),
+        )
+    )
+    return {tuple(r[:5]): list(r[5:]) for r in rows if any(r[5:])}
+
+
+def test_answers_follow_their_tickets_and_fcr_gap_rollups_stay_exact(
+    db_session: Session,
+) -> None:
+    """The factors kept on each answer equal its ticket's after the helpdesk edits
+    tickets (ORM and dispatch upsert) and answers change (amended, confirmed,
+    moved to another day, deleted); the FCR-gap cells equal the counts from the
+    raw rows, daily and monthly, and a rebuild changes nothing."""
+    rng = random.Random(83)
+    world = make_world(db_session, rng, n_tickets=250, days=80)
+    answers = list(world.responses)
+    assert answers
+    # Before any change: every answer already carries its ticket's factors.
+    db_session.expire_all()
+    for r in answers:
+        assert _kept_factors(r) == _factors_of(db_session.get(Ticket, r.ticket_id))  # type: ignore[arg-type]
+
+    churn(db_session, world.tickets, rng)
+    # The dispatch path's upsert reopening an answered ticket: one statement that
+    # must reach the answers too.
+    answered = db_session.get(Ticket, answers[0].ticket_id)
+    assert answered is not None
+    helpdesk.upsert_ticket(
+        db_session,
+        {
+            "id": answered.external_id,
+            "channel": answered.channel,
+            "opened_at": answered.opened_at,
+            "closed_at": answered.closed_at,
+            "contacts": 1,
+            "reopened": True,
+        },
+        source=answered.source,
+        agent=None,
+        customer=None,
+    )
+    for r in rng.sample(answers, len(answers) // 4):
+        change = rng.randrange(4)
+        if change == 0:  # amended
+            r.fcr = None if r.fcr is not None else rng.choice([0, 1])
+        elif change == 1:  # a provisional answer confirmed, or a confirmed one withdrawn
+            r.status = "confirmed" if r.status != "confirmed" else "provisional"
+        elif change == 2:  # submitted on another day, maybe another month
+            r.submitted_at += dt.timedelta(days=rng.randint(-40, 40))
+        else:
+            r.version += 1  # an update that moves no count
+        db_session.flush()
+    for r in rng.sample(answers, 5):
+        db_session.delete(r)
+    db_session.flush()
+
+    db_session.expire_all()
+    for r in db_session.scalars(select(Response)):
+        assert _kept_factors(r) == _factors_of(db_session.get(Ticket, r.ticket_id))  # type: ignore[arg-type]
+    expected = _expected_fcr_gap_cells(db_session)
+    assert any(cell[2] for cell in expected.values())  # some desk FCRs to move
+    kept_daily = _kept_fcr_gap_cells(db_session)
+    kept_monthly = _kept_fcr_gap_cells(db_session, monthly=True)
+    assert kept_daily == expected
+    assert kept_monthly == by_month(expected)
+
+    rebuilt_cells = rollups.rebuild_fcr_gap_rollups(db_session)
+    assert rebuilt_cells == len(kept_daily)
+    assert _kept_fcr_gap_cells(db_session) == kept_daily
+    assert _kept_fcr_gap_cells(db_session, monthly=True) == kept_monthly
+
+    # The report reads the cells: per agent, the same counts as the raw rows.
+    f = reports.Filters(dt.date(2026, 9, 10), dt.date(2026, 11, 5), team_id=world.teams[0].id)
+    gaps = {g["agent"]: g for g in reports.fcr_gaps(db_session, f)}
+    external = {a.id: a.external_id for a in world.agents}
+    per_agent: dict[str, int] = Counter()
+    for (day, agent, team, _channel, _survey), cell in expected.items():
+        if team == f.team_id and f.start <= day <= f.end:
+            per_agent[external[agent]] += cell[0]
+    assert {a: g["answered"] for a, g in gaps.items()} == {a: n for a, n in per_agent.items() if n}

@@ -1,0 +1,211 @@
+"""ticket factors on responses; FCR-gap rollups
+
+Revision ID: 0014_response_ticket_factors
+Revises: 0013_covering_agent_rollups
+Create Date: 2026-12-02
+
+A filtered drivers report joined every answer in the range to its ticket on
+each request: the month's FCR answers for the gap between customer-perceived
+and operational FCR (63,000 primary-key lookups at a million responses) and the
+20,000 most recent answers for the regression. Both joins go:
+
+* ``responses.ticket_*``: the ticket's contacts, escalated and reopened flags
+  and its first-response and resolution seconds, kept on each answer. On
+  PostgreSQL a row trigger fills them when an answer is written (reading the
+  ticket ``FOR SHARE``, so a concurrent ticket update waits for the answer's
+  commit, or the answer waits for the update's, and neither misses the other)
+  and a statement trigger on ``tickets`` copies a changed ticket's factors to
+  its answers: a ticket reopened after the customer answered moves its answers.
+  Unlike channel and agent, which are copied at answer time and stay, these
+  follow the ticket: the drivers are about what happened to the ticket.
+* ``fcr_gap_rollups`` (and ``_monthly``): per answered day x agent x team x
+  channel x survey, the confirmed answers with a customer FCR and a known
+  contact count, how many of them said "resolved", how many tickets the desk
+  counted as first-contact resolutions (one contact, not reopened) and how many
+  of those the customer said were not resolved. Kept by statement triggers on
+  ``responses`` like the ticket rollups of 0009 (one aggregated
+  ``INSERT .. ON CONFLICT`` per table and statement, in key order), so the
+  ticket trigger's update of the answers moves the counts too.
+
+``fcr_gap_rollups_rebuild()`` (``flask scores rebuild``) re-copies the factors
+from the tickets and recomputes the counts. On SQLite the columns and tables
+exist but stay empty: the reports join answers to tickets there, as before.
+"""
+
+# ruff: noqa: S608 - the SQL is assembled from the constant fragments below, no input
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0014_response_ticket_factors"
+down_revision: str | Sequence[str] | None = "0013_covering_agent_rollups"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# responses column <- expression over a ``tickets`` row ``t``
+FACTORS = {
+    "ticket_contacts": "t.contacts",
+    "ticket_escalated": "t.escalated",
+    "ticket_reopened": "t.reopened",
+    "ticket_first_response_seconds": "ticket_seconds(t.first_response_at, t.opened_at)",
+    "ticket_resolution_seconds": "ticket_seconds(t.resolved_at, t.opened_at)",
+}
+TICKET_SOURCES = "contacts, escalated, reopened, opened_at, first_response_at, resolved_at"
+
+COUNTS = ("answered", "said_yes", "desk_yes", "desk_yes_said_no")
+DESK_FCR = "ticket_contacts <= 1 AND ticket_reopened IS NOT TRUE"
+# What one answer in the delta adds to each count (the old live ``fcr_gaps`` query).
+COUNT_WHEN = {
+    "answered": "TRUE",
+    "said_yes": "fcr = 1",
+    "desk_yes": DESK_FCR,
+    "desk_yes_said_no": f"{DESK_FCR} AND fcr <> 1",
+}
+TABLES = ("fcr_gap_rollups", "fcr_gap_rollups_monthly")
+KEY = "agent_id, team_id, channel, survey_id"
+
+
+def _delta(source: str, sign: int) -> str:
+    return f"""
+        SELECT CAST(submitted_at AT TIME ZONE 'UTC' AS date) AS day,
+               coalesce(agent_id, 0) AS agent_id, coalesce(team_id, 0) AS team_id,
+               coalesce(channel, '') AS channel, survey_id, {sign} AS sign,
+               fcr, ticket_contacts, ticket_reopened
+        FROM {source}
+        WHERE status = 'confirmed' AND fcr IS NOT NULL AND ticket_contacts IS NOT NULL"""
+
+
+def _upserts(delta: str) -> str:
+    sums = ", ".join(f"sum(CASE WHEN {COUNT_WHEN[c]} THEN sign ELSE 0 END)" for c in COUNTS)
+    nonzero = " OR ".join(
+        f"sum(CASE WHEN {COUNT_WHEN[c]} THEN sign ELSE 0 END) <> 0" for c in COUNTS
+    )
+    statements = []
+    for table, period, expr in (
+        ("fcr_gap_rollups", "day", "day"),
+        ("fcr_gap_rollups_monthly", "month", "CAST(date_trunc('month', day) AS date)"),
+    ):
+        add = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTS)
+        statements.append(
+            f"""
+        WITH delta AS ({delta})
+        INSERT INTO {table} ({period}, {KEY}, {", ".join(COUNTS)})
+        SELECT {expr}, {KEY}, {sums}
+        FROM delta GROUP BY 1, 2, 3, 4, 5 HAVING {nonzero} ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT ({period}, {KEY}) DO UPDATE SET {add};"""
+        )
+    return "".join(statements)
+
+
+TRIGGERS = {
+    # event: (transition tables, delta)
+    "insert": ("NEW TABLE AS new_rows", _delta("new_rows", 1)),
+    "update": (
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        _delta("new_rows", 1) + "\n        UNION ALL" + _delta("old_rows", -1),
+    ),
+    "delete": ("OLD TABLE AS old_rows", _delta("old_rows", -1)),
+}
+
+_factor_targets = ", ".join(FACTORS)
+_factor_values = ", ".join(FACTORS.values())
+COPY_FROM_TICKETS = f"""
+    UPDATE responses r SET ({_factor_targets}) = ({_factor_values})
+    FROM tickets t
+    WHERE t.id = r.ticket_id
+      AND ({", ".join(f"r.{c}" for c in FACTORS)}) IS DISTINCT FROM ({_factor_values});"""
+
+
+def _create_postgresql_objects() -> None:
+    op.execute(COPY_FROM_TICKETS)
+    into = ", ".join(f"NEW.{c}" for c in FACTORS)
+    op.execute(
+        "CREATE FUNCTION responses_ticket_factors() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $body$ BEGIN SELECT {_factor_values} INTO {into} "
+        "FROM tickets t WHERE t.id = NEW.ticket_id FOR SHARE; RETURN NEW; END $body$"
+    )
+    op.execute(
+        "CREATE TRIGGER responses_ticket_factors BEFORE INSERT OR UPDATE OF ticket_id "
+        "ON responses FOR EACH ROW EXECUTE FUNCTION responses_ticket_factors()"
+    )
+    new_values = ", ".join(v.replace("t.", "n.") for v in FACTORS.values())
+    op.execute(
+        "CREATE FUNCTION tickets_factors_to_responses() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $body$ BEGIN UPDATE responses r SET ({_factor_targets}) = ({new_values}) "
+        "FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE r.ticket_id = n.id "
+        f"AND (o.{TICKET_SOURCES.replace(', ', ', o.')}) "
+        f"IS DISTINCT FROM (n.{TICKET_SOURCES.replace(', ', ', n.')}); "
+        "RETURN NULL; END $body$"
+    )
+    op.execute(
+        "CREATE TRIGGER tickets_factors_to_responses AFTER UPDATE ON tickets "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION tickets_factors_to_responses()"
+    )
+    for event, (transitions, delta) in TRIGGERS.items():
+        op.execute(
+            f"CREATE FUNCTION fcr_gap_rollups_on_{event}() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $body$ BEGIN {_upserts(delta)}\n RETURN NULL; END $body$"
+        )
+        op.execute(
+            f"CREATE TRIGGER fcr_gap_rollups_{event} AFTER {event.upper()} ON responses "
+            f"REFERENCING {transitions} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION fcr_gap_rollups_on_{event}()"
+        )
+    deletes = "".join(f" DELETE FROM {t};" for t in TABLES)
+    op.execute(
+        "CREATE FUNCTION fcr_gap_rollups_rebuild() RETURNS void LANGUAGE plpgsql "
+        f"AS $body$ BEGIN {COPY_FROM_TICKETS} {deletes} "
+        f"{_upserts(_delta('responses', 1))}\n END $body$"
+    )
+    op.execute("SELECT fcr_gap_rollups_rebuild()")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("ticket_contacts", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("ticket_escalated", sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column("ticket_reopened", sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column("ticket_first_response_seconds", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("ticket_resolution_seconds", sa.Float(), nullable=True))
+    for table, period in (("fcr_gap_rollups", "day"), ("fcr_gap_rollups_monthly", "month")):
+        op.create_table(
+            table,
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column(period, sa.Date(), nullable=False),
+            sa.Column("agent_id", sa.Integer(), nullable=False),
+            sa.Column("team_id", sa.Integer(), nullable=False),
+            sa.Column("channel", sa.String(length=40), nullable=False),
+            sa.Column("survey_id", sa.Integer(), nullable=False),
+            *(sa.Column(c, sa.Integer(), nullable=False) for c in COUNTS),
+            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+            sa.UniqueConstraint(
+                period,
+                "agent_id",
+                "team_id",
+                "channel",
+                "survey_id",
+                name=op.f(f"uq_{table}_{period}_agent_id_team_id_channel_survey_id"),
+            ),
+        )
+    if op.get_bind().dialect.name == "postgresql":
+        _create_postgresql_objects()
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for event in TRIGGERS:
+            op.execute(f"DROP TRIGGER fcr_gap_rollups_{event} ON responses")
+            op.execute(f"DROP FUNCTION fcr_gap_rollups_on_{event}()")
+        op.execute("DROP FUNCTION fcr_gap_rollups_rebuild()")
+        op.execute("DROP TRIGGER tickets_factors_to_responses ON tickets")
+        op.execute("DROP FUNCTION tickets_factors_to_responses()")
+        op.execute("DROP TRIGGER responses_ticket_factors ON responses")
+        op.execute("DROP FUNCTION responses_ticket_factors()")
+    for table in reversed(TABLES):
+        op.drop_table(table)
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        for column in reversed(FACTORS):
+            batch_op.drop_column(column)
