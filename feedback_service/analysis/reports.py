@@ -942,9 +942,10 @@ def _factors_on_responses(session: Session) -> bool:
 
 
 def _driver_sample(session: Session, f: Filters) -> DriverSample:
-    """The most recent ``DRIVER_SAMPLE`` answers in the filter with their ticket's
-    factors, in one query: on PostgreSQL from the factors kept on each answer
-    (no join); elsewhere joined to the tickets, and Python subtracts the times.
+    """The ``DRIVER_SAMPLE`` most recently submitted answers in the filter with
+    their ticket's factors, in one query: on PostgreSQL from the factors kept on
+    each answer (an index-only scan backwards from the range's end, no join);
+    elsewhere joined to the tickets, and Python subtracts the times.
     The channel is the answer's (the one the channel filter selects on)."""
     r = Response
     if _factors_on_responses(session):
@@ -959,7 +960,7 @@ def _driver_sample(session: Session, f: Filters) -> DriverSample:
                 r.ticket_first_response_seconds,
             )
             .where(*response_conditions(f), r.csat.is_not(None))
-            .order_by(r.id.desc())
+            .order_by(r.submitted_at.desc(), r.id.desc())
             .limit(DRIVER_SAMPLE)
         ).all()
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 7
@@ -979,7 +980,7 @@ def _driver_sample(session: Session, f: Filters) -> DriverSample:
             )
             .join(t, t.id == r.ticket_id)
             .where(*response_conditions(f), r.csat.is_not(None))
-            .order_by(r.id.desc())
+            .order_by(r.submitted_at.desc(), r.id.desc())
             .limit(DRIVER_SAMPLE)
         ).all()
         columns = list(zip(*joined, strict=True)) if joined else [()] * 8

@@ -18,6 +18,9 @@ and operational FCR (63,000 primary-key lookups at a million responses) and the
   its answers: a ticket reopened after the customer answered moves its answers.
   Unlike channel and agent, which are copied at answer time and stay, these
   follow the ticket: the drivers are about what happened to the ticket.
+* ``ix_responses_driver_sample``: the regression's sample (the most recent
+  confirmed answers with a CSAT) read backwards from the range's end, index only
+  on PostgreSQL (on SQLite without the included columns).
 * ``fcr_gap_rollups`` (and ``_monthly``): per answered day x agent x team x
   channel x survey, the confirmed answers with a customer FCR and a known
   contact count, how many of them said "resolved", how many tickets the desk
@@ -64,6 +67,8 @@ COUNT_WHEN = {
     "desk_yes_said_no": f"{DESK_FCR} AND fcr <> 1",
 }
 TABLES = ("fcr_gap_rollups", "fcr_gap_rollups_monthly")
+SAMPLE_INDEX = "ix_responses_driver_sample"
+SAMPLE_COLUMNS = ("team_id", "agent_id", "channel", "survey_id", "csat", *FACTORS)
 KEY = "agent_id, team_id, channel, survey_id"
 
 
@@ -190,11 +195,21 @@ def upgrade() -> None:
                 name=op.f(f"uq_{table}_{period}_agent_id_team_id_channel_survey_id"),
             ),
         )
-    if op.get_bind().dialect.name == "postgresql":
+    # The drivers sample (the most recent answers with a CSAT in the filter, and
+    # their factors) read backwards from the range's end: on PostgreSQL an
+    # index-only scan (the factors are included), on SQLite the range in order.
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    if postgresql:
         _create_postgresql_objects()
+    include = f"INCLUDE ({', '.join(SAMPLE_COLUMNS)}) " if postgresql else ""
+    op.execute(
+        f"CREATE INDEX {SAMPLE_INDEX} ON responses (submitted_at, id) {include}"
+        "WHERE status = 'confirmed' AND csat IS NOT NULL"
+    )
 
 
 def downgrade() -> None:
+    op.execute(f"DROP INDEX {SAMPLE_INDEX}")
     if op.get_bind().dialect.name == "postgresql":
         for event in TRIGGERS:
             op.execute(f"DROP TRIGGER fcr_gap_rollups_{event} ON responses")

@@ -23,6 +23,7 @@ from scipy.stats import t as student_t
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedback_service.analysis import reports
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 from tests.integration.test_rollups import World, make_world, process
@@ -691,10 +692,31 @@ def test_filtered_drivers_match_the_raw_rows(
     }
 
 
+def test_drivers_fit_on_the_most_recent_answers_in_the_filter(
+    client: FlaskClient,
+    world: World,
+    headers: dict[str, str],
+    db_session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over the sample limit, the regression and the differences use the most
+    recently submitted answers with a CSAT, not the first rows the database finds."""
+    monkeypatch.setattr(reports, "DRIVER_SAMPLE", 30)
+    team = world.teams[0]
+    body = get(client, "/api/v1/reports/drivers", headers, team=team.external_id).json
+    rows = [r for r in raw_responses(db_session, team_id=team.id) if r.csat is not None]
+    assert len(rows) > 60
+    newest = sorted(rows, key=lambda r: (r.submitted_at, r.id), reverse=True)[:30]
+    assert body["sample"] == {"responses": 30, "limit": 30}
+    assert body["logistic"]["dissatisfied"] == sum(1 for r in newest if (r.csat or 0) <= 3)
+    escalated = next(d for d in body["differences"] if d["factor"] == "escalated")
+    tickets = {t.id: t for t in db_session.scalars(select(Ticket))}
+    assert escalated["n_level"] == sum(1 for r in newest if tickets[r.ticket_id].escalated)
+
+
 def test_unfiltered_drivers_come_from_the_workers_run_while_it_is_fresh(
     client: FlaskClient, world: World, headers: dict[str, str], db_session: Session
 ) -> None:
-    from feedback_service.analysis import reports
     from feedback_service.analysis.models import DriverRun
     from feedback_service.analysis.tasks import compute_driver_run
 
