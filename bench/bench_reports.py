@@ -387,7 +387,6 @@ def run(url: str, repeat: int, rebuild: bool) -> None:
             print(f"rebuilt {cells:,} rollup cells in {time.perf_counter() - started:.1f}s")
         _key, plain = create_api_key(session, "bench", ["reports"])
         session.commit()
-        session.commit()
         # VACUUM as well as ANALYZE: this machine's PostgreSQL runs with
         # autovacuum off, and without a visibility map the index-only scans the
         # reports rely on visit the heap (autovacuum does this in production).

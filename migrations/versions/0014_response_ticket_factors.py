@@ -55,7 +55,15 @@ FACTORS = {
     "ticket_first_response_seconds": "ticket_seconds(t.first_response_at, t.opened_at)",
     "ticket_resolution_seconds": "ticket_seconds(t.resolved_at, t.opened_at)",
 }
-TICKET_SOURCES = "contacts, escalated, reopened, opened_at, first_response_at, resolved_at"
+# The ticket columns the factors come from: a change to any of them is copied.
+TICKET_SOURCES = (
+    "contacts",
+    "escalated",
+    "reopened",
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+)
 
 COUNTS = ("answered", "said_yes", "desk_yes", "desk_yes_said_no")
 DESK_FCR = "ticket_contacts <= 1 AND ticket_reopened IS NOT TRUE"
@@ -140,8 +148,8 @@ def _create_postgresql_objects() -> None:
         "CREATE FUNCTION tickets_factors_to_responses() RETURNS trigger LANGUAGE plpgsql "
         f"AS $body$ BEGIN UPDATE responses r SET ({_factor_targets}) = ({new_values}) "
         "FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE r.ticket_id = n.id "
-        f"AND (o.{TICKET_SOURCES.replace(', ', ', o.')}) "
-        f"IS DISTINCT FROM (n.{TICKET_SOURCES.replace(', ', ', n.')}); "
+        f"AND ({', '.join(f'o.{c}' for c in TICKET_SOURCES)}) "
+        f"IS DISTINCT FROM ({', '.join(f'n.{c}' for c in TICKET_SOURCES)}); "
         "RETURN NULL; END $body$"
     )
     op.execute(

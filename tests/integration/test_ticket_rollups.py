@@ -81,19 +81,20 @@ def expected_cells(
     return counts, durations
 
 
+def kept_cells(
+    session: Session, table: Any, keys: tuple[str, ...], counts: tuple[str, ...]
+) -> dict[tuple[Any, ...], list[int]]:
+    """A rollup's non-empty cells: (date, *keys) -> counts, daily or monthly table."""
+    date = table.month if hasattr(table, "month") else table.day
+    columns = [date, *(getattr(table, k) for k in keys), *(getattr(table, c) for c in counts)]
+    width = 1 + len(keys)
+    rows = session.execute(select(*columns))
+    return {tuple(r[:width]): list(r[width:]) for r in rows if any(r[width:])}
+
+
 def kept_counts(session: Session, monthly: bool = False) -> dict[tuple[Any, ...], list[int]]:
-    table: Any = MonthlyTicketRollup if monthly else TicketRollup
-    date = table.month if monthly else table.day
-    rows = session.execute(
-        select(
-            date,
-            table.agent_id,
-            table.team_id,
-            table.channel,
-            *(getattr(table, c) for c in TICKET_COUNTS),
-        )
-    )
-    return {tuple(r[:4]): list(r[4:]) for r in rows if any(r[4:])}
+    table = MonthlyTicketRollup if monthly else TicketRollup
+    return kept_cells(session, table, ("agent_id", "team_id", "channel"), TICKET_COUNTS)
 
 
 def kept_bands(session: Session, monthly: bool = False) -> Counter[tuple[Any, ...]]:
@@ -352,19 +353,9 @@ def _expected_fcr_gap_cells(session: Session) -> dict[tuple[Any, ...], list[int]
 def _kept_fcr_gap_cells(
     session: Session, monthly: bool = False
 ) -> dict[tuple[Any, ...], list[int]]:
-    table: Any = MonthlyFcrGapRollup if monthly else FcrGapRollup
-    date = table.month if monthly else table.day
-    rows = session.execute(
-        select(
-            date,
-            table.agent_id,
-            table.team_id,
-            table.channel,
-            table.survey_id,
-            *(getattr(table, c) for c in FCR_GAP_COUNTS),
-        )
-    )
-    return {tuple(r[:5]): list(r[5:]) for r in rows if any(r[5:])}
+    table = MonthlyFcrGapRollup if monthly else FcrGapRollup
+    keys = ("agent_id", "team_id", "channel", "survey_id")
+    return kept_cells(session, table, keys, FCR_GAP_COUNTS)
 
 
 def test_answers_follow_their_tickets_and_fcr_gap_rollups_stay_exact(
