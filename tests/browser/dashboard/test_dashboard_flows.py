@@ -18,6 +18,7 @@ from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
 from tests.browser.dashboard.conftest import DemoSite
 from tests.browser.dashboard.test_dashboard_roles import sign_in
+from tests.browser.navigation import follow
 
 pytestmark = pytest.mark.browser
 
@@ -40,31 +41,32 @@ def test_a_manager_changes_a_target_and_sees_the_gap_change(
     driver: Any, demo_site: DemoSite
 ) -> None:
     sign_in(driver, demo_site, "manager@demo.test")
-    driver.find_element(By.LINK_TEXT, "Targets").click()
+    follow(driver, By.LINK_TEXT, "Targets")
     Select(driver.find_element(By.ID, "target-metric")).select_by_value("csat")
     value = driver.find_element(By.ID, "target-value")
     value.send_keys("60")
-    driver.find_element(By.ID, "save-target").click()
+    follow(driver, By.ID, "save-target")
     assert "CSAT target set to 60" in notice(driver)
-    driver.find_element(By.LINK_TEXT, "Overview").click()
+    follow(driver, By.LINK_TEXT, "Overview")
     first = gap_of_overall_csat(driver)
     assert "target 60.0%" in driver.find_element(By.ID, "tile-csat").text
 
-    driver.find_element(By.LINK_TEXT, "Targets").click()
+    follow(driver, By.LINK_TEXT, "Targets")
     value = driver.find_element(By.ID, "target-value")
     value.clear()
     value.send_keys("95")
-    driver.find_element(By.ID, "save-target").click()
-    driver.find_element(By.LINK_TEXT, "Overview").click()
+    follow(driver, By.ID, "save-target")
+    assert "CSAT target set to 95" in notice(driver)
+    follow(driver, By.LINK_TEXT, "Overview")
     second = gap_of_overall_csat(driver)
     assert first - second == pytest.approx(35.0)
     # The scorecards colour every agent's CSAT gap against the new target.
-    driver.find_element(By.LINK_TEXT, "Agents").click()
+    follow(driver, By.LINK_TEXT, "Agents")
     gaps = driver.find_elements(By.CSS_SELECTOR, 'td[data-metric="csat"] .gap')
     assert gaps and all(g.text for g in gaps)
     # And the target can be removed from the page.
-    driver.find_element(By.LINK_TEXT, "Targets").click()
-    driver.find_element(By.CSS_SELECTOR, '#targets-table tr[data-metric="csat"] button').click()
+    follow(driver, By.LINK_TEXT, "Targets")
+    follow(driver, By.CSS_SELECTOR, '#targets-table tr[data-metric="csat"] button')
     assert "CSAT target removed" in notice(driver)
     assert not driver.find_elements(By.CSS_SELECTOR, '#targets-table tr[data-metric="csat"]')
 
@@ -95,14 +97,14 @@ def test_a_lead_relabels_a_comment(driver: Any, demo_site: DemoSite) -> None:
 
 def test_an_agents_context_reaches_their_lead(driver: Any, demo_site: DemoSite) -> None:
     sign_in(driver, demo_site, "agent@demo.test")
-    driver.find_element(By.LINK_TEXT, "Agents").click()
+    follow(driver, By.LINK_TEXT, "Agents")
     item = driver.find_element(By.CSS_SELECTOR, "#agent-comments .comment")
     response_id = item.get_attribute("data-response")
     item.find_element(By.CSS_SELECTOR, "details.add-note summary").click()
     item.find_element(By.NAME, "body").send_keys("Customer had already been refunded by billing.")
     item.find_element(By.CSS_SELECTOR, "details.add-note button").click()
     assert "context is saved" in notice(driver)
-    driver.find_element(By.ID, "logout").click()
+    follow(driver, By.ID, "logout")
 
     sign_in(driver, demo_site, "lead@demo.test")
     with demo_site.app.app_context():

@@ -15,6 +15,7 @@ from feedback_service.auth.models import User
 from feedback_service.db import get_session
 from feedback_service.helpdesk.models import Agent
 from tests.browser.dashboard.conftest import PASSWORD, DemoSite
+from tests.browser.navigation import follow
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +24,7 @@ def sign_in(driver: Any, site: DemoSite, email: str) -> None:
     driver.get(f"{site.url}/dashboard/login")
     driver.find_element(By.ID, "email").send_keys(email)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "sign-in").click()
+    follow(driver, By.ID, "sign-in")
     WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "logout")))
 
 
@@ -65,7 +66,7 @@ def test_manager_sees_every_agent_and_every_section(driver: Any, demo_site: Demo
     ]  # fmt: skip
     assert driver.find_element(By.CSS_SELECTOR, ".chart-trend").get_attribute("role") == "img"
     assert fits_the_phone(driver)
-    driver.find_element(By.LINK_TEXT, "Agents").click()
+    follow(driver, By.LINK_TEXT, "Agents")
     everyone, _, _ = agents_of(demo_site, "manager@demo.test")
     assert agent_rows(driver) == everyone and len(everyone) == 8
     assert fits_the_phone(driver)
@@ -74,7 +75,7 @@ def test_manager_sees_every_agent_and_every_section(driver: Any, demo_site: Demo
 def test_team_lead_sees_their_team_and_nothing_else(driver: Any, demo_site: DemoSite) -> None:
     sign_in(driver, demo_site, "lead@demo.test")
     assert "Surveys" not in nav_labels(driver)
-    driver.find_element(By.LINK_TEXT, "Agents").click()
+    follow(driver, By.LINK_TEXT, "Agents")
     mine, _, others = agents_of(demo_site, "lead@demo.test")
     assert agent_rows(driver) == mine and len(mine) == 2
     driver.get(f"{demo_site.url}/dashboard/agents/{min(others)}")
@@ -85,12 +86,12 @@ def test_agent_sees_only_their_own_scorecard_and_comments(driver: Any, demo_site
     sign_in(driver, demo_site, "agent@demo.test")
     assert nav_labels(driver) == ["Overview", "Agents", "Comments"]
     mine, my_ids, others = agents_of(demo_site, "agent@demo.test")
-    driver.find_element(By.LINK_TEXT, "Agents").click()
+    follow(driver, By.LINK_TEXT, "Agents")
     heading = driver.find_element(By.ID, "agent-name")
     assert heading.get_attribute("data-agent") in mine
     assert fits_the_phone(driver)
 
-    driver.find_element(By.LINK_TEXT, "Comments").click()
+    follow(driver, By.LINK_TEXT, "Comments")
     names = {e.text for e in driver.find_elements(By.CSS_SELECTOR, ".comment-agent")}
     with demo_site.app.app_context():
         own = get_session().get(Agent, next(iter(my_ids)))
@@ -105,7 +106,7 @@ def test_agent_sees_only_their_own_scorecard_and_comments(driver: Any, demo_site
 
 def test_sign_out_ends_the_session(driver: Any, demo_site: DemoSite) -> None:
     sign_in(driver, demo_site, "manager@demo.test")
-    driver.find_element(By.ID, "logout").click()
+    follow(driver, By.ID, "logout")
     WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "sign-in")))
     driver.get(f"{demo_site.url}/dashboard/agents")
     assert "/dashboard/login" in driver.current_url
