@@ -1,6 +1,7 @@
 """POST /api/v1/invitations under gunicorn on PostgreSQL, next to the one-INSERT floor.
 
 Run:  .venv/bin/python -m bench.bench_invitations [--seconds 15] [--rounds 3] [--connections 16]
+      [--cpu]   (then also: where the CPU goes per request, and GET /healthz of both)
 
 The floor and the service are served side by side with the same gunicorn
 settings and measured in alternating rounds, so a busy spell on the shared
@@ -23,6 +24,7 @@ from bench.harness import (
     TABLE_HEADER,
     alternate,
     combined,
+    cpu_per_request,
     gunicorn,
     machine_note,
     scratch_database,
@@ -58,6 +60,8 @@ request = function()
 end
 """
 
+GET_LUA = 'request = function() return wrk.format("GET", nil) end\n'
+
 FLOOR_LUA = r"""
 local counter = 0
 request = function()
@@ -78,11 +82,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--worker-class", default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="after the rounds, the CPU per request of each endpoint by process group",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     (tmp / "invitation.lua").write_text(INVITATION_LUA)
     (tmp / "floor.lua").write_text(FLOOR_LUA)
+    (tmp / "get.lua").write_text(GET_LUA)
     broker = "redis://127.0.0.1:6379/14"
     served = (args.workers, args.worker_class, args.threads)
     with scratch_database("fs_bench_invitations") as database_url:
@@ -122,6 +132,24 @@ def main() -> None:
             rounds = alternate(
                 runs, seconds=args.seconds, rounds=args.rounds, connections=args.connections
             )
+            # The gunicorn processes of each endpoint, told apart by their app spec.
+            groups = {"floor gunicorn": "floor_app", "service gunicorn": "create_app"}
+            cpu_runs = [
+                *runs,
+                ("GET /healthz of the floor", f"{floor_url}/healthz", tmp / "get.lua"),
+                ("GET /healthz of the service", f"{service_url}/healthz", tmp / "get.lua"),
+            ]
+            cpu = [
+                cpu_per_request(
+                    name,
+                    url,
+                    script,
+                    groups,
+                    seconds=max(1, args.seconds // args.rounds),
+                    connections=args.connections,
+                )
+                for name, url, script in (cpu_runs if args.cpu else [])
+            ]
         after = machine_note()
         redis.Redis.from_url(broker).flushdb()
 
@@ -142,6 +170,8 @@ def main() -> None:
         f"\nthroughput ratio service/floor: {overall:.2f}"
         f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
     )
+    if cpu:
+        print("\n" + "\n".join(cpu))
     print(f"\nbefore: {before}\nafter: {after}")
 
 

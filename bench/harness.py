@@ -242,3 +242,42 @@ TABLE_HEADER = (
     "| endpoint | requests/s | p50 ms | p99 ms | requests | errors |\n"
     "|---|---:|---:|---:|---:|---:|"
 )
+
+
+def cpu_seconds_by_group(groups: dict[str, str]) -> dict[str, float]:
+    """User + system CPU seconds used so far by every live process, summed per
+    group: a process whose command line contains ``groups[name]`` counts under
+    ``name``, PostgreSQL's processes under ``postgres``, the rest under ``other``.
+    Differences of two readings around a load give where its CPU went (processes
+    that end in between, such as wrk itself, drop out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys([*groups, "postgres", "other"], 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        name = next((n for n, marker in groups.items() if marker in command), None)
+        if name is None:
+            name = "postgres" if command.startswith("postgres") else "other"
+        totals[name] += seconds
+    return totals
+
+
+def cpu_per_request(
+    name: str, url: str, script: Path, groups: dict[str, str], *, seconds: int, connections: int
+) -> str:
+    """One wrk run of ``seconds``, and the CPU it cost per request, by group."""
+    before = cpu_seconds_by_group(groups)
+    result = wrk(name, url, script, seconds=seconds, connections=connections)
+    after = cpu_seconds_by_group(groups)
+    spent = ", ".join(
+        f"{group} {1000 * (after[group] - before[group]) / max(result.requests, 1):.2f}"
+        for group in after
+    )
+    return f"{name}: {result.requests_per_second:,.0f} req/s; CPU ms per request: {spent}"
