@@ -91,6 +91,13 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         # A retrained comment model is promoted if no head's held-back macro-F1 drops by
         # more than this (0: strictly not worse). See bench/README-comments-teaching.md.
         "MODEL_PROMOTION_TOLERANCE": float(env.get("MODEL_PROMOTION_TOLERANCE") or 0.0),
+        # The comment model adapts to the deployment from its customers' own ratings once
+        # it holds this many rated comments (confirmed, supported language); the daily
+        # adaptation runs again after this many more; it reads at most the newest
+        # MAX of them. See analysis/comments/training.py.
+        "RATING_ADAPTATION_MIN_COMMENTS": _int(env.get("RATING_ADAPTATION_MIN_COMMENTS"), 500),
+        "RATING_ADAPTATION_MIN_NEW": _int(env.get("RATING_ADAPTATION_MIN_NEW"), 500),
+        "RATING_ADAPTATION_MAX_COMMENTS": _int(env.get("RATING_ADAPTATION_MAX_COMMENTS"), 20_000),
         # Sweep: work touched less than this ago is left to the broker's message.
         "SWEEP_GRACE_SECONDS": _int(env.get("SWEEP_GRACE_SECONDS"), 30),
         # Pattern reports with no stored run are computed inside the request up to

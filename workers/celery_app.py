@@ -81,6 +81,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": timedelta(hours=1),
         "args": ("product-gaps",),
     },
+    # The comment model adapts to the deployment's rated comments; the task skips
+    # when too few came in since the last adaptation or one is still pending.
+    "comment-model-rating-adaptation": {
+        "task": "feedback_service.analysis.comments.tasks.schedule_rating_adaptation",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "sweep-pattern-runs": {
         "task": "feedback_service.patterns.tasks.sweep_pattern_runs",
         "schedule": timedelta(minutes=5),

@@ -136,7 +136,8 @@ class AnalysisCategory(Base):
 
 
 class TrainingRun(Base):
-    """One retraining of the comment model (``flask analysis train`` or the API job):
+    """One retraining of the comment model (``flask analysis train``, the API job, or
+    the scheduled adaptation to the deployment's rated comments, trigger ``ratings``):
     the candidate version, its figures on the held-back split next to the model that
     was active, and whether it was promoted."""
 
@@ -156,6 +157,11 @@ class TrainingRun(Base):
     label_rows: Mapped[int | None] = mapped_column(Integer)
     train_rows: Mapped[int | None] = mapped_column(Integer)
     held_out_rows: Mapped[int | None] = mapped_column(Integer)
+    # Rows labelled by the customer's own rating (never held back), and the highest
+    # response id read for them: a scheduled adaptation counts the rated comments
+    # above the last run's mark.
+    rating_rows: Mapped[int | None] = mapped_column(Integer)
+    ratings_through: Mapped[int | None] = mapped_column(Integer)
     reasons: Mapped[list[str] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -144,6 +144,9 @@ class TrainingRunOut(Schema):
     label_rows = fields.Integer(allow_none=True)
     train_rows = fields.Integer(allow_none=True)
     held_out_rows = fields.Integer(allow_none=True)
+    # Rows labelled by the customers' own ratings (never held back for the check).
+    rating_rows = fields.Integer(allow_none=True)
+    ratings_through = fields.Integer(allow_none=True)
     reasons = fields.List(fields.String())
     error = fields.String(allow_none=True)
     created_at = fields.String()
@@ -155,6 +158,8 @@ class ModelOut(Schema):
     active = fields.Boolean()
     saved = fields.Boolean()
     trained_on = fields.Integer(allow_none=True)
+    trigger = fields.String(allow_none=True)
+    rating_rows = fields.Integer(allow_none=True)
     metrics = fields.Dict(allow_none=True)
     training_run = fields.Nested(TrainingRunOut, allow_none=True)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from feedback_service.analysis.comments import rescore, service, training
 from feedback_service.analysis.comments.analyzer import current_analyzer, model_dir
 from feedback_service.analysis.models import TrainingRun
-from feedback_service.db import get_session
+from feedback_service.db import get_session, utcnow
 from feedback_service.surveys.models import Response
 from workers.celery_app import enqueue, enqueue_after_commit
 
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # A batch of 1,000 takes about a second; a run with no progress for this long lost
 # its chain (broker down, worker killed between commit and send) and is resumed.
 STALLED_AFTER = dt.timedelta(minutes=10)
+# A scheduled adaptation still queued or running after this lost its message or its
+# worker (training takes minutes): the next beat sends it again.
+ADAPTATION_STALLED_AFTER = dt.timedelta(hours=6)
 
 
 def load_comment_analyzer() -> Analyzer | None:
@@ -51,7 +54,7 @@ def train_now(session: Session, run: TrainingRun, directory: Path, tolerance: fl
     The labels are read and that read ended before training: training takes
     seconds to minutes and must hold no lock (on SQLite, the whole database).
     """
-    data = training.gather(session)
+    data = training.gather(session, training.rating_settings(current_app.config))
     session.rollback()
     try:
         report = training.train(data, directory, tolerance)
@@ -118,6 +121,32 @@ def train_model(run_id: int, tolerance: float | None = None) -> str:
     if run.status == "failed":
         return "failed"
     return "promoted" if run.promoted else "not-promoted"
+
+
+@shared_task(name="feedback_service.analysis.comments.tasks.schedule_rating_adaptation")
+def schedule_rating_adaptation() -> str:
+    """The beat's daily look at the rated comments: queue a ``ratings`` training run
+    once enough came in since the last one; never a second while one is pending."""
+    session = get_session()
+    plan = training.plan_rating_adaptation(
+        session,
+        training.rating_settings(current_app.config),
+        utcnow(),
+        ADAPTATION_STALLED_AFTER,
+    )
+    if plan.action == "skip":
+        session.rollback()
+        log.info("rating adaptation skipped: %s", plan.reason)
+        return "skipped"
+    if plan.action == "resend":
+        session.rollback()
+        assert plan.run_id is not None
+        enqueue(train_model, plan.run_id)
+        return "resent"
+    run = training.new_run(session, training.RATINGS_TRIGGER, f"schedule: {plan.reason}")
+    enqueue_after_commit(session, train_model, run.id)
+    session.commit()
+    return "queued"
 
 
 @shared_task(name="feedback_service.analysis.comments.tasks.rescore_batch")

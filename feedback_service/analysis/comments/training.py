@@ -5,20 +5,30 @@ The rule that decides promotion is text/store.py's ``train_and_maybe_promote``:
 candidate and active model are measured on the same held-back split (a hash of
 each text, so a sentence stays on its side as labels are added) and the
 candidate is promoted only if no head's macro-F1 is worse (beyond ``tolerance``).
+
+Once the deployment holds ``RATING_ADAPTATION_MIN_COMMENTS`` rated comments,
+every training also learns from them, labelled by the customer's own rating
+(data.py ``rating_sentiment``) and weighted below people's labels: the model
+adapts to the deployment's words. Rating rows are never in the held-back split,
+so promotion is still decided on what people labelled. A daily beat task
+(``schedule_rating_adaptation``) starts such a run, trigger ``ratings``, when
+enough rated comments came in since the last one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.comments import labels
 from feedback_service.analysis.comments.analyzer import active_version
-from feedback_service.analysis.models import TrainingRun
+from feedback_service.analysis.models import CommentAnalysis, TrainingRun
 from feedback_service.analysis.text import (
     LabelledSentence,
     PromotionReport,
@@ -27,8 +37,13 @@ from feedback_service.analysis.text import (
     seed_sentences,
     train_and_maybe_promote,
 )
+from feedback_service.analysis.text.data import RatedComment, rating_sentiment
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
+from feedback_service.surveys.models import Response
+
+RATINGS_TRIGGER = "ratings"
+PENDING = ("queued", "running")
 
 
 def new_run(session: Session, trigger: str, who: str) -> TrainingRun:
@@ -43,18 +58,135 @@ class TrainingData:
     seed: list[LabelledSentence]
     labels: list[LabelledSentence]
     taxonomy: Taxonomy
+    # The deployment's comments labelled by their rating (empty below the threshold),
+    # and the highest response id read for them.
+    rated: list[RatedComment] = field(default_factory=list)
+    ratings_through: int | None = None
 
 
-def gather(session: Session) -> TrainingData:
-    """The shipped seed sentences, then every label (so a person's label wins)."""
-    return TrainingData(seed_sentences(), labels.training_rows(session), labels.taxonomy(session))
+@dataclass(frozen=True)
+class RatingSettings:
+    """``RATING_ADAPTATION_*`` of the app config."""
+
+    min_comments: int = 500
+    min_new: int = 500
+    max_comments: int = 20_000
+
+
+def _rated_comments_query() -> Any:
+    """Confirmed answers with a comment in a supported language and any rating."""
+    return (
+        select(Response.id)
+        .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
+        .where(
+            Response.status == "confirmed",
+            CommentAnalysis.supported.is_(True),
+            Response.comment.is_not(None),
+            Response.comment != "",
+            Response.csat.is_not(None) | Response.nps.is_not(None) | Response.ces.is_not(None),
+        )
+    )
+
+
+def rated_comment_count(session: Session, after: int | None = None) -> int:
+    query = _rated_comments_query()
+    if after is not None:
+        query = query.where(Response.id > after)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def rated_comments(session: Session, limit: int) -> tuple[list[RatedComment], int | None]:
+    """The newest ``limit`` rated comments whose ratings vouch for a sentiment, and the
+    highest response id read."""
+    ids = _rated_comments_query().order_by(Response.id.desc()).limit(limit).subquery()
+    rows = session.execute(
+        select(Response.id, Response.comment, Response.csat, Response.nps, Response.ces)
+        .where(Response.id.in_(select(ids.c.id)))
+        .order_by(Response.id)
+    ).all()
+    out = []
+    for _id, comment, csat, nps, ces in rows:
+        sentiment = rating_sentiment(csat=csat, nps=nps, ces=ces)
+        if sentiment is not None and comment and comment.strip():
+            out.append(RatedComment(comment, sentiment))
+    return out, (rows[-1][0] if rows else None)
+
+
+def rating_settings(config: Mapping[str, Any]) -> RatingSettings:
+    return RatingSettings(
+        min_comments=int(config["RATING_ADAPTATION_MIN_COMMENTS"]),
+        min_new=int(config["RATING_ADAPTATION_MIN_NEW"]),
+        max_comments=int(config["RATING_ADAPTATION_MAX_COMMENTS"]),
+    )
+
+
+def gather(session: Session, ratings: RatingSettings | None = None) -> TrainingData:
+    """The shipped seed sentences, then every label (so a person's label wins), and,
+    once the deployment holds enough of them, its rated comments.
+
+    Every training takes the rated comments, not only the scheduled one: a manual
+    retrain without them would be measured on the same human rows and could quietly
+    undo the adaptation.
+    """
+    seed, taught, tax = seed_sentences(), labels.training_rows(session), labels.taxonomy(session)
+    if ratings is None or rated_comment_count(session) < ratings.min_comments:
+        return TrainingData(seed, taught, tax)
+    rated, through = rated_comments(session, ratings.max_comments)
+    return TrainingData(seed, taught, tax, rated, through)
 
 
 def train(data: TrainingData, model_dir: Path, tolerance: float = 0.0) -> PromotionReport:
     """Train, measure, maybe promote: no database, so no lock is held meanwhile."""
     return train_and_maybe_promote(
-        [*data.seed, *data.labels], model_dir, taxonomy=data.taxonomy, tolerance=tolerance
+        [*data.seed, *data.labels],
+        model_dir,
+        taxonomy=data.taxonomy,
+        tolerance=tolerance,
+        rated=data.rated,
     )
+
+
+@dataclass(frozen=True)
+class AdaptationPlan:
+    """What the scheduled adaptation should do now: ``start`` a run, ``resend`` a
+    pending one whose message was lost, or nothing (``reason`` says why)."""
+
+    action: str  # start, resend, skip
+    reason: str
+    run_id: int | None = None
+
+
+def plan_rating_adaptation(
+    session: Session, settings: RatingSettings, now: dt.datetime, stale_after: dt.timedelta
+) -> AdaptationPlan:
+    pending = session.scalars(
+        select(TrainingRun)
+        .where(TrainingRun.trigger == RATINGS_TRIGGER, TrainingRun.status.in_(PENDING))
+        .order_by(TrainingRun.id.desc())
+    ).first()
+    if pending is not None:
+        if pending.created_at > now - stale_after:
+            return AdaptationPlan("skip", f"run {pending.id} is {pending.status}", pending.id)
+        # Queued or running for so long that its message or worker was lost: the
+        # task resumes a run in either state, so sending it again finishes it.
+        return AdaptationPlan("resend", f"run {pending.id} stalled", pending.id)
+    mark = session.scalar(
+        select(func.max(TrainingRun.ratings_through)).where(TrainingRun.status == "done")
+    )
+    if mark is None:
+        total = rated_comment_count(session)
+        if total < settings.min_comments:
+            return AdaptationPlan(
+                "skip", f"{total} rated comments, fewer than {settings.min_comments}"
+            )
+        return AdaptationPlan("start", f"{total} rated comments")
+    new = rated_comment_count(session, after=mark)
+    if new < settings.min_new:
+        return AdaptationPlan(
+            "skip",
+            f"{new} new rated comments since the last adaptation, fewer than {settings.min_new}",
+        )
+    return AdaptationPlan("start", f"{new} new rated comments since the last adaptation")
 
 
 def record(session: Session, run: TrainingRun, data: TrainingData, report: PromotionReport) -> None:
@@ -68,6 +200,8 @@ def record(session: Session, run: TrainingRun, data: TrainingData, report: Promo
     run.label_rows = len(data.labels)
     run.train_rows = report.train_rows
     run.held_out_rows = report.held_out_rows
+    run.rating_rows = report.rating_rows
+    run.ratings_through = data.ratings_through
     run.reasons = report.reasons
     run.finished_at = utcnow()
     session.flush()
@@ -95,6 +229,8 @@ def run_view(run: TrainingRun) -> dict[str, Any]:
         "label_rows": run.label_rows,
         "train_rows": run.train_rows,
         "held_out_rows": run.held_out_rows,
+        "rating_rows": run.rating_rows,
+        "ratings_through": run.ratings_through,
         "reasons": run.reasons or [],
         "error": run.error,
         "created_at": run.created_at.isoformat(),
@@ -140,6 +276,8 @@ def list_models(session: Session, model_dir: Path) -> list[dict[str, Any]]:
                 "active": version == active,
                 "saved": version in saved,
                 "trained_on": meta.get("trained_on"),
+                "trigger": made_by.trigger if made_by else None,
+                "rating_rows": made_by.rating_rows if made_by else None,
                 "metrics": meta.get("metrics") or (made_by.metrics if made_by else None),
                 "training_run": run_view(made_by) if made_by is not None else None,
             }

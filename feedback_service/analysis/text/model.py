@@ -168,6 +168,8 @@ def _version(rows: Sequence[LabelledSentence], taxonomy: Taxonomy, seed: int) ->
     digest.update(json.dumps(taxonomy.to_dict(), sort_keys=True).encode())
     for row in rows:
         digest.update(f"\n{row.text}\t{row.sentiment}\t{row.label}".encode())
+        if row.weight != 1.0:
+            digest.update(f"\t{row.weight}".encode())
     return f"{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}"
 
 
@@ -182,6 +184,7 @@ def train(
     texts = [r.text for r in data]
     features = build_features()
     matrix = features.fit_transform(texts).tocsr()
+    weights = np.array([r.weight for r in data], dtype=np.float64)
     heads: dict[str, LogisticRegression] = {}
     for head in HEADS:
         labels = _labels(data, head)
@@ -197,7 +200,7 @@ def train(
         # One BLAS thread: on problems this small, extra threads mostly fight
         # each other and the worker's sibling processes (3x slower measured on 2 cores).
         with threadpool_limits(limits=1):
-            clf.fit(matrix[keep], y)
+            clf.fit(matrix[keep], y, sample_weight=weights[keep])
         heads[head] = clf
     unknown_targets = set(TARGETS) - set(heads["target"].classes_)
     if unknown_targets:

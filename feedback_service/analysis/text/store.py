@@ -20,7 +20,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from feedback_service.analysis.text.data import LabelledSentence, deduplicate, split
+from feedback_service.analysis.text.data import (
+    RATING_WEIGHT,
+    LabelledSentence,
+    RatedComment,
+    deduplicate,
+    is_held_out,
+    normalise,
+    split,
+)
+from feedback_service.analysis.text.segment import segments
 from feedback_service.analysis.text.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -28,6 +37,9 @@ if TYPE_CHECKING:
 
 PROMOTED_FILE: Final = "promoted.json"
 HOLDOUT_FRACTION: Final = 0.2
+# A rated comment longer than this many segments mixes too much to carry one label.
+MAX_RATED_SEGMENTS: Final = 3
+_OPPOSITE: Final = {"positive": "negative", "negative": "positive"}
 
 
 def version_dir(model_dir: Path, version: str) -> Path:
@@ -86,9 +98,55 @@ class PromotionReport:
     train_rows: int
     held_out_rows: int
     reasons: list[str] = field(default_factory=list)
+    # Rating-derived rows trained on (never in the held-back rows).
+    rating_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def rating_rows(
+    rated: Iterable[RatedComment],
+    human: Iterable[LabelledSentence],
+    current: TrainedModel | None,
+    holdout_fraction: float = HOLDOUT_FRACTION,
+    seed: int = 0,
+    weight: float = RATING_WEIGHT,
+) -> list[LabelledSentence]:
+    """Training rows from comments labelled by their own rating, at ``weight``.
+
+    The model learns sentences, and a rating is about the whole comment: a comment
+    of one segment is taken whole; of two or three, each segment that the current
+    model does not read as the opposite ("the agent was lovely" in a CSAT 1 comment
+    about billing is left out); longer ones are left out. Never in the evaluation
+    set: a text a person labelled is theirs (their label wins), and a text whose
+    hash puts it in the held-back split is not trained on either, so if a person
+    labels it later, no earlier model has seen it.
+    """
+    taken = {normalise(r.text) for r in human}
+    candidates: list[tuple[str, str, bool]] = []
+    for comment in rated:
+        parts = segments(comment.text)
+        if not parts or len(parts) > MAX_RATED_SEGMENTS:
+            continue
+        if len(parts) == 1:
+            candidates.append((comment.text, comment.sentiment, False))
+        else:
+            candidates.extend((part, comment.sentiment, True) for part in parts)
+    checked = [text for text, _, check in candidates if check]
+    read_as = iter(
+        current.predict_labels(checked)["sentiment"] if checked and current is not None else []
+    )
+    out: list[LabelledSentence] = []
+    for text, sentiment, check in candidates:
+        if check and current is not None and next(read_as) == _OPPOSITE[sentiment]:
+            continue
+        key = normalise(text)
+        if key in taken or is_held_out(text, holdout_fraction, seed):
+            continue
+        taken.add(key)
+        out.append(LabelledSentence(text, sentiment, None, weight=weight))
+    return out
 
 
 def train_and_maybe_promote(
@@ -98,17 +156,21 @@ def train_and_maybe_promote(
     seed: int = 0,
     holdout_fraction: float = HOLDOUT_FRACTION,
     tolerance: float = 0.0,
+    rated: Iterable[RatedComment] = (),
+    rating_weight: float = RATING_WEIGHT,
 ) -> PromotionReport:
-    """Retrain on ``rows`` (seed data + corrections), measure, promote if not worse.
+    """Retrain on ``rows`` (seed data + people's labels) and ``rated`` (comments
+    labelled by their rating), measure, promote if not worse.
 
     Both the candidate and the currently promoted model are measured on the
-    same held-back rows. The candidate is promoted only if, on every head
-    (sentiment, target, category), its macro-F1 is at least the current one's
-    minus ``tolerance``. The default 0 is the strict rule; on a few hundred
-    held-back rows one flipped sentence moves macro-F1 by ~0.002-0.005, so a
-    caller may allow that much noise (e.g. 0.005) rather than refuse a useful
-    set of corrections by chance. The candidate is saved either way so a
-    manager can see what was refused.
+    same held-back rows, drawn from ``rows`` alone: a rating-derived row is never
+    in them, so the comparison is on what people said. The candidate is promoted
+    only if, on every head (sentiment, target, category), its macro-F1 is at
+    least the current one's minus ``tolerance``. The default 0 is the strict
+    rule; on a few hundred held-back rows one flipped sentence moves macro-F1 by
+    ~0.002-0.005, so a caller may allow that much noise (e.g. 0.005) rather than
+    refuse a useful set of corrections by chance. The candidate is saved either
+    way so a manager can see what was refused.
     """
     from feedback_service.analysis.text.model import HEADS, train
 
@@ -117,9 +179,12 @@ def train_and_maybe_promote(
     train_rows, held_out = split(data, holdout_fraction, seed)
     if not held_out:
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
-    candidate = train(train_rows, taxonomy, seed)
-    candidate.metrics = candidate.evaluate(held_out)
     current = load_promoted(root)
+    weak = rating_rows(rated, data, current, holdout_fraction, seed, rating_weight)
+    # Rating rows first: should one share a text with a person's row after all,
+    # deduplication keeps the later row, the person's.
+    candidate = train([*weak, *train_rows], taxonomy, seed)
+    candidate.metrics = candidate.evaluate(held_out)
     current_metrics = current.evaluate(held_out) if current is not None else None
     reasons: list[str] = []
     promoted = True
@@ -131,6 +196,12 @@ def train_and_maybe_promote(
             if new < old - tolerance:
                 promoted = False
                 reasons.append(f"{head} macro-F1 {new:.4f} < current {old:.4f}")
+        if promoted:
+            allowance = f" by more than {tolerance}" if tolerance else ""
+            reasons.append(
+                f"no head's macro-F1 below {current.version}'s{allowance} on "
+                f"{len(held_out)} held-back rows labelled by people"
+            )
     else:
         reasons.append("no promoted model yet")
     if current is not None and current.version == candidate.version:
@@ -144,7 +215,8 @@ def train_and_maybe_promote(
         candidate_metrics=candidate.metrics,
         current_version=current.version if current is not None else None,
         current_metrics=current_metrics,
-        train_rows=len(train_rows),
+        train_rows=len(train_rows) + len(weak),
         held_out_rows=len(held_out),
         reasons=reasons,
+        rating_rows=len(weak),
     )

@@ -1,0 +1,36 @@
+"""training runs: rating-derived rows and how far through the rated comments
+
+Revision ID: 0015_training_rating_rows
+Revises: 0014_response_ticket_factors
+Create Date: 2026-12-05
+
+A training run may adapt the comment model to the deployment's own comments,
+labelled by the customer's rating (trigger ``ratings``): ``rating_rows`` is how
+many such rows it trained on, ``ratings_through`` the highest response id it
+read, so the next scheduled adaptation counts only rated comments that came in
+since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0015_training_rating_rows"
+down_revision: str | Sequence[str] | None = "0014_response_ticket_factors"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rating_rows", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("ratings_through", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
+        batch_op.drop_column("ratings_through")
+        batch_op.drop_column("rating_rows")
