@@ -18,15 +18,19 @@ thrown away. The noise model (fixed before measuring):
 Then, exactly as the ``ratings`` training job does it (text/store.py
 ``train_and_maybe_promote`` with ``rated=``): the rating rule
 (data.py ``rating_sentiment``: CSAT 1-2 negative, 5 positive, 3-4 left out)
-labels the comments, the rows are weighted below human labels, and the candidate
-trained on seed + rating rows is measured next to the out-of-the-box model on
-the seed's held-back split (human labels only; no rating row is ever in it) and
-promoted only if no head is worse there. Both models are then measured on the
+labels the comments, the rows join the sentiment head weighted below people's
+labels, and the candidate is measured next to the out-of-the-box model on the
+seed's held-back split (people's labels only; no rating row is ever in it) and
+promoted only if no head is worse there. The models are then measured on the
 second half (binary macro-F1 for Amazon/Yelp, 3-class for SemEval, the
-comment-level rule of bench/eval_comments.py).
+comment-level rule of bench/eval_comments.py). "taught by hand" is the ceiling:
+the same deployment half with its human labels instead of ratings.
 
-Pure and in-process: no database, no HTTP. Each set trains one model per weight
-(about 20-60 s each on 2 shared cores).
+``--choose-weight`` picks the rating rows' weight without the measured half:
+it splits the deployment half of ``--sets`` again (stratified, seed + 1), adapts
+on the first part's ratings and scores the second part's human labels.
+
+Pure and in-process: no database, no HTTP; about 10 s per model trained.
 """
 
 from __future__ import annotations
@@ -54,14 +58,19 @@ from bench.eval_comments import (  # noqa: E402
 from feedback_service.analysis.text import lexicon  # noqa: E402
 from feedback_service.analysis.text.data import (  # noqa: E402
     RATING_WEIGHT,
+    LabelledSentence,
     RatedComment,
     rating_sentiment,
     seed_sentences,
+    split,
 )
+from feedback_service.analysis.text.model import TrainedModel, train  # noqa: E402
 from feedback_service.analysis.text.pipeline import CommentAnalyzer  # noqa: E402
 from feedback_service.analysis.text.store import (  # noqa: E402
     load_promoted,
+    rating_rows,
     train_and_maybe_promote,
+    version_dir,
 )
 
 SETS = {
@@ -106,6 +115,28 @@ def rated_comments(deployment: list[Example], seed: int) -> tuple[list[RatedComm
     return out, agreement
 
 
+def choose_weight(data: Path, keys: list[str], weights: list[float], seed: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="eval-rating-"))
+    lexicon.configure(work / "nltk")
+    seed_rows = seed_sentences()
+    train_rows, _ = split(seed_rows)
+    base = train(train_rows, seed=seed)
+    print("| set (inner split of the deployment half) | weight | n | macro-F1 |\n|---|---|---|---|")
+    for key in keys:
+        binary = SETS[key][1] == "sentiment-binary"
+        deployment, _measured = halves(load_set(data, key), seed)
+        inner_teach, inner_dev = halves(deployment, seed + 1)
+        rated, _ = rated_comments(inner_teach, seed)
+        texts, truth = [e.text for e in inner_dev], [e.label for e in inner_dev]
+        _, f1 = scores(truth, ours_sentiment(CommentAnalyzer(base), texts, binary))
+        print(f"| {SETS[key][0]} | out of the box | {len(truth)} | {f1:.3f} |")
+        for weight in weights:
+            rows = rating_rows(rated, seed_rows, base, weight=weight)
+            model = train(train_rows, seed=seed, sentiment_only=rows)
+            _, f1 = scores(truth, ours_sentiment(CommentAnalyzer(model), texts, binary))
+            print(f"| {SETS[key][0]} | {weight} | {len(truth)} | {f1:.3f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -117,8 +148,16 @@ def main() -> None:
         help="comma-separated weights of a rating row (a person's label is 1)",
     )
     parser.add_argument("--tolerance", type=float, default=0.0)
+    parser.add_argument(
+        "--choose-weight",
+        action="store_true",
+        help="score each weight on a split of the deployment half (the measured half unread)",
+    )
     args = parser.parse_args()
     weights = [float(w) for w in args.weights.split(",")]
+    if args.choose_weight:
+        choose_weight(args.data, args.sets.split(","), weights, args.seed)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="eval-rating-"))
     lexicon.configure(work / "nltk")
@@ -165,9 +204,6 @@ def main() -> None:
             candidate = load_promoted(model_dir)
             assert candidate is not None
             if not report.promoted:
-                from feedback_service.analysis.text.model import TrainedModel
-                from feedback_service.analysis.text.store import version_dir
-
                 candidate = TrainedModel.load(version_dir(model_dir, report.candidate_version))
             adapted = CommentAnalyzer(candidate)
             acc, f1 = scores(truth, ours_sentiment(adapted, texts, binary))
@@ -183,6 +219,15 @@ def main() -> None:
                 f"| {len(truth)} | {acc:.3f} | {f1:.3f} |"
             )
             print(table[-1], flush=True)
+        # The ceiling: the same half labelled by people, trained the same way.
+        seed_rows = seed_sentences()
+        by_hand = [LabelledSentence(e.text, e.label, None) for e in deployment]
+        taught = train(split(seed_rows)[0], seed=args.seed, sentiment_only=by_hand)
+        acc, f1 = scores(truth, ours_sentiment(CommentAnalyzer(taught), texts, binary))
+        table.append(
+            f"| {name} | taught by hand (its human labels, weight 1) | {len(by_hand)} "
+            f"| - | {len(truth)} | {acc:.3f} | {f1:.3f} |"
+        )
     print()
     print("\n".join(table))
     print()

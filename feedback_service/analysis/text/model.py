@@ -174,12 +174,25 @@ def _version(rows: Sequence[LabelledSentence], taxonomy: Taxonomy, seed: int) ->
 
 
 def train(
-    rows: Iterable[LabelledSentence], taxonomy: Taxonomy | None = None, seed: int = 0
+    rows: Iterable[LabelledSentence],
+    taxonomy: Taxonomy | None = None,
+    seed: int = 0,
+    sentiment_only: Iterable[LabelledSentence] = (),
 ) -> TrainedModel:
-    """Fit the features and the three heads; deterministic for the same rows and seed."""
+    """Fit the features and the three heads; deterministic for the same rows and seed.
+
+    ``sentiment_only`` rows (labelled by a customer's rating, each with its
+    ``weight``) join the sentiment head alone, in the vocabulary fitted on
+    ``rows``: the target and category heads then see exactly the matrix they
+    would without them, so they cannot move by chance, and the promotion check
+    compares the head the ratings changed.
+    """
     tax = taxonomy.with_defaults() if taxonomy is not None else Taxonomy.default()
     data = deduplicate(rows)
     for row in data:
+        row.validate(tax)
+    extra = [r for r in deduplicate(sentiment_only) if r.sentiment is not None]
+    for row in extra:
         row.validate(tax)
     texts = [r.text for r in data]
     features = build_features()
@@ -190,6 +203,11 @@ def train(
         labels = _labels(data, head)
         keep = np.array([label is not None for label in labels])
         y = [label for label in labels if label is not None]
+        x, w = matrix[keep], weights[keep]
+        if head == "sentiment" and extra:
+            x = sp.vstack([x, features.transform([r.text for r in extra])]).tocsr()
+            y += [str(r.sentiment) for r in extra]
+            w = np.concatenate([w, [r.weight for r in extra]])
         if len(set(y)) < 2:
             raise ValueError(f"training needs at least two different {head} labels")
         # Balanced weights: the seed set has more complaints than praise, and
@@ -200,9 +218,10 @@ def train(
         # One BLAS thread: on problems this small, extra threads mostly fight
         # each other and the worker's sibling processes (3x slower measured on 2 cores).
         with threadpool_limits(limits=1):
-            clf.fit(matrix[keep], y, sample_weight=weights[keep])
+            clf.fit(x, y, sample_weight=w)
         heads[head] = clf
     unknown_targets = set(TARGETS) - set(heads["target"].classes_)
     if unknown_targets:
         raise ValueError(f"training rows hold no example of targets {sorted(unknown_targets)}")
-    return TrainedModel(features, heads, tax, _version(data, tax, seed), len(data))
+    version = _version([*data, *extra], tax, seed)
+    return TrainedModel(features, heads, tax, version, len(data) + len(extra))

@@ -181,9 +181,7 @@ def train_and_maybe_promote(
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
     current = load_promoted(root)
     weak = rating_rows(rated, data, current, holdout_fraction, seed, rating_weight)
-    # Rating rows first: should one share a text with a person's row after all,
-    # deduplication keeps the later row, the person's.
-    candidate = train([*weak, *train_rows], taxonomy, seed)
+    candidate = train(train_rows, taxonomy, seed, sentiment_only=weak)
     candidate.metrics = candidate.evaluate(held_out)
     current_metrics = current.evaluate(held_out) if current is not None else None
     reasons: list[str] = []
