@@ -201,7 +201,10 @@ def add_category(data: dict[str, Any]) -> Any:
 @comments_blp.response(200, ModelsOut)
 def list_models() -> Any:
     """Model versions, newest first, with their figures on the held-back split and which
-    one is active."""
+    one is active; each says what started its training (``trigger``: ``api``, ``cli``,
+    or ``ratings`` for the daily adaptation to the deployment's rated comments), how
+    many rows labelled by customers' ratings it learnt from (``rating_rows``), and in
+    ``training_run.reasons`` why it was or was not promoted."""
     directory = model_dir()
     return {
         "active_version": active_version(directory),
