@@ -29,7 +29,6 @@ from feedback_service.analysis.text.data import (
     normalise,
     split,
 )
-from feedback_service.analysis.text.segment import segments
 from feedback_service.analysis.text.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -123,6 +122,10 @@ def rating_rows(
     hash puts it in the held-back split is not trained on either, so if a person
     labels it later, no earlier model has seen it.
     """
+    # Imported here: segmenting needs NLTK, which a web process reading
+    # ``promoted.json`` through this module must not load.
+    from feedback_service.analysis.text.segment import segments
+
     taken = {normalise(r.text) for r in human}
     candidates: list[tuple[str, str, bool]] = []
     for comment in rated:
