@@ -58,7 +58,9 @@ def train_command(tolerance: float | None) -> None:
         raise click.ClickException(f"training run {run.id} failed: {run.error}")
     click.echo(
         f"training run {run.id}: {run.seed_rows} seed sentences + {run.label_rows} labels "
-        f"({counts['correction']} corrections, {counts['import']} imported rows); "
+        f"({counts['correction']} corrections, {counts['import']} imported rows)"
+        + (f" + {run.rating_rows} rows labelled by ratings" if run.rating_rows else "")
+        + "; "
         f"{run.train_rows} trained on, {run.held_out_rows} held back "
         f"({time.perf_counter() - started:.1f}s)"
     )
