@@ -14,9 +14,13 @@ Which findings count:
 * a not-satisfied CSAT answer is blamed (``patterns.blame_of``) on the targets of
   its comment's non-positive findings, so praise of the agent in a comment that
   complains about the product does not keep the answer against the agent;
-* themes take every non-positive product- or process-directed sentence, and on
-  escalated or reopened tickets also the non-positive sentences that name no
-  target: those tickets are where unresolved product problems show up.
+* themes take the negative product- or process-directed sentences (and the
+  ``mixed`` ones, which only a correction or an older analysis gives a sentence:
+  the segmenter cuts at "but", so a sentence still called mixed holds a
+  complaint), and on escalated or reopened tickets also the negative sentences
+  that name no target: those tickets are where unresolved product problems show
+  up, but "I called on Tuesday" is no problem there either. Neutral and positive
+  sentences never enter a complaint theme ("the export works now" is not a gap).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ NO_TEAM: Final = ""
 NO_CHANNEL: Final = "unknown"
 STREAM_BATCH: Final = 5_000
 THEME_TARGETS: Final = ("product", "process")
+THEME_SENTIMENTS: Final = ("negative", "mixed")
 # Themes are bucketed into 7-day weeks ending on the window's last day; the pure
 # module wants Mondays, so bucket k is handed over as this Monday + k weeks and
 # mapped back to the real dates afterwards.
@@ -318,7 +323,7 @@ def load_theme_inputs(session: Session, scope: Scope, window: DayRange) -> Theme
         bucket = (submitted.date() - window.first).days // 7
         for finding in findings or []:
             target = finding.get("target")
-            if finding.get("sentiment") == "positive":
+            if finding.get("sentiment") not in THEME_SENTIMENTS:
                 continue
             if target not in THEME_TARGETS and not (troubled and target == "none"):
                 continue
