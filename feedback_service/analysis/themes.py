@@ -102,6 +102,27 @@ class ThemeComment:
     sentence: str
 
 
+THEME_TARGETS: Final = ("product", "process")
+COMPLAINT_SENTIMENTS: Final = ("negative", "mixed")
+
+
+def is_theme_sentence(target: str | None, sentiment: str | None, *, troubled: bool) -> bool:
+    """Whether a sentence finding belongs in a complaint theme.
+
+    Only complaints do: a negative sentence about the product or a process, or,
+    on an escalated or reopened ticket, a negative one that names no target
+    (those tickets are where unresolved product problems show up). ``mixed``
+    counts as a complaint: the segmenter already cuts at "but", so only a
+    manager's correction or an older analysis calls one sentence mixed, and it
+    then holds a complaint. Neutral and positive sentences never enter a theme:
+    "Quinn took the time to understand my problem" or "I called on Tuesday" is
+    no problem to fix.
+    """
+    if sentiment not in COMPLAINT_SENTIMENTS:
+        return False
+    return target in THEME_TARGETS or (troubled and target == "none")
+
+
 @dataclass(frozen=True, slots=True)
 class ResponseBaseline:
     """Every response of the period, for contact share and "the rest" of CSAT."""
@@ -580,6 +601,31 @@ def _cluster_category(
     return remap[labels], strength
 
 
+def _nearest_theme(
+    x: sp.csr_matrix,
+    text_code: NDArray[np.int64],
+    theme: NDArray[np.int64],
+    theme_cat: NDArray[np.int64],
+    centroids: NDArray[np.float64],
+) -> NDArray[np.int64]:
+    """Each row's theme moved to the most similar centroid of its own category, if
+    that one is more similar than the current (rows with no surviving term stay)."""
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    sim = np.asarray(x @ (centroids / np.where(norms > 0, norms, 1.0)).T)
+    out = theme.copy()
+    row_cat = theme_cat[theme]
+    for g in np.unique(theme_cat).tolist():
+        mine = np.flatnonzero(theme_cat == g)
+        if mine.size < 2:
+            continue
+        rows = np.flatnonzero(row_cat == g)
+        sub = sim[np.ix_(text_code[rows], mine)]
+        best = mine[np.argmax(sub, axis=1)]
+        better = sub.max(axis=1) > sim[text_code[rows], theme[rows]] + 1e-9
+        out[rows[better]] = best[better]
+    return out
+
+
 def _merge_similar(
     centroids: NDArray[np.float64],
     sizes: NDArray[np.float64],
@@ -744,6 +790,18 @@ def find_product_gaps(
             merge_similarity,
         )
         theme, theme_cat = merged(theme, theme_cat, remap)
+        # One pass of nearest centroid within the category: a sentence that was
+        # rare in its product's partition (folded into whatever component was
+        # left there) joins the theme that says what it says.
+        theme = _nearest_theme(
+            x_text,
+            text_code,
+            theme,
+            np.asarray(theme_cat),
+            centroids_of(members_of(theme, len(theme_cat))),
+        )
+        used = np.unique(theme)  # a theme all of whose sentences moved is gone
+        theme, theme_cat = np.searchsorted(used, theme), [theme_cat[t] for t in used.tolist()]
 
     # Names. Two themes of one category with the same representative phrase are
     # one problem told twice: they are merged too, and named again.
