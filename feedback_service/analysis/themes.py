@@ -8,39 +8,56 @@ and which are new this week.
 
 How themes are built, and why
 -----------------------------
-1. **Category and product first.** The classifier's label (``product/bug``,
+0. **Only complaints.** :func:`is_theme_sentence` says which sentence findings
+   enter: negative (or mixed) ones about the product or a process. Praise
+   ("Quinn took the time to understand my problem") and neutral statements
+   never land in a complaint theme, whatever category the classifier gave them.
+1. **Category, then product, first.** The classifier's label (``product/bug``,
    ``process/wait-time``...) and the ticket's product partition the comments
-   before any clustering. Both are stable across runs and meaningful to a
-   manager, so themes never straddle "a bug" and "a price complaint", and a
-   theme's identity does not depend on what else was said that month. The
-   product split matters because customers describe different defects with the
-   same words ("it fails", "it crashes"): a printer driver that fails and a
-   CSV export that fails are two problems for two product teams, and text alone
-   would merge a small one into a large one (``split_by_product=False`` turns
-   this off, e.g. when the product field is not filled in).
-2. **TF-IDF + NMF within each category** splits a category into concrete
-   problems ("invoice download error 500" vs "app crashes at login"). NMF
-   rather than k-means because its components are non-negative term weights:
-   they read directly as key phrases, and short sentences, which are sparse,
-   are handled well. The vectoriser (word 1-2 grams, English stop words,
-   sublinear tf, capped vocabulary) is fitted once on a seeded sample of the
-   distinct sentences; NMF (``nndsvda`` initialisation, so deterministic) is
-   fitted per category on a seeded sample and then only *transforms* the rest.
-   Comments are assigned to their strongest component. That is what makes
-   200,000 comments cheap: the expensive fits see a bounded sample, and
-   duplicate sentences ("app keeps crashing") are vectorised once.
-3. **Clean-up.** A component with fewer than ``min_theme_comments`` comments
-   is folded into the category's strongest other component, and components
-   whose member centroids are nearly the same (cosine above
-   ``merge_similarity``) are merged: NMF is asked for a few components too many
-   rather than too few, and this undoes the over-splitting.
-4. **Names** are the top terms of the theme's mean TF-IDF vector, bigrams
-   first ("error 500" reads better than "error", "500").
+   before any clustering, so themes never straddle "a bug" and "a price
+   complaint", and a small product's own problem ("the printer driver will not
+   install") is not absorbed by a large theme of another product that shares a
+   word with it (clustering a category across products did exactly that on the
+   planted data). The product split is only a start: step 3 merges the same
+   problem across products, and a theme lists its products with their counts.
+2. **TF-IDF + NMF within each partition** splits it into concrete problems
+   ("invoice download error 500" vs "app crashes at login"). NMF rather than
+   k-means because its components are non-negative term weights, and short
+   sentences, which are sparse, are handled well. The vectoriser (word 1-2
+   grams, the stop words of every language the detector knows, sublinear tf,
+   capped vocabulary) is fitted once on a seeded sample of the distinct
+   sentences; NMF (``nndsvda`` initialisation, so deterministic) is fitted per
+   partition on a seeded sample and then only *transforms* the rest. Comments
+   are assigned to their strongest component. That is what makes 200,000
+   comments cheap: the expensive fits see a bounded sample, and duplicate
+   sentences ("app keeps crashing") are vectorised once.
+3. **Clean-up and merging.** A component with fewer than
+   ``min_theme_comments`` comments is folded into the partition's strongest
+   other component, and components whose member centroids are nearly the same
+   (cosine above ``merge_similarity``) are merged: NMF is asked for a few
+   components too many rather than too few. Then the same is done across the
+   products of one category (the same problem told under two products is one
+   theme), followed by one nearest-centroid pass within the category (a
+   sentence that was rare in its product's partition joins the theme that says
+   the same). Finally two themes of one category named by the same phrase are
+   merged.
+4. **Names** are the theme's most representative phrase (:func:`_label_themes`):
+   contiguous 2-6 word spans of its sentences with no stop word at either end,
+   scored by coverage (the share of the theme's comments whose words include
+   the phrase's, by stem and in any order) times specificity (the share of all
+   comments containing it that are in this theme), so "export to PDF crashes"
+   beats both "crashes" and the boilerplate every theme shares ("third time
+   this month"). Without a phrase in a fifth of the theme, the most typical
+   sentence, shortened, names it. Names are unique in a report (a smaller theme
+   takes its next best phrase), and the theme id is
+   ``target/category/<name as a slug>``, e.g.
+   ``product/bug/export-to-pdf-crashes``. ``key_phrases`` stay the top terms of
+   the theme's mean TF-IDF vector.
 
 What is reported per theme: volume (distinct comments), share of all comments
 given, share of contacts (when the caller passes all responses), weekly counts,
-distinct agents / tickets / products, and the CSAT of the responses in the
-theme against the rest (mean and top-2-box, DESIGN.md section 2).
+distinct agents / tickets, the products with their comment counts, and the
+CSAT of the responses in the theme against the rest (mean and top-2-box, DESIGN.md section 2).
 
 * **Recurring / product gap.** A theme is *recurring* when it reaches at least
   ``min_agents`` agents and ``min_tickets`` tickets and no single agent holds
@@ -684,6 +701,9 @@ def find_product_gaps(
     quiet. Comments after ``as_of`` are ignored. ``fit_sample`` bounds the
     sentences the vectoriser is fitted on, ``nmf_sample`` the comments each
     category's NMF is fitted on; everything else is only transformed.
+    ``label_sample`` bounds the comments per theme its name is chosen from.
+    ``split_by_product=False`` clusters each category across products from the
+    start (e.g. when the product field is not filled in).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
