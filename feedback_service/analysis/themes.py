@@ -322,12 +322,15 @@ def _stem(word: str) -> str:
     return word[:5]
 
 
-def _surface(word: str) -> str:
-    if word.lower() == "i":
-        return "I"
-    if len(word) > 1 and (word.isupper() or any(ch.isdigit() for ch in word)):
-        return word  # "PDF", "CSV", "error 500"
-    return word.lower()
+def _surface(word: str, initial: bool) -> str:
+    """The word as a name shows it: as written ("PDF", "Rechnung", "iPhone"),
+    except that the capital of a sentence's first word is dropped."""
+    lower = word.lower()
+    if lower == "i" or lower.startswith(("i'", "i\u2019")):
+        return "I" + lower[1:]  # "I", "I'm", "I've"
+    if initial and word[:1].isupper() and word[1:] == word[1:].lower():
+        return lower
+    return word
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +342,7 @@ class _Parsed:
 def _parse(text: str, stop: frozenset[str]) -> _Parsed:
     clauses: list[tuple[_Token, ...]] = []
     stems: set[str] = set()
+    initial = True
     for clause in _CLAUSE.split(text):
         run: list[_Token] = []
         for word in _WORD.findall(clause):
@@ -351,7 +355,8 @@ def _parse(text: str, stop: frozenset[str]) -> _Parsed:
                 continue
             is_stop = lower in stop or len(lower) < 2
             stem = _stem(lower)
-            run.append((_surface(word), stem, is_stop))
+            run.append((_surface(word, initial), stem, is_stop))
+            initial = False
             if not is_stop:
                 stems.add(stem)
         if run:
