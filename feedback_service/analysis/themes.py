@@ -80,10 +80,11 @@ CSAT of the responses in the theme against the rest (mean and top-2-box, DESIGN.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import unicodedata
 import warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -284,6 +285,7 @@ _CLAUSE: Final = re.compile(
 )
 _SUFFIXES: Final = ("ing", "ed", "es", "s")
 MIN_NAME_COVERAGE: Final = 0.2  # a phrase must be in at least this share of the theme
+MERGE_NAME_COVERAGE: Final = 0.4  # one theme's name in this share of another: one theme
 MAX_NAME_WORDS: Final = 6
 _Token = tuple[str, str, bool]  # (surface, stem, stop word)
 
@@ -400,6 +402,7 @@ class _Label:
     name: str
     key: frozenset[str]  # content stems of the phrase; empty for a shortened sentence
     alternatives: tuple[tuple[str, frozenset[str]], ...]  # next best phrases, best first
+    cover: tuple[float, ...] = ()  # share of each theme's comments the phrase covers
 
 
 def _label_themes(
@@ -476,6 +479,7 @@ def _label_themes(
         surfaces.append(forms)
 
     labels: list[_Label] = []
+    sizes = np.array([float(counts.sum()) for _, counts in members])
     if candidates:
         n_draws = row
         d = sp.csr_matrix(
@@ -511,13 +515,13 @@ def _label_themes(
             words = surfaces[t][key].most_common(1)[0][0]
             ranked.append((score, words, key))
         ranked.sort(key=lambda r: (-r[0], r[1]))
-        fallback = _shorten(parse(typical[t]))
+        options = [(n, key) for _, n, key in ranked]
+        options.append((_shorten(parse(typical[t])), frozenset()))
+        cover: tuple[float, ...] = ()
         if ranked:
-            labels.append(
-                _Label(ranked[0][1], ranked[0][2], tuple((n, k) for _, n, k in ranked[1:]))
-            )
-        else:
-            labels.append(_Label(fallback, frozenset(), ()))
+            k = cand_index[ranked[0][2]]
+            cover = tuple((covered[:, k] / sizes).tolist())
+        labels.append(_Label(options[0][0], options[0][1], tuple(options[1:]), cover))
     return labels
 
 
@@ -850,13 +854,21 @@ def find_product_gaps(
 
     names = label(theme, theme_cat)
     while True:
-        same: dict[tuple[int, frozenset[str]], list[int]] = defaultdict(list)
-        for t, lab in enumerate(names):
-            if lab.key:
-                same[(theme_cat[t], lab.key)].append(t)
+        # Merge when one theme's name also describes a good part of the other
+        # ("crash when exporting PDFs" fits half of "export crashes the app"):
+        # the two are one problem worded two ways. Identical names are the plain
+        # case. A name has two content words at least, so this never merges on
+        # one shared word.
         remap = np.arange(len(theme_cat))
-        for group in same.values():
-            remap[group[1:]] = group[0]
+        for a_, b_ in itertools.combinations(range(len(theme_cat)), 2):
+            if theme_cat[a_] != theme_cat[b_]:
+                continue
+            across = max(
+                names[a_].cover[b_] if names[a_].cover else 0.0,
+                names[b_].cover[a_] if names[b_].cover else 0.0,
+            )
+            if across >= MERGE_NAME_COVERAGE:
+                remap[remap == remap[b_]] = remap[a_]
         if (remap == np.arange(len(theme_cat))).all():
             break
         theme, theme_cat = merged(theme, theme_cat, remap)
