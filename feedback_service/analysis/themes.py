@@ -8,39 +8,56 @@ and which are new this week.
 
 How themes are built, and why
 -----------------------------
-1. **Category and product first.** The classifier's label (``product/bug``,
+0. **Only complaints.** :func:`is_theme_sentence` says which sentence findings
+   enter: negative (or mixed) ones about the product or a process. Praise
+   ("Quinn took the time to understand my problem") and neutral statements
+   never land in a complaint theme, whatever category the classifier gave them.
+1. **Category, then product, first.** The classifier's label (``product/bug``,
    ``process/wait-time``...) and the ticket's product partition the comments
-   before any clustering. Both are stable across runs and meaningful to a
-   manager, so themes never straddle "a bug" and "a price complaint", and a
-   theme's identity does not depend on what else was said that month. The
-   product split matters because customers describe different defects with the
-   same words ("it fails", "it crashes"): a printer driver that fails and a
-   CSV export that fails are two problems for two product teams, and text alone
-   would merge a small one into a large one (``split_by_product=False`` turns
-   this off, e.g. when the product field is not filled in).
-2. **TF-IDF + NMF within each category** splits a category into concrete
-   problems ("invoice download error 500" vs "app crashes at login"). NMF
-   rather than k-means because its components are non-negative term weights:
-   they read directly as key phrases, and short sentences, which are sparse,
-   are handled well. The vectoriser (word 1-2 grams, English stop words,
-   sublinear tf, capped vocabulary) is fitted once on a seeded sample of the
-   distinct sentences; NMF (``nndsvda`` initialisation, so deterministic) is
-   fitted per category on a seeded sample and then only *transforms* the rest.
-   Comments are assigned to their strongest component. That is what makes
-   200,000 comments cheap: the expensive fits see a bounded sample, and
-   duplicate sentences ("app keeps crashing") are vectorised once.
-3. **Clean-up.** A component with fewer than ``min_theme_comments`` comments
-   is folded into the category's strongest other component, and components
-   whose member centroids are nearly the same (cosine above
-   ``merge_similarity``) are merged: NMF is asked for a few components too many
-   rather than too few, and this undoes the over-splitting.
-4. **Names** are the top terms of the theme's mean TF-IDF vector, bigrams
-   first ("error 500" reads better than "error", "500").
+   before any clustering, so themes never straddle "a bug" and "a price
+   complaint", and a small product's own problem ("the printer driver will not
+   install") is not absorbed by a large theme of another product that shares a
+   word with it (clustering a category across products did exactly that on the
+   planted data). The product split is only a start: step 3 merges the same
+   problem across products, and a theme lists its products with their counts.
+2. **TF-IDF + NMF within each partition** splits it into concrete problems
+   ("invoice download error 500" vs "app crashes at login"). NMF rather than
+   k-means because its components are non-negative term weights, and short
+   sentences, which are sparse, are handled well. The vectoriser (word 1-2
+   grams, the stop words of every language the detector knows, sublinear tf,
+   capped vocabulary) is fitted once on a seeded sample of the distinct
+   sentences; NMF (``nndsvda`` initialisation, so deterministic) is fitted per
+   partition on a seeded sample and then only *transforms* the rest. Comments
+   are assigned to their strongest component. That is what makes 200,000
+   comments cheap: the expensive fits see a bounded sample, and duplicate
+   sentences ("app keeps crashing") are vectorised once.
+3. **Clean-up and merging.** A component with fewer than
+   ``min_theme_comments`` comments is folded into the partition's strongest
+   other component, and components whose member centroids are nearly the same
+   (cosine above ``merge_similarity``) are merged: NMF is asked for a few
+   components too many rather than too few. Then the same is done across the
+   products of one category (the same problem told under two products is one
+   theme), followed by one nearest-centroid pass within the category (a
+   sentence that was rare in its product's partition joins the theme that says
+   the same). Finally two themes of one category named by the same phrase are
+   merged.
+4. **Names** are the theme's most representative phrase (:func:`_label_themes`):
+   contiguous 2-6 word spans of its sentences with no stop word at either end,
+   scored by coverage (the share of the theme's comments whose words include
+   the phrase's, by stem and in any order) times specificity (the share of all
+   comments containing it that are in this theme), so "export to PDF crashes"
+   beats both "crashes" and the boilerplate every theme shares ("third time
+   this month"). Without a phrase in a fifth of the theme, the most typical
+   sentence, shortened, names it. Names are unique in a report (a smaller theme
+   takes its next best phrase), and the theme id is
+   ``target/category/<name as a slug>``, e.g.
+   ``product/bug/export-to-pdf-crashes``. ``key_phrases`` stay the top terms of
+   the theme's mean TF-IDF vector.
 
 What is reported per theme: volume (distinct comments), share of all comments
 given, share of contacts (when the caller passes all responses), weekly counts,
-distinct agents / tickets / products, and the CSAT of the responses in the
-theme against the rest (mean and top-2-box, DESIGN.md section 2).
+distinct agents / tickets, the products with their comment counts, and the
+CSAT of the responses in the theme against the rest (mean and top-2-box, DESIGN.md section 2).
 
 * **Recurring / product gap.** A theme is *recurring* when it reaches at least
   ``min_agents`` agents and ``min_tickets`` tickets and no single agent holds
@@ -63,10 +80,14 @@ theme against the rest (mean and top-2-box, DESIGN.md section 2).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+import unicodedata
 import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -97,6 +118,27 @@ class ThemeComment:
     target: str
     category: str
     sentence: str
+
+
+THEME_TARGETS: Final = ("product", "process")
+COMPLAINT_SENTIMENTS: Final = ("negative", "mixed")
+
+
+def is_theme_sentence(target: str | None, sentiment: str | None, *, troubled: bool) -> bool:
+    """Whether a sentence finding belongs in a complaint theme.
+
+    Only complaints do: a negative sentence about the product or a process, or,
+    on an escalated or reopened ticket, a negative one that names no target
+    (those tickets are where unresolved product problems show up). ``mixed``
+    counts as a complaint: the segmenter already cuts at "but", so only a
+    manager's correction or an older analysis calls one sentence mixed, and it
+    then holds a complaint. Neutral and positive sentences never enter a theme:
+    "Quinn took the time to understand my problem" or "I called on Tuesday" is
+    no problem to fix.
+    """
+    if sentiment not in COMPLAINT_SENTIMENTS:
+        return False
+    return target in THEME_TARGETS or (troubled and target == "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +191,7 @@ class Theme:
     burst_q: float | None
     emerging: bool
     examples: tuple[ThemeExample, ...]
+    product_counts: tuple[int, ...] = ()  # distinct comments per product, as ``products``
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +245,15 @@ def burst_pvalue(current: int, history: Sequence[int]) -> float:
     return float(binom.sf(current - 1, total, 1.0 / (len(history) + 1)))
 
 
+def _slug(text: str, max_chars: int = 60) -> str:
+    """ASCII, lower case, words joined by "-": "Export to PDF" -> "export-to-pdf"."""
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = _SLUG.sub("-", ascii_.lower()).strip("-")
+    if len(slug) > max_chars:
+        slug = slug[:max_chars].rsplit("-", 1)[0]
+    return slug
+
+
 def _monday(day: dt.date) -> int:
     return day.toordinal() - day.weekday()
 
@@ -221,6 +273,256 @@ def _key_phrases(centroid: NDArray[np.float64], terms: NDArray[np.str_], top: in
         if len(chosen) == top:
             break
     return chosen
+
+
+# --- names: the theme's most representative phrase -----------------------------------
+
+_APOSTROPHES: Final = "'\u2019"
+_WORD: Final = re.compile(rf"[^\W_]+(?:[{_APOSTROPHES}][^\W_]+)*")
+# Clause breaks: a phrase never runs across punctuation or a spaced dash.
+_CLAUSE: Final = re.compile(
+    r"[,.;:!?()\[\]{}\"\u201c\u201d\u00ab\u00bb\u2026/|]+|\s[-\u2013\u2014]+\s"
+)
+_SUFFIXES: Final = ("ing", "ed", "es", "s")
+MIN_NAME_COVERAGE: Final = 0.2  # a phrase must be in at least this share of the theme
+MERGE_NAME_COVERAGE: Final = 0.4  # one theme's name in this share of another: one theme
+MAX_NAME_WORDS: Final = 6
+_Token = tuple[str, str, bool]  # (surface, stem, stop word)
+
+
+@lru_cache(maxsize=1)
+def theme_stop_words() -> frozenset[str]:
+    """Function words of every language the detector knows, plus scikit-learn's English list.
+
+    Themes are built over English, German and Spanish sentences alike, so a
+    phrase never starts or ends with "the", "der" or "los", and the vectoriser
+    drops all of them. Words are also split as the vectoriser splits them
+    ("don't" -> "don"), so its stop list is consistent with its tokens.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from feedback_service.analysis.text.language import _STOPWORDS
+
+    words = set(ENGLISH_STOP_WORDS)
+    for listed in _STOPWORDS.values():
+        words.update(listed.split())
+    split = {part for w in words for part in re.findall(r"(?u)\b\w\w+\b", w)}
+    return frozenset(words | split)
+
+
+def _stem(word: str) -> str:
+    """A lemma-ish key: "crashes", "crashing" and "crashed" all give "crash".
+
+    Language-neutral on purpose (a common suffix off, then the first five
+    letters), so "Rechnung"/"Rechnungen" and "factura"/"facturas" match too; a
+    rare collision only makes two phrases count as one.
+    """
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:5]
+
+
+def _surface(word: str, initial: bool) -> str:
+    """The word as a name shows it: as written ("PDF", "Rechnung", "iPhone"),
+    except that the capital of a sentence's first word is dropped."""
+    lower = word.lower()
+    if lower == "i" or lower.startswith(("i'", "i\u2019")):
+        return "I" + lower[1:]  # "I", "I'm", "I've"
+    if initial and word[:1].isupper() and word[1:] == word[1:].lower():
+        return lower
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    clauses: tuple[tuple[_Token, ...], ...]
+    stems: frozenset[str]  # of the content words
+
+
+def _parse(text: str, stop: frozenset[str]) -> _Parsed:
+    clauses: list[tuple[_Token, ...]] = []
+    stems: set[str] = set()
+    initial = True
+    for clause in _CLAUSE.split(text):
+        run: list[_Token] = []
+        for word in _WORD.findall(clause):
+            lower = word.lower().replace("\u2019", "'")
+            if len(lower) >= 4 and any(ch.isdigit() for ch in lower):
+                # An order or ticket number: nothing a theme is about, and a break.
+                if run:
+                    clauses.append(tuple(run))
+                run = []
+                continue
+            is_stop = lower in stop or len(lower) < 2
+            stem = _stem(lower)
+            run.append((_surface(word, initial), stem, is_stop))
+            initial = False
+            if not is_stop:
+                stems.add(stem)
+        if run:
+            clauses.append(tuple(run))
+    return _Parsed(tuple(clauses), frozenset(stems))
+
+
+def _spans(parsed: _Parsed) -> dict[frozenset[str], str]:
+    """Every 2-6 word span with a content word at both ends: content stems -> words."""
+    out: dict[frozenset[str], str] = {}
+    for clause in parsed.clauses:
+        for i, (_, _, stop_i) in enumerate(clause):
+            if stop_i:
+                continue
+            for j in range(i + 1, min(i + MAX_NAME_WORDS, len(clause))):
+                if clause[j][2]:
+                    continue
+                span = clause[i : j + 1]
+                key = frozenset(s for _, s, st in span if not st)
+                out.setdefault(key, " ".join(w for w, _, _ in span))
+    return out
+
+
+def _shorten(parsed: _Parsed, max_words: int = 8) -> str:
+    """The first clause with two content words, without stop words at either end."""
+    for clause in parsed.clauses:
+        if sum(not st for _, _, st in clause) < 2:
+            continue
+        words = list(clause)
+        while words and words[0][2]:
+            words.pop(0)
+        words = words[:max_words]
+        while words and words[-1][2]:
+            words.pop()
+        return " ".join(w for w, _, _ in words)
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Label:
+    name: str
+    key: frozenset[str]  # content stems of the phrase; empty for a shortened sentence
+    alternatives: tuple[tuple[str, frozenset[str]], ...]  # next best phrases, best first
+    cover: tuple[float, ...] = ()  # share of each theme's comments the phrase covers
+
+
+def _label_themes(
+    members: Sequence[tuple[NDArray[np.int64], NDArray[np.float64]]],
+    typical: Sequence[int],
+    texts: Sequence[str],
+    parsed: dict[int, _Parsed],
+    stop: frozenset[str],
+    rng: np.random.Generator,
+    *,
+    sample: int,
+    max_candidates: int = 40,
+) -> list[_Label]:
+    """Each theme's most representative phrase, scored against the other themes.
+
+    ``members[t]`` is (distinct sentence codes, comment counts) of theme ``t``.
+    A bounded sample of each theme's comments (drawn by count) gives the
+    candidate phrases: contiguous 2-6 word spans with no stop word at either
+    end. A phrase scores ``coverage x specificity``: the share of the theme's
+    comments whose content words include the phrase's (by stem, in any order,
+    so "PDF export" supports "export to PDF"), times the share of all comments
+    containing it that are in this theme, so boilerplate every theme shares
+    ("third time this month") scores low. Longer phrases get a small bonus, as
+    they read better. Below ``MIN_NAME_COVERAGE`` the theme is named by its
+    most typical sentence, shortened.
+    """
+
+    def parse(code: int) -> _Parsed:
+        if code not in parsed:
+            parsed[code] = _parse(texts[code], stop)
+        return parsed[code]
+
+    spans: dict[int, dict[frozenset[str], str]] = {}
+
+    draws: list[NDArray[np.int64]] = []
+    draw_weight: list[float] = []
+    for codes_, counts in members:
+        size = int(min(sample, counts.sum()))
+        drawn = rng.choice(codes_, size=size, replace=True, p=counts / counts.sum())
+        draws.append(drawn)
+        draw_weight.append(float(counts.sum()) / size)
+
+    stem_index: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    candidates: list[frozenset[str]] = []
+    cand_index: dict[frozenset[str], int] = {}
+    own: list[list[int]] = []
+    surfaces: list[dict[frozenset[str], Counter[str]]] = []
+    row = 0
+    for drawn in draws:
+        seen: Counter[frozenset[str]] = Counter()
+        forms: dict[frozenset[str], Counter[str]] = {}
+        for code in drawn.tolist():
+            p = parse(int(code))
+            for stem in p.stems:
+                rows.append(row)
+                cols.append(stem_index.setdefault(stem, len(stem_index)))
+            if code not in spans:
+                spans[code] = _spans(p)
+            for key, words in spans[code].items():
+                seen[key] += 1
+                forms.setdefault(key, Counter())[words] += 1
+            row += 1
+        floor = 2 if len(drawn) >= 10 else 1
+        mine = []
+        for key, n in seen.most_common(max_candidates):
+            if n < floor:
+                break
+            mine.append(cand_index.setdefault(key, len(cand_index)))
+            if len(candidates) < len(cand_index):
+                candidates.append(key)
+        own.append(mine)
+        surfaces.append(forms)
+
+    labels: list[_Label] = []
+    sizes = np.array([float(counts.sum()) for _, counts in members])
+    if candidates:
+        n_draws = row
+        d = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+            shape=(n_draws, len(stem_index)),
+        )
+        c_rows = [i for i, key in enumerate(candidates) for _ in key]
+        c_cols = [stem_index[s] for key in candidates for s in key]
+        c = sp.csr_matrix(
+            (np.ones(len(c_rows), dtype=np.float32), (c_rows, c_cols)),
+            shape=(len(candidates), len(stem_index)),
+        )
+        need = np.array([len(key) for key in candidates], dtype=np.float32)
+        matched = sp.csr_matrix(d @ c.T)
+        matched.data = (matched.data >= need[matched.indices]).astype(np.float32)
+        owner = np.repeat(np.arange(len(draws)), [len(x) for x in draws])
+        w = sp.csr_matrix(
+            (np.asarray(draw_weight)[owner], (owner, np.arange(n_draws))),
+            shape=(len(draws), n_draws),
+        )
+        covered = np.asarray((w @ matched).todense())  # expected comments per theme
+        everywhere = covered.sum(axis=0)
+    for t, (_codes, counts) in enumerate(members):
+        ranked: list[tuple[float, str, frozenset[str]]] = []
+        total = float(counts.sum())
+        for k in own[t]:
+            coverage = covered[t, k] / total
+            if coverage < MIN_NAME_COVERAGE:
+                continue
+            specificity = covered[t, k] / everywhere[k] if everywhere[k] else 0.0
+            key = candidates[k]
+            score = coverage * specificity * (1.0 + 0.15 * (len(key) - 1))
+            words = surfaces[t][key].most_common(1)[0][0]
+            ranked.append((score, words, key))
+        ranked.sort(key=lambda r: (-r[0], r[1]))
+        options = [(n, key) for _, n, key in ranked]
+        options.append((_shorten(parse(typical[t])), frozenset()))
+        cover: tuple[float, ...] = ()
+        if ranked:
+            k = cand_index[ranked[0][2]]
+            cover = tuple((covered[:, k] / sizes).tolist())
+        labels.append(_Label(options[0][0], options[0][1], tuple(options[1:]), cover))
+    return labels
 
 
 def _downweight_generic_terms(
@@ -325,6 +627,59 @@ def _cluster_category(
     return remap[labels], strength
 
 
+def _nearest_theme(
+    x: sp.csr_matrix,
+    text_code: NDArray[np.int64],
+    theme: NDArray[np.int64],
+    theme_cat: NDArray[np.int64],
+    centroids: NDArray[np.float64],
+) -> NDArray[np.int64]:
+    """Each row's theme moved to the most similar centroid of its own category, if
+    that one is more similar than the current (rows with no surviving term stay)."""
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    sim = np.asarray(x @ (centroids / np.where(norms > 0, norms, 1.0)).T)
+    out = theme.copy()
+    row_cat = theme_cat[theme]
+    for g in np.unique(theme_cat).tolist():
+        mine = np.flatnonzero(theme_cat == g)
+        if mine.size < 2:
+            continue
+        rows = np.flatnonzero(row_cat == g)
+        sub = sim[np.ix_(text_code[rows], mine)]
+        best = mine[np.argmax(sub, axis=1)]
+        better = sub.max(axis=1) > sim[text_code[rows], theme[rows]] + 1e-9
+        out[rows[better]] = best[better]
+    return out
+
+
+def _merge_similar(
+    centroids: NDArray[np.float64],
+    sizes: NDArray[np.float64],
+    group: NDArray[np.int64],
+    threshold: float,
+) -> NDArray[np.int64]:
+    """Merge, within each group, the two closest themes (cosine of their centroids)
+    until none is at least ``threshold``; returns each theme's representative."""
+    remap = np.arange(len(sizes))
+    for g in np.unique(group).tolist():
+        active = np.flatnonzero(group == g).tolist()
+        cents = {t: centroids[t] * sizes[t] for t in active}
+        while len(active) > 1:
+            stacked = np.vstack([cents[t] for t in active])
+            norms = np.linalg.norm(stacked, axis=1, keepdims=True)
+            unit = stacked / np.where(norms > 0, norms, 1.0)
+            sim = unit @ unit.T
+            np.fill_diagonal(sim, -1.0)
+            i, j = np.unravel_index(np.argmax(sim), sim.shape)
+            if sim[i, j] < threshold:
+                break
+            keep, drop = active[min(i, j)], active[max(i, j)]
+            cents[keep] = cents[keep] + cents.pop(drop)
+            remap[remap == drop] = keep
+            active.remove(drop)
+    return remap
+
+
 def find_product_gaps(
     comments: Sequence[ThemeComment],
     *,
@@ -344,6 +699,7 @@ def find_product_gaps(
     max_features: int = 20_000,
     max_examples: int = 3,
     key_phrases: int = 4,
+    label_sample: int = 300,
     split_by_product: bool = True,
     random_state: int = 0,
 ) -> GapReport:
@@ -354,6 +710,9 @@ def find_product_gaps(
     quiet. Comments after ``as_of`` are ignored. ``fit_sample`` bounds the
     sentences the vectoriser is fitted on, ``nmf_sample`` the comments each
     category's NMF is fitted on; everything else is only transformed.
+    ``label_sample`` bounds the comments per theme its name is chosen from.
+    ``split_by_product=False`` clusters each category across products from the
+    start (e.g. when the product field is not filled in).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -372,9 +731,11 @@ def find_product_gaps(
         return coded, list(index)
 
     text_code, texts = codes([c.sentence for c in comments])
-    cat_code, cats = codes(
+    _, cats = codes([f"{c.target}/{c.category}" for c in comments])
+    part_code, parts = codes(
         [f"{c.target}/{c.category}/{c.product if split_by_product else ''}" for c in comments]
     )
+    cat_of_part = [cats.index(p.rsplit("/", 1)[0]) for p in parts]
     agent_code, _ = codes([c.agent_id for c in comments])
     ticket_code, _ = codes([c.ticket_id for c in comments])
     product_code, products = codes([c.product for c in comments])
@@ -387,7 +748,7 @@ def find_product_gaps(
 
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2),
-        stop_words="english",
+        stop_words=sorted(theme_stop_words()),
         sublinear_tf=True,
         min_df=2,
         max_features=max_features,
@@ -401,18 +762,18 @@ def find_product_gaps(
         vectorizer.fit([texts[i] for i in np.sort(sample)])
     x_text = sp.csr_matrix(vectorizer.transform(texts))
     terms = vectorizer.get_feature_names_out()
-    x_text = _downweight_generic_terms(x_text, text_code, cat_code, len(cats))
+    x_text = _downweight_generic_terms(x_text, text_code, part_code, len(parts))
 
-    # Theme of each distinct sentence, category by category (a sentence keeps its category).
+    # Theme of each distinct sentence, partition by partition (a sentence keeps its
+    # category; with ``split_by_product`` also its product, for now).
     theme_of_pair: dict[tuple[int, int], int] = {}
     strength_of_pair: dict[tuple[int, int], float] = {}
     theme_cat: list[int] = []
-    theme_centroid: list[NDArray[np.float64]] = []
-    for g in np.argsort(cats):
-        in_cat = np.unique(text_code[cat_code == g])
-        counts = np.bincount(text_code[cat_code == g], minlength=len(texts))[in_cat]
+    for g in np.argsort(parts):
+        in_part = np.unique(text_code[part_code == g])
+        counts = np.bincount(text_code[part_code == g], minlength=len(texts))[in_part]
         labels, strength = _cluster_category(
-            x_text[in_cat],
+            x_text[in_part],
             counts.astype(np.float64),
             n_components=topics_per_category,
             min_size=min_theme_comments,
@@ -422,19 +783,98 @@ def find_product_gaps(
             random_state=random_state,
         )
         base = len(theme_cat)
-        for t in range(int(labels.max()) + 1):
-            members = labels == t
-            centroid = np.asarray(x_text[in_cat[members]].T @ counts[members]).ravel()
-            theme_cat.append(int(g))
-            theme_centroid.append(centroid / max(counts[members].sum(), 1))
-        for s, t, st in zip(in_cat.tolist(), labels.tolist(), strength.tolist(), strict=True):
+        theme_cat.extend([cat_of_part[g]] * (int(labels.max()) + 1))
+        for s, t, st in zip(in_part.tolist(), labels.tolist(), strength.tolist(), strict=True):
             theme_of_pair[(int(g), s)] = base + t
             strength_of_pair[(int(g), s)] = st
-    theme = np.fromiter(
-        (theme_of_pair[(g, s)] for g, s in zip(cat_code.tolist(), text_code.tolist(), strict=True)),
-        np.int64,
-    )
+    pairs_ = list(zip(part_code.tolist(), text_code.tolist(), strict=True))
+    theme = np.fromiter((theme_of_pair[p] for p in pairs_), np.int64, len(pairs_))
+    row_strength = np.fromiter((strength_of_pair[p] for p in pairs_), np.float64, len(pairs_))
+    n_texts = len(texts)
+
+    def members_of(theme: NDArray[np.int64], n_themes: int) -> sp.csr_matrix:
+        """Comments per (theme, distinct sentence)."""
+        return sp.csr_matrix((np.ones(theme.size), (theme, text_code)), shape=(n_themes, n_texts))
+
+    def centroids_of(members: sp.csr_matrix) -> NDArray[np.float64]:
+        sums = np.asarray((members @ x_text).todense(), dtype=np.float64)
+        return sums / np.maximum(np.asarray(members.sum(axis=1)), 1.0)
+
+    def merged(
+        theme: NDArray[np.int64], theme_cat: list[int], remap: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], list[int]]:
+        keep = np.unique(remap)
+        return np.searchsorted(keep, remap)[theme], [theme_cat[t] for t in keep.tolist()]
+
+    # The same problem under two products is one theme: themes of one category
+    # whose centroids are as close as NMF's own near-duplicates are merged.
+    # Clustering per product first keeps a small product's own problem ("the
+    # printer driver will not install") from being absorbed by a large theme
+    # that shares a word with it, which clustering across products did.
+    if split_by_product:
+        remap = _merge_similar(
+            centroids_of(members_of(theme, len(theme_cat))),
+            np.bincount(theme, minlength=len(theme_cat)).astype(np.float64),
+            np.asarray(theme_cat),
+            merge_similarity,
+        )
+        theme, theme_cat = merged(theme, theme_cat, remap)
+        # One pass of nearest centroid within the category: a sentence that was
+        # rare in its product's partition (folded into whatever component was
+        # left there) joins the theme that says what it says.
+        theme = _nearest_theme(
+            x_text,
+            text_code,
+            theme,
+            np.asarray(theme_cat),
+            centroids_of(members_of(theme, len(theme_cat))),
+        )
+        used = np.unique(theme)  # a theme all of whose sentences moved is gone
+        theme, theme_cat = np.searchsorted(used, theme), [theme_cat[t] for t in used.tolist()]
+
+    # Names. Two themes of one category with the same representative phrase are
+    # one problem told twice: they are merged too, and named again.
+    stop = theme_stop_words()
+    parsed: dict[int, _Parsed] = {}
+
+    def label(theme: NDArray[np.int64], theme_cat: list[int]) -> list[_Label]:
+        members = members_of(theme, len(theme_cat))
+        order = np.lexsort((-row_strength, theme))
+        _, first_of = np.unique(theme[order], return_index=True)
+        typical = text_code[order[first_of]].tolist()
+        return _label_themes(
+            [(m.indices.astype(np.int64), m.data) for m in members],
+            typical,
+            texts,
+            parsed,
+            stop,
+            np.random.default_rng(random_state + 1),
+            sample=label_sample,
+        )
+
+    names = label(theme, theme_cat)
+    while True:
+        # Merge when one theme's name also describes a good part of the other
+        # ("crash when exporting PDFs" fits half of "export crashes the app"):
+        # the two are one problem worded two ways. Identical names are the plain
+        # case. A name has two content words at least, so this never merges on
+        # one shared word.
+        remap = np.arange(len(theme_cat))
+        for a_, b_ in itertools.combinations(range(len(theme_cat)), 2):
+            if theme_cat[a_] != theme_cat[b_]:
+                continue
+            across = max(
+                names[a_].cover[b_] if names[a_].cover else 0.0,
+                names[b_].cover[a_] if names[b_].cover else 0.0,
+            )
+            if across >= MERGE_NAME_COVERAGE:
+                remap[remap == remap[b_]] = remap[a_]
+        if (remap == np.arange(len(theme_cat))).all():
+            break
+        theme, theme_cat = merged(theme, theme_cat, remap)
+        names = label(theme, theme_cat)
     n_themes = len(theme_cat)
+    centroids = centroids_of(members_of(theme, n_themes))
 
     # One comment counts once per theme even if two of its sentences land there.
     _, first_row = np.unique(theme * (comment_code.max() + 1) + comment_code, return_index=True)
@@ -459,8 +899,9 @@ def find_product_gaps(
     )
     top_agent = np.zeros(n_themes, dtype=np.int64)
     np.maximum.at(top_agent, per_agent[0] // (agent_code.max() + 1), per_agent[1])
+    # Distinct comments per product, most frequent first in the report.
     per_product = np.bincount(
-        theme * len(products) + product_code, minlength=n_themes * len(products)
+        t_row * len(products) + product_code[first_row], minlength=n_themes * len(products)
     ).reshape(n_themes, len(products))
 
     scores = np.arange(1, 6)
@@ -490,7 +931,7 @@ def find_product_gaps(
     seen: set[tuple[int, int]] = set()
     order = sorted(
         range(len(comments)),
-        key=lambda r: (-strength_of_pair[(int(cat_code[r]), int(text_code[r]))], r),
+        key=lambda r: (-row_strength[r], r),
     )
     for r in order:
         t = int(theme[r])
@@ -502,16 +943,33 @@ def find_product_gaps(
         bucket.append(ThemeExample(c.comment_id, c.ticket_id, c.agent_id, c.sentence))
 
     week_dates = tuple(dt.date.fromordinal(first + 7 * i) for i in range(n_weeks))
+    # Unique names: the larger theme keeps its phrase, a smaller one with the same
+    # phrase (another category) takes its next best, or the category in brackets.
+    shown: list[str] = [""] * n_themes
+    taken: set[str] = set()
+    for t in sorted(range(n_themes), key=lambda t: (-int(volume[t]), t)):
+        category = cats[theme_cat[t]].split("/")[1]
+        options = [names[t].name, *(n for n, _ in names[t].alternatives)]
+        chosen = next((o for o in options if o and o.lower() not in taken), None)
+        if chosen is None:
+            plain = options[0] or category.replace("-", " ")
+            chosen, suffix = f"{plain} ({category})", 2
+            while chosen.lower() in taken:
+                chosen, suffix = f"{plain} ({category} {suffix})", suffix + 1
+        shown[t] = chosen
+        taken.add(chosen.lower())
+
+    product_order = [
+        [int(i) for i in np.argsort(-per_product[t], kind="stable") if per_product[t, i]]
+        for t in range(n_themes)
+    ]
     built: list[Theme] = []
     used_ids: set[str] = set()
     for t in range(n_themes):
-        target, category, product = cats[theme_cat[t]].split("/", 2)
-        phrases = tuple(_key_phrases(theme_centroid[t], terms, key_phrases))
-        words = list(dict.fromkeys(" ".join(phrases[:2]).lower().split())) or ["other"]
-        slug = _SLUG.sub("-", " ".join(words[:4])).strip("-")
-        prefix = f"{target}/{category}/" + (
-            _SLUG.sub("-", product.lower()).strip("-") + "/" if product else ""
-        )
+        target, category = cats[theme_cat[t]].split("/", 1)
+        phrases = tuple(_key_phrases(centroids[t], terms, key_phrases))
+        slug = _slug(shown[t]) or "other"
+        prefix = f"{target}/{category}/"
         theme_id = f"{prefix}{slug}"
         suffix = 2
         while theme_id in used_ids:
@@ -533,7 +991,7 @@ def find_product_gaps(
                 theme_id=theme_id,
                 target=target,
                 category=category,
-                name=", ".join(phrases[:3]) if phrases else f"{category} (other)",
+                name=shown[t],
                 key_phrases=phrases,
                 comments=int(volume[t]),
                 dissatisfied=int(dissatisfied[t]),
@@ -546,11 +1004,8 @@ def find_product_gaps(
                 ),
                 agents=int(agents[t]),
                 tickets=int(tickets[t]),
-                products=tuple(
-                    products[i]
-                    for i in np.argsort(-per_product[t], kind="stable")
-                    if per_product[t, i]
-                ),
+                products=tuple(products[i] for i in product_order[t]),
+                product_counts=tuple(int(per_product[t, i]) for i in product_order[t]),
                 top_agent_share=top_share,
                 csat_answers=int(hist[t].sum()),
                 csat_mean=mean,

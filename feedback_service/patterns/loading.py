@@ -14,9 +14,10 @@ Which findings count:
 * a not-satisfied CSAT answer is blamed (``patterns.blame_of``) on the targets of
   its comment's non-positive findings, so praise of the agent in a comment that
   complains about the product does not keep the answer against the agent;
-* themes take every non-positive product- or process-directed sentence, and on
-  escalated or reopened tickets also the non-positive sentences that name no
-  target: those tickets are where unresolved product problems show up.
+* themes take only complaint sentences (``themes.is_theme_sentence``): negative
+  (or mixed) ones about the product or a process, and on escalated or reopened
+  tickets also the negative ones that name no target. Neutral and positive
+  sentences never enter a complaint theme.
 """
 
 from __future__ import annotations
@@ -41,14 +42,13 @@ from feedback_service.analysis.patterns import (
     ExampleComment,
     blame_of,
 )
-from feedback_service.analysis.themes import ResponseBaseline, ThemeComment
+from feedback_service.analysis.themes import ResponseBaseline, ThemeComment, is_theme_sentence
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.surveys.models import Response
 
 NO_TEAM: Final = ""
 NO_CHANNEL: Final = "unknown"
 STREAM_BATCH: Final = 5_000
-THEME_TARGETS: Final = ("product", "process")
 # Themes are bucketed into 7-day weeks ending on the window's last day; the pure
 # module wants Mondays, so bucket k is handed over as this Monday + k weeks and
 # mapped back to the real dates afterwards.
@@ -318,9 +318,7 @@ def load_theme_inputs(session: Session, scope: Scope, window: DayRange) -> Theme
         bucket = (submitted.date() - window.first).days // 7
         for finding in findings or []:
             target = finding.get("target")
-            if finding.get("sentiment") == "positive":
-                continue
-            if target not in THEME_TARGETS and not (troubled and target == "none"):
+            if not is_theme_sentence(target, finding.get("sentiment"), troubled=troubled):
                 continue
             sentence = str(finding.get("sentence") or "").strip()
             if not sentence:

@@ -410,6 +410,10 @@ def _product_gaps(
                     "agents": t.agents,
                     "tickets": t.tickets,
                     "products": list(t.products),
+                    "product_counts": [
+                        {"product": p, "comments": n}
+                        for p, n in zip(t.products, t.product_counts, strict=True)
+                    ],
                     "top_agent_share": t.top_agent_share,
                     "affected_agents": affected,
                     "csat_answers": t.csat_answers,
@@ -531,6 +535,9 @@ def theme_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         row = {k: v for k, v in item.items() if k not in ("examples", "weekly", "top_agents")}
         row["key_phrases"] = _join(item["key_phrases"])
         row["products"] = _join(item["products"])
+        row["product_counts"] = _join(
+            [f"{p['product']} ({p['comments']})" for p in item.get("product_counts", [])]
+        )
         row["weekly_counts"] = _join([w["count"] for w in item["weekly"]])
         row["top_agents"] = _join([a["agent"] for a in item["top_agents"]])
         row["example_tickets"] = _join([e["ticket"] for e in item["examples"]])

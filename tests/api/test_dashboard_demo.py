@@ -127,6 +127,13 @@ def test_the_default_seed_fills_every_dashboard_page(
     assert 'id="agent-complaints"' in agent_page and 'id="praise"' in agent_page
     gaps = client.get("/dashboard/product-gaps").get_data(as_text=True)
     assert 'id="stored-gaps"' in gaps and 'class="card theme"' in gaps
+    # Stored themes are named by a phrase, each name once, and praise of the agent
+    # ("{agent} took the time to understand my problem.") is in no complaint theme.
+    stored = gaps.split('id="stored-gaps"')[1].split("</section>")[0]
+    names = re.findall(r"<tr data-theme=\"[^\"]+\">\s*<td><strong>([^<]+)</strong>", stored)
+    assert names and len(set(names)) == len(names), names
+    assert all("," not in n for n in names), names
+    assert "took the time to understand" not in stored
     comments = client.get("/dashboard/comments?sentiment=unanalysed").get_data(as_text=True)
     assert "No comment matches." in comments  # every comment analysed
     # The scorecard shows what each agent controls: CSAT with the unhappy answers that

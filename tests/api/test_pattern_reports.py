@@ -203,6 +203,18 @@ def test_planted_agent_and_spreading_bug_are_exactly_what_the_reports_show(
     assert ranked[0]["vital_few"]
     for theme in gaps["items"]:
         assert theme["contact_share"] == pytest.approx(theme["comments"] / data.responses)
+    # Themes are named by a phrase of their own, once per report, and list the
+    # products they were raised under, most comments first.
+    names = [t["name"].lower() for t in gaps["items"]]
+    assert len(set(names)) == len(names), names
+    assert len({t["theme"] for t in gaps["items"]}) == len(names)
+    for theme in gaps["items"]:
+        assert "," not in theme["name"] and 1 <= len(theme["name"].split()) <= 8
+        assert theme["theme"].startswith(f"{theme['target']}/{theme['category']}/")
+        counts = [p["comments"] for p in theme["product_counts"]]
+        assert [p["product"] for p in theme["product_counts"]] == theme["products"]
+        assert counts == sorted(counts, reverse=True) and sum(counts) == theme["comments"]
+    assert any("invoice" in t["name"].lower() or "500" in t["name"] for t in emerging)
 
     # Each emerging theme raised one alert; computing the same weeks again raises none.
     assert alerted(db_session) == {t["theme"] for t in emerging}

@@ -61,6 +61,8 @@ _FUNCTION_WORDS: Final = frozenset(
     )
 )
 _RATING_SCALES: Final = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+# The categories that are praise, not a complaint: only a positive sentence gets one.
+PRAISE_LABELS: Final = ("agent/praised", "none/praise-general")
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +279,20 @@ class CommentAnalyzer:
         targets = np.array(self._classes["target"])[target_idx]
         # The category must belong to the predicted target: mask the others out
         # and renormalise, so "agent/praised" never comes with target "product".
-        cat_p = pred.proba["category"] * (self._category_target[None, :] == targets[:, None])
+        allowed = self._category_target[None, :] == targets[:, None]
+        # The sentence's sentiment is decided before its category, so praise never
+        # becomes a complaint: a positive sentence takes its target's praise
+        # category where the target has one (agent/praised, none/praise-general),
+        # and a negative one never takes a praise category. A positive sentence
+        # about the product or a process keeps its category and its positive
+        # sentiment, which complaint counting skips. Neutral sentences are left as
+        # the category head reads them.
+        sentiment_of = np.asarray(self._classes["sentiment"])[sent_idx]
+        praise = np.isin(np.asarray(self._classes["category"]), PRAISE_LABELS)[None, :]
+        to_praise = (sentiment_of == "positive") & (allowed & praise).any(axis=1)
+        allowed &= np.where(to_praise[:, None], praise, True)
+        allowed &= ~((sentiment_of == "negative")[:, None] & praise)
+        cat_p = pred.proba["category"] * allowed
         cat_sum = cat_p.sum(axis=1, keepdims=True)
         cat_p = np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
         cat_idx = cat_p.argmax(axis=1)

@@ -15,6 +15,7 @@ from feedback_service.analysis.themes import (
     ThemeComment,
     burst_pvalue,
     find_product_gaps,
+    is_theme_sentence,
 )
 
 
@@ -185,3 +186,141 @@ def test_a_category_whose_sampled_sentences_share_no_term_is_one_theme() -> None
     )
     assert labels.tolist() == [0, 0, 0]
     assert strength.tolist() == pytest.approx([0.0, 0.0, 1.4])
+
+
+def sentence_of(
+    cid: str,
+    agent: str,
+    sentence: str,
+    *,
+    product: str = "App",
+    category: str = "bug",
+    target: str = "product",
+    week: int = 0,
+) -> ThemeComment:
+    return ThemeComment(
+        comment_id=cid,
+        ticket_id=f"T-{cid}",
+        agent_id=agent,
+        product=product,
+        week=dt.date(2026, 1, 5) + dt.timedelta(weeks=week),
+        csat=2,
+        target=target,
+        category=category,
+        sentence=sentence,
+    )
+
+
+EXPORT = (
+    "Export to PDF crashes the app.",
+    "The export to PDF crashes every time.",
+    "Honestly, export to PDF crashes again, third time this month.",
+    "PDF export crashes on my phone.",
+)
+LOGIN = (
+    "I cannot log in since the update.",
+    "Log in fails since the update.",
+    "The log in page hangs since the update, not impressed.",
+)
+
+
+def test_the_same_problem_under_two_products_is_one_theme_listing_both() -> None:
+    rows = [
+        sentence_of(f"m{i}", f"a{i % 4}", EXPORT[i % 4], product="Mobile app") for i in range(12)
+    ] + [sentence_of(f"w{i}", f"a{i % 4}", EXPORT[i % 4], product="Web app") for i in range(7)]
+    rows += [sentence_of(f"l{i}", f"a{i % 4}", LOGIN[i % 3], product="Web app") for i in range(9)]
+    report = find_product_gaps(rows)
+    export = [t for t in report.themes if "export" in t.name.lower()]
+    assert len(export) == 1, [t.name for t in report.themes]
+    (theme,) = export
+    assert theme.products == ("Mobile app", "Web app") and theme.product_counts == (12, 7)
+    assert theme.comments == 19 and theme.product_gap
+    assert theme.name.lower() == "export to pdf crashes"
+    assert theme.theme_id == "product/bug/export-to-pdf-crashes"
+    login = [t for t in report.themes if t is not theme]
+    assert [t.name for t in login] == ["log in since the update"]
+
+
+def test_names_are_unique_phrases_not_word_lists() -> None:
+    # Two categories whose comments say the same words: the names still differ.
+    slow = ("It took too long to load.", "Everything took too long.", "It took too long again.")
+    rows = [
+        sentence_of(f"p{i}", f"a{i % 4}", slow[i % 3], category="performance") for i in range(10)
+    ] + [
+        sentence_of(f"w{i}", f"a{i % 4}", slow[i % 3], target="process", category="wait-time")
+        for i in range(8)
+    ]
+    rows += [sentence_of(f"e{i}", f"a{i % 4}", EXPORT[i % 4]) for i in range(8)]
+    report = find_product_gaps(rows)
+    names = [t.name for t in report.themes]
+    assert len(set(map(str.lower, names))) == len(names) == 3, names
+    assert len({t.theme_id for t in report.themes}) == 3
+    for name in names:
+        assert "," not in name and 2 <= len(name.split()) <= 8, name
+    # The larger theme keeps the phrase; the other takes its next best one.
+    assert names[0] == "took too long"
+    assert names[1].startswith("took too long") and names[1] != names[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_planted_themes_are_named_by_a_phrase_of_their_own(seed: int) -> None:
+    _, report = run(seed, PLANTED)
+    names = [t.name for t in report.themes]
+    assert len(set(map(str.lower, names))) == len(names)
+    boilerplate = ("really annoying", "third time", "losing patience", "not impressed")
+    for theme in report.themes:
+        assert "," not in theme.name and 1 <= len(theme.name.split()) <= 8, theme.name
+        assert not any(b in theme.name.lower() for b in boilerplate), theme.name
+        # The name's words come from the theme's own sentences.
+        words = {w.lower() for e in theme.examples for w in e.sentence.replace(",", " ").split()}
+        assert any(w.lower() in words for w in theme.name.split()), (theme.name, theme.examples)
+    bug = [t for t in report.emerging]
+    assert any({"invoice", "500", "download"} & set(t.name.lower().split()) for t in bug), [
+        t.name for t in bug
+    ]
+
+
+def test_german_and_spanish_themes_are_named_without_function_words() -> None:
+    german = (
+        "Die Rechnung lässt sich nicht herunterladen.",
+        "Ich kann die Rechnung nicht herunterladen.",
+        "Die Rechnung lässt sich seit dem Update nicht herunterladen.",
+    )
+    spanish = (
+        "La aplicación se cierra al exportar el informe.",
+        "La aplicación se cierra cuando exporto el informe.",
+        "Otra vez la aplicación se cierra al exportar.",
+    )
+    rows = [sentence_of(f"d{i}", f"a{i % 4}", german[i % 3], product="Portal") for i in range(9)]
+    rows += [sentence_of(f"s{i}", f"a{i % 4}", spanish[i % 3], product="App") for i in range(9)]
+    report = find_product_gaps(rows)
+    names = {t.products[0]: t.name for t in report.themes}
+    stop = {"die", "der", "das", "ich", "nicht", "sich", "la", "el", "se", "al", "de"}
+    for name in names.values():
+        words = name.lower().split()
+        assert words[0] not in stop and words[-1] not in stop, name
+    assert "rechnung" in names["Portal"].lower()
+    assert "aplicación se cierra" in names["App"].lower()
+    assert all(t.theme_id.isascii() for t in report.themes)
+
+
+@pytest.mark.parametrize(
+    ("target", "sentiment", "troubled", "kept"),
+    [
+        ("product", "negative", False, True),
+        ("process", "negative", False, True),
+        ("product", "mixed", False, True),
+        ("product", "neutral", False, False),  # "I use the export every day."
+        ("process", "positive", False, False),  # "Quinn took the time to understand..."
+        ("process", "neutral", True, False),
+        ("agent", "negative", True, False),  # the agent's, not the product's
+        ("none", "negative", True, True),  # escalated: an unresolved problem
+        ("none", "negative", False, False),
+        ("none", "neutral", True, False),  # "I called on Tuesday."
+        (None, "negative", True, False),
+    ],
+)
+def test_only_complaints_enter_a_complaint_theme(
+    target: str | None, sentiment: str, troubled: bool, kept: bool
+) -> None:
+    assert is_theme_sentence(target, sentiment, troubled=troubled) is kept
