@@ -47,21 +47,30 @@ def probes(csv_path: Path) -> None:
     pred4 = [max(s, key=lambda k: s[k]) if s else "unsupported" for s in scores]
     acc = np.mean([t == p for t, p in zip(truth, pred4, strict=True)])
     f1 = f1_score(truth, pred4, labels=["agent", "product", "process", "none"], average="macro")
-    ap = [(t, "agent" if s and s["agent"] > s["product"] else "product")
-          for t, s in zip(truth, scores, strict=True) if t in ("agent", "product")]
+    ap = [
+        (t, "agent" if s and s["agent"] > s["product"] else "product")
+        for t, s in zip(truth, scores, strict=True)
+        if t in ("agent", "product")
+    ]
     ap_f1 = f1_score([a for a, _ in ap], [b for _, b in ap], average="macro")
     conf = Counter(zip(truth, pred4, strict=True))
     ap_conf = Counter(ap)
     print(f"== {csv_path} ({len(rows)} rows)")
     print(f"4-class acc {acc:.3f} macro-F1 {f1:.3f}; agent-vs-product macro-F1 {ap_f1:.3f}")
-    print(f"agent-vs-product errors: product read as agent {ap_conf['product', 'agent']}"
-          f"/{sum(t == 'product' for t, _ in ap)}, agent read as product "
-          f"{ap_conf['agent', 'product']}/{sum(t == 'agent' for t, _ in ap)}")
+    print(
+        f"agent-vs-product errors: product read as agent {ap_conf['product', 'agent']}"
+        f"/{sum(t == 'product' for t, _ in ap)}, agent read as product "
+        f"{ap_conf['agent', 'product']}/{sum(t == 'agent' for t, _ in ap)}"
+    )
     print("4-class confusion (truth, predicted):", dict(sorted(conf.items())))
     for p, s, guess in zip(probe, scores, pred4, strict=True):
         if guess != p["target"]:
-            print(f"  MISS {p['target']:>7} -> {guess:<7} agent={s['agent']:.2f} "
-                  f"product={s['product']:.2f}  {p['text']}" if s else f"  UNSUP {p['text']}")
+            print(
+                f"  MISS {p['target']:>7} -> {guess:<7} agent={s['agent']:.2f} "
+                f"product={s['product']:.2f}  {p['text']}"
+                if s
+                else f"  UNSUP {p['text']}"
+            )
 
 
 def lodo() -> None:
@@ -86,9 +95,13 @@ def lodo() -> None:
         pooled_t += bt
         pooled_p += bp
         pa = sum(1 for i in keep if truth[i] == "product" and pred[i] == "agent")
-        print(f"{held}: agent-vs-other {f1_score(bt, bp, average='macro'):.3f} "
-              f"4-class {f4:.3f} product->agent {pa}", flush=True)
-    print(f"pooled agent vs product/process macro-F1 {f1_score(pooled_t, pooled_p, average='macro'):.3f}")
+        print(
+            f"{held}: agent-vs-other {f1_score(bt, bp, average='macro'):.3f} "
+            f"4-class {f4:.3f} product->agent {pa}",
+            flush=True,
+        )
+    pooled = f1_score(pooled_t, pooled_p, average="macro")
+    print(f"pooled agent vs product/process macro-F1 {pooled:.3f}")
 
 
 if __name__ == "__main__":
