@@ -3,7 +3,10 @@
 One ``FeatureUnion`` (word 1-2-gram TF-IDF, character 2-5-gram TF-IDF within
 word boundaries, lexicon features) is fitted once; sentiment, target and
 category are separate multinomial logistic regressions on the same matrix, so
-a batch is vectorised once. Logistic regression is trained on log-loss, so its
+a batch is vectorised once. English, German and Spanish rows train the same
+model: word and character n-grams barely overlap between the languages, and
+the lexicon block scores each sentence with its own language's word lists.
+Logistic regression is trained on log-loss, so its
 probabilities are calibrated well enough to be shown as confidence, and its
 coefficients explain each decision (the key phrases), which a calibrated SVM
 wrapper would hide.
@@ -30,14 +33,19 @@ from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
 from feedback_service.analysis.text.data import LabelledSentence, deduplicate
-from feedback_service.analysis.text.lexicon import LexiconFeatures, negated_terms
+from feedback_service.analysis.text.language import SUPPORTED_LANGUAGES, detect_language
+from feedback_service.analysis.text.lexicon import LexiconFeatures, negated_terms_by_language
 from feedback_service.analysis.text.taxonomy import TARGETS, Taxonomy
 
 HEADS: Final = ("sentiment", "target", "category")
 MODEL_FILE: Final = "model.joblib"
 META_FILE: Final = "meta.json"
 # Bump when features or hyper-parameters change, so the version hash changes too.
-FEATURES_REVISION: Final = 2
+# 3: German and Spanish word lists in the lexicon block, negation scope per language.
+FEATURES_REVISION: Final = 3
+# A language is read by a model only if it trained on at least this many
+# sentences in it; below that its comments stay "unsupported", never guessed.
+MIN_LANGUAGE_ROWS: Final = 200
 
 # Keeps "didn't" and "can't" whole: negations are the words that matter most here.
 _TOKEN_PATTERN: Final = r"(?u)\b\w[\w']*\b"  # noqa: S105 - a regex, not a secret
@@ -57,7 +65,9 @@ def build_features() -> FeatureUnion:
     )
     # Words inside a negation's scope as their own features ("neg_problem"), so
     # "no problem" and "couldn't be happier" can mean the opposite of their words.
-    negated = TfidfVectorizer(analyzer=negated_terms, sublinear_tf=True, dtype=np.float32)
+    negated = TfidfVectorizer(
+        analyzer=negated_terms_by_language, sublinear_tf=True, dtype=np.float32
+    )
     return FeatureUnion(
         [("word", word), ("char", char), ("lexicon", LexiconFeatures()), ("negated", negated)],
         transformer_weights={"word": 1.0, "char": 0.8, "lexicon": 1.5, "negated": 0.8},
@@ -81,6 +91,13 @@ class TrainedModel:
     version: str
     trained_on: int
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Models pickled before German and Spanish were added read English only;
+    # the class default is what they get when loaded.
+    languages: tuple[str, ...] = ("en",)
+
+    def reads(self, language: str) -> bool:
+        """Whether this model was trained on enough sentences in ``language``."""
+        return language in self.languages
 
     def classes(self, head: str) -> list[str]:
         return [str(c) for c in self.heads[head].classes_]
@@ -171,6 +188,21 @@ def _version(rows: Sequence[LabelledSentence], taxonomy: Taxonomy, seed: int) ->
     return f"{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}"
 
 
+def trained_languages(texts: Sequence[str]) -> tuple[str, ...]:
+    """Supported languages with at least ``MIN_LANGUAGE_ROWS`` of ``texts``, sorted."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        language = detect_language(text).language
+        counts[language] = counts.get(language, 0) + 1
+    return tuple(
+        sorted(
+            language
+            for language, n in counts.items()
+            if language in SUPPORTED_LANGUAGES and n >= MIN_LANGUAGE_ROWS
+        )
+    )
+
+
 def train(
     rows: Iterable[LabelledSentence], taxonomy: Taxonomy | None = None, seed: int = 0
 ) -> TrainedModel:
@@ -202,4 +234,11 @@ def train(
     unknown_targets = set(TARGETS) - set(heads["target"].classes_)
     if unknown_targets:
         raise ValueError(f"training rows hold no example of targets {sorted(unknown_targets)}")
-    return TrainedModel(features, heads, tax, _version(data, tax, seed), len(data))
+    return TrainedModel(
+        features,
+        heads,
+        tax,
+        _version(data, tax, seed),
+        len(data),
+        languages=trained_languages(texts),
+    )

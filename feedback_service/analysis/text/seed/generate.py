@@ -124,7 +124,16 @@ _PREFIXES_DE = {
     "neutral": ["Nur zur Info: ", "Übrigens ", "Also ", "Kurz: ", "Hallo, "],
 }
 _SUFFIXES_DE = {
-    "negative": [" :(", "!!", "...", ", echt ärgerlich", ", unmöglich", ", so nicht", "!!!", " leider"],
+    "negative": [
+        " :(",
+        "!!",
+        "...",
+        ", echt ärgerlich",
+        ", unmöglich",
+        ", so nicht",
+        "!!!",
+        " leider",
+    ],
     "positive": [" :)", "!!", "!", ", danke!", ", vielen Dank", " 👍", ", super", "!!!"],
     "neutral": ["", " danke", ", nur zur Info", ".", " Gruss"],
 }
