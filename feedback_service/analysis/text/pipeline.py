@@ -391,16 +391,17 @@ class CommentAnalyzer:
                 push += self._push["sentiment"][sent_idx[row], cols] * vals
             if target_names[target_idx[row]] != "none":
                 push += self._push["target"][target_idx[row], cols] * vals
-            order = np.argsort(-push)[:MAX_KEY_PHRASES]
             function_words = _FUNCTION_WORDS_BY_LANGUAGE.get(languages[row], _FUNCTION_WORDS)
-            out.append(
-                [
-                    (phrase, float(push[k]))
-                    for k in order
-                    if push[k] > 0
-                    and not function_words.issuperset((phrase := str(self._vocab[cols[k]])).split())
-                ]
-            )
+            # Function words are dropped before the cut, so "me" cannot take the
+            # place of "rude".
+            kept: list[tuple[str, float]] = []
+            for k in np.argsort(-push):
+                if push[k] <= 0 or len(kept) == MAX_KEY_PHRASES:
+                    break
+                phrase = str(self._vocab[cols[k]])
+                if not function_words.issuperset(phrase.split()):
+                    kept.append((phrase, float(push[k])))
+            out.append(kept)
         return out
 
 
