@@ -157,14 +157,18 @@ N_LEXICON_FEATURES: Final = 10 + len(CUES)
 # Revision 2 adds the flipped VADER valence of negated words and stops counting
 # every word ending in "nt" ("agent", "excellent", "restaurant") as a negation.
 # Revision 3 scores German and Spanish sentences with their own word lists
-# (polarity, negators, intensifiers, cues) instead of VADER and adds one column
-# per non-English language, so the model can shift its threshold per language.
-# A model pickled at revision 1 or 2 keeps its columns and English-only scoring.
+# (polarity, negators, intensifiers, cues) and adds one column per non-English
+# language plus the word-list scores in columns of their own: German and
+# Spanish rows leave VADER's columns at 0, so what the model learns about
+# VADER's scale still comes from English alone (sharing the columns cost the
+# English sets about 0.01 macro-F1). A model pickled at revision 1 or 2 keeps
+# its columns and English-only scoring.
 LEXICON_REVISION: Final = 3
+_LIST_COLUMNS: Final = ("list_neg", "list_neu", "list_pos", "list_compound", "list_negated")
 N_LEXICON_FEATURES_BY_REVISION: Final = {
     1: N_LEXICON_FEATURES,
     2: N_LEXICON_FEATURES + 1,
-    3: N_LEXICON_FEATURES + 1 + len(LEXICON_LANGUAGES),
+    3: N_LEXICON_FEATURES + 1 + len(LEXICON_LANGUAGES) + len(_LIST_COLUMNS),
 }
 
 # Negation scope: the few words after "not"/"never"/"no"/"n't" up to punctuation
@@ -357,10 +361,10 @@ def _list_row(text: str) -> list[float] | None:
     negations = sum(1 for t in tokens if t in table.negators)
     intensifiers = sum(1 for t in tokens if (table.intensifiers.get(t) or 0.0) > 0)
     row = [
-        neg,
-        neu,
-        pos,
-        compound,
+        0.0,  # VADER's four scores: English only
+        0.0,
+        0.0,
+        0.0,
         min(negations, 3) / 3.0,
         min(intensifiers, 3) / 3.0,
         min(text.count("!"), 3) / 3.0,
@@ -372,8 +376,9 @@ def _list_row(text: str) -> list[float] | None:
         own = table.cues.get(name)
         hits = sum(1 for t in tokens if t in english or (own is not None and t in own))
         row.append(min(hits, 3) / 3.0)
-    row.append(_negated_valence(text, language))
+    row.append(0.0)  # VADER's negated valence
     row.extend(1.0 if language == other else 0.0 for other in LEXICON_LANGUAGES)
+    row.extend([neg, neu, pos, compound, _negated_valence(text, language)])
     return row
 
 
@@ -407,7 +412,7 @@ def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
     if revision >= 2:
         row.append(_negated_valence(text))
     if revision >= 3:
-        row.extend(0.0 for _ in LEXICON_LANGUAGES)
+        row.extend(0.0 for _ in range(len(LEXICON_LANGUAGES) + len(_LIST_COLUMNS)))
     return row
 
 
@@ -451,4 +456,5 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
             names.append("negated_valence")
         if revision >= 3:
             names.extend(f"language_{language}" for language in LEXICON_LANGUAGES)
+            names.extend(_LIST_COLUMNS)
         return np.array(names, dtype=str)
