@@ -157,18 +157,19 @@ N_LEXICON_FEATURES: Final = 10 + len(CUES)
 # Revision 2 adds the flipped VADER valence of negated words and stops counting
 # every word ending in "nt" ("agent", "excellent", "restaurant") as a negation.
 # Revision 3 scores German and Spanish sentences with their own word lists
-# (polarity, negators, intensifiers, cues) and adds one column per non-English
-# language plus the word-list scores in columns of their own: German and
-# Spanish rows leave VADER's columns at 0, so what the model learns about
-# VADER's scale still comes from English alone (sharing the columns cost the
-# English sets about 0.01 macro-F1). A model pickled at revision 1 or 2 keeps
-# its columns and English-only scoring.
+# (polarity, negators, intensifiers, cues) in a parallel block of columns, plus
+# one column per non-English language. English rows fill the first block and
+# leave the parallel one at 0, German and Spanish rows the other way round, so
+# what the model learns about VADER's scale and the English cue words still
+# comes from English sentences alone (sharing the columns cost the English
+# sets about 0.01 macro-F1). A model pickled at revision 1 or 2 keeps its
+# columns and English-only scoring.
 LEXICON_REVISION: Final = 3
-_LIST_COLUMNS: Final = ("list_neg", "list_neu", "list_pos", "list_compound", "list_negated")
+_ENGLISH_BLOCK: Final = N_LEXICON_FEATURES + 1
 N_LEXICON_FEATURES_BY_REVISION: Final = {
     1: N_LEXICON_FEATURES,
-    2: N_LEXICON_FEATURES + 1,
-    3: N_LEXICON_FEATURES + 1 + len(LEXICON_LANGUAGES) + len(_LIST_COLUMNS),
+    2: _ENGLISH_BLOCK,
+    3: 2 * _ENGLISH_BLOCK + len(LEXICON_LANGUAGES),
 }
 
 # Negation scope: the few words after "not"/"never"/"no"/"n't" up to punctuation
@@ -253,8 +254,11 @@ def negated_terms(text: str) -> list[str]:
 
 
 def negated_terms_by_language(text: str) -> list[str]:
-    """Like ``negated_terms`` with the negation words and scope of the text's language."""
-    return [f"neg_{w}" for w in negated_words(text, text_language(text))]
+    """Like ``negated_terms`` with the negation words and scope of the text's language,
+    German and Spanish terms tagged with it (``neg_de_gut``)."""
+    language = text_language(text)
+    prefix = "neg_" if language == "en" else f"neg_{language}_"
+    return [prefix + w for w in negated_words(text, language)]
 
 
 def _negated_valence(text: str, language: str = "en") -> float:
@@ -350,7 +354,7 @@ def compound_score(text: str, language: str) -> float:
 
 
 def _list_row(text: str) -> list[float] | None:
-    """Revision-3 row for a German or Spanish sentence; None for English."""
+    """Revision-3 row for a German or Spanish sentence (its own block); None for English."""
     language = text_language(text)
     if language not in LEXICON_LANGUAGES:
         return None
@@ -361,10 +365,10 @@ def _list_row(text: str) -> list[float] | None:
     negations = sum(1 for t in tokens if t in table.negators)
     intensifiers = sum(1 for t in tokens if (table.intensifiers.get(t) or 0.0) > 0)
     row = [
-        0.0,  # VADER's four scores: English only
-        0.0,
-        0.0,
-        0.0,
+        neg,
+        neu,
+        pos,
+        compound,
         min(negations, 3) / 3.0,
         min(intensifiers, 3) / 3.0,
         min(text.count("!"), 3) / 3.0,
@@ -376,9 +380,9 @@ def _list_row(text: str) -> list[float] | None:
         own = table.cues.get(name)
         hits = sum(1 for t in tokens if t in english or (own is not None and t in own))
         row.append(min(hits, 3) / 3.0)
-    row.append(0.0)  # VADER's negated valence
-    row.extend(1.0 if language == other else 0.0 for other in LEXICON_LANGUAGES)
-    row.extend([neg, neu, pos, compound, _negated_valence(text, language)])
+    row.append(_negated_valence(text, language))
+    languages = [1.0 if language == other else 0.0 for other in LEXICON_LANGUAGES]
+    return [0.0] * _ENGLISH_BLOCK + languages + row
     return row
 
 
@@ -412,7 +416,7 @@ def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
     if revision >= 2:
         row.append(_negated_valence(text))
     if revision >= 3:
-        row.extend(0.0 for _ in range(len(LEXICON_LANGUAGES) + len(_LIST_COLUMNS)))
+        row.extend(0.0 for _ in range(len(LEXICON_LANGUAGES) + _ENGLISH_BLOCK))
     return row
 
 
@@ -455,6 +459,7 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
         if revision >= 2:
             names.append("negated_valence")
         if revision >= 3:
+            english_block = list(names)
             names.extend(f"language_{language}" for language in LEXICON_LANGUAGES)
-            names.extend(_LIST_COLUMNS)
+            names.extend(f"lists_{name.removeprefix('vader_')}" for name in english_block)
         return np.array(names, dtype=str)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +35,11 @@ from threadpoolctl import threadpool_limits
 
 from feedback_service.analysis.text.data import LabelledSentence, deduplicate
 from feedback_service.analysis.text.language import SUPPORTED_LANGUAGES, detect_language
-from feedback_service.analysis.text.lexicon import LexiconFeatures, negated_terms_by_language
+from feedback_service.analysis.text.lexicon import (
+    LexiconFeatures,
+    negated_terms_by_language,
+    text_language,
+)
 from feedback_service.analysis.text.taxonomy import TARGETS, Taxonomy
 
 HEADS: Final = ("sentiment", "target", "category")
@@ -50,19 +55,50 @@ MIN_LANGUAGE_ROWS: Final = 200
 # Keeps "didn't" and "can't" whole: negations are the words that matter most here.
 _TOKEN_PATTERN: Final = r"(?u)\b\w[\w']*\b"  # noqa: S105 - a regex, not a secret
 _C: Final = {"sentiment": 4.0, "target": 6.0, "category": 8.0}
+_WORD_TOKEN: Final = re.compile(_TOKEN_PATTERN)
+_TAG: Final = re.compile(r"^(?:de|es):")
+
+
+def word_terms(text: str) -> list[str]:
+    """Word 1-2-grams; German and Spanish ones tagged with their language ("es:no").
+
+    The same spelling means different things across languages (Spanish "no"
+    is in praise as often as in complaints, German "die" is an article), so
+    each language gets its own coefficients. With the character n-grams, the
+    negation-scope terms and the lexicon block tagged or split the same way,
+    English weights are learnt from English sentences alone, and adding
+    German and Spanish seed data leaves English figures where they were.
+    """
+    tokens = _WORD_TOKEN.findall(text.lower())
+    terms = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    language = text_language(text)
+    if language == "en":
+        return terms
+    return [f"{language}:{term}" for term in terms]
+
+
+# sklearn's own character analyzer (lower case, 2-5-grams within word
+# boundaries); the model pickles ``char_terms`` by name, not this object.
+_CHAR_NGRAMS: Final = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+
+
+def char_terms(text: str) -> list[str]:
+    """Character 2-5-grams within word boundaries, tagged like ``word_terms``."""
+    grams: list[str] = _CHAR_NGRAMS(text)
+    language = text_language(text)
+    if language == "en":
+        return grams
+    return [f"{language}:{gram}" for gram in grams]
+
+
+def display_term(term: str) -> str:
+    """A word n-gram as a reader should see it: without its language tag."""
+    return _TAG.sub("", term)
 
 
 def build_features() -> FeatureUnion:
-    word = TfidfVectorizer(
-        ngram_range=(1, 2),
-        token_pattern=_TOKEN_PATTERN,
-        sublinear_tf=True,
-        min_df=1,
-        dtype=np.float32,
-    )
-    char = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
-    )
+    word = TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, min_df=1, dtype=np.float32)
+    char = TfidfVectorizer(analyzer=char_terms, sublinear_tf=True, min_df=2, dtype=np.float32)
     # Words inside a negation's scope as their own features ("neg_problem"), so
     # "no problem" and "couldn't be happier" can mean the opposite of their words.
     negated = TfidfVectorizer(
@@ -116,9 +152,10 @@ class TrainedModel:
         return out
 
     def word_vocabulary(self) -> tuple[NDArray[np.str_], int]:
-        """Word n-gram names and where their block starts in the feature matrix."""
+        """Word n-gram names (language tags removed) and where their block starts."""
         word = self.features.transformer_list[0][1]
-        return word.get_feature_names_out(), 0
+        names = word.get_feature_names_out()
+        return np.array([display_term(str(n)) for n in names], dtype=str), 0
 
     def evaluate(self, held_out: Iterable[LabelledSentence]) -> dict[str, Any]:
         rows = list(held_out)
@@ -203,6 +240,21 @@ def trained_languages(texts: Sequence[str]) -> tuple[str, ...]:
     )
 
 
+def _balanced_weights(labels: Sequence[str], languages: Sequence[str]) -> NDArray[np.float64]:
+    """sklearn's "balanced" class weights, computed within each language's rows."""
+    by_language: dict[str, list[int]] = {}
+    for i, language in enumerate(languages):
+        by_language.setdefault(language, []).append(i)
+    weights = np.ones(len(labels))
+    for rows in by_language.values():
+        counts: dict[str, int] = {}
+        for i in rows:
+            counts[labels[i]] = counts.get(labels[i], 0) + 1
+        for i in rows:
+            weights[i] = len(rows) / (len(counts) * counts[labels[i]])
+    return weights
+
+
 def train(
     rows: Iterable[LabelledSentence], taxonomy: Taxonomy | None = None, seed: int = 0
 ) -> TrainedModel:
@@ -212,6 +264,7 @@ def train(
     for row in data:
         row.validate(tax)
     texts = [r.text for r in data]
+    row_languages = [text_language(t) for t in texts]
     features = build_features()
     matrix = features.fit_transform(texts).tocsr()
     heads: dict[str, LogisticRegression] = {}
@@ -222,14 +275,15 @@ def train(
         if len(set(y)) < 2:
             raise ValueError(f"training needs at least two different {head} labels")
         # Balanced weights: the seed set has more complaints than praise, and
-        # the model must not learn that "unknown" means "negative".
-        clf = LogisticRegression(
-            C=_C[head], class_weight="balanced", max_iter=2000, random_state=seed
-        )
+        # the model must not learn that "unknown" means "negative". Balanced
+        # within each language, so English rows weigh what they weighed before
+        # German and Spanish rows were added.
+        weights = _balanced_weights(y, [row_languages[i] for i in np.flatnonzero(keep)])
+        clf = LogisticRegression(C=_C[head], max_iter=2000, random_state=seed)
         # One BLAS thread: on problems this small, extra threads mostly fight
         # each other and the worker's sibling processes (3x slower measured on 2 cores).
         with threadpool_limits(limits=1):
-            clf.fit(matrix[keep], y)
+            clf.fit(matrix[keep], y, sample_weight=weights)
         heads[head] = clf
     unknown_targets = set(TARGETS) - set(heads["target"].classes_)
     if unknown_targets:
