@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
@@ -70,7 +71,7 @@ def word_terms(text: str) -> list[str]:
     German and Spanish seed data leaves English figures where they were.
     """
     tokens = _WORD_TOKEN.findall(text.lower())
-    terms = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    terms = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
     language = text_language(text)
     if language == "en":
         return terms
