@@ -159,7 +159,8 @@ def germeval(data: Path, seed: int, folds: int, seed_rows: list[LabelledSentence
         )
 
     def spread(values: list[float]) -> str:
-        return f"folds {statistics.mean(values):.3f} +- {statistics.stdev(values):.3f}"
+        each = " ".join(f"{v:.3f}" for v in values)
+        return f"folds {statistics.mean(values):.3f} +- {statistics.stdev(values):.3f} ({each})"
 
     print("### 3 classes, mixed rows left out (headline)\n")
     print(header)

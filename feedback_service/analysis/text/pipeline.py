@@ -15,7 +15,11 @@ will ask why a comment was called what it was):
   0 for "Katastrophe" would pull every German sentence toward neutral);
 * the text score is the mean of segment scores, weighted by how opinionated each
   segment is (``1 - P(neutral)``), so "I called on Tuesday." does not dilute
-  "the agent was rude";
+  "the agent was rude". A long comment (``LONG_COMMENT_SEGMENTS`` or more
+  segments: a forum post, a forwarded email) is also read whole, and its text
+  score is the mean of that and the segment average: one heated sentence in a
+  factual report should not make the report a complaint, and labels a
+  deployment imports are whole comments, which the whole reading matches;
 * the customer's own rating, when given, is mapped to -1..1 - CSAT 1..5 as
   ``(r - 3) / 2`` (1-2 pull toward negative, 4-5 toward positive), NPS 0..10 as
   ``(r - 7.5) / 2.5`` clipped (detractors 0-6 negative), CES 1..7 as ``(r - 4) / 3``
@@ -60,6 +64,8 @@ CONFIDENCE_FLOOR: Final = 0.34
 LABEL_THRESHOLD: Final = 0.2
 MIXED_CONFIDENCE: Final = 0.55
 MAX_KEY_PHRASES: Final = 5
+LONG_COMMENT_SEGMENTS: Final = 3
+WHOLE_TEXT_WEIGHT: Final = 0.5
 # "me" or "on the" can carry weight in a linear model but explain nothing to a reader.
 _FUNCTION_WORDS: Final = frozenset(
     str.split(
@@ -236,7 +242,11 @@ class CommentAnalyzer:
             pieces.extend(segs)
             languages.extend([guess.language] * len(segs))
         if pieces:
-            self._score_segments(pieces, owners, languages, results, ratings)
+            counts = np.bincount(owners)
+            long_comments = {
+                i: texts[i] for i in np.flatnonzero(counts >= LONG_COMMENT_SEGMENTS).tolist()
+            }
+            self._score_segments(pieces, owners, languages, results, ratings, long_comments)
         return [r for r in results if r is not None]
 
     def target_scores(self, texts: Sequence[str]) -> list[dict[str, float] | None]:
@@ -272,8 +282,16 @@ class CommentAnalyzer:
         languages: list[str],
         results: list[CommentAnalysis | None],
         ratings: Sequence[Mapping[str, int] | None] | None,
+        long_comments: Mapping[int, str] | None = None,
     ) -> None:
         pred = self.model.predict(pieces)
+        whole_score: dict[int, float] = {}
+        if long_comments:
+            whole = self.model.predict(list(long_comments.values())).proba["sentiment"]
+            for row, owner in enumerate(long_comments):
+                pos = whole[row, self._pos] if self._pos is not None else 0.0
+                neg = whole[row, self._neg] if self._neg is not None else 0.0
+                whole_score[owner] = float(pos - neg)
         n = len(pieces)
         sent_p = pred.proba["sentiment"]
         zero = np.zeros(n)
@@ -315,6 +333,10 @@ class CommentAnalyzer:
             assert result is not None
             weights = np.maximum(1.0 - p_neu[idx], 0.05)
             text_score = float(np.average(seg_score[idx], weights=weights))
+            if owner in whole_score:
+                text_score = (1 - WHOLE_TEXT_WEIGHT) * text_score + WHOLE_TEXT_WEIGHT * whole_score[
+                    owner
+                ]
             rated = rating_score(ratings[owner] if ratings is not None else None)
             score = (
                 text_score if rated is None else TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
