@@ -15,11 +15,11 @@ will ask why a comment was called what it was):
   0 for "Katastrophe" would pull every German sentence toward neutral);
 * the text score is the mean of segment scores, weighted by how opinionated each
   segment is (``1 - P(neutral)``), so "I called on Tuesday." does not dilute
-  "the agent was rude". A long comment (``LONG_COMMENT_SEGMENTS`` or more
-  segments: a forum post, a forwarded email) is also read whole, and its text
-  score is the mean of that and the segment average: one heated sentence in a
-  factual report should not make the report a complaint, and labels a
-  deployment imports are whole comments, which the whole reading matches;
+  "the agent was rude". A rule may also read a long comment (3 or more
+  segments) whole and mix that in (``SentimentRule.whole_text_weight``, off by
+  default): it helps a model taught with a deployment's whole-comment labels
+  (GermEval, ``bench/README-languages.md``) and hurts one trained on the seed
+  sentences alone, which has rarely seen a long text whole;
 * the customer's own rating, when given, is mapped to -1..1 - CSAT 1..5 as
   ``(r - 3) / 2`` (1-2 pull toward negative, 4-5 toward positive), NPS 0..10 as
   ``(r - 7.5) / 2.5`` clipped (detractors 0-6 negative), CES 1..7 as ``(r - 4) / 3``
@@ -65,7 +65,7 @@ LABEL_THRESHOLD: Final = 0.2
 MIXED_CONFIDENCE: Final = 0.55
 MAX_KEY_PHRASES: Final = 5
 LONG_COMMENT_SEGMENTS: Final = 3
-WHOLE_TEXT_WEIGHT: Final = 0.5
+WHOLE_TEXT_WEIGHT: Final = 0.0
 # "me" or "on the" can carry weight in a linear model but explain nothing to a reader.
 _FUNCTION_WORDS: Final = frozenset(
     str.split(
@@ -145,6 +145,8 @@ class SentimentRule:
     confidence_floor: float = CONFIDENCE_FLOOR
     label_threshold: float = LABEL_THRESHOLD
     mixed_confidence: float = MIXED_CONFIDENCE
+    long_comment_segments: int = LONG_COMMENT_SEGMENTS
+    whole_text_weight: float = WHOLE_TEXT_WEIGHT
 
 
 class Analyzer(Protocol):
@@ -242,10 +244,11 @@ class CommentAnalyzer:
             pieces.extend(segs)
             languages.extend([guess.language] * len(segs))
         if pieces:
-            counts = np.bincount(owners)
-            long_comments = {
-                i: texts[i] for i in np.flatnonzero(counts >= LONG_COMMENT_SEGMENTS).tolist()
-            }
+            long_comments: dict[int, str] = {}
+            if self.rule.whole_text_weight > 0:
+                counts = np.bincount(owners)
+                long_enough = np.flatnonzero(counts >= self.rule.long_comment_segments)
+                long_comments = {i: texts[i] for i in long_enough.tolist()}
             self._score_segments(pieces, owners, languages, results, ratings, long_comments)
         return [r for r in results if r is not None]
 
@@ -334,9 +337,8 @@ class CommentAnalyzer:
             weights = np.maximum(1.0 - p_neu[idx], 0.05)
             text_score = float(np.average(seg_score[idx], weights=weights))
             if owner in whole_score:
-                text_score = (1 - WHOLE_TEXT_WEIGHT) * text_score + WHOLE_TEXT_WEIGHT * whole_score[
-                    owner
-                ]
+                weight = rule.whole_text_weight
+                text_score = (1 - weight) * text_score + weight * whole_score[owner]
             rated = rating_score(ratings[owner] if ratings is not None else None)
             score = (
                 text_score if rated is None else TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
