@@ -137,18 +137,43 @@ def test_the_rating_of_the_answer_moves_the_sentiment(
     assert low_a["sentiment_score"] < high_a["sentiment_score"] - 0.3
 
 
+def test_a_german_comment_gets_a_german_analysis(
+    client: FlaskClient, auth: Any, db_session: Session
+) -> None:
+    rid = submit(
+        client,
+        auth,
+        "Der Mitarbeiter war sehr unfreundlich. Die App stürzt beim Bezahlen ständig ab.",
+        {"csat": 1},
+    )
+    reports = auth("reports")
+    analysis = client.get(f"/api/v1/comments/{rid}", headers=reports).json["analysis"]
+    assert analysis["supported"] is True and analysis["language"] == "de"
+    assert analysis["sentiment"] == "negative" and analysis["sentiment_score"] < -0.2
+    by_target = {f["target"]: f for f in analysis["findings"]}
+    assert by_target["agent"]["sentence"] == "Der Mitarbeiter war sehr unfreundlich."
+    assert by_target["agent"]["category"] == "rude"
+    assert by_target["product"]["category"] == "bug"
+    assert analysis["key_phrases"]
+    assert finding_rows(db_session, rid) == [
+        (f["target"], f["category"], f["sentence"]) for f in analysis["findings"]
+    ]
+    listed = client.get("/api/v1/comments?target=agent&sentiment=negative", headers=reports).json
+    assert rid in [i["id"] for i in listed["items"]]
+
+
 def test_a_comment_in_an_unsupported_language_is_never_neutral(
     client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
     rid = submit(
         client,
         auth,
-        "Der Mitarbeiter war sehr unfreundlich und hat mein Problem nicht gelöst.",
+        "Le conseiller était très désagréable et n'a pas résolu mon problème.",
         {"csat": 1},
     )
     reports = auth("reports")
     analysis = client.get(f"/api/v1/comments/{rid}", headers=reports).json["analysis"]
-    assert analysis["supported"] is False and analysis["language"] == "de"
+    assert analysis["supported"] is False and analysis["language"] == "fr"
     assert analysis["sentiment"] is None and analysis["sentiment_score"] is None
     assert analysis["findings"] == []
     stored = db_session.scalar(select(CommentAnalysis).where(CommentAnalysis.response_id == rid))

@@ -78,7 +78,7 @@ def test_the_worker_analyses_a_submitted_and_an_amended_comment(
         json={
             "token": token,
             "answers": {"csat": 2},
-            "comment": "Der Mitarbeiter war unfreundlich und hat nicht geholfen.",
+            "comment": "Le conseiller était désagréable et ne m'a pas aidé.",
         },
         timeout=10,
     )

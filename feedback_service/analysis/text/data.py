@@ -12,6 +12,12 @@ from typing import Final, TextIO
 from feedback_service.analysis.text.taxonomy import SENTIMENTS, Taxonomy, TaxonomyError
 
 SEED_CSV: Final = Path(__file__).resolve().parent / "seed" / "sentences.csv"
+# One file per language, so each can be regenerated (and reviewed) on its own.
+SEED_CSVS: Final = {
+    "en": SEED_CSV,
+    "de": SEED_CSV.with_name("sentences_de.csv"),
+    "es": SEED_CSV.with_name("sentences_es.csv"),
+}
 CSV_COLUMNS: Final = ("text", "sentiment", "target", "category")
 
 
@@ -74,9 +80,15 @@ def _blank_to_none(value: str | None) -> str | None:
     return cleaned or None
 
 
-def seed_sentences() -> list[LabelledSentence]:
-    with SEED_CSV.open(encoding="utf-8", newline="") as fh:
-        return list(read_csv(fh))
+def seed_sentences(languages: Iterable[str] | None = None) -> list[LabelledSentence]:
+    """The shipped seed rows of every language (or of ``languages``), English first."""
+    rows: list[LabelledSentence] = []
+    for language, path in SEED_CSVS.items():
+        if languages is not None and language not in languages:
+            continue
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows.extend(read_csv(fh))
+    return rows
 
 
 def normalise(text: str) -> str:

@@ -5,9 +5,12 @@ letters only some languages use. It needs no model file, handles tens of
 thousands of comments a second, and - unlike a character n-gram model trained
 on prose - copes with the 1-5 word comments that make up much of a survey
 ("slow", "thx!!"), because English also counts the support vocabulary and
-slang customers type. Only English is scored downstream; anything else,
-including empty text and gibberish, is reported so the pipeline can mark it
-``unsupported`` rather than guess a neutral sentiment.
+slang customers type, and German and Spanish count every word of their own
+seed sentences ("Katastrophe", "pésimo", "Warteschleife"). Each word votes for
+every language that knows it, so a comment that mixes languages goes to the one
+most of its words belong to. English, German and Spanish are scored downstream;
+anything else, including empty text and gibberish, is reported so the pipeline
+can mark it ``unsupported`` rather than guess a neutral sentiment.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-SUPPORTED_LANGUAGES: Final = frozenset({"en"})
+SUPPORTED_LANGUAGES: Final = frozenset({"en", "de", "es"})
 UNDETERMINED: Final = "und"
 
 _STOPWORDS: Final[dict[str, str]] = {
@@ -31,10 +34,17 @@ _STOPWORDS: Final[dict[str, str]] = {
     "es": """el la los las un una unos unas y o pero es fue era son está estaba estoy de del en
         con por para que qué no sí muy más mi mis su sus lo le les me se nos yo tu usted
         como cuando porque ya todo nada gracias hola servicio atención bien mal también
-        sigue pedido""",
+        sigue pedido al este esta esto estos ese esa eso hay ha he han hemos fue fueron
+        tengo tiene tienen tenía hice hizo muy nunca sin tampoco ni nadie siempre otra vez
+        pues vale bueno buena malo mala todavía ahora después antes entonces aunque sino
+        llegó llamé dijeron dijo mucho poco cuenta atendieron usted ustedes""",
     "de": """der die das den dem des ein eine einen und oder aber ist war sind bin nicht kein
         keine ich mich mir du sie er es wir ihr mit von zu im in auf für bei nach noch sehr
-        auch nur schon dass wie was wenn weil danke bitte gut schlecht immer""",
+        auch nur schon dass wie was wenn weil danke bitte gut schlecht immer einem einer
+        eines dieser diese dieses hat habe haben hatte hatten wird wurde wurden kann
+        konnte nichts nie niemand ohne sehr mal man hab ist's gibt geht ging kam bis
+        seit schon wieder leider jetzt heute gestern dann denn doch halt eben echt toll
+        alles super nein ja zum zur vom beim über unter ganz viel wirklich""",
     "fr": """le la les un une des et ou mais est était sont suis de du en dans avec pour par
         que qui ne pas plus très je me mon ma mes vous votre il elle nous on ce cette ces
         tout rien merci bonjour bien mal aussi encore toujours""",
@@ -98,6 +108,8 @@ def _vocabularies() -> dict[str, frozenset[str]]:
     # A word shared with a function word of another language ("no", "a", "me")
     # says nothing about English, so the big English extras must not outvote it.
     vocab["en"] = frozenset(english)
+    for language in ("de", "es"):
+        vocab[language] = vocab[language] | _seed_words(language)
     return vocab
 
 
@@ -105,18 +117,26 @@ def _other_function_words() -> set[str]:
     return set().union(*(set(w.split()) for lang, w in _STOPWORDS.items() if lang != "en"))
 
 
-def _seed_words() -> set[str]:
-    """Every word of the shipped (hand-written, English) seed sentences.
+def _seed_words(language: str = "en") -> set[str]:
+    """Every word of the shipped (hand-written) seed sentences of ``language``.
 
     Whatever the model can score, the detector should accept: "portions",
     "headset" or "reheated" are English even if they are not function words.
     """
-    path = Path(__file__).resolve().parent / "seed" / "sentences.csv"
+    name = "sentences.csv" if language == "en" else f"sentences_{language}.csv"
+    path = Path(__file__).resolve().parent / "seed" / name
     try:
         text = path.read_text(encoding="utf-8").lower()
-    except OSError:  # pragma: no cover - the seed file ships with the package
+    except OSError:  # pragma: no cover - the seed files ship with the package
         return set()
-    return {w for w in _WORD.findall(text) if len(w) > 2} - _other_function_words()
+    words = {w for w in _WORD.findall(text) if len(w) > 2}
+    if language == "en":
+        return words - _other_function_words()
+    # German and Spanish comments borrow English support words ("app", "service",
+    # "online"): those must not outvote English, so they count for English only.
+    english = set(_STOPWORDS["en"].split()) | set(_ENGLISH_EXTRA)
+    others = set().union(*(set(w.split()) for lang, w in _STOPWORDS.items() if lang != language))
+    return words - english - others
 
 
 def _vader_words() -> set[str]:

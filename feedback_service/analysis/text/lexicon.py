@@ -1,4 +1,11 @@
-"""VADER lexicon scores and support-domain cue counts, as model features.
+"""Lexicon scores and support-domain cue counts, as model features.
+
+English text is scored with VADER; German and Spanish text with the
+hand-written word lists of ``wordlists.py`` scored the way VADER scores English
+(valences summed with negation flipped and intensifiers added, squashed to
+-1..1), so the same feature columns mean the same thing in every language.
+Which list a sentence gets is decided by ``text_language`` on the sentence
+itself, the same way at training and at prediction time.
 
 NLTK 3.10 reads the VADER lexicon only from an NLTK data directory and nothing
 may be downloaded at run time, so the lexicon file shipped inside the
@@ -8,6 +15,7 @@ and that directory is put on ``nltk.data.path``.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -22,7 +30,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from feedback_service.analysis.text.language import detect_language
 from feedback_service.analysis.text.segment import words
+from feedback_service.analysis.text.wordlists import LEXICON_LANGUAGES, LanguageLists, lists
 
 LEXICON_RESOURCE: Final = "sentiment/vader_lexicon.zip/vader_lexicon/vader_lexicon.txt"
 _ENV_CACHE_DIR: Final = "FEEDBACK_NLTK_CACHE_DIR"
@@ -146,8 +156,21 @@ _CAPS: Final = re.compile(r"\b[A-Z]{3,}\b")
 N_LEXICON_FEATURES: Final = 10 + len(CUES)
 # Revision 2 adds the flipped VADER valence of negated words and stops counting
 # every word ending in "nt" ("agent", "excellent", "restaurant") as a negation.
-LEXICON_REVISION: Final = 2
-N_LEXICON_FEATURES_BY_REVISION: Final = {1: N_LEXICON_FEATURES, 2: N_LEXICON_FEATURES + 1}
+# Revision 3 scores German and Spanish sentences with their own word lists
+# (polarity, negators, intensifiers, cues) in a parallel block of columns, plus
+# one column per non-English language. English rows fill the first block and
+# leave the parallel one at 0, German and Spanish rows the other way round, so
+# what the model learns about VADER's scale and the English cue words still
+# comes from English sentences alone (sharing the columns cost the English
+# sets about 0.01 macro-F1). A model pickled at revision 1 or 2 keeps its
+# columns and English-only scoring.
+LEXICON_REVISION: Final = 3
+_ENGLISH_BLOCK: Final = N_LEXICON_FEATURES + 1
+N_LEXICON_FEATURES_BY_REVISION: Final = {
+    1: N_LEXICON_FEATURES,
+    2: _ENGLISH_BLOCK,
+    3: 2 * _ENGLISH_BLOCK + len(LEXICON_LANGUAGES),
+}
 
 # Negation scope: the few words after "not"/"never"/"no"/"n't" up to punctuation
 # or a contrast word. "no problem", "couldn't be happier", "never disappoints":
@@ -166,8 +189,49 @@ def _is_negation(token: str) -> bool:
     return token.endswith("n't") or token.replace("'", "") in _SCOPE_WORDS
 
 
-def negated_words(text: str) -> list[str]:
-    """Words inside a negation's scope, e.g. "no problem at all" -> ["problem", "at", "all"]."""
+@lru_cache(maxsize=100_000)
+def text_language(text: str) -> str:
+    """Which lexicon scores ``text``: "de" or "es" when detected, English otherwise."""
+    language = detect_language(text).language
+    return language if language in LEXICON_LANGUAGES else "en"
+
+
+def _is_word(token: str) -> bool:
+    return token[0].isalnum() or token[0] == "_"
+
+
+def negated_words(text: str, language: str = "en") -> list[str]:
+    """Words inside a negation's scope, e.g. "no problem at all" -> ["problem", "at", "all"].
+
+    German "nicht" often follows what it negates ("das klappt nicht"): a German
+    negation with no word after it in its clause takes the two words before it.
+    """
+    if language not in LEXICON_LANGUAGES:
+        return _negated_words_en(text)
+    table = lists(language)
+    out: list[str] = []
+    left = 0
+    clause: list[str] = []
+    last_was_negation = False
+    for token in [*_SCOPE_TOKENS.findall(text.lower()), "."]:
+        folded = table.fold(token)
+        if not _is_word(token) or folded in table.scope_breaks:
+            if last_was_negation and table.negates_backwards:
+                out.extend(clause[-2:])
+            left, clause, last_was_negation = 0, [], False
+        elif folded in table.negators:
+            left, last_was_negation = SCOPE_LENGTH, True
+        else:
+            last_was_negation = False
+            if left:
+                out.append(token)
+                left -= 1
+            else:
+                clause.append(token)
+    return out
+
+
+def _negated_words_en(text: str) -> list[str]:
     out: list[str] = []
     left = 0
     for token in _SCOPE_TOKENS.findall(text.lower()):
@@ -182,18 +246,151 @@ def negated_words(text: str) -> list[str]:
 
 
 def negated_terms(text: str) -> list[str]:
-    """Analyzer for the negation-scope vectorizer: each scoped word as ``neg_<word>``."""
-    return [f"neg_{w}" for w in negated_words(text)]
+    """Analyzer for the negation-scope vectorizer: each scoped word as ``neg_<word>``.
+
+    English scope only: the analyzer of models pickled before feature revision 3.
+    """
+    return [f"neg_{w}" for w in _negated_words_en(text)]
 
 
-def _negated_valence(text: str) -> float:
-    """Minus the summed VADER valence of negated words, squashed to -1..1."""
-    valence = vader().lexicon
-    total = -sum(float(valence.get(w, 0.0)) for w in negated_words(text))
+def negated_terms_by_language(text: str) -> list[str]:
+    """Like ``negated_terms`` with the negation words and scope of the text's language,
+    German and Spanish terms tagged with it (``neg_de_gut``)."""
+    language = text_language(text)
+    prefix = "neg_" if language == "en" else f"neg_{language}_"
+    return [prefix + w for w in negated_words(text, language)]
+
+
+def _negated_valence(text: str, language: str = "en") -> float:
+    """Minus the summed valence of negated words, squashed to -1..1."""
+    if language in LEXICON_LANGUAGES:
+        table = lists(language)
+        words_in_scope = negated_words(text, language)
+        total = -sum(table.polarity.get(table.fold(w)) or 0.0 for w in words_in_scope)
+    else:
+        valence = vader().lexicon
+        total = -sum(float(valence.get(w, 0.0)) for w in _negated_words_en(text))
     return float(np.tanh(total / 3.0))
 
 
+# VADER's constants, so a German "gut" and an English "good" land on one scale.
+_NEGATION_SCALAR: Final = -0.74
+_NORMALISE_ALPHA: Final = 15.0
+_EXCLAMATION_BOOST: Final = 0.292
+
+
+def _list_valences(text: str, table: LanguageLists) -> list[float]:
+    """One valence per word, VADER-style: intensifier added, negation flips."""
+    valences: list[float] = []
+    negated: set[int] = set()
+    left = 0
+    boost = 0.0
+    clause: list[int] = []
+    last_was_negation = False
+    contrast_at: int | None = None
+    for token in [*_SCOPE_TOKENS.findall(text.lower()), "."]:
+        folded = table.fold(token)
+        if not _is_word(token) or folded in table.scope_breaks:
+            if last_was_negation and table.negates_backwards:
+                negated.update(clause[-2:])
+            if _is_word(token) and contrast_at is None and folded in table.contrast:
+                contrast_at = len(valences)
+            left, boost, clause, last_was_negation = 0, 0.0, [], False
+            continue
+        if folded in table.negators:
+            left, last_was_negation = SCOPE_LENGTH, True
+            valences.append(0.0)
+            continue
+        last_was_negation = False
+        extra = table.intensifiers.get(folded)
+        if extra is not None:
+            boost += extra
+            valences.append(0.0)
+            continue
+        value = table.polarity.get(folded) or 0.0
+        if value and boost:
+            value += math.copysign(boost, value)
+        boost = 0.0
+        if left:
+            negated.add(len(valences))
+            left -= 1
+        else:
+            clause.append(len(valences))
+        valences.append(value)
+    for i in negated:
+        valences[i] *= _NEGATION_SCALAR
+    if contrast_at is not None:
+        # Like VADER's "but": what follows the contrast word counts more.
+        valences = [v * (0.5 if i < contrast_at else 1.5) for i, v in enumerate(valences)]
+    return valences
+
+
+@lru_cache(maxsize=200_000)
+def list_scores(text: str, language: str) -> tuple[float, float, float, float]:
+    """(neg, neu, pos, compound) from the word lists of ``language``, like ``vader_scores``."""
+    valences = _list_valences(text, lists(language))
+    total = sum(valences)
+    if total:
+        total += math.copysign(min(text.count("!"), 4) * _EXCLAMATION_BOOST, total)
+    compound = total / math.sqrt(total * total + _NORMALISE_ALPHA)
+    pos = sum(v + 1 for v in valences if v > 0)
+    neg = sum(1 - v for v in valences if v < 0)
+    neu = sum(1 for v in valences if v == 0)
+    mass = pos + neg + neu
+    if not mass:
+        return 0.0, 0.0, 0.0, 0.0
+    return neg / mass, neu / mass, pos / mass, compound
+
+
+def sentiment_scores(text: str, language: str) -> tuple[float, float, float, float]:
+    """(neg, neu, pos, compound) with the lexicon of ``language`` (VADER for English)."""
+    if language in LEXICON_LANGUAGES:
+        return list_scores(text, language)
+    return vader_scores(text)
+
+
+def compound_score(text: str, language: str) -> float:
+    return sentiment_scores(text, language)[3]
+
+
+def _list_row(text: str) -> list[float] | None:
+    """Revision-3 row for a German or Spanish sentence (its own block); None for English."""
+    language = text_language(text)
+    if language not in LEXICON_LANGUAGES:
+        return None
+    table = lists(language)
+    neg, neu, pos, compound = list_scores(text, language)
+    tokens = [table.fold(t) for t in words(text) if t not in "!?"]
+    n = max(len(tokens), 1)
+    negations = sum(1 for t in tokens if t in table.negators)
+    intensifiers = sum(1 for t in tokens if (table.intensifiers.get(t) or 0.0) > 0)
+    row = [
+        neg,
+        neu,
+        pos,
+        compound,
+        min(negations, 3) / 3.0,
+        min(intensifiers, 3) / 3.0,
+        min(text.count("!"), 3) / 3.0,
+        min(text.count("?"), 3) / 3.0,
+        min(len(_CAPS.findall(text)), 3) / 3.0,
+        min(n, 30) / 30.0,
+    ]
+    for name, english in CUES.items():
+        own = table.cues.get(name)
+        hits = sum(1 for t in tokens if t in english or (own is not None and t in own))
+        row.append(min(hits, 3) / 3.0)
+    row.append(_negated_valence(text, language))
+    languages = [1.0 if language == other else 0.0 for other in LEXICON_LANGUAGES]
+    return [0.0] * _ENGLISH_BLOCK + languages + row
+    return row
+
+
 def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
+    if revision >= 3:
+        row = _list_row(text)
+        if row is not None:
+            return row
     neg, neu, pos, compound = vader_scores(text)
     raw = words(text)
     tokens = [t.replace("'", "") for t in raw]
@@ -218,11 +415,13 @@ def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
     row.extend(min(sum(1 for t in tokens if t in cue), 3) / 3.0 for cue in CUES.values())
     if revision >= 2:
         row.append(_negated_valence(text))
+    if revision >= 3:
+        row.extend(0.0 for _ in range(len(LEXICON_LANGUAGES) + _ENGLISH_BLOCK))
     return row
 
 
 class LexiconFeatures(TransformerMixin, BaseEstimator):
-    """VADER scores, negation/intensifier counts and domain cues, as a sparse block.
+    """Lexicon scores, negation/intensifier counts and domain cues, as a sparse block.
 
     Stateless: it holds no reference to the analyzer, so a pickled model stays
     small and loads in any process whatever its cache dir. ``fit`` records the
@@ -256,6 +455,11 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
             "shouting",
             "length",
         ] + [f"cue_{name}" for name in CUES]
-        if int(getattr(self, "revision_", 1)) >= 2:
+        revision = int(getattr(self, "revision_", 1))
+        if revision >= 2:
             names.append("negated_valence")
+        if revision >= 3:
+            english_block = list(names)
+            names.extend(f"language_{language}" for language in LEXICON_LANGUAGES)
+            names.extend(f"lists_{name.removeprefix('vader_')}" for name in english_block)
         return np.array(names, dtype=str)

@@ -3,7 +3,10 @@
 One ``FeatureUnion`` (word 1-2-gram TF-IDF, character 2-5-gram TF-IDF within
 word boundaries, lexicon features) is fitted once; sentiment, target and
 category are separate multinomial logistic regressions on the same matrix, so
-a batch is vectorised once. Logistic regression is trained on log-loss, so its
+a batch is vectorised once. English, German and Spanish rows train the same
+model: word and character n-grams barely overlap between the languages, and
+the lexicon block scores each sentence with its own language's word lists.
+Logistic regression is trained on log-loss, so its
 probabilities are calibrated well enough to be shown as confidence, and its
 coefficients explain each decision (the key phrases), which a calibrated SVM
 wrapper would hide.
@@ -13,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,34 +35,76 @@ from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
 from feedback_service.analysis.text.data import LabelledSentence, deduplicate
-from feedback_service.analysis.text.lexicon import LexiconFeatures, negated_terms
+from feedback_service.analysis.text.language import SUPPORTED_LANGUAGES, detect_language
+from feedback_service.analysis.text.lexicon import (
+    LexiconFeatures,
+    negated_terms_by_language,
+    text_language,
+)
 from feedback_service.analysis.text.taxonomy import TARGETS, Taxonomy
 
 HEADS: Final = ("sentiment", "target", "category")
 MODEL_FILE: Final = "model.joblib"
 META_FILE: Final = "meta.json"
 # Bump when features or hyper-parameters change, so the version hash changes too.
-FEATURES_REVISION: Final = 2
+# 3: German and Spanish word lists in the lexicon block, negation scope per language.
+FEATURES_REVISION: Final = 3
+# A language is read by a model only if it trained on at least this many
+# sentences in it; below that its comments stay "unsupported", never guessed.
+MIN_LANGUAGE_ROWS: Final = 200
 
 # Keeps "didn't" and "can't" whole: negations are the words that matter most here.
 _TOKEN_PATTERN: Final = r"(?u)\b\w[\w']*\b"  # noqa: S105 - a regex, not a secret
 _C: Final = {"sentiment": 4.0, "target": 6.0, "category": 8.0}
+_WORD_TOKEN: Final = re.compile(_TOKEN_PATTERN)
+_TAG: Final = re.compile(r"^(?:de|es):")
+
+
+def word_terms(text: str) -> list[str]:
+    """Word 1-2-grams; German and Spanish ones tagged with their language ("es:no").
+
+    The same spelling means different things across languages (Spanish "no"
+    is in praise as often as in complaints, German "die" is an article), so
+    each language gets its own coefficients. With the character n-grams, the
+    negation-scope terms and the lexicon block tagged or split the same way,
+    English weights are learnt from English sentences alone, and adding
+    German and Spanish seed data leaves English figures where they were.
+    """
+    tokens = _WORD_TOKEN.findall(text.lower())
+    terms = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
+    language = text_language(text)
+    if language == "en":
+        return terms
+    return [f"{language}:{term}" for term in terms]
+
+
+# sklearn's own character analyzer (lower case, 2-5-grams within word
+# boundaries); the model pickles ``char_terms`` by name, not this object.
+_CHAR_NGRAMS: Final = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+
+
+def char_terms(text: str) -> list[str]:
+    """Character 2-5-grams within word boundaries, tagged like ``word_terms``."""
+    grams: list[str] = _CHAR_NGRAMS(text)
+    language = text_language(text)
+    if language == "en":
+        return grams
+    return [f"{language}:{gram}" for gram in grams]
+
+
+def display_term(term: str) -> str:
+    """A word n-gram as a reader should see it: without its language tag."""
+    return _TAG.sub("", term)
 
 
 def build_features() -> FeatureUnion:
-    word = TfidfVectorizer(
-        ngram_range=(1, 2),
-        token_pattern=_TOKEN_PATTERN,
-        sublinear_tf=True,
-        min_df=1,
-        dtype=np.float32,
-    )
-    char = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
-    )
+    word = TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, min_df=1, dtype=np.float32)
+    char = TfidfVectorizer(analyzer=char_terms, sublinear_tf=True, min_df=2, dtype=np.float32)
     # Words inside a negation's scope as their own features ("neg_problem"), so
     # "no problem" and "couldn't be happier" can mean the opposite of their words.
-    negated = TfidfVectorizer(analyzer=negated_terms, sublinear_tf=True, dtype=np.float32)
+    negated = TfidfVectorizer(
+        analyzer=negated_terms_by_language, sublinear_tf=True, dtype=np.float32
+    )
     return FeatureUnion(
         [("word", word), ("char", char), ("lexicon", LexiconFeatures()), ("negated", negated)],
         transformer_weights={"word": 1.0, "char": 0.8, "lexicon": 1.5, "negated": 0.8},
@@ -81,6 +128,13 @@ class TrainedModel:
     version: str
     trained_on: int
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Models pickled before German and Spanish were added read English only;
+    # the class default is what they get when loaded.
+    languages: tuple[str, ...] = ("en",)
+
+    def reads(self, language: str) -> bool:
+        """Whether this model was trained on enough sentences in ``language``."""
+        return language in self.languages
 
     def classes(self, head: str) -> list[str]:
         return [str(c) for c in self.heads[head].classes_]
@@ -99,9 +153,10 @@ class TrainedModel:
         return out
 
     def word_vocabulary(self) -> tuple[NDArray[np.str_], int]:
-        """Word n-gram names and where their block starts in the feature matrix."""
+        """Word n-gram names (language tags removed) and where their block starts."""
         word = self.features.transformer_list[0][1]
-        return word.get_feature_names_out(), 0
+        names = word.get_feature_names_out()
+        return np.array([display_term(str(n)) for n in names], dtype=str), 0
 
     def evaluate(self, held_out: Iterable[LabelledSentence]) -> dict[str, Any]:
         rows = list(held_out)
@@ -173,6 +228,36 @@ def _version(rows: Sequence[LabelledSentence], taxonomy: Taxonomy, seed: int) ->
     return f"{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}"
 
 
+def trained_languages(texts: Sequence[str]) -> tuple[str, ...]:
+    """Supported languages with at least ``MIN_LANGUAGE_ROWS`` of ``texts``, sorted."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        language = detect_language(text).language
+        counts[language] = counts.get(language, 0) + 1
+    return tuple(
+        sorted(
+            language
+            for language, n in counts.items()
+            if language in SUPPORTED_LANGUAGES and n >= MIN_LANGUAGE_ROWS
+        )
+    )
+
+
+def _balanced_weights(labels: Sequence[str], languages: Sequence[str]) -> NDArray[np.float64]:
+    """sklearn's "balanced" class weights, computed within each language's rows."""
+    by_language: dict[str, list[int]] = {}
+    for i, language in enumerate(languages):
+        by_language.setdefault(language, []).append(i)
+    weights = np.ones(len(labels))
+    for rows in by_language.values():
+        counts: dict[str, int] = {}
+        for i in rows:
+            counts[labels[i]] = counts.get(labels[i], 0) + 1
+        for i in rows:
+            weights[i] = len(rows) / (len(counts) * counts[labels[i]])
+    return weights
+
+
 def train(
     rows: Iterable[LabelledSentence],
     taxonomy: Taxonomy | None = None,
@@ -195,26 +280,31 @@ def train(
     for row in extra:
         row.validate(tax)
     texts = [r.text for r in data]
+    row_languages = [text_language(t) for t in texts]
     features = build_features()
     matrix = features.fit_transform(texts).tocsr()
-    weights = np.array([r.weight for r in data], dtype=np.float64)
+    row_weights = np.array([r.weight for r in data], dtype=np.float64)
+    extra_languages = [text_language(r.text) for r in extra]
     heads: dict[str, LogisticRegression] = {}
     for head in HEADS:
         labels = _labels(data, head)
         keep = np.array([label is not None for label in labels])
         y = [label for label in labels if label is not None]
-        x, w = matrix[keep], weights[keep]
+        x, w = matrix[keep], row_weights[keep]
+        languages = [row_languages[i] for i in np.flatnonzero(keep)]
         if head == "sentiment" and extra:
             x = sp.vstack([x, features.transform([r.text for r in extra])]).tocsr()
             y += [str(r.sentiment) for r in extra]
             w = np.concatenate([w, [r.weight for r in extra]])
+            languages += extra_languages
         if len(set(y)) < 2:
             raise ValueError(f"training needs at least two different {head} labels")
         # Balanced weights: the seed set has more complaints than praise, and
-        # the model must not learn that "unknown" means "negative".
-        clf = LogisticRegression(
-            C=_C[head], class_weight="balanced", max_iter=2000, random_state=seed
-        )
+        # the model must not learn that "unknown" means "negative". Balanced
+        # within each language, so English rows weigh what they weighed before
+        # German and Spanish rows were added.
+        w = w * _balanced_weights(y, languages)
+        clf = LogisticRegression(C=_C[head], max_iter=2000, random_state=seed)
         # One BLAS thread: on problems this small, extra threads mostly fight
         # each other and the worker's sibling processes (3x slower measured on 2 cores).
         with threadpool_limits(limits=1):
@@ -223,5 +313,11 @@ def train(
     unknown_targets = set(TARGETS) - set(heads["target"].classes_)
     if unknown_targets:
         raise ValueError(f"training rows hold no example of targets {sorted(unknown_targets)}")
-    version = _version([*data, *extra], tax, seed)
-    return TrainedModel(features, heads, tax, version, len(data) + len(extra))
+    return TrainedModel(
+        features,
+        heads,
+        tax,
+        _version([*data, *extra], tax, seed),
+        len(data) + len(extra),
+        languages=trained_languages(texts),
+    )

@@ -3,15 +3,23 @@
 How the comment-level sentiment is put together (documented because managers
 will ask why a comment was called what it was):
 
-* each segment (sentence, cut at "but"/"however") gets the trained model's
-  probabilities; its score is ``s * (P(pos) - P(neg)) + (1 - s) * VADER compound``
+* each segment (sentence, cut at "but"/"however", "aber"/"jedoch", "pero"/"sin
+  embargo") gets the trained model's probabilities; its score is
+  ``s * (P(pos) - P(neg)) + (1 - s) * lexicon compound``
   where the model's share ``s`` runs from 0.5 (model unsure: top probability
   near 1/3) to 0.8 (model certain). The model already sees VADER's scores as
   features; the direct share keeps strong lexicon words ("disgusting",
-  "amazing") from being averaged away on text unlike the seed data;
+  "amazing") from being averaged away on text unlike the seed data. The lexicon
+  is the comment's language's: VADER for English, the hand-written German and
+  Spanish lists of ``wordlists.py`` otherwise (VADER knows no German, and its
+  0 for "Katastrophe" would pull every German sentence toward neutral);
 * the text score is the mean of segment scores, weighted by how opinionated each
   segment is (``1 - P(neutral)``), so "I called on Tuesday." does not dilute
-  "the agent was rude";
+  "the agent was rude". A rule may also read a long comment (3 or more
+  segments) whole and mix that in (``SentimentRule.whole_text_weight``, off by
+  default): it helps a model taught with a deployment's whole-comment labels
+  (GermEval, ``bench/README-languages.md``) and hurts one trained on the seed
+  sentences alone, which has rarely seen a long text whole;
 * the customer's own rating, when given, is mapped to -1..1 - CSAT 1..5 as
   ``(r - 3) / 2`` (1-2 pull toward negative, 4-5 toward positive), NPS 0..10 as
   ``(r - 7.5) / 2.5`` clipped (detractors 0-6 negative), CES 1..7 as ``(r - 4) / 3``
@@ -21,8 +29,10 @@ will ask why a comment was called what it was):
   another confidently negative; otherwise positive / negative beyond +-0.2 and
   neutral between.
 
-Comments not in a supported language (or with no words at all) come back with
-``supported=False`` and sentiment ``unsupported``: they are never scored neutral.
+Comments not in a supported language (or with no words at all), or in one the
+loaded model was not trained on (a model pickled before German and Spanish
+seed data existed reads English only), come back with ``supported=False`` and
+sentiment ``unsupported``: they are never scored neutral.
 """
 
 from __future__ import annotations
@@ -38,10 +48,11 @@ from numpy.typing import NDArray
 
 from feedback_service.analysis.text import lexicon
 from feedback_service.analysis.text.data import seed_sentences
-from feedback_service.analysis.text.language import detect_language
+from feedback_service.analysis.text.language import SUPPORTED_LANGUAGES, detect_language
 from feedback_service.analysis.text.model import TrainedModel
 from feedback_service.analysis.text.segment import segments
 from feedback_service.analysis.text.store import load_promoted, train_and_maybe_promote
+from feedback_service.analysis.text.wordlists import LEXICON_LANGUAGES, lists
 
 SentimentLabel = Literal["positive", "neutral", "negative", "mixed", "unsupported"]
 
@@ -53,6 +64,8 @@ CONFIDENCE_FLOOR: Final = 0.34
 LABEL_THRESHOLD: Final = 0.2
 MIXED_CONFIDENCE: Final = 0.55
 MAX_KEY_PHRASES: Final = 5
+LONG_COMMENT_SEGMENTS: Final = 3
+WHOLE_TEXT_WEIGHT: Final = 0.0
 # "me" or "on the" can carry weight in a linear model but explain nothing to a reader.
 _FUNCTION_WORDS: Final = frozenset(
     str.split(
@@ -60,6 +73,10 @@ _FUNCTION_WORDS: Final = frozenset(
         "his her their this that to of in on at for with from by so just very too it's i'm"
     )
 )
+_FUNCTION_WORDS_BY_LANGUAGE: Final = {
+    "en": _FUNCTION_WORDS,
+    **{language: lists(language).function_words for language in LEXICON_LANGUAGES},
+}
 _RATING_SCALES: Final = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 # The categories that are praise, not a complaint: only a positive sentence gets one.
 PRAISE_LABELS: Final = ("agent/praised", "none/praise-general")
@@ -130,6 +147,8 @@ class SentimentRule:
     confidence_floor: float = CONFIDENCE_FLOOR
     label_threshold: float = LABEL_THRESHOLD
     mixed_confidence: float = MIXED_CONFIDENCE
+    long_comment_segments: int = LONG_COMMENT_SEGMENTS
+    whole_text_weight: float = WHOLE_TEXT_WEIGHT
 
 
 class Analyzer(Protocol):
@@ -160,6 +179,11 @@ class CommentAnalyzer:
         self._push = {h: self._class_push(h) for h in ("sentiment", "target")}
         cats = self._classes["category"]
         self._category_target = np.array([c.split("/", 1)[0] for c in cats])
+        self._languages = frozenset(getattr(model, "languages", ("en",)))
+
+    def reads(self, language: str) -> bool:
+        """Whether comments in ``language`` are analysed (supported and trained on)."""
+        return language in self._languages and language in SUPPORTED_LANGUAGES
 
     def _class_push(self, head: str) -> NDArray[np.float64]:
         """How much each word n-gram pushes toward each class, against the others."""
@@ -196,9 +220,10 @@ class CommentAnalyzer:
         results: list[CommentAnalysis | None] = [None] * len(texts)
         owners: list[int] = []
         pieces: list[str] = []
+        languages: list[str] = []
         for i, text in enumerate(texts):
             guess = detect_language(text or "")
-            segs = segments(text) if guess.supported else []
+            segs = segments(text, guess.language) if self.reads(guess.language) else []
             if not segs:
                 results[i] = CommentAnalysis(
                     language=guess.language,
@@ -219,8 +244,14 @@ class CommentAnalyzer:
             )
             owners.extend([i] * len(segs))
             pieces.extend(segs)
+            languages.extend([guess.language] * len(segs))
         if pieces:
-            self._score_segments(pieces, owners, results, ratings)
+            long_comments: dict[int, str] = {}
+            if self.rule.whole_text_weight > 0:
+                counts = np.bincount(owners)
+                long_enough = np.flatnonzero(counts >= self.rule.long_comment_segments)
+                long_comments = {i: texts[i] for i in long_enough.tolist()}
+            self._score_segments(pieces, owners, languages, results, ratings, long_comments)
         return [r for r in results if r is not None]
 
     def target_scores(self, texts: Sequence[str]) -> list[dict[str, float] | None]:
@@ -233,8 +264,9 @@ class CommentAnalyzer:
         pieces: list[str] = []
         out: list[dict[str, float] | None] = [None] * len(texts)
         for i, text in enumerate(texts):
-            if detect_language(text or "").supported:
-                segs = segments(text)
+            language = detect_language(text or "").language
+            if self.reads(language):
+                segs = segments(text, language)
                 owners.extend([i] * len(segs))
                 pieces.extend(segs)
         if not pieces:
@@ -252,17 +284,28 @@ class CommentAnalyzer:
         self,
         pieces: list[str],
         owners: list[int],
+        languages: list[str],
         results: list[CommentAnalysis | None],
         ratings: Sequence[Mapping[str, int] | None] | None,
+        long_comments: Mapping[int, str] | None = None,
     ) -> None:
         pred = self.model.predict(pieces)
+        whole_score: dict[int, float] = {}
+        if long_comments:
+            whole = self.model.predict(list(long_comments.values())).proba["sentiment"]
+            for row, owner in enumerate(long_comments):
+                pos = whole[row, self._pos] if self._pos is not None else 0.0
+                neg = whole[row, self._neg] if self._neg is not None else 0.0
+                whole_score[owner] = float(pos - neg)
         n = len(pieces)
         sent_p = pred.proba["sentiment"]
         zero = np.zeros(n)
         p_pos = sent_p[:, self._pos] if self._pos is not None else zero
         p_neg = sent_p[:, self._neg] if self._neg is not None else zero
         p_neu = sent_p[:, self._neu] if self._neu is not None else zero
-        compound = np.array([lexicon.vader_compound(p) for p in pieces])
+        compound = np.array(
+            [lexicon.compound_score(p, lang) for p, lang in zip(pieces, languages, strict=True)]
+        )
         # The model's share shrinks when it is unsure (far from the support
         # sentences it was trained on) and the general-purpose lexicon fills in,
         # but never below MIN_MODEL_SHARE: sarcasm ("oh great, another hour on
@@ -296,7 +339,7 @@ class CommentAnalyzer:
         cat_sum = cat_p.sum(axis=1, keepdims=True)
         cat_p = np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
         cat_idx = cat_p.argmax(axis=1)
-        phrases = self._key_phrases(pred.features, sent_idx, target_idx)
+        phrases = self._key_phrases(pred.features, sent_idx, target_idx, languages)
 
         by_comment: dict[int, list[int]] = {}
         for j, owner in enumerate(owners):
@@ -308,6 +351,9 @@ class CommentAnalyzer:
             assert result is not None
             weights = np.maximum(1.0 - p_neu[idx], 0.05)
             text_score = float(np.average(seg_score[idx], weights=weights))
+            if owner in whole_score:
+                weight = rule.whole_text_weight
+                text_score = (1 - weight) * text_score + weight * whole_score[owner]
             rated = rating_score(ratings[owner] if ratings is not None else None)
             score = (
                 text_score if rated is None else TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
@@ -356,12 +402,17 @@ class CommentAnalyzer:
             result.key_phrases = kept
 
     def _key_phrases(
-        self, features: Any, sent_idx: NDArray[np.intp], target_idx: NDArray[np.intp]
+        self,
+        features: Any,
+        sent_idx: NDArray[np.intp],
+        target_idx: NDArray[np.intp],
+        languages: Sequence[str],
     ) -> list[list[tuple[str, float]]]:
         """Word n-grams whose coefficient x TF-IDF value most pushed each segment's labels.
 
         Neutral sentiment and the ``none`` target explain nothing a manager acts
         on, so only a positive/negative verdict and a real target contribute.
+        Only n-grams of the segment's own words count, so phrases are in its language.
         """
         words = features[:, self._word_slice].tocsr()
         sent_names = self._classes["sentiment"]
@@ -379,17 +430,17 @@ class CommentAnalyzer:
                 push += self._push["sentiment"][sent_idx[row], cols] * vals
             if target_names[target_idx[row]] != "none":
                 push += self._push["target"][target_idx[row], cols] * vals
-            order = np.argsort(-push)[:MAX_KEY_PHRASES]
-            out.append(
-                [
-                    (phrase, float(push[k]))
-                    for k in order
-                    if push[k] > 0
-                    and not _FUNCTION_WORDS.issuperset(
-                        (phrase := str(self._vocab[cols[k]])).split()
-                    )
-                ]
-            )
+            function_words = _FUNCTION_WORDS_BY_LANGUAGE.get(languages[row], _FUNCTION_WORDS)
+            # Function words are dropped before the cut, so "me" cannot take the
+            # place of "rude".
+            kept: list[tuple[str, float]] = []
+            for k in np.argsort(-push):
+                if push[k] <= 0 or len(kept) == MAX_KEY_PHRASES:
+                    break
+                phrase = str(self._vocab[cols[k]])
+                if not function_words.issuperset(phrase.split()):
+                    kept.append((phrase, float(push[k])))
+            out.append(kept)
         return out
 
 

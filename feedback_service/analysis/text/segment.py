@@ -3,16 +3,20 @@
 Sentences come from NLTK's ``RegexpTokenizer`` because it needs no downloaded
 model (punkt data is not available offline). Customers often pack two verdicts
 into one sentence ("the agent was lovely but the app still crashes"), so each
-sentence is further cut at contrastive conjunctions; each piece is then scored
-on its own and keeps its text as the evidence for a finding.
+sentence is further cut at contrastive conjunctions ("but", German "aber",
+Spanish "pero", ...); each piece is then scored on its own and keeps its text
+as the evidence for a finding.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Final
 
 from nltk.tokenize import RegexpTokenizer
+
+from feedback_service.analysis.text.wordlists import LEXICON_LANGUAGES, lists
 
 # A sentence runs until . ! ? or a line break; a full stop directly followed by a
 # non-space ("v4.2.1", "example.com") does not end it.
@@ -26,6 +30,15 @@ _MIN_CLAUSE_WORDS: Final = 2
 MAX_SEGMENTS: Final = 20
 
 
+@cache
+def _contrast(language: str) -> re.Pattern[str]:
+    if language not in LEXICON_LANGUAGES:
+        return _CONTRAST
+    words = sorted(lists(language).contrast, key=len, reverse=True)
+    alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+    return re.compile(rf"\s*[,;]?\s*\b(?:{alternatives})\b[,]?\s*", re.IGNORECASE)
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCES.tokenize(text) if any(c.isalnum() for c in s)]
 
@@ -34,11 +47,13 @@ def words(text: str) -> list[str]:
     return _WORDS.tokenize(text.lower())
 
 
-def segments(text: str) -> list[str]:
-    """Sentences, each cut at "but"/"however"/...; pieces too short to judge stay joined."""
+def segments(text: str, language: str = "en") -> list[str]:
+    """Sentences, each cut at "but"/"however"/... (the contrast words of ``language``);
+    pieces too short to judge stay joined."""
+    contrast = _contrast(language)
     out: list[str] = []
     for sentence in sentences(text):
-        pieces = [p.strip(" ,;-") for p in _CONTRAST.split(sentence)]
+        pieces = [p.strip(" ,;-") for p in contrast.split(sentence)]
         merged: list[str] = []
         for piece in pieces:
             if not piece:

@@ -1,12 +1,15 @@
-"""Build ``sentences.csv`` from the hand-written fragment files in this folder.
+"""Build the seed CSVs from the hand-written fragment files in this folder.
 
-Every base sentence was written by hand. The generator only adds the surface
-noise real survey comments have (lower case, missing full stops, typos, texting
-slang, a tone word in front or an emoticon behind) so the model does not learn
-that tidy punctuation means anything. It is deterministic: run it again and the
-CSV is byte-identical.
+English fragments sit in this folder and become ``sentences.csv``; German and
+Spanish ones sit in ``de/`` and ``es/`` and become ``sentences_de.csv`` and
+``sentences_es.csv``. Every base sentence was written by hand. The generator
+only adds the surface noise real survey comments have (lower case, missing full
+stops, typos, texting slang or its German/Spanish equivalent, a tone word in
+front or an emoticon behind) so the model does not learn that tidy punctuation
+means anything. It is deterministic: run it again and the CSVs are
+byte-identical.
 
-    python -m feedback_service.analysis.text.seed.generate
+    python -m feedback_service.analysis.text.seed.generate [en de es]
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ from __future__ import annotations
 import csv
 import random
 import re
+import sys
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 SEED_DIR = Path(__file__).resolve().parent
 OUTPUT = SEED_DIR / "sentences.csv"
+LANGUAGES = ("en", "de", "es")
 
 _PREFIXES = {
     "negative": [
@@ -91,14 +98,140 @@ _SLANG = [
 ]
 
 
+# German: chat German drops endings and umlauts, Swiss German has no ß, southern
+# and Austrian speakers write "net" for "nicht".
+_PREFIXES_DE = {
+    "negative": [
+        "Ehrlich gesagt, ",
+        "Mal ehrlich, ",
+        "Ausserdem ",
+        "Und ",
+        "Leider ",
+        "Schon wieder: ",
+        "Zudem ",
+        "Sorry, aber ",
+        "Ganz ehrlich, ",
+    ],
+    "positive": [
+        "Ehrlich gesagt, ",
+        "Ausserdem ",
+        "Und ",
+        "Muss sagen, ",
+        "Wollte nur sagen: ",
+        "Übrigens ",
+        "Also ",
+    ],
+    "neutral": ["Nur zur Info: ", "Übrigens ", "Also ", "Kurz: ", "Hallo, "],
+}
+_SUFFIXES_DE = {
+    "negative": [
+        " :(",
+        "!!",
+        "...",
+        ", echt ärgerlich",
+        ", unmöglich",
+        ", so nicht",
+        "!!!",
+        " leider",
+    ],
+    "positive": [" :)", "!!", "!", ", danke!", ", vielen Dank", " 👍", ", super", "!!!"],
+    "neutral": ["", " danke", ", nur zur Info", ".", " Gruss"],
+}
+_SLANG_DE = [
+    (r"\bnicht\b", "nich"),
+    (r"\bnicht\b", "net"),
+    (r"\bist\b", "is"),
+    (r"\bhabe\b", "hab"),
+    (r"\beine\b", "ne"),
+    (r"\beinen\b", "nen"),
+    (r"\bgibt es\b", "gibts"),
+    (r"\bgeht es\b", "gehts"),
+    (r"\bMinuten\b", "min"),
+    (r"\bund\b", "u."),
+    (r"\bdanke\b", "thx"),
+    (r"\bwirklich\b", "echt"),
+    (r"ß", "ss"),
+]
+_PREFIXES_ES = {
+    "negative": [
+        "La verdad, ",
+        "Sinceramente, ",
+        "Encima ",
+        "Y ",
+        "Además ",
+        "Otra vez ",
+        "Lamentablemente ",
+        "Por desgracia ",
+    ],
+    "positive": [
+        "La verdad, ",
+        "Además ",
+        "Y ",
+        "Tengo que decir que ",
+        "Solo quería decir que ",
+        "Sinceramente ",
+    ],
+    "neutral": ["Solo para que sepan, ", "Por cierto, ", "Bueno, ", "Pues ", "Hola, "],
+}
+_SUFFIXES_ES = {
+    "negative": [" :(", "!!", "...", ", qué rabia", ", inaceptable", ", una vergüenza", "!!!"],
+    "positive": [" :)", "!!", "!", ", gracias!", ", muchas gracias", " 👍", ", genial", "!!!"],
+    "neutral": ["", " gracias", ", para que sepan", ".", " saludos"],
+}
+_SLANG_ES = [
+    (r"\bque\b", "q"),
+    (r"\bporque\b", "xq"),
+    (r"\bpor favor\b", "porfa"),
+    (r"\bpara\b", "pa"),
+    (r"\btambién\b", "tmb"),
+    (r"\bgracias\b", "grax"),
+    (r"\bmuy\b", "mui"),
+    (r"\bestá\b", "ta"),
+    (r"\bminutos\b", "min"),
+    (r"[¿¡]", ""),
+]
+
+
+@dataclass(frozen=True)
+class _Noise:
+    prefixes: dict[str, list[str]]
+    suffixes: dict[str, list[str]]
+    slang: list[tuple[str, str]]
+    fold_letters: bool
+
+
+_NOISE = {
+    "en": _Noise(_PREFIXES, _SUFFIXES, _SLANG, fold_letters=False),
+    "de": _Noise(_PREFIXES_DE, _SUFFIXES_DE, _SLANG_DE, fold_letters=True),
+    "es": _Noise(_PREFIXES_ES, _SUFFIXES_ES, _SLANG_ES, fold_letters=True),
+}
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def source_dir(language: str) -> Path:
+    return SEED_DIR if language == "en" else SEED_DIR / language
+
+
+def output_path(language: str) -> Path:
+    return OUTPUT if language == "en" else SEED_DIR / f"sentences_{language}.csv"
+
+
+def _fold_letters(text: str, language: str) -> str:
+    """Type without special letters: "ae" for "ä" in German, no accents in Spanish."""
+    if language == "de":
+        return text.translate(_UMLAUTS)
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
 def _read_blocks() -> Iterator[tuple[str, str, str, str]]:
     """Yield (text, sentiment, target, category) from every fragments_*.txt file."""
     for _source, *row in _read_blocks_with_source():
         yield row[0], row[1], row[2], row[3]
 
 
-def _read_blocks_with_source() -> Iterator[tuple[str, str, str, str, str]]:
-    for path in sorted(SEED_DIR.glob("fragments_*.txt")):
+def _read_blocks_with_source(language: str = "en") -> Iterator[tuple[str, str, str, str, str]]:
+    for path in sorted(source_dir(language).glob("fragments_*.txt")):
         label: tuple[str, str, str] | None = None
         for raw in path.read_text(encoding="utf-8").splitlines():
             line = raw.strip()
@@ -114,8 +247,8 @@ def _read_blocks_with_source() -> Iterator[tuple[str, str, str, str, str]]:
             yield path.stem, line, *label
 
 
-def _read_mixed() -> Iterator[tuple[str, str, str, str]]:
-    path = SEED_DIR / "mixed_comments.txt"
+def _read_mixed(language: str = "en") -> Iterator[tuple[str, str, str, str]]:
+    path = source_dir(language) / "mixed_comments.txt"
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -143,31 +276,39 @@ def _typo(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def _casual(text: str, rng: random.Random) -> str:
+def _casual(text: str, rng: random.Random, language: str = "en") -> str:
+    noise = _NOISE[language]
     out = text.rstrip(".").lower() if rng.random() < 0.8 else text.rstrip(".")
-    for pattern, repl in rng.sample(_SLANG, k=len(_SLANG)):
+    for pattern, repl in rng.sample(noise.slang, k=len(noise.slang)):
         if rng.random() < 0.5:
             out = re.sub(pattern, repl, out, flags=re.IGNORECASE)
+    if noise.fold_letters and rng.random() < 0.5:
+        out = _fold_letters(out, language)
     return out
 
 
-def _toned(text: str, sentiment: str, rng: random.Random) -> str:
+def _toned(text: str, sentiment: str, rng: random.Random, language: str = "en") -> str:
+    noise = _NOISE[language]
     body = text.rstrip(".!")
     if rng.random() < 0.5:
-        prefix = rng.choice(_PREFIXES[sentiment])
-        body = prefix + (body[0].lower() + body[1:] if body[:2] != "I " else body)
+        prefix = rng.choice(noise.prefixes[sentiment])
+        keep_case = body[:2] == "I " or language == "de"
+        body = prefix + (body if keep_case else body[0].lower() + body[1:])
     else:
-        body = body + rng.choice(_SUFFIXES[sentiment])
+        body = body + rng.choice(noise.suffixes[sentiment])
     return body
 
 
-def build_rows(seed: int = 7) -> list[tuple[str, str, str, str]]:
-    return [row for _source, row in build_rows_with_source(seed)]
+def build_rows(seed: int = 7, language: str = "en") -> list[tuple[str, str, str, str]]:
+    return [row for _source, row in build_rows_with_source(seed, language)]
 
 
-def build_rows_with_source(seed: int = 7) -> list[tuple[str, tuple[str, str, str, str]]]:
+def build_rows_with_source(
+    seed: int = 7, language: str = "en"
+) -> list[tuple[str, tuple[str, str, str, str]]]:
     """Like ``build_rows``, each row paired with the file it grew from (for grouped CV)."""
-    rng = random.Random(seed)
+    # English keeps its historical seed so sentences.csv does not change.
+    rng = random.Random(seed if language == "en" else f"{seed}:{language}")
     rows: list[tuple[str, tuple[str, str, str, str]]] = []
     seen: set[str] = set()
 
@@ -177,28 +318,33 @@ def build_rows_with_source(seed: int = 7) -> list[tuple[str, tuple[str, str, str
             seen.add(key)
             rows.append((source, (text.strip(), *label)))
 
-    mixed = [("mixed_comments", *row) for row in _read_mixed()]
-    for source, text, sentiment, target, category in [*_read_blocks_with_source(), *mixed]:
+    mixed = [("mixed_comments", *row) for row in _read_mixed(language)]
+    for source, text, sentiment, target, category in [
+        *_read_blocks_with_source(language),
+        *mixed,
+    ]:
         label = (sentiment, target, category)
         add(source, text, label)
         for kind in rng.sample(["casual", "toned", "typo"], k=2):
             if kind == "casual":
-                add(source, _casual(text, rng), label)
+                add(source, _casual(text, rng, language), label)
             elif kind == "toned":
-                add(source, _toned(text, sentiment, rng), label)
+                add(source, _toned(text, sentiment, rng, language), label)
             else:
                 add(source, _typo(text, rng), label)
     return rows
 
 
-def main() -> None:
-    rows = build_rows()
-    with OUTPUT.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["text", "sentiment", "target", "category"])
-        writer.writerows(rows)
-    print(f"wrote {len(rows)} rows to {OUTPUT}")
+def main(languages: list[str] | None = None) -> None:
+    for language in languages or LANGUAGES:
+        rows = build_rows(language=language)
+        path = output_path(language)
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(["text", "sentiment", "target", "category"])
+            writer.writerows(rows)
+        print(f"wrote {len(rows)} rows to {path}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from feedback_service.analysis.text.language import detect_language
+from feedback_service.analysis.text.language import SUPPORTED_LANGUAGES, detect_language
 
 
 @pytest.mark.parametrize(
@@ -25,8 +25,46 @@ from feedback_service.analysis.text.language import detect_language
 def test_detects_language(text: str, language: str) -> None:
     guess = detect_language(text)
     assert guess.language == language
-    assert guess.supported is (language == "en")
+    assert guess.supported is (language in {"en", "de", "es"})
     assert 0 < guess.confidence <= 1
+
+
+def test_english_german_and_spanish_are_supported() -> None:
+    assert {"en", "de", "es"} == SUPPORTED_LANGUAGES
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Danke!", "de"),
+        ("Alles super", "de"),
+        ("Nie wieder.", "de"),
+        ("Katastrophe", "de"),
+        ("Mitarbeiter unfreundlich", "de"),
+        ("Die App stuerzt staendig ab", "de"),
+        ("Gracias", "es"),
+        ("Pésimo", "es"),
+        ("Muy mal", "es"),
+        ("Todo bien", "es"),
+        ("la aplicacion se cierra", "es"),
+        ("great app", "en"),
+        ("Top service", "en"),
+    ],
+)
+def test_short_comments_are_detected(text: str, language: str) -> None:
+    assert detect_language(text).language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The agent was great aber die App ist schlecht und stürzt ständig ab", "de"),
+        ("Der Mitarbeiter war super but the app is bad and crashes all the time", "en"),
+        ("El agente fue amable pero the app keeps crashing", "es"),
+    ],
+)
+def test_mixed_language_comment_goes_to_the_majority_language(text: str, language: str) -> None:
+    assert detect_language(text).language == language
 
 
 @pytest.mark.parametrize("text", ["", "   ", "asdfgh qwerty zxcvb", "!!!???", "12345"])

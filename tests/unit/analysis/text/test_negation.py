@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from feedback_service.analysis.text.lexicon import LexiconFeatures, lexicon_row, negated_words
+from feedback_service.analysis.text.lexicon import (
+    N_LEXICON_FEATURES_BY_REVISION,
+    LexiconFeatures,
+    lexicon_row,
+    negated_words,
+    vader_compound,
+)
 from feedback_service.analysis.text.pipeline import CommentAnalyzer
 
 
@@ -24,8 +30,31 @@ def test_words_ending_in_nt_are_not_negations() -> None:
 def test_model_pickled_before_the_new_lexicon_columns_keeps_its_width() -> None:
     old = LexiconFeatures()  # never fitted: what an older pickle looks like
     new = LexiconFeatures().fit(["x"])
-    assert new.transform(["fine"]).shape[1] == old.transform(["fine"]).shape[1] + 1
+    assert new.transform(["fine"]).shape[1] == N_LEXICON_FEATURES_BY_REVISION[3]
+    assert old.transform(["fine"]).shape[1] == N_LEXICON_FEATURES_BY_REVISION[1]
     assert len(old.get_feature_names_out()) == old.transform(["fine"]).shape[1]
+    assert len(new.get_feature_names_out()) == new.transform(["fine"]).shape[1]
+
+
+def test_revision_2_model_scores_german_with_vader_as_it_was_trained() -> None:
+    german = "Die Mitarbeiterin hat mich angeschnauzt."
+    rev2 = LexiconFeatures().fit(["x"])
+    rev2.revision_ = 2
+    row2 = rev2.transform([german]).toarray()[0]
+    assert row2.shape[0] == N_LEXICON_FEATURES_BY_REVISION[2]
+    # VADER reads the German article "die" as the English verb: what rev-2 models learnt on.
+    assert row2[3] == pytest.approx(vader_compound(german)) and row2[3] < 0
+    rev3 = LexiconFeatures().fit(["x"])
+    names = list(rev3.get_feature_names_out())
+    row3 = dict(zip(names, rev3.transform([german]).toarray()[0], strict=True))
+    assert row3["lists_compound"] < -0.3  # the German word list knows "angeschnauzt"
+    assert row3["vader_compound"] == 0.0  # VADER's columns stay English-only
+    assert (row3["language_de"], row3["language_es"]) == (1.0, 0.0)
+    # English rows are what they were, plus zeros for the German/Spanish block.
+    english = "The agent wasn't helpful at all"
+    assert list(rev2.transform([english]).toarray()[0]) == list(
+        rev3.transform([english]).toarray()[0][: N_LEXICON_FEATURES_BY_REVISION[2]]
+    )
 
 
 @pytest.mark.parametrize(

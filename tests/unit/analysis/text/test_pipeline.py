@@ -47,8 +47,8 @@ def test_several_sentences_give_several_findings(analyzer: CommentAnalyzer) -> N
 @pytest.mark.parametrize(
     "text",
     [
-        "El agente fue muy amable pero la aplicación sigue fallando.",
-        "Der Service war eine Katastrophe und niemand hat mir geholfen.",
+        "Le service client était très lent et personne ne m'a aidé.",
+        "Il servizio clienti è stato molto lento e non hanno risolto niente.",
         "",
         "qwxz vbnm plkj",
     ],
@@ -101,7 +101,7 @@ def test_key_phrases_explain_the_decision(analyzer: CommentAnalyzer) -> None:
 def test_batch_equals_one_by_one_and_serialises(analyzer: CommentAnalyzer) -> None:
     texts = [
         "thanks!!",
-        "El pedido llegó tarde.",
+        "Le colis est arrivé en retard et le service était nul.",
         "slow",
         "I waited on hold for an hour. Then I was transferred twice.",
     ]
