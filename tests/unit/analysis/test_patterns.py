@@ -45,7 +45,7 @@ def flagged(report_complaints: tuple[object, ...]) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_planted_data_surfaces_exactly_the_planted_agents(seed: int) -> None:
-    data = planted.generate(seed, planted.Plant(praise_extra_rate=0.06, confounded_agent=True))
+    data = planted.generate(seed, planted.Plant(praise_extra_rate=0.08, confounded_agent=True))
     report = find_agent_patterns(
         planted.agent_periods(data), planted.agent_periods(data, "previous")
     )
