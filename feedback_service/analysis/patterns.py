@@ -492,7 +492,7 @@ _CATEGORY_WORDS: Final = {
 
 def _percent(rate: float) -> str:
     pct = 100 * rate
-    return f"{pct:.0f}%" if pct >= 10 or pct == 0 else f"{pct:.1f}%"
+    return f"{pct:.1f}%" if 0 < pct < 1 else f"{pct:.0f}%"
 
 
 def _times(ratio: float) -> str:

@@ -459,6 +459,9 @@ class GroundTruth:
     emerging_issue: str | None  # issue key of the spreading bug
     single_agent_issue: str | None
     confounded_agent: str | None
+    # The agent whose customers alone report the one-agent theme (a product
+    # complaint concentrated at them: a routing signal, not an agent problem).
+    single_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,6 +590,7 @@ def generate(
         emerging_issue="invoice-download" if plant.spreading_bug else None,
         single_agent_issue="printer-driver" if plant.single_agent_theme else None,
         confounded_agent=agent_ids[confounded] if plant.confounded_agent else None,
+        single_agent=agent_ids[one_theme_agent] if plant.single_agent_theme else None,
     )
     return PlantedData(
         agent_ids=agent_ids,
