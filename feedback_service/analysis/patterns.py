@@ -56,7 +56,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -92,6 +92,42 @@ LOW_CES: Final = "low_ces"
 MEASURES: Final = (NEGATIVE_COMMENTS, LOW_CSAT, LOW_NPS, LOW_CES)
 ABOUT_AGENT: Final = "agent"
 ABOUT_CONCENTRATED: Final = "concentrated"
+
+
+NEGATIVE_SENTIMENTS: Final = ("negative", "mixed")
+# A low rating per question: CSAT 1-2 of 5, NPS 0-6 of 10 (detractors), CES 1-2 of 7.
+LOW_RATING_BARS: Final = {LOW_CSAT: ("csat", 2), LOW_NPS: ("nps", 6), LOW_CES: ("ces", 2)}
+TARGETED: Final = ("agent", "product", "process")
+
+
+def counted_findings(findings: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The categories one response counts for, each with the finding that carries it.
+
+    Every category whose finding names a target (agent, product or process) counts
+    once per response: a complaint when the finding is not positive ("the agent
+    was not rude at all" is no complaint), praise when it is not negative.
+    Findings about nobody (``none``: "other", general praise) never count.
+    """
+    out: dict[str, Mapping[str, Any]] = {}
+    for finding in findings:
+        category = finding.get("category")
+        if not category or finding.get("target") not in TARGETED or category in out:
+            continue
+        praise = category in PRAISE_CATEGORIES
+        if finding.get("sentiment") == ("negative" if praise else "positive"):
+            continue
+        out[str(category)] = finding
+    return out
+
+
+def low_ratings(ratings: Mapping[str, int | None]) -> list[str]:
+    """The low-rating measures an answer counts for (``ratings``: csat, nps, ces)."""
+    out = []
+    for measure, (question, bar) in LOW_RATING_BARS.items():
+        value = ratings.get(question)
+        if value is not None and value <= bar:
+            out.append(measure)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,11 +39,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.analysis.patterns import (
     COMPLAINT_CATEGORIES,
+    LOW_RATING_BARS,
+    NEGATIVE_SENTIMENTS,
     PRAISE_CATEGORIES,
     AgentCsatCounts,
     AgentPeriod,
     ExampleComment,
     blame_of,
+    counted_findings,
+    low_ratings,
 )
 from feedback_service.analysis.themes import ResponseBaseline, ThemeComment
 from feedback_service.helpdesk.models import Agent, Team, Ticket
@@ -141,12 +145,9 @@ def _comment_rows(
 
 # Comment sentiments that count as a negative comment (``CommentAnalysis.sentiment``
 # holds positive, neutral, negative or mixed, a manager's correction included).
-NEGATIVE_SENTIMENTS: Final = ("negative", "mixed")
-# A low rating per question: CSAT 1-2 of 5, NPS 0-6 of 10 (detractors), CES 1-2 of 7.
-LOW_RATINGS: Final = (
-    ("low_csat", Response.csat, 2),
-    ("low_nps", Response.nps, 6),
-    ("low_ces", Response.ces, 2),
+LOW_RATINGS: Final = tuple(
+    (measure, getattr(Response, question), bar)
+    for measure, (question, bar) in LOW_RATING_BARS.items()
 )
 
 
@@ -293,18 +294,8 @@ def load_agent_inputs(
         counts = periods["current" if in_current else "previous"].get(agent)
         if counts is None:
             continue
-        seen: set[str] = set()
-        for finding in findings:
-            category, target = finding.get("category"), finding.get("target")
-            if not category or target not in ("agent", "product", "process"):
-                continue
-            praise = category in PRAISE_CATEGORIES
-            if finding.get("sentiment") == ("negative" if praise else "positive"):
-                continue
-            if category in seen:
-                continue
-            seen.add(category)
-            if target == "agent":
+        for category, finding in counted_findings(findings).items():
+            if finding.get("target") == "agent":
                 agent_categories.add(category)
             by_channel = counts.hits[category]
             by_channel[key] = by_channel.get(key, 0) + 1
@@ -321,9 +312,7 @@ def load_agent_inputs(
             by_channel = counts.measures["negative_comments"]
             by_channel[key] = by_channel.get(key, 0) + 1
             flagged.append("negative_comments")
-        for (measure, _column, bar), value in zip(LOW_RATINGS, (csat, nps, ces), strict=True):
-            if value is not None and value <= bar:
-                flagged.append(measure)
+        flagged += low_ratings({"csat": csat, "nps": nps, "ces": ces})
         worst = _worst_sentence(findings) if in_current and flagged else None
         if worst is not None:
             example = ExampleComment(
