@@ -12,8 +12,16 @@ one agent's customers report. Null seeds plant no pattern and no bug.
 
 Scoring:
 
-* patterns: a finding is an (agent, category) pair, complaints and praise
-  together; it is a true positive when planted, a false positive otherwise.
+* patterns: every finding (any measure: a category, negative comments, low
+  CSAT) names an agent; the planted complaint (praise) agent is found when any
+  complaint (praise) finding names them. A finding on any other agent is a false
+  positive, except `concentrated` findings on the one-agent theme's agent: only
+  their customers report the printer bug, so its category, and the negative
+  comments and low CSAT that come with it, really are concentrated at them (the
+  routing signal the `concentrated` findings exist for). Null seeds are scored
+  both with the one-agent theme (those findings excepted) and on the same seeds
+  generated with nothing planted at all. "Before" is the method before issue
+  14: agent-directed categories only, no label-free measures.
 * emerging gaps: a finding is a theme flagged ``emerging``; it is a true
   positive when most of its comments are the planted bug's, and the bug counts
   as found when at least one such theme is flagged.
@@ -97,7 +105,9 @@ def evaluate(seed: int, plant: planted.Plant) -> Outcome:
     one_agent = data.truth.single_agent
 
     def expected_concentrated(f: AgentPattern) -> bool:
-        return f.agent_id == one_agent and f.about == "concentrated" and f.category == "bug"
+        # Only this agent's customers report the printer bug: its category, and the
+        # negative comments and low CSAT that come with it, are concentrated there.
+        return f.agent_id == one_agent and f.about == "concentrated"
 
     found_complaint = {f.agent_id for f in report.complaints} & complaint_agents
     found_praise = {f.agent_id for f in report.praise} & praise_agents
@@ -147,6 +157,17 @@ def evaluate(seed: int, plant: planted.Plant) -> Outcome:
     )
 
 
+def null_findings(seed: int) -> int:
+    """Agent findings on a seed with nothing planted at all (no one-agent theme)."""
+    data = planted.generate(
+        seed, planted.Plant(pattern_category=None, spreading_bug=False, confounded_agent=True)
+    )
+    report = find_agent_patterns(
+        planted.agent_periods(data), planted.agent_periods(data, "previous")
+    )
+    return len(report.complaints) + len(report.praise)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=50, help="planted seeds, and as many null")
@@ -193,6 +214,7 @@ def main() -> None:
         confounded += out.confounded_flagged
         confounded_pooled += out.confounded_flagged_unadjusted
     null_one_agent = 0
+    pure_null = Tally()
     for i in range(args.seeds):
         plant = planted.Plant(
             pattern_category=None,
@@ -201,6 +223,7 @@ def main() -> None:
             confounded_agent=True,
         )
         out = evaluate(args.first_seed + 10_000 + i, plant)
+        pure_null.add(0, null_findings(args.first_seed + 10_000 + i), 0)
         null_patterns.add(0, out.pattern_fp, 0)
         null_one_agent += out.one_agent_concentrated > 0
         one_agent_other += out.one_agent_other
@@ -233,7 +256,7 @@ def main() -> None:
     print(
         f"Planted seeds: {t.tp} findings on planted agents, {t.fp} on other agents: "
         f"precision **{t.precision}** (by finding; the one-agent theme's agent flagged "
-        f"`concentrated` for `bug` is expected and not counted: {one_agent_seen} of "
+        f"`concentrated` is expected and not counted: {one_agent_seen} of "
         f"{args.seeds} seeds); {one_agent_other} other findings on that agent over all seeds; "
         f"before, {old_fp_planted} false findings."
     )
@@ -257,9 +280,16 @@ def main() -> None:
         print(f"| {name} | {t.seeds} | {t.fp} | {t.seeds_with_fp} |")
     print()
     print(
-        f"Null seeds flagging nobody: {null_patterns.seeds - null_patterns.seeds_with_fp} of "
+        f"Null seeds with nothing planted at all (the same seeds without the one-agent "
+        f"theme): {pure_null.seeds - pure_null.seeds_with_fp} of {pure_null.seeds} flag "
+        f"nobody ({pure_null.fp} false findings)."
+    )
+    print(
+        f"Null seeds (with the one-agent theme) flagging nobody else: "
+        f"{null_patterns.seeds - null_patterns.seeds_with_fp} of "
         f"{null_patterns.seeds}; the one-agent theme's agent was flagged `concentrated` for "
-        f"`bug` in {null_one_agent} null seeds (expected: only their customers report it); "
+        f"`bug` (or negative comments, low CSAT) in {null_one_agent} null seeds (expected: "
+        f"only their customers report it); "
         f"before, {old_fp_null} null seeds had a false finding."
     )
     print()
