@@ -1,9 +1,20 @@
 """Complaint and praise patterns per representative, and agent-adjusted CSAT.
 
 Pure arithmetic on counts: no Flask, no SQLAlchemy. The workers count, per
-agent and period, how many responses there were on each channel and how many of
-them carry each agent-directed category; this module says which of those
+agent and period, how many responses there were on each channel, how many of
+them carry each complaint category (about the agent, the product or a process)
+and praise, and how many carry a negative comment or a low CSAT, NPS or CES
+answer (out of the answers to that question); this module says which of those
 counts are a *pattern*, i.e. clearly above what the agent's peers get.
+
+Why more than the agent-directed categories (issue 14): the classifier often
+files a complaint about the representative under a process or product category
+("on hold for two hours" as wait-time). A representative whose customers
+complain far more must be found even when no single label is right, so the
+label-free measures (negative comments, low ratings) are tested beside every
+category. A category that is not about the agent is reported as
+``about="concentrated"``: complaints piling up at one person are a coaching or
+routing signal even when they are about the product.
 
 The test, and why
 -----------------
@@ -33,9 +44,10 @@ standardisation). ``rate_ratio = O / E`` and ``rate_difference = (O - E) / n``.
 
 Many agents times many categories means many tests: at 5% each, a team of 40
 agents and 8 categories would "find" 16 patterns in pure noise. The p-values
-are therefore corrected with Benjamini-Hochberg across every (agent, category)
-tested in the run (complaints and praise together; one family, the simplest
-honest choice), and a finding is reported only when all three hold:
+are therefore corrected with Benjamini-Hochberg across every (agent, category
+or measure) tested in the run (complaints, praise and the label-free measures
+together; one family, the simplest honest choice: adding measures raises every
+test's bar), and a finding is reported only when all three hold:
 
 * ``q < alpha`` (default 0.05): it is unlikely to be noise after correction;
 * ``count >= min_count`` (default 3): one complaint is not a pattern;
