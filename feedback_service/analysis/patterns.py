@@ -102,6 +102,9 @@ LOW_CSAT: Final = "low_csat"
 LOW_NPS: Final = "low_nps"
 LOW_CES: Final = "low_ces"
 MEASURES: Final = (NEGATIVE_COMMENTS, LOW_CSAT, LOW_NPS, LOW_CES)
+# Share of the weighted Benjamini-Hochberg family given to the label-free measures
+# (about 4 tests per agent) against every category (about 15-20 per agent).
+MEASURE_SHARE: Final = 0.5
 ABOUT_AGENT: Final = "agent"
 ABOUT_CONCENTRATED: Final = "concentrated"
 
@@ -249,6 +252,7 @@ class AgentPattern:
     measure: str = CATEGORY
     about: str = ABOUT_AGENT
     peers: int = 0  # the other agents of the team it was compared with
+    weight: float = 1.0  # its weight in the weighted Benjamini-Hochberg (q uses p / weight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +379,20 @@ class _Test:
     strata: list[tuple[int, int, int, int]]
 
 
+def _weights(is_measure: Sequence[bool], measure_share: float | None) -> list[float]:
+    """Weights averaging 1: ``measure_share`` of the total to the measure tests."""
+    measures = sum(is_measure)
+    categories = len(is_measure) - measures
+    if measure_share is None or measures == 0 or categories == 0:
+        return [1.0] * len(is_measure)
+    if not 0.0 < measure_share < 1.0:
+        raise ValueError("measure_share must be between 0 and 1")
+    total = len(is_measure)
+    w_measure = measure_share * total / measures
+    w_category = (1.0 - measure_share) * total / categories
+    return [w_measure if m else w_category for m in is_measure]
+
+
 def find_agent_patterns(
     current: Sequence[AgentPeriod],
     previous: Sequence[AgentPeriod] | None = None,
@@ -383,6 +401,7 @@ def find_agent_patterns(
     praise_categories: Sequence[str] = PRAISE_CATEGORIES,
     agent_categories: Collection[str] = COMPLAINT_CATEGORIES + PRAISE_CATEGORIES,
     measures: Sequence[str] = MEASURES,
+    measure_share: float | None = MEASURE_SHARE,
     alpha: float = 0.05,
     min_count: int = 3,
     min_rate_ratio: float = 1.5,
@@ -402,6 +421,17 @@ def find_agent_patterns(
     praise category), every praise category, and every label-free measure of
     ``measures`` the caller counted. One Benjamini-Hochberg family holds them
     all, so adding measures makes each test's bar higher, never lower.
+
+    The family is corrected with *weighted* Benjamini-Hochberg (Genovese,
+    Roeder and Wasserman 2006): the label-free measures together get
+    ``measure_share`` of the family's weight and the categories the rest, each
+    test's p-value divided by its weight before the usual step-up. Weights
+    average 1, so the false discovery rate is still ``alpha`` (and nothing is
+    flagged in pure noise with probability ``1 - alpha``); what changes is
+    where the power goes: the few measures that do not depend on a label being
+    right get more of it than each of the many categories. They are fixed
+    before looking at any p-value (they depend on how many tests of each kind
+    entered the family, i.e. on the margins alone). ``None``: plain BH.
     """
     if min_count < 1:
         raise ValueError("min_count must be at least 1")
@@ -448,10 +478,12 @@ def find_agent_patterns(
                 )
                 pvalues.append(stratified_exact_greater(strata))
 
-    qvalues = [float(q) for q in benjamini_hochberg(pvalues)] if pvalues else []
+    weights = _weights([t.measure != CATEGORY for t in candidates], measure_share)
+    weighted = [min(1.0, p / w) for p, w in zip(pvalues, weights, strict=True)]
+    qvalues = [float(q) for q in benjamini_hochberg(weighted)] if pvalues else []
     complaints: list[AgentPattern] = []
     praise: list[AgentPattern] = []
-    for test, p, q in zip(candidates, pvalues, qvalues, strict=True):
+    for test, p, q, weight in zip(candidates, pvalues, qvalues, weights, strict=True):
         strata = test.strata
         count = sum(s[0] for s in strata)
         if q >= alpha or count < min_count:
@@ -491,6 +523,7 @@ def find_agent_patterns(
             measure=test.measure,
             about=test.about,
             peers=test.peers,
+            weight=weight,
         )
         (complaints if test.kind == "complaint" else praise).append(finding)
 

@@ -111,7 +111,16 @@ class ComplaintPatternOut(Schema):
     rate_difference = fields.Float()
     p_value = fields.Float(metadata={"description": "Exact test stratified by channel."})
     q_value = fields.Float(
-        metadata={"description": "Benjamini-Hochberg across every test of the run (summary.tests)."}
+        metadata={
+            "description": "Weighted Benjamini-Hochberg across every test of the run "
+            "(summary.tests): p / weight, then the usual step-up."
+        }
+    )
+    weight = fields.Float(
+        metadata={
+            "description": "The test's weight (weights average 1): the label-free measures "
+            "together carry half of the family's weight, the categories the other half."
+        }
     )
     trend = fields.String(
         allow_none=True, metadata={"description": "rising, falling, steady or new"}

@@ -366,6 +366,7 @@ def _pattern_row(f: AgentPattern, names: Mapping[str, str | None], why: str) -> 
         "rate_difference": f.rate_difference,
         "p_value": f.p_value,
         "q_value": f.q_value,
+        "weight": f.weight,
         "trend": trend.direction if trend else None,
         "previous_count": trend.previous_count if trend else None,
         "previous_responses": trend.previous_responses if trend else None,

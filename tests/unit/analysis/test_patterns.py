@@ -46,14 +46,17 @@ def flagged(report_complaints: tuple[object, ...]) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_planted_data_surfaces_exactly_the_planted_agents(seed: int) -> None:
-    data = planted.generate(seed, planted.Plant(praise_extra_rate=0.08, confounded_agent=True))
+    plant = planted.Plant(pattern_extra_rate=0.05, praise_extra_rate=0.08, confounded_agent=True)
+    data = planted.generate(seed, plant)
     report = find_agent_patterns(
         planted.agent_periods(data), planted.agent_periods(data, "previous")
     )
 
     found = flagged(report.complaints) | flagged(report.praise)
-    assert found == set(data.truth.patterns)
-    rude = report.complaints[0]
+    assert found >= set(data.truth.patterns)
+    # Nobody else; the planted agent may also show under negative comments or low CSAT.
+    assert {a for a, _c in found} == {a for a, _c in data.truth.patterns}
+    rude = next(f for f in report.complaints if f.category == "rude")
     assert rude.category == "rude" and rude.kind == "complaint"
     assert rude.rate_ratio is not None and rude.rate_ratio >= 1.5
     assert rude.q_value < 0.05 and rude.count >= 3
@@ -337,4 +340,28 @@ def test_a_product_problem_only_one_agents_customers_report_is_concentrated_at_t
     data = planted.generate(5, planted.Plant(None, spreading_bug=False, single_agent_theme=True))
     report = find_agent_patterns(planted.agent_periods(data))
     found = {(f.agent_id, f.category, f.about) for f in report.complaints}
-    assert found == {(data.truth.single_agent, "bug", "concentrated")}
+    assert (data.truth.single_agent, "bug", "concentrated") in found
+    # The negative comments that come with it may show too: only at that agent.
+    assert {(a, about) for a, _c, about in found} == {(data.truth.single_agent, "concentrated")}
+
+
+def test_the_label_free_measures_carry_half_the_weight_of_the_family() -> None:
+    team = [spread("dana", 100, 5, 30, 28)] + [spread(f"p{i}", 100, 1, 4, 4) for i in range(19)]
+    weighted = find_agent_patterns(team, min_rate_ratio=1.0, alpha=1.0, min_count=1)
+    plain = find_agent_patterns(
+        team, min_rate_ratio=1.0, alpha=1.0, min_count=1, measure_share=None
+    )
+    # 20 agents x (6 categories + 2 measures): 40 measure tests share half the weight.
+    weights = {f.measure: f.weight for f in weighted.complaints}
+    assert weights["negative_comments"] == pytest.approx(0.5 * 160 / 40)
+    assert weights["category"] == pytest.approx(0.5 * 160 / 120)
+    assert {f.weight for f in plain.complaints} == {1.0}
+
+    def q(report: object, measure: str) -> float:
+        return next(
+            f.q_value
+            for f in report.complaints  # type: ignore[attr-defined]
+            if f.agent_id == "dana" and f.measure == measure
+        )
+
+    assert q(weighted, "negative_comments") < q(plain, "negative_comments")
