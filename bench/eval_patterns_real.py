@@ -334,6 +334,9 @@ class Outcome:
     findings: tuple[AgentPattern, ...]
     tests: int
     old_found: bool  # agent-directed categories only (the method before issue 14)
+    plain_found: bool  # the same tests under plain (unweighted) Benjamini-Hochberg
+    plain_true: int
+    plain_false: int
     negative_count: int  # the planted rep's answers with a human-negative comment
     negative_ratio: float  # their rate against the peers' (human labels, any source)
     old_false: int
@@ -368,6 +371,7 @@ def evaluate(
     old = find_agent_patterns(
         current, previous, complaint_categories=COMPLAINT_CATEGORIES, measures=()
     )
+    plain = find_agent_patterns(current, previous, measure_share=None)
     planted_id = f"rep-{planted:02d}" if planted is not None else None
     count = ratio = neg_count = neg_ratio = 0.0
     if planted is not None:
@@ -389,6 +393,9 @@ def evaluate(
         tests=report.tests,
         old_found=any(f.agent_id == planted_id for f in old_findings),
         old_false=sum(f.agent_id != planted_id for f in old_findings),
+        plain_found=any(f.agent_id == planted_id for f in plain.complaints),
+        plain_true=sum(f.agent_id == planted_id for f in plain.complaints + plain.praise),
+        plain_false=sum(f.agent_id != planted_id for f in plain.complaints + plain.praise),
         negative_count=int(neg_count),
         negative_ratio=neg_ratio,
     )
@@ -499,6 +506,15 @@ def main() -> None:
     )
     tests = sorted(o.tests for o in planted + null)
     print(f"Benjamini-Hochberg family per seed: {tests[0]}-{tests[-1]} tests.")
+    p_tp = sum(o.plain_true for o in planted)
+    p_fp = sum(o.plain_false for o in planted)
+    print(
+        f"Plain (unweighted) BH on the same tests: strong class "
+        f"{sum(o.plain_found for o in strong)} of {len(strong)} "
+        f"({_ratio(sum(o.plain_found for o in strong), len(strong))}); precision "
+        f"{_ratio(p_tp, p_tp + p_fp)} ({p_fp} false findings); null seeds flagging nobody "
+        f"{sum(o.plain_false == 0 for o in null)} of {len(null)}."
+    )
     measures: Counter[str] = Counter()
     for o in planted:
         for label in {_label(f) for f in o.findings if f.agent_id == o.planted}:

@@ -116,8 +116,10 @@ def test_planted_agent_and_spreading_bug_are_exactly_what_the_reports_show(
 
     report = get_json(client, PATTERNS, headers, **period)
     found = [(i["agent"], i["category"], i["kind"]) for i in report["items"]]
-    assert found == [(world.agent(planted_agent), category, "complaint")]
-    pattern = report["items"][0]
+    # The planted agent alone; their negative comments or low CSAT may show too.
+    assert {a for a, _c, _k in found} == {world.agent(planted_agent)}
+    assert (world.agent(planted_agent), category, "complaint") in found
+    pattern = next(i for i in report["items"] if i["category"] == category)
     assert pattern["count"] >= 3 and pattern["rate"] > pattern["adjusted_peer_rate"]
     assert pattern["rate_ratio"] >= 1.5 and pattern["q_value"] < 0.05
     assert pattern["team"] == world.team_ids[world.agent_ids.index(pattern["agent"])]
@@ -174,7 +176,7 @@ def test_planted_agent_and_spreading_bug_are_exactly_what_the_reports_show(
 
     # Filters: the agent sees their own rows; another agent sees none.
     mine = get_json(client, PATTERNS, headers, agent=world.agent(planted_agent), **period)
-    assert [i["agent"] for i in mine["items"]] == [world.agent(planted_agent)]
+    assert {i["agent"] for i in mine["items"]} == {world.agent(planted_agent)}
     assert [a["agent"] for a in mine["adjusted_csat"]] == [world.agent(planted_agent)]
     other = next(a for a in world.agent_ids if a != world.agent(planted_agent))
     assert get_json(client, PATTERNS, headers, agent=other, **period)["items"] == []
@@ -184,7 +186,7 @@ def test_planted_agent_and_spreading_bug_are_exactly_what_the_reports_show(
     assert by_team["run"]["id"] != report["run"]["id"]
     assert by_team["run"]["filters"] == {"team": team}
     assert {a["team"] for a in by_team["adjusted_csat"]} == {team}
-    assert [i["agent"] for i in by_team["items"]] == [world.agent(planted_agent)]
+    assert {i["agent"] for i in by_team["items"]} == {world.agent(planted_agent)}
 
     # Product gaps over all eight weeks.
     gaps = get_json(client, GAPS, headers, **all_weeks(world))
