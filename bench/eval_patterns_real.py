@@ -39,8 +39,8 @@ from its shipped seed data when it has none promoted (trained here in a
 temporary directory), with the answer's CSAT as the rating the comment-level
 sentiment takes into account. Responses are then counted per representative
 exactly as ``patterns/loading.py`` counts stored analyses (the same
-``counted_findings`` / ``low_ratings`` functions, the same negative/mixed
-sentiments) and ``find_agent_patterns`` runs with its defaults.
+``counted_findings`` / ``low_ratings`` functions, the same negative
+sentiment) and ``find_agent_patterns`` runs with its defaults.
 
 Scoring: a representative is *found* when any finding names them (any measure,
 any category); a finding on any other representative is a false positive.

@@ -51,8 +51,16 @@ test's bar), and a finding is reported only when all three hold:
 
 * ``q < alpha`` (default 0.05): it is unlikely to be noise after correction;
 * ``count >= min_count`` (default 3): one complaint is not a pattern;
-* ``rate_ratio >= min_rate_ratio`` (default 1.5): a statistically clear but
-  tiny excess (common with very large teams) is not worth a coaching session.
+* ``rate_ratio >= min_rate_ratio`` (default 2): the agent's customers complain
+  at least twice as often as the peers' on the same channels. A statistically
+  clear but small excess is not worth a coaching session, and it is what the
+  label-free measures produce without any problem: negative comments and low
+  ratings are common (10-20% of answers), agents differ in case mix, and with a
+  few hundred answers the exact test, whose null is one shared rate, calls a
+  1.5x excess significant. At 1.5 the synthetic evaluation's false findings were
+  almost all such low-CSAT / negative-comment excesses of 1.5-1.8x; at 2 the
+  planted problems are still found (see ``bench/README-patterns.md``: chosen on
+  one seed range, reported on another).
 
 Only (agent, category) pairs whose *team* total for the category reaches
 ``min_count`` enter the family. That filter looks at the margins the exact test
@@ -93,9 +101,9 @@ TREND_ALPHA: Final = 0.05
 
 # What a finding measures. ``category``: responses whose comment carries one
 # complaint (or praise) category. The others do not depend on any category label:
-# ``negative_comments``: responses whose comment's overall sentiment is negative or
-# mixed; ``low_csat`` / ``low_nps`` / ``low_ces``: answers of CSAT <= 2, NPS <= 6,
-# CES <= 2, out of the responses that answered that question.
+# ``negative_comments``: responses whose comment's overall sentiment is negative (not
+# mixed: see NEGATIVE_SENTIMENTS); ``low_csat`` / ``low_nps`` / ``low_ces``: answers
+# of CSAT <= 2, NPS <= 6, CES <= 2, out of the responses that answered that question.
 CATEGORY: Final = "category"
 NEGATIVE_COMMENTS: Final = "negative_comments"
 LOW_CSAT: Final = "low_csat"
@@ -109,7 +117,13 @@ ABOUT_AGENT: Final = "agent"
 ABOUT_CONCENTRATED: Final = "concentrated"
 
 
-NEGATIVE_SENTIMENTS: Final = ("negative", "mixed")
+# A comment counts as negative when its overall sentiment is negative. Mixed comments
+# ("the agent was lovely but the app keeps crashing") are left out: they are common
+# everywhere, so counting them raises every representative's baseline and dilutes
+# the measure (on the real-sentence evaluation, choosing seeds 2000-2179, counting
+# them cost 6 of 78 strong planted representatives); their complaints still count
+# through their categories.
+NEGATIVE_SENTIMENTS: Final = ("negative",)
 # A low rating per question: CSAT 1-2 of 5, NPS 0-6 of 10 (detractors), CES 1-2 of 7.
 LOW_RATING_BARS: Final = {LOW_CSAT: ("csat", 2), LOW_NPS: ("nps", 6), LOW_CES: ("ces", 2)}
 TARGETED: Final = ("agent", "product", "process")
@@ -404,7 +418,7 @@ def find_agent_patterns(
     measure_share: float | None = MEASURE_SHARE,
     alpha: float = 0.05,
     min_count: int = 3,
-    min_rate_ratio: float = 1.5,
+    min_rate_ratio: float = 2.0,
     adjust_for_channel: bool = True,
     max_examples: int = 3,
 ) -> PatternReport:

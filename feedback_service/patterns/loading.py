@@ -12,7 +12,8 @@ Which findings count:
   wait-time, bug, ...) counts when the finding is not positive ("the agent was
   not rude at all" is no complaint), praise when it is not negative; a response
   counts at most once per category;
-* a negative comment is one whose comment-level sentiment is negative or mixed;
+* a negative comment is one whose comment-level sentiment is negative (mixed
+  comments count through their categories only, see ``NEGATIVE_SENTIMENTS``);
   low ratings (CSAT <= 2, NPS <= 6, CES <= 2) are counted in SQL with the
   answers to each question as their denominator, commented or not;
 * a not-satisfied CSAT answer is blamed (``patterns.blame_of``) on the targets of

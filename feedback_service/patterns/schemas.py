@@ -66,7 +66,7 @@ class ComplaintPatternOut(Schema):
     measure = fields.String(
         metadata={
             "description": "What is counted. category: responses whose comment carries "
-            "`category`; negative_comments: responses whose comment is negative or mixed "
+            "`category`; negative_comments: responses whose comment is negative (not mixed) "
             "overall; low_csat / low_nps / low_ces: answers of CSAT <= 2, NPS <= 6, "
             "CES <= 2 among the responses that answered that question. The label-free "
             "measures find an agent whose customers complain far more even when the "
