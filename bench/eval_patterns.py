@@ -12,8 +12,16 @@ one agent's customers report. Null seeds plant no pattern and no bug.
 
 Scoring:
 
-* patterns: a finding is an (agent, category) pair, complaints and praise
-  together; it is a true positive when planted, a false positive otherwise.
+* patterns: every finding (any measure: a category, negative comments, low
+  CSAT) names an agent; the planted complaint (praise) agent is found when any
+  complaint (praise) finding names them. A finding on any other agent is a false
+  positive, except `concentrated` findings on the one-agent theme's agent: only
+  their customers report the printer bug, so its category, and the negative
+  comments and low CSAT that come with it, really are concentrated at them (the
+  routing signal the `concentrated` findings exist for). Null seeds are scored
+  both with the one-agent theme (those findings excepted) and on the same seeds
+  generated with nothing planted at all. "Before" is the method before issue
+  14: agent-directed categories only, no label-free measures.
 * emerging gaps: a finding is a theme flagged ``emerging``; it is a true
   positive when most of its comments are the planted bug's, and the bug counts
   as found when at least one such theme is flagged.
@@ -30,7 +38,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from feedback_service.analysis import planted
-from feedback_service.analysis.patterns import COMPLAINT_CATEGORIES, find_agent_patterns
+from feedback_service.analysis.patterns import (
+    COMPLAINT_CATEGORIES,
+    AgentPattern,
+    find_agent_patterns,
+)
 from feedback_service.analysis.themes import find_product_gaps
 
 PATTERN_LEVELS = (0.005, 0.01, 0.02, 0.03, 0.05)
@@ -65,24 +77,51 @@ class Tally:
 class Outcome:
     complaint: tuple[int, int]  # (found, planted)
     praise: tuple[int, int]
-    pattern_fp: int
+    pattern_tp: int  # findings on a planted agent (any measure)
+    pattern_fp: int  # findings on any other agent, the one-agent theme's excepted
+    one_agent_concentrated: int  # findings on the one-agent theme's agent (bug, concentrated)
+    one_agent_other: int  # other findings on that agent (false)
+    strong: bool  # the planted agent: >= 20 complaints of the category, >= 3x the peers
     confounded_flagged: int
     confounded_flagged_unadjusted: int
     gap: tuple[int, int, int]  # (found, false emerging themes, missed)
     one_agent_gap: int
+    old_complaint: int  # found with agent-directed categories only (before issue 14)
+    old_fp: int
 
 
 def evaluate(seed: int, plant: planted.Plant) -> Outcome:
     data = planted.generate(seed, plant)
-    report = find_agent_patterns(
-        planted.agent_periods(data), planted.agent_periods(data, "previous")
-    )
-    found = {(f.agent_id, f.category) for f in report.complaints + report.praise}
+    current, previous = planted.agent_periods(data), planted.agent_periods(data, "previous")
+    report = find_agent_patterns(current, previous)
+    findings = report.complaints + report.praise
     truth = set(data.truth.patterns)
-    pooled = find_agent_patterns(planted.agent_periods(data), adjust_for_channel=False)
+    pooled = find_agent_patterns(current, adjust_for_channel=False)
     pooled_agents = {f.agent_id for f in pooled.complaints + pooled.praise}
-    praise_truth = {t for t in truth if t[1] == "praised"}
-    complaint_truth = truth - praise_truth
+    praise_agents = {a for a, c in truth if c == "praised"}
+    complaint_truth = {(a, c) for a, c in truth if c != "praised"}
+    complaint_agents = {a for a, _c in complaint_truth}
+    planted_agents = praise_agents | complaint_agents
+    one_agent = data.truth.single_agent
+
+    def expected_concentrated(f: AgentPattern) -> bool:
+        # Only this agent's customers report the printer bug: its category, and the
+        # negative comments and low CSAT that come with it, are concentrated there.
+        return f.agent_id == one_agent and f.about == "concentrated"
+
+    found_complaint = {f.agent_id for f in report.complaints} & complaint_agents
+    found_praise = {f.agent_id for f in report.praise} & praise_agents
+    strong = False
+    for agent_id, category in complaint_truth:
+        me = next(p for p in current if p.agent_id == agent_id)
+        peers = [p for p in current if p.team_id == me.team_id and p.agent_id != agent_id]
+        count = me.count(category)
+        peer_rate = sum(p.count(category) for p in peers) / sum(p.total_responses for p in peers)
+        rate = count / me.total_responses
+        strong = count >= 20 and (peer_rate == 0 or rate / peer_rate >= 3)
+    old = find_agent_patterns(
+        current, previous, complaint_categories=COMPLAINT_CATEGORIES, measures=()
+    )
 
     comments = planted.theme_comments(data)
     gaps = find_product_gaps(comments)
@@ -94,11 +133,18 @@ def evaluate(seed: int, plant: planted.Plant) -> Outcome:
         return majority[theme_id].most_common(1)[0][0]
 
     emerging_tp = sum(top_issue(t.theme_id) == data.truth.emerging_issue for t in gaps.emerging)
+    others = [f for f in findings if f.agent_id not in planted_agents]
     return Outcome(
-        complaint=(len(found & complaint_truth), len(complaint_truth)),
-        praise=(len(found & praise_truth), len(praise_truth)),
-        pattern_fp=len(found - truth),
-        confounded_flagged=sum(a == data.truth.confounded_agent for a, _ in found),
+        complaint=(len(found_complaint), len(complaint_agents)),
+        praise=(len(found_praise), len(praise_agents)),
+        pattern_tp=sum(f.agent_id in planted_agents for f in findings),
+        pattern_fp=sum(not expected_concentrated(f) for f in others),
+        one_agent_concentrated=sum(expected_concentrated(f) for f in others),
+        one_agent_other=sum(
+            f.agent_id == one_agent and not expected_concentrated(f) for f in others
+        ),
+        strong=strong,
+        confounded_flagged=sum(f.agent_id == data.truth.confounded_agent for f in findings),
         confounded_flagged_unadjusted=int(data.truth.confounded_agent in pooled_agents),
         gap=(
             int(emerging_tp > 0),
@@ -106,7 +152,20 @@ def evaluate(seed: int, plant: planted.Plant) -> Outcome:
             int(data.truth.emerging_issue is not None and emerging_tp == 0),
         ),
         one_agent_gap=sum(top_issue(t.theme_id) == "printer-driver" for t in gaps.product_gaps),
+        old_complaint=len({f.agent_id for f in old.complaints} & complaint_agents),
+        old_fp=sum(f.agent_id not in planted_agents for f in old.complaints + old.praise),
     )
+
+
+def null_findings(seed: int) -> int:
+    """Agent findings on a seed with nothing planted at all (no one-agent theme)."""
+    data = planted.generate(
+        seed, planted.Plant(pattern_category=None, spreading_bug=False, confounded_agent=True)
+    )
+    report = find_agent_patterns(
+        planted.agent_periods(data), planted.agent_periods(data, "previous")
+    )
+    return len(report.complaints) + len(report.praise)
 
 
 def main() -> None:
@@ -119,9 +178,12 @@ def main() -> None:
 
     complaints: dict[float, Tally] = defaultdict(Tally)
     praise: dict[float, Tally] = defaultdict(Tally)
+    old_complaints: dict[float, Tally] = defaultdict(Tally)
     by_bug: dict[float, Tally] = defaultdict(Tally)
-    patterns_all, gaps_all, null_patterns, null_gaps = Tally(), Tally(), Tally(), Tally()
+    strong, strong_old, findings_all = Tally(), Tally(), Tally()
+    gaps_all, null_patterns, null_gaps = Tally(), Tally(), Tally()
     one_agent_gaps = confounded = confounded_pooled = 0
+    one_agent_seen = one_agent_other = old_fp_planted = old_fp_null = 0
     for i in range(args.seeds):
         level = PATTERN_LEVELS[i % len(PATTERN_LEVELS)]
         bug = BUG_LEVELS[(i // len(PATTERN_LEVELS)) % len(BUG_LEVELS)]
@@ -137,13 +199,22 @@ def main() -> None:
         out = evaluate(args.first_seed + i, plant)
         (ctp, cn), (ptp, pn) = out.complaint, out.praise
         complaints[level].add(ctp, 0, cn - ctp)
+        old_complaints[level].add(out.old_complaint, 0, cn - out.old_complaint)
         praise[level].add(ptp, 0, pn - ptp)
-        patterns_all.add(ctp + ptp, out.pattern_fp, cn - ctp + pn - ptp)
+        if out.strong:
+            strong.add(ctp, 0, cn - ctp)
+            strong_old.add(out.old_complaint, 0, cn - out.old_complaint)
+        findings_all.add(out.pattern_tp, out.pattern_fp, 0)
+        one_agent_seen += out.one_agent_concentrated > 0
+        one_agent_other += out.one_agent_other
+        old_fp_planted += out.old_fp
         by_bug[bug].add(*out.gap)
         gaps_all.add(*out.gap)
         one_agent_gaps += out.one_agent_gap
         confounded += out.confounded_flagged
         confounded_pooled += out.confounded_flagged_unadjusted
+    null_one_agent = 0
+    pure_null = Tally()
     for i in range(args.seeds):
         plant = planted.Plant(
             pattern_category=None,
@@ -152,7 +223,11 @@ def main() -> None:
             confounded_agent=True,
         )
         out = evaluate(args.first_seed + 10_000 + i, plant)
+        pure_null.add(0, null_findings(args.first_seed + 10_000 + i), 0)
         null_patterns.add(0, out.pattern_fp, 0)
+        null_one_agent += out.one_agent_concentrated > 0
+        one_agent_other += out.one_agent_other
+        old_fp_null += out.old_fp > 0
         null_gaps.add(*out.gap)
         one_agent_gaps += out.one_agent_gap
         confounded += out.confounded_flagged
@@ -161,18 +236,30 @@ def main() -> None:
     print(f"{args.seeds} planted seeds + {args.seeds} null seeds, first seed {args.first_seed}")
     print()
     print("Agent patterns by planted strength (extra rate per response in the current")
-    print("period; the praise agent gets twice the rate; ~400 responses per agent):")
+    print("period; the praise agent gets twice the rate; ~400 responses per agent).")
+    print("An agent is found when any finding names them (any measure or category):")
     print()
-    print("| extra rate | ~extra comments | seeds | complaint recall | praise recall |")
-    print("|---:|---:|---:|---:|---:|")
+    print(
+        "| extra rate | ~extra comments | seeds | complaint agent found | "
+        "before (agent categories only) | praise agent found |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
     for level in PATTERN_LEVELS:
-        c, p = complaints[level], praise[level]
-        print(f"| {level} | {level * 400:.0f} | {c.seeds} | {c.recall} | {p.recall} |")
-    t = patterns_all
+        c, o, p = complaints[level], old_complaints[level], praise[level]
+        print(f"| {level} | {level * 400:.0f} | {c.seeds} | {c.recall} | {o.recall} | {p.recall} |")
+    print(
+        f"| >= 20 complaints of the category, >= 3x the peers (realised) | | {strong.seeds} "
+        f"| **{strong.recall}** | {strong_old.recall} | |"
+    )
+    t = findings_all
     print()
-    print("| agent patterns, planted seeds | TP | FP | FN | precision | recall |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(f"| complaints + praise | {t.tp} | {t.fp} | {t.fn} | {t.precision} | {t.recall} |")
+    print(
+        f"Planted seeds: {t.tp} findings on planted agents, {t.fp} on other agents: "
+        f"precision **{t.precision}** (by finding; the one-agent theme's agent flagged "
+        f"`concentrated` is expected and not counted: {one_agent_seen} of "
+        f"{args.seeds} seeds); {one_agent_other} other findings on that agent over all seeds; "
+        f"before, {old_fp_planted} false findings."
+    )
     print()
     print("Emerging product gap (the spreading bug) by its rate in the last weeks:")
     print()
@@ -191,6 +278,20 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for name, t in (("agent patterns", null_patterns), ("emerging gaps", null_gaps)):
         print(f"| {name} | {t.seeds} | {t.fp} | {t.seeds_with_fp} |")
+    print()
+    print(
+        f"Null seeds with nothing planted at all (the same seeds without the one-agent "
+        f"theme): {pure_null.seeds - pure_null.seeds_with_fp} of {pure_null.seeds} flag "
+        f"nobody ({pure_null.fp} false findings)."
+    )
+    print(
+        f"Null seeds (with the one-agent theme) flagging nobody else: "
+        f"{null_patterns.seeds - null_patterns.seeds_with_fp} of "
+        f"{null_patterns.seeds}; the one-agent theme's agent was flagged `concentrated` for "
+        f"`bug` (or negative comments, low CSAT) in {null_one_agent} null seeds (expected: "
+        f"only their customers report it); "
+        f"before, {old_fp_null} null seeds had a false finding."
+    )
     print()
     print(
         f"Phone-only (channel-confounded) agent flagged: {confounded} times "

@@ -459,6 +459,9 @@ class GroundTruth:
     emerging_issue: str | None  # issue key of the spreading bug
     single_agent_issue: str | None
     confounded_agent: str | None
+    # The agent whose customers alone report the one-agent theme (a product
+    # complaint concentrated at them: a routing signal, not an agent problem).
+    single_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,6 +590,7 @@ def generate(
         emerging_issue="invoice-download" if plant.spreading_bug else None,
         single_agent_issue="printer-driver" if plant.single_agent_theme else None,
         confounded_agent=agent_ids[confounded] if plant.confounded_agent else None,
+        single_agent=agent_ids[one_theme_agent] if plant.single_agent_theme else None,
     )
     return PlantedData(
         agent_ids=agent_ids,
@@ -639,7 +643,11 @@ def agent_periods(
     """Per-agent counts for ``period`` ("current" or "previous"), as the patterns consume.
 
     Hits count responses whose comment carries the category (one per response),
-    per channel; examples are the highest-confidence comments per category.
+    per channel, for every category that is not about nobody (agent, product and
+    process complaints, and praise); examples are the highest-confidence
+    comments per category. The label-free measures: ``negative_comments`` (a
+    comment with a complaint, as :mod:`planted_db` stores its sentiment) and
+    ``low_csat`` (CSAT 1 or 2; every planted response answers CSAT).
     """
     mask = _period_mask(data, period)
     n_agents, n_ch = len(data.agent_ids), len(CHANNELS)
@@ -647,29 +655,48 @@ def agent_periods(
     responses = np.bincount(agent * n_ch + channel, minlength=n_agents * n_ch).reshape(
         n_agents, n_ch
     )
-    agent_issues = [k for k, i in enumerate(ISSUES) if i.target == _A]
-    sel = np.isin(issue, agent_issues)
+    categories = sorted({i.category for i in ISSUES if i.target != _N})
+    category_of = np.array(
+        [categories.index(i.category) if i.target != _N else -1 for i in ISSUES] + [-1]
+    )
+    cat = category_of[np.where(issue >= 0, issue, len(ISSUES))]
+    sel = cat >= 0
     rows = np.flatnonzero(mask)[sel]
-    a, c, k = agent[sel], channel[sel], issue[sel].astype(np.int64)
+    a, c, k = agent[sel], channel[sel], cat[sel].astype(np.int64)
     hits = np.bincount(
-        (a * len(ISSUES) + k) * n_ch + c, minlength=n_agents * len(ISSUES) * n_ch
-    ).reshape(n_agents, len(ISSUES), n_ch)
+        (a * len(categories) + k) * n_ch + c, minlength=n_agents * len(categories) * n_ch
+    ).reshape(n_agents, len(categories), n_ch)
 
-    # Highest confidence first within each (agent, issue).
-    order = np.lexsort((-data.confidence[rows], k, a))
-    examples: dict[tuple[int, int], list[ExampleComment]] = {}
-    for r in rows[order]:
-        key = (int(data.agent[r]), int(data.issue[r]))
-        bucket = examples.setdefault(key, [])
-        if len(bucket) < max_examples:
-            bucket.append(
-                ExampleComment(
-                    comment_id=f"C{r}",
-                    ticket_id=f"T{r}",
-                    confidence=round(float(data.confidence[r]), 3),
-                    sentence=comment_text(int(data.issue[r]), int(data.phrasing[r])),
+    def best(
+        rows: NDArray[np.int64], keys: NDArray[np.int64]
+    ) -> dict[tuple[int, int], list[ExampleComment]]:
+        # Highest confidence first within each (agent, key).
+        order = np.lexsort((-data.confidence[rows], keys, data.agent[rows]))
+        out: dict[tuple[int, int], list[ExampleComment]] = {}
+        for r, key in zip(rows[order].tolist(), keys[order].tolist(), strict=True):
+            bucket = out.setdefault((int(data.agent[r]), int(key)), [])
+            if len(bucket) < max_examples:
+                bucket.append(
+                    ExampleComment(
+                        comment_id=f"C{r}",
+                        ticket_id=f"T{r}",
+                        confidence=round(float(data.confidence[r]), 3),
+                        sentence=comment_text(int(data.issue[r]), int(data.phrasing[r])),
+                    )
                 )
-            )
+        return out
+
+    examples = best(rows, k)
+    complaint_issue = np.array([_is_complaint(i) for i in ISSUES] + [False])
+    negative = complaint_issue[np.where(issue >= 0, issue, len(ISSUES))]
+    low = data.csat[mask] <= 2
+    measures = {}
+    for name, flag in (("negative_comments", negative), ("low_csat", low)):
+        measures[name] = np.bincount(
+            agent[flag] * n_ch + channel[flag], minlength=n_agents * n_ch
+        ).reshape(n_agents, n_ch)
+    negative_rows = np.flatnonzero(mask)[negative]
+    negative_examples = best(negative_rows, np.zeros(negative_rows.size, dtype=np.int64))
 
     out = []
     for a_i in range(n_agents):
@@ -679,18 +706,24 @@ def agent_periods(
                 team_id=data.team_ids[a_i],
                 responses={ch: int(responses[a_i, j]) for j, ch in enumerate(CHANNELS)},
                 hits={
-                    ISSUES[k_i].category: {
-                        ch: int(hits[a_i, k_i, j]) for j, ch in enumerate(CHANNELS)
-                    }
-                    for k_i in agent_issues
+                    name: {ch: int(hits[a_i, k_i, j]) for j, ch in enumerate(CHANNELS)}
+                    for k_i, name in enumerate(categories)
                 },
                 examples={
-                    ISSUES[k_i].category: tuple(examples.get((a_i, k_i), ()))
-                    for k_i in agent_issues
+                    name: tuple(examples.get((a_i, k_i), ())) for k_i, name in enumerate(categories)
                 },
+                measures={
+                    name: {ch: int(m[a_i, j]) for j, ch in enumerate(CHANNELS)}
+                    for name, m in measures.items()
+                },
+                measure_examples={"negative_comments": tuple(negative_examples.get((a_i, 0), ()))},
             )
         )
     return out
+
+
+def _is_complaint(issue: Issue) -> bool:
+    return issue.target != _N and issue.category not in ("praised", "praise-general")
 
 
 def csat_counts(data: PlantedData, period: str = "current") -> list[AgentCsatCounts]:

@@ -64,9 +64,19 @@ def _latest(session: Session, kind: str) -> Any:
     return patterns_service.latest_done_run(session, kind, {})
 
 
+MEASURE_LABELS = {
+    "negative_comments": "Negative comments",
+    "low_csat": "Low CSAT (1-2 of 5)",
+    "low_nps": "Detractors (NPS 0-6)",
+    "low_ces": "Hard to handle (CES 1-2 of 7)",
+}
+
+
 def agent_patterns(session: Session, agent: Agent) -> list[dict[str, Any]] | None:
     """The agent's complaint and praise patterns from the latest stored run that
-    holds against their peers (``None``: no run has been computed yet)."""
+    holds against their peers (``None``: no run has been computed yet): by
+    category, and overall (negative comments, low ratings), each with the
+    sentence that says why."""
     run = _latest(session, patterns_service.COMPLAINT_PATTERNS)
     if run is None:
         return None
@@ -82,11 +92,22 @@ def agent_patterns(session: Session, agent: Agent) -> list[dict[str, Any]] | Non
             summary += ")"
         if item.get("trend"):
             summary += f", {item['trend']}"
+        measure = item.get("measure") or "category"
+        category = item.get("category")
+        label = (
+            MEASURE_LABELS.get(measure, measure.replace("_", " "))
+            if measure != "category"
+            else str(category or "").replace("-", " ")
+        )
         out.append(
             {
                 "kind": item.get("kind"),
-                "category": item["category"],
+                "measure": measure,
+                "about": item.get("about") or "agent",
+                "category": category,
+                "label": label,
                 "summary": summary,
+                "why": item.get("why"),
                 "examples": [e["sentence"] for e in item.get("examples", [])[:3]],
                 "from": run.data_from,
                 "to": run.data_to,

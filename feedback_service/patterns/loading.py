@@ -8,9 +8,14 @@ each parsed once for the agent patterns, the adjusted CSAT and the themes.
 
 Which findings count:
 
-* an agent-directed complaint category (rude, slow-response, ...) counts when
-  the finding is not positive ("the agent was not rude at all" is no complaint),
-  praise when it is not negative; a response counts at most once per category;
+* a complaint category about the agent, the product or a process (rude,
+  wait-time, bug, ...) counts when the finding is not positive ("the agent was
+  not rude at all" is no complaint), praise when it is not negative; a response
+  counts at most once per category;
+* a negative comment is one whose comment-level sentiment is negative (mixed
+  comments count through their categories only, see ``NEGATIVE_SENTIMENTS``);
+  low ratings (CSAT <= 2, NPS <= 6, CES <= 2) are counted in SQL with the
+  answers to each question as their denominator, commented or not;
 * a not-satisfied CSAT answer is blamed (``patterns.blame_of``) on the targets of
   its comment's non-positive findings, so praise of the agent in a comment that
   complains about the product does not keep the answer against the agent;
@@ -36,11 +41,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.analysis.patterns import (
     COMPLAINT_CATEGORIES,
+    LOW_RATING_BARS,
+    NEGATIVE_SENTIMENTS,
     PRAISE_CATEGORIES,
     AgentCsatCounts,
     AgentPeriod,
     ExampleComment,
     blame_of,
+    counted_findings,
+    low_ratings,
 )
 from feedback_service.analysis.themes import ResponseBaseline, ThemeComment, is_theme_sentence
 from feedback_service.helpdesk.models import Agent, Team, Ticket
@@ -135,16 +144,27 @@ def _comment_rows(
 
 # --- complaint patterns and adjusted CSAT -------------------------------------------
 
+# Comment sentiments that count as a negative comment (``CommentAnalysis.sentiment``
+# holds positive, neutral, negative or mixed, a manager's correction included).
+LOW_RATINGS: Final = tuple(
+    (measure, getattr(Response, question), bar)
+    for measure, (question, bar) in LOW_RATING_BARS.items()
+)
+
+
+Heap = list[tuple[float, int, ExampleComment]]
+
 
 @dataclass(slots=True)
 class _AgentCounts:
     team: str
     responses: dict[str, int] = field(default_factory=dict)
     hits: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
-    # category -> heap of (confidence, -response id, example), the best kept
-    examples: dict[str, list[tuple[float, int, ExampleComment]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    measures: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    answered: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    # category or measure -> heap of (confidence, -response id, example), the best kept
+    examples: dict[str, Heap] = field(default_factory=lambda: defaultdict(list))
+    measure_examples: dict[str, Heap] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +175,52 @@ class AgentInputs:
     responses: int
     comments: int
     agent_names: dict[str, str | None]
+    # Categories found with target "agent" (the shipped ones and any a manager added).
+    agent_categories: frozenset[str] = frozenset(COMPLAINT_CATEGORIES + PRAISE_CATEGORIES)
+
+
+def _agent_comment_rows(
+    session: Session, scope: Scope, first: dt.datetime, end: dt.datetime
+) -> Iterator[Any]:
+    stmt = (
+        select(
+            Response.id,
+            Agent.external_id,
+            Team.external_id,
+            Response.channel,
+            Response.submitted_at,
+            Response.csat,
+            Response.nps,
+            Response.ces,
+            Ticket.external_id,
+            CommentAnalysis.sentiment,
+            CommentAnalysis.findings,
+        )
+        .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
+        .join(Ticket, Ticket.id == Response.ticket_id)
+        .join(Agent, Agent.id == Response.agent_id)
+        .outerjoin(Team, Team.id == Response.team_id)
+        .where(*_conditions(scope, first, end))
+    )
+    return _stream(session, stmt)
+
+
+def _keep(heap: Heap, example: ExampleComment, response_id: int, max_examples: int) -> None:
+    item = (example.confidence, -response_id, example)
+    if len(heap) < max_examples:
+        heapq.heappush(heap, item)
+    elif item[:2] > heap[0][:2]:
+        heapq.heapreplace(heap, item)
+
+
+def _worst_sentence(findings: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The finding that best shows what the customer disliked: the most confident
+    negative one, else the most confident that is not positive."""
+    for wanted in (("negative",), ("negative", "neutral", None)):
+        picked = [f for f in findings if f.get("sentiment") in wanted and f.get("sentence")]
+        if picked:
+            return max(picked, key=lambda f: float(f.get("confidence") or 0.0))
+    return None
 
 
 def load_agent_inputs(
@@ -166,23 +232,37 @@ def load_agent_inputs(
     max_examples: int = 3,
 ) -> AgentInputs:
     """Per agent and period: responses by channel, hits by category and channel,
-    the best examples; and the current period's CSAT answers split by blame."""
-    agent_categories = set(COMPLAINT_CATEGORIES) | set(PRAISE_CATEGORIES)
+    negative comments and low ratings (with the answers to each question) by
+    channel, the best examples; and the current period's CSAT answers split by
+    blame.
+
+    Every category whose finding names a target (agent, product or process) is
+    counted: a complaint when the finding is not positive, praise (``praised``)
+    when it is not negative; a response counts at most once per category.
+    """
     periods: dict[str, dict[str, _AgentCounts]] = {"current": {}, "previous": {}}
     period = case((Response.submitted_at >= current.start, "current"), else_="previous")
     channel = func.coalesce(Response.channel, NO_CHANNEL)
     team = func.coalesce(Team.external_id, NO_TEAM)
+    rating_columns = []
+    for _name, column, bar in LOW_RATINGS:
+        rating_columns += [func.count(column), func.sum(case((column <= bar, 1), else_=0))]
     counted = session.execute(
-        select(period, Agent.external_id, team, channel, func.count(Response.id))
+        select(period, Agent.external_id, team, channel, func.count(Response.id), *rating_columns)
         .join(Agent, Agent.id == Response.agent_id)
         .outerjoin(Team, Team.id == Response.team_id)
         .where(*_conditions(scope, previous.start, current.end))
         .group_by(period, Agent.external_id, team, channel)
     )
     responses = 0
-    for name, agent, team_id, ch, n in counted:
+    for name, agent, team_id, ch, n, *ratings in counted:
         record = periods[name].setdefault(agent, _AgentCounts(team_id))
         record.responses[ch] = record.responses.get(ch, 0) + int(n)
+        for i, (measure, _column, _bar) in enumerate(LOW_RATINGS):
+            answers, low = int(ratings[2 * i] or 0), int(ratings[2 * i + 1] or 0)
+            if answers:
+                record.answered[measure][ch] = record.answered[measure].get(ch, 0) + answers
+                record.measures[measure][ch] = record.measures[measure].get(ch, 0) + low
         if name == "current":
             responses += int(n)
 
@@ -196,13 +276,15 @@ def load_agent_inputs(
     )
     csat_answers = {(a, t): (int(n), int(s or 0)) for a, t, n, s in csat_rows}
     blamed: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    agent_categories = set(COMPLAINT_CATEGORIES) | set(PRAISE_CATEGORIES)
 
     comments = 0
-    for row in _comment_rows(session, scope, previous.start, current.end):
-        response_id, agent, team_id, ch, submitted, csat, ticket, _p, _e, _r, findings = row
-        if agent is None:
-            continue
+    for row in _agent_comment_rows(session, scope, previous.start, current.end):
+        response_id, agent, team_id, ch, submitted, csat, nps, ces, ticket, sentiment, findings = (
+            row
+        )
         team_id = team_id or NO_TEAM
+        key = ch or NO_CHANNEL
         in_current = submitted >= current.start
         findings = findings or []
         if in_current:
@@ -213,44 +295,57 @@ def load_agent_inputs(
         counts = periods["current" if in_current else "previous"].get(agent)
         if counts is None:
             continue
-        seen: set[str] = set()
-        for finding in findings:
-            category = finding.get("category")
-            if finding.get("target") != "agent" or category not in agent_categories:
-                continue
-            sentiment = finding.get("sentiment")
-            if sentiment == ("negative" if category in PRAISE_CATEGORIES else "positive"):
-                continue
-            if category in seen:
-                continue
-            seen.add(category)
+        for category, finding in counted_findings(findings).items():
+            if finding.get("target") == "agent":
+                agent_categories.add(category)
             by_channel = counts.hits[category]
-            key = ch or NO_CHANNEL
             by_channel[key] = by_channel.get(key, 0) + 1
             if in_current:
-                confidence = float(finding.get("confidence") or 0.0)
                 example = ExampleComment(
                     comment_id=str(response_id),
                     ticket_id=str(ticket),
-                    confidence=round(confidence, 3),
+                    confidence=round(float(finding.get("confidence") or 0.0), 3),
                     sentence=str(finding.get("sentence") or ""),
                 )
-                heap = counts.examples[category]
-                item = (confidence, -int(response_id), example)
-                if len(heap) < max_examples:
-                    heapq.heappush(heap, item)
-                elif item[:2] > heap[0][:2]:
-                    heapq.heapreplace(heap, item)
+                _keep(counts.examples[category], example, int(response_id), max_examples)
+        flagged = []
+        if sentiment in NEGATIVE_SENTIMENTS:
+            by_channel = counts.measures["negative_comments"]
+            by_channel[key] = by_channel.get(key, 0) + 1
+            flagged.append("negative_comments")
+        flagged += low_ratings({"csat": csat, "nps": nps, "ces": ces})
+        worst = _worst_sentence(findings) if in_current and flagged else None
+        if worst is not None:
+            example = ExampleComment(
+                comment_id=str(response_id),
+                ticket_id=str(ticket),
+                confidence=round(float(worst.get("confidence") or 0.0), 3),
+                sentence=str(worst.get("sentence") or ""),
+            )
+            for measure in flagged:
+                _keep(counts.measure_examples[measure], example, int(response_id), max_examples)
+
+    def best_first(heaps: dict[str, Heap]) -> dict[str, tuple[ExampleComment, ...]]:
+        return {
+            name: tuple(e for _c, _i, e in sorted(heap, key=lambda x: x[:2], reverse=True))
+            for name, heap in heaps.items()
+        }
 
     def as_periods(records: dict[str, _AgentCounts]) -> list[AgentPeriod]:
-        out = []
-        for agent, r in sorted(records.items()):
-            examples = {
-                cat: tuple(e for _c, _i, e in sorted(heap, key=lambda x: x[:2], reverse=True))
-                for cat, heap in r.examples.items()
-            }
-            out.append(AgentPeriod(agent, r.team, dict(r.responses), dict(r.hits), examples))
-        return out
+        return [
+            AgentPeriod(
+                agent_id=agent,
+                team_id=r.team,
+                responses=dict(r.responses),
+                hits=dict(r.hits),
+                examples=best_first(r.examples),
+                # Negative comments are counted for everyone (zero is a count).
+                measures={"negative_comments": {}, **r.measures},
+                answered=dict(r.answered),
+                measure_examples=best_first(r.measure_examples),
+            )
+            for agent, r in sorted(records.items())
+        ]
 
     csat = []
     for (agent, team_id), (answers, good) in sorted(csat_answers.items()):
@@ -274,6 +369,7 @@ def load_agent_inputs(
         responses=responses,
         comments=comments,
         agent_names=names,
+        agent_categories=frozenset(agent_categories),
     )
 
 
@@ -349,5 +445,14 @@ def agent_names(session: Session, external_ids: Sequence[str]) -> dict[str, str 
         return {}
     rows = session.execute(
         select(Agent.external_id, Agent.name).where(Agent.external_id.in_(list(external_ids)))
+    )
+    return {external_id: name for external_id, name in rows}
+
+
+def team_names(session: Session, external_ids: Sequence[str]) -> dict[str, str]:
+    if not external_ids:
+        return {}
+    rows = session.execute(
+        select(Team.external_id, Team.name).where(Team.external_id.in_(list(external_ids)))
     )
     return {external_id: name for external_id, name in rows}

@@ -32,7 +32,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from feedback_service.alerts import raise_alert
-from feedback_service.analysis.patterns import AgentPattern, adjusted_csat, find_agent_patterns
+from feedback_service.analysis.patterns import (
+    AgentPattern,
+    adjusted_csat,
+    explain,
+    find_agent_patterns,
+)
 from feedback_service.analysis.reports import resolve_filters
 from feedback_service.analysis.scoring import DEFAULT_MIN_N
 from feedback_service.analysis.themes import GapReport, find_product_gaps
@@ -281,11 +286,23 @@ def _complaint_patterns(
     session: Session, scope: loading.Scope, data: loading.DayRange, previous: loading.DayRange
 ) -> tuple[list[FindingRow], dict[str, Any]]:
     inputs = loading.load_agent_inputs(session, scope, data, previous)
-    report = find_agent_patterns(inputs.current, inputs.previous)
+    report = find_agent_patterns(
+        inputs.current, inputs.previous, agent_categories=inputs.agent_categories
+    )
     names = inputs.agent_names
+    teams = loading.team_names(
+        session, sorted({f.team_id for f in report.complaints + report.praise})
+    )
     rows: list[FindingRow] = []
     for finding in report.complaints + report.praise:
-        rows.append(("pattern", finding.agent_id, None, _pattern_row(finding, names)))
+        why = explain(
+            finding,
+            agent_name=names.get(finding.agent_id) or finding.agent_id,
+            team_name=teams.get(finding.team_id) or finding.team_id or "their team",
+            tests=report.tests,
+            previous_days=previous.days,
+        )
+        rows.append(("pattern", finding.agent_id, None, _pattern_row(finding, names, why)))
     for a in adjusted_csat(inputs.csat, DEFAULT_MIN_N):
         rows.append(
             (
@@ -326,14 +343,17 @@ def _complaint_patterns(
     return rows, summary
 
 
-def _pattern_row(f: AgentPattern, names: Mapping[str, str | None]) -> dict[str, Any]:
+def _pattern_row(f: AgentPattern, names: Mapping[str, str | None], why: str) -> dict[str, Any]:
     trend = f.trend
     return {
         "kind": f.kind,
+        "measure": f.measure,
+        "about": f.about,
         "agent": f.agent_id,
         "agent_name": names.get(f.agent_id),
         "team": f.team_id or None,
         "category": f.category,
+        "why": why,
         "count": f.count,
         "responses": f.responses,
         "rate": f.rate,
@@ -346,11 +366,13 @@ def _pattern_row(f: AgentPattern, names: Mapping[str, str | None]) -> dict[str, 
         "rate_difference": f.rate_difference,
         "p_value": f.p_value,
         "q_value": f.q_value,
+        "weight": f.weight,
         "trend": trend.direction if trend else None,
         "previous_count": trend.previous_count if trend else None,
         "previous_responses": trend.previous_responses if trend else None,
         "previous_rate": trend.previous_rate if trend else None,
         "rate_change": trend.change if trend else None,
+        "peers": f.peers,
         "examples": [
             {
                 "response_id": int(e.comment_id),

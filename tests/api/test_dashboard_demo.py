@@ -125,6 +125,11 @@ def test_the_default_seed_fills_every_dashboard_page(
     agent_page = client.get(f"/dashboard/agents/{coach.id}").get_data(as_text=True)
     assert "No pattern run has been computed yet" not in agent_page
     assert 'id="agent-complaints"' in agent_page and 'id="praise"' in agent_page
+    # The coaching case is a pattern, told in a sentence a team lead reads.
+    assert 'id="agent-patterns"' in agent_page
+    why = re.findall(r'<p class="why">([^<]*)</p>', agent_page)
+    assert why and all(w.startswith(f"Customers of {coach.name} ") for w in why), why
+    assert all("after checking" in w and "comparisons." in w for w in why)
     gaps = client.get("/dashboard/product-gaps").get_data(as_text=True)
     assert 'id="stored-gaps"' in gaps and 'class="card theme"' in gaps
     # Stored themes are named by a phrase, each name once, and praise of the agent

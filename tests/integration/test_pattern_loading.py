@@ -40,9 +40,25 @@ def test_agent_counts_csat_and_theme_sentences_match_the_generator(db_session: S
             for category, by_channel in want.hits.items():
                 expected = {c: n for c, n in by_channel.items() if n}
                 assert {c: n for c, n in mine.hits.get(category, {}).items() if n} == expected
+            # Product and process categories too, not only the agent-directed ones.
+            assert {"bug", "wait-time", "rude"} <= set(want.hits)
+            for measure, by_channel in want.measures.items():
+                expected = {c: n for c, n in by_channel.items() if n}
+                assert {c: n for c, n in mine.measures.get(measure, {}).items() if n} == expected
+            # Every planted response answers CSAT: its denominator is the responses.
+            assert {c: n for c, n in mine.answered["low_csat"].items() if n} == {
+                c: n for c, n in want.responses.items() if n
+            }
+            assert "low_nps" not in mine.measures  # nobody answered NPS
             if period == "current":
                 for category, examples in want.examples.items():
                     assert len(mine.examples.get(category, ())) == len(examples)
+                assert len(mine.measure_examples.get("negative_comments", ())) == len(
+                    want.measure_examples["negative_comments"]
+                )
+
+    assert {"rude", "praised"} <= inputs.agent_categories
+    assert not inputs.agent_categories & {"bug", "wait-time"}
 
     csat = {c.agent_id: c for c in inputs.csat}
     for want in planted.csat_counts(data):

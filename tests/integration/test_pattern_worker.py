@@ -59,9 +59,12 @@ def test_refresh_jobs_are_computed_by_the_worker(
     patterns = client.get(str(done["complaint-patterns"]["report_url"]), headers=headers).json
     assert patterns["run"]["id"] == done["complaint-patterns"]["id"]
     ((agent, category),) = data.truth.patterns
-    assert [(i["agent"], i["category"]) for i in patterns["items"]] == [
-        (world.agent(agent), category)
-    ]
+    # Only the planted agent; the planted category among their findings (negative
+    # comments or low ratings may name them too).
+    assert {i["agent"] for i in patterns["items"]} == {world.agent(agent)}
+    assert (world.agent(agent), category) in {
+        (i["agent"], i["category"]) for i in patterns["items"]
+    }
     gaps = client.get(str(done["product-gaps"]["report_url"]), headers=headers).json
     emerging = [t for t in gaps["items"] if t["emerging"]]
     assert emerging and all(t["products"][0] == "Billing portal" for t in emerging)

@@ -13,6 +13,7 @@ from feedback_service.analysis.patterns import (
     ExampleComment,
     adjusted_csat,
     blame_of,
+    explain,
     find_agent_patterns,
     stratified_exact_greater,
 )
@@ -45,14 +46,17 @@ def flagged(report_complaints: tuple[object, ...]) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_planted_data_surfaces_exactly_the_planted_agents(seed: int) -> None:
-    data = planted.generate(seed, planted.Plant(praise_extra_rate=0.06, confounded_agent=True))
+    plant = planted.Plant(pattern_extra_rate=0.05, praise_extra_rate=0.08, confounded_agent=True)
+    data = planted.generate(seed, plant)
     report = find_agent_patterns(
         planted.agent_periods(data), planted.agent_periods(data, "previous")
     )
 
     found = flagged(report.complaints) | flagged(report.praise)
-    assert found == set(data.truth.patterns)
-    rude = report.complaints[0]
+    assert found >= set(data.truth.patterns)
+    # Nobody else; the planted agent may also show under negative comments or low CSAT.
+    assert {a for a, _c in found} == {a for a, _c in data.truth.patterns}
+    rude = next(f for f in report.complaints if f.category == "rude")
     assert rude.category == "rude" and rude.kind == "complaint"
     assert rude.rate_ratio is not None and rude.rate_ratio >= 1.5
     assert rude.q_value < 0.05 and rude.count >= 3
@@ -216,3 +220,148 @@ def test_blame_precedence() -> None:
     assert blame_of(["process", "product"]) == "product"
     assert blame_of(["process", "none"]) == "process"
     assert blame_of([]) == "none"
+
+
+# --- every category, and measures that do not depend on one label -----------------
+
+
+def spread(agent_id: str, n: int, per_category: int, negative: int, low_csat: int) -> AgentPeriod:
+    """``per_category`` complaints in each of six categories the classifier might
+    pick for an agent problem, and the comment sentiment / CSAT counts."""
+    categories = ("wait-time", "quality", "unhelpful", "policy", "bug", "communication")
+    return AgentPeriod(
+        agent_id=agent_id,
+        team_id="t1",
+        responses={"email": n},
+        hits={c: {"email": per_category} for c in categories},
+        measures={"negative_comments": {"email": negative}, "low_csat": {"email": low_csat}},
+        answered={"low_csat": {"email": n}},
+        measure_examples={"negative_comments": (ExampleComment("c1", "t1", 0.9, "on hold"),)},
+    )
+
+
+def test_a_rep_whose_complaints_are_spread_over_categories_is_found_by_negative_comments() -> None:
+    # The issue's case: 30 complaints in 100 answers against 4 in 100 for 19 peers,
+    # read as six different categories: no category stands out, the agent does.
+    team = [spread("dana", 100, 5, 30, 28)] + [spread(f"p{i}", 100, 1, 4, 4) for i in range(19)]
+    report = find_agent_patterns(team)
+    found = {(f.agent_id, f.measure, f.category) for f in report.complaints}
+    assert ("dana", "negative_comments", None) in found
+    assert ("dana", "low_csat", None) in found
+    assert {a for a, _m, _c in found} == {"dana"}
+    assert not any(m == "category" for _a, m, _c in found)  # 5 vs 1 in 100 does not hold
+    negative = next(f for f in report.complaints if f.measure == "negative_comments")
+    assert (negative.count, negative.responses, negative.peers) == (30, 100, 19)
+    assert negative.rate_ratio == pytest.approx(7.5)
+    assert negative.about == "concentrated"
+    assert [e.sentence for e in negative.examples] == ["on hold"]
+
+
+def test_product_complaints_piling_up_at_one_agent_are_flagged_as_concentrated() -> None:
+    def rep(agent_id: str, bugs: int, rude: int) -> AgentPeriod:
+        return AgentPeriod(
+            agent_id, "t1", {"chat": 200}, {"bug": {"chat": bugs}, "rude": {"chat": rude}}
+        )
+
+    team = [rep("a", 30, 1), rep("b", 2, 20)] + [rep(f"p{i}", 3, 1) for i in range(8)]
+    report = find_agent_patterns(team)
+    about = {(f.agent_id, f.category): f.about for f in report.complaints}
+    assert about == {("a", "bug"): "concentrated", ("b", "rude"): "agent"}
+    # Categories named by the caller as about the agent (a taxonomy extension).
+    extended = find_agent_patterns(team, agent_categories={"bug", "rude"})
+    assert {f.about for f in extended.complaints} == {"agent"}
+
+
+def test_low_ratings_are_a_share_of_the_answers_to_that_question() -> None:
+    def rep(agent_id: str, nps_answers: int, detractors: int) -> AgentPeriod:
+        return AgentPeriod(
+            agent_id,
+            "t1",
+            {"email": 200},
+            {},
+            measures={"low_nps": {"email": detractors}},
+            answered={"low_nps": {"email": nps_answers}},
+        )
+
+    team = [rep("a", 40, 20)] + [rep(f"p{i}", 80, 8) for i in range(6)]
+    (finding,) = find_agent_patterns(team).complaints
+    assert (finding.measure, finding.count, finding.responses) == ("low_nps", 20, 40)
+    assert finding.rate == pytest.approx(0.5) and finding.peer_rate == pytest.approx(0.1)
+    assert finding.p_value == pytest.approx(fisher_exact_greater(20, 40, 48, 480))
+
+
+def test_the_correction_counts_every_test_of_the_run() -> None:
+    team = [spread("dana", 100, 5, 30, 28)] + [spread(f"p{i}", 100, 1, 4, 4) for i in range(19)]
+    report = find_agent_patterns(team)
+    # 20 agents x (6 categories + the 2 measures counted); praise is absent (no hits).
+    assert report.tests == 20 * 8
+    only_one = find_agent_patterns(team, complaint_categories=(), measures=("negative_comments",))
+    assert only_one.tests == 20
+    (alone,) = only_one.complaints
+    within = next(f for f in report.complaints if f.measure == "negative_comments")
+    assert alone.p_value == pytest.approx(within.p_value)
+    assert within.q_value > alone.q_value  # a bigger family asks for more
+
+
+# A 5% false discovery rate lets about one null seed in 25 flag somebody (seeds 22
+# and 26 do); bench/eval_patterns.py measures that rate over many seeds.
+@pytest.mark.parametrize("seed", [30, 31, 32, 33, 34])
+def test_null_data_flags_nobody_under_any_measure(seed: int) -> None:
+    data = planted.generate(seed, planted.Plant(None, spreading_bug=False, confounded_agent=True))
+    current = planted.agent_periods(data)
+    assert all("negative_comments" in p.measures and "low_csat" in p.measures for p in current)
+    assert {c for p in current for c in p.hits} >= {"rude", "bug", "wait-time", "praised"}
+    report = find_agent_patterns(current, planted.agent_periods(data, "previous"))
+    assert report.complaints == () and report.praise == ()
+    assert report.tests > 500
+
+
+def test_why_reads_like_a_team_lead_would_say_it() -> None:
+    team = [spread("dana", 100, 5, 30, 28)] + [spread(f"p{i}", 100, 1, 4, 4) for i in range(19)]
+    before = [spread("dana", 100, 1, 12, 10)]
+    report = find_agent_patterns(team, before)
+    negative = next(f for f in report.complaints if f.measure == "negative_comments")
+    why = explain(negative, agent_name="Dana", team_name="Tier 1", tests=130, previous_days=28)
+    assert why == (
+        "Customers of Dana left a negative comment on 30 of 100 answers (30%), against 4% "
+        "for the other 19 agents of Tier 1 on the same channels: 7.5 times as often. "
+        "Rising: 12% in the 28 days before. Chance alone would explain this less than "
+        "1 time in 1,000 after checking 130 comparisons."
+    )
+    bug = AgentPeriod("a", "t1", {"chat": 200}, {"bug": {"chat": 30}})
+    peers = [AgentPeriod(f"p{i}", "t1", {"chat": 200}, {"bug": {"chat": 3}}) for i in range(8)]
+    (concentrated,) = find_agent_patterns([bug, *peers]).complaints
+    text = explain(concentrated, agent_name="Ari", team_name="Tier 2", tests=9)
+    assert "complained about bugs in the product on 30 of 200 answers" in text
+    assert "not the agent's conduct" in text
+
+
+def test_a_product_problem_only_one_agents_customers_report_is_concentrated_at_them() -> None:
+    data = planted.generate(5, planted.Plant(None, spreading_bug=False, single_agent_theme=True))
+    report = find_agent_patterns(planted.agent_periods(data))
+    found = {(f.agent_id, f.category, f.about) for f in report.complaints}
+    assert (data.truth.single_agent, "bug", "concentrated") in found
+    # The negative comments that come with it may show too: only at that agent.
+    assert {(a, about) for a, _c, about in found} == {(data.truth.single_agent, "concentrated")}
+
+
+def test_the_label_free_measures_carry_half_the_weight_of_the_family() -> None:
+    team = [spread("dana", 100, 5, 30, 28)] + [spread(f"p{i}", 100, 1, 4, 4) for i in range(19)]
+    weighted = find_agent_patterns(team, min_rate_ratio=1.0, alpha=1.0, min_count=1)
+    plain = find_agent_patterns(
+        team, min_rate_ratio=1.0, alpha=1.0, min_count=1, measure_share=None
+    )
+    # 20 agents x (6 categories + 2 measures): 40 measure tests share half the weight.
+    weights = {f.measure: f.weight for f in weighted.complaints}
+    assert weights["negative_comments"] == pytest.approx(0.5 * 160 / 40)
+    assert weights["category"] == pytest.approx(0.5 * 160 / 120)
+    assert {f.weight for f in plain.complaints} == {1.0}
+
+    def q(report: object, measure: str) -> float:
+        return next(
+            f.q_value
+            for f in report.complaints  # type: ignore[attr-defined]
+            if f.agent_id == "dana" and f.measure == measure
+        )
+
+    assert q(weighted, "negative_comments") < q(plain, "negative_comments")
