@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,6 +88,28 @@ def app(database_url: str, broker_url: str, outbox_dir: Path) -> Flask:
             "RATELIMIT_ENABLED": False,
         }
     )
+
+
+@pytest.fixture(scope="session")
+def trained_seed_models(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model directory holding the model a fresh install trains from the seed data,
+    trained once per test session (about 30 s on a quiet machine)."""
+    from feedback_service.analysis.comments.analyzer import nltk_cache_dir
+    from feedback_service.analysis.text import CommentAnalyzer
+
+    path = tmp_path_factory.mktemp("seed-models")
+    with app.app_context():
+        CommentAnalyzer.load(path, nltk_cache_dir())
+    return path
+
+
+@pytest.fixture
+def fresh_install_models(trained_seed_models: Path, tmp_path: Path) -> Path:
+    """A model directory of the test's own, as a fresh install has it after its first
+    comment (the seed model promoted): a copy, so promotions touch no other test."""
+    path = tmp_path / "models"
+    shutil.copytree(trained_seed_models, path)
+    return path
 
 
 @pytest.fixture(autouse=True)

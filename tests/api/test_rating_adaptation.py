@@ -34,16 +34,16 @@ PRAISE = (
 
 
 @pytest.fixture
-def adaptation(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def adaptation(app: Flask, fresh_install_models: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Its own model directory holding the seed model, and small thresholds."""
-    path = tmp_path / "models"
+    path = fresh_install_models
     monkeypatch.setitem(app.config, "MODEL_DIR", str(path))
     monkeypatch.setitem(app.config, "RATING_ADAPTATION_MIN_COMMENTS", 30)
     monkeypatch.setitem(app.config, "RATING_ADAPTATION_MIN_NEW", 10)
     # A few dozen rows nudge the seed's held-back sentiment F1 by a sentence or two.
     monkeypatch.setitem(app.config, "MODEL_PROMOTION_TOLERANCE", 0.01)
     with app.app_context():
-        current_analyzer()  # a fresh install trains the seed model at first use
+        current_analyzer()  # the seed model, as a fresh install promotes it at first use
     return path
 
 
