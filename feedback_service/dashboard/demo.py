@@ -277,7 +277,7 @@ def seed_demo(
                 external_id=row["external_id"],
                 name=row["name"],
                 team_id=row["team_id"],
-                skill=-0.35 if i == COACHING_AGENT else rng.gauss(0.0, 0.18),
+                skill=-0.5 if i == COACHING_AGENT else rng.gauss(0.0, 0.18),
                 coaching_case=i == COACHING_AGENT,
                 channel_mix=(1 - phone - chat, chat, phone),
             )
@@ -572,7 +572,7 @@ def _comment(
     first_name = spec.name.split()[0]
     if topic == "export" and rng.random() < 0.8:
         pool: Sequence[str] = EXPORT_BUG
-    elif spec.coaching_case and csat <= 3 and rng.random() < 0.7:
+    elif spec.coaching_case and csat <= 3 and rng.random() < 0.85:
         pool = RUDE
     elif csat >= 4:
         pool = PRAISE if rng.random() < 0.85 else NEUTRAL
