@@ -364,18 +364,7 @@ def _list_row(text: str) -> list[float] | None:
     n = max(len(tokens), 1)
     negations = sum(1 for t in tokens if t in table.negators)
     intensifiers = sum(1 for t in tokens if (table.intensifiers.get(t) or 0.0) > 0)
-    row = [
-        neg,
-        neu,
-        pos,
-        compound,
-        min(negations, 3) / 3.0,
-        min(intensifiers, 3) / 3.0,
-        min(text.count("!"), 3) / 3.0,
-        min(text.count("?"), 3) / 3.0,
-        min(len(_CAPS.findall(text)), 3) / 3.0,
-        min(n, 30) / 30.0,
-    ]
+    row = _count_columns((neg, neu, pos, compound), negations, intensifiers, text, n)
     for name, english in CUES.items():
         own = table.cues.get(name)
         hits = sum(1 for t in tokens if t in english or (own is not None and t in own))
@@ -384,6 +373,26 @@ def _list_row(text: str) -> list[float] | None:
     languages = [1.0 if language == other else 0.0 for other in LEXICON_LANGUAGES]
     return [0.0] * _ENGLISH_BLOCK + languages + row
     return row
+
+
+def _count_columns(
+    scores: tuple[float, float, float, float],
+    negations: int,
+    intensifiers: int,
+    text: str,
+    n: int,
+) -> list[float]:
+    """The lexicon block's first ten columns, shared by every language: the four
+    lexicon scores, then counts capped at 3 (length at 30) and scaled to 0..1."""
+    return [
+        *scores,
+        min(negations, 3) / 3.0,
+        min(intensifiers, 3) / 3.0,
+        min(text.count("!"), 3) / 3.0,
+        min(text.count("?"), 3) / 3.0,
+        min(len(_CAPS.findall(text)), 3) / 3.0,
+        min(n, 30) / 30.0,
+    ]
 
 
 def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
@@ -400,18 +409,7 @@ def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
     else:
         negations = sum(1 for t in tokens if t in _NEGATIONS or t.endswith("nt"))
     intensifiers = sum(1 for t in tokens if t in _INTENSIFIERS)
-    row = [
-        neg,
-        neu,
-        pos,
-        compound,
-        min(negations, 3) / 3.0,
-        min(intensifiers, 3) / 3.0,
-        min(text.count("!"), 3) / 3.0,
-        min(text.count("?"), 3) / 3.0,
-        min(len(_CAPS.findall(text)), 3) / 3.0,
-        min(n, 30) / 30.0,
-    ]
+    row = _count_columns((neg, neu, pos, compound), negations, intensifiers, text, n)
     row.extend(min(sum(1 for t in tokens if t in cue), 3) / 3.0 for cue in CUES.values())
     if revision >= 2:
         row.append(_negated_valence(text))
