@@ -33,8 +33,10 @@ from typing import Any
 
 workers = int(os.environ.get("WEB_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("WEB_THREADS") or 1)
-# Request lines on stdout, as before; ACCESS_LOG="" turns them off.
+# Request lines on stdout, as before; ACCESS_LOG="" turns them off. Survey tokens
+# in them are masked (feedback_service/access_log.py).
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
+logger_class = "feedback_service.access_log.MaskingGunicornLogger"
 
 
 def post_worker_init(worker: Any) -> None:

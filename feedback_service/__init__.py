@@ -20,13 +20,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from feedback_service import alerts, api, dashboard, db, errors, health
+    from feedback_service import (
+        access_log,
+        alerts,
+        api,
+        auth,
+        dashboard,
+        db,
+        errors,
+        health,
+        transport_security,
+    )
     from feedback_service.cli import register_cli
     from workers.celery_app import celery_init_app
 
     db.init_app(app)
     errors.register_error_handlers(app)
     api.init_app(app)
+    auth.init_app(app)  # the keys API, per-key rate limits, sign-in counters
+    transport_security.init_app(app)  # Secure cookies and HSTS on https
+    access_log.install_log_masking()  # survey tokens masked in log lines
     celery_init_app(app)
 
     from feedback_service.analysis import (

@@ -15,7 +15,8 @@ import flask_smorest
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from feedback_service.auth.service import authenticate, verify_signature
+from feedback_service.auth.ratelimit import check_key_rate
+from feedback_service.auth.service import authenticate, note_key_use, verify_signature
 from feedback_service.db import get_session
 from feedback_service.errors import http_error_response
 
@@ -52,6 +53,7 @@ def _authenticate_api_request() -> None:
     scope = getattr(view, "_required_scope", "admin")
     session = get_session()
     caller = authenticate(session, request.headers.get("Authorization"), scope)
+    check_key_rate(caller.key_id, scope)
     if caller.signing_secret:
         verify_signature(
             caller.signing_secret,
@@ -60,6 +62,9 @@ def _authenticate_api_request() -> None:
             request.headers.get("X-Timestamp"),
             current_app.config["SIGNATURE_MAX_AGE"],
         )
+    if note_key_use(session, caller.key_id):
+        # Nothing else is in the session yet: this commits the last-used time only.
+        session.commit()
     g.caller = caller
 
 

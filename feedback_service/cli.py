@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -10,8 +11,15 @@ from alembic.config import Config
 from flask import Flask, current_app
 
 from feedback_service.auth.models import SCOPES
-from feedback_service.auth.service import create_api_key
+from feedback_service.auth.service import (
+    create_api_key,
+    get_api_key,
+    list_api_keys,
+    revoke_api_key,
+    rotate_api_key,
+)
 from feedback_service.db import get_session
+from feedback_service.errors import FeedbackError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,3 +71,57 @@ def register_cli(app: Flask) -> None:
         click.echo(plain)
         if api_key.signing_secret:
             click.echo(f"Signing secret (X-Signature HMAC-SHA256): {api_key.signing_secret}")
+
+    @keys_group.command("list")
+    @click.option("--active", is_flag=True, help="Leave revoked keys out.")
+    def keys_list(active: bool) -> None:
+        """Every key: id, name, prefix, scopes, created, last used, revoked (no secrets)."""
+        keys, _total = list_api_keys(get_session(), include_revoked=not active, per_page=10**6)
+        click.echo("id\tname\tprefix\tscopes\tcreated\tlast used\trevoked")
+        for k in keys:
+            click.echo(
+                "\t".join(
+                    [
+                        str(k.id),
+                        k.name,
+                        k.prefix + "…",
+                        k.scopes.replace(" ", ","),
+                        _when(k.created_at),
+                        _when(k.last_used_at),
+                        _when(k.revoked_at),
+                    ]
+                )
+            )
+
+    @keys_group.command("revoke")
+    @click.argument("key_id", type=int)
+    def keys_revoke(key_id: int) -> None:
+        """Revoke a key: it is refused (401) from then on."""
+        session = get_session()
+        try:
+            api_key = get_api_key(session, key_id)
+            revoke_api_key(session, api_key)
+        except FeedbackError as error:
+            raise click.ClickException(error.message) from None
+        session.commit()
+        click.echo(f"key {api_key.id} ({api_key.name}) revoked")
+
+    @keys_group.command("rotate")
+    @click.argument("key_id", type=int)
+    def keys_rotate(key_id: int) -> None:
+        """Give a key a new secret (same id, name, scopes) and print it once."""
+        session = get_session()
+        try:
+            api_key = get_api_key(session, key_id)
+            plain = rotate_api_key(session, api_key)
+        except FeedbackError as error:
+            raise click.ClickException(error.message) from None
+        session.commit()
+        click.echo(f"New key for {api_key.name} ({api_key.scopes}); shown once, store it now:")
+        click.echo(plain)
+        if api_key.signing_secret:
+            click.echo(f"New signing secret (X-Signature HMAC-SHA256): {api_key.signing_secret}")
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else "-"

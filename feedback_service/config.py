@@ -86,6 +86,17 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
         or (redis_url if redis_url else "memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # Per API key and scope of the endpoint called ("600/minute"; "" = no limit).
+        "RATELIMIT_KEY_INGEST": env.get("RATELIMIT_KEY_INGEST", "1200/minute"),
+        "RATELIMIT_KEY_REPORTS": env.get("RATELIMIT_KEY_REPORTS", "300/minute"),
+        "RATELIMIT_KEY_ADMIN": env.get("RATELIMIT_KEY_ADMIN", "300/minute"),
+        # Dashboard sign-in: attempts per email + client address, failed attempts per
+        # address, in one window (auth/signin.py).
+        "SIGNIN_MAX_FAILURES": _int(env.get("SIGNIN_MAX_FAILURES"), 5),
+        "SIGNIN_MAX_PER_ADDRESS": _int(env.get("SIGNIN_MAX_PER_ADDRESS"), 30),
+        "SIGNIN_WINDOW_SECONDS": _int(env.get("SIGNIN_WINDOW_SECONDS"), 900),
+        # Strict-Transport-Security max-age when PUBLIC_BASE_URL is https (0: none).
+        "HSTS_MAX_AGE": _int(env.get("HSTS_MAX_AGE"), 365 * 24 * 3600),
         "CORS_ORIGINS": [o for o in env.get("CORS_ORIGINS", "*").split(",") if o],
         "MODEL_DIR": env.get("MODEL_DIR") or str(data_dir / "models"),
         # A retrained comment model is promoted if no head's held-back macro-F1 drops by
@@ -104,7 +115,8 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         # this many responses; above it the request queues a job and answers 202.
         "PATTERNS_INLINE_MAX_RESPONSES": _int(env.get("PATTERNS_INLINE_MAX_RESPONSES"), 50_000),
         # Dashboard sign-in cookies: never readable by script, not sent on cross-site
-        # POSTs; Secure (HTTPS only) wherever the dashboard is served over TLS.
+        # POSTs; Secure (HTTPS only) wherever the dashboard is served over TLS: always
+        # when PUBLIC_BASE_URL is https (transport_security.py), or set it here.
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

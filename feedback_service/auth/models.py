@@ -27,6 +27,9 @@ class ApiKey(Base):
     # Optional shared secret for HMAC request signing (X-Signature).
     signing_secret: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the secret was last replaced (``flask keys rotate``); the id stays.
+    rotated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Written at most once a minute per key and process (auth.service.note_key_use).
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -65,12 +68,23 @@ class User(Base):
     # An agent's own helpdesk Agent row: the only agent whose data they may see.
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Failed-login throttling lives on the row so it holds across web processes.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     teams: Mapped[list[Team]] = relationship(secondary=user_teams, order_by=Team.name)
     agent: Mapped[Agent | None] = relationship()
+
+
+class RateCounter(Base):
+    """A counter in a time window, for the database store of ``auth.counters`` (used
+    when no Redis is configured): sign-in attempts per account and client address.
+
+    ``key`` is a SHA-256 of what is counted, so no email or address is stored here.
+    """
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -16,17 +16,13 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from feedback_service.auth import signin
 from feedback_service.auth.models import ROLES, User
 from feedback_service.db import utcnow
 from feedback_service.errors import Conflict, Unauthorized, ValidationError
 from feedback_service.helpdesk.models import Agent, Team
 
 MIN_PASSWORD_LENGTH = 10
-# After this many wrong passwords in a row the account waits LOCKOUT before the
-# next try is even checked: slow enough to stop guessing, short enough that a
-# locked-out manager is not stuck for the day.
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
 
 # Checked against when the email is unknown, so a wrong email costs the same time
 # as a wrong password and response times do not reveal which accounts exist.
@@ -35,12 +31,6 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-for-timing-only")
 
 class LoginFailed(Unauthorized):
     pass
-
-
-class AccountLocked(Unauthorized):
-    def __init__(self, until: dt.datetime) -> None:
-        super().__init__("Too many failed sign-ins; try again later.")
-        self.until = until
 
 
 def normalise_email(email: str) -> str:
@@ -97,7 +87,6 @@ def create_user(
         agent_id=agent.id if agent else None,
         teams=teams,
         active=True,
-        failed_logins=0,
     )
     session.add(user)
     session.flush()
@@ -115,29 +104,24 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 
 def authenticate_user(
-    session: Session, email: str, password: str, now: dt.datetime | None = None
+    session: Session, email: str, password: str, address: str, now: dt.datetime | None = None
 ) -> User:
-    """The active user with this email and password, or ``LoginFailed``/``AccountLocked``.
+    """The active user with this email and password, signing in from ``address``.
 
-    The counters are flushed, not committed: the caller commits failures too, so
-    the throttle counts attempts even though the sign-in fails.
+    Raises ``SignInThrottled`` (the attempt is not checked) or ``LoginFailed``. The
+    attempt is counted in the session's transaction (or Redis): the caller commits
+    failures too, so they count.
     """
     now = now or utcnow()
-    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    email = normalise_email(email)
+    attempt = signin.claim(session, email, address)
+    user = session.scalar(select(User).where(User.email == email))
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)
         raise LoginFailed("Wrong email or password.")
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(user.locked_until)
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        session.flush()
         raise LoginFailed("Wrong email or password.")
-    user.failed_logins = 0
-    user.locked_until = None
+    signin.succeeded(session, attempt)
     user.last_login_at = now
     session.flush()
     return user

@@ -19,7 +19,8 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from feedback_service.auth.models import User
-from feedback_service.auth.users import AccountLocked, LoginFailed, authenticate_user
+from feedback_service.auth.signin import SignInThrottled
+from feedback_service.auth.users import LoginFailed, authenticate_user
 from feedback_service.dashboard import queries
 from feedback_service.dashboard.security import (
     csrf_token,
@@ -153,15 +154,20 @@ def login() -> Any:
     password = request.form.get("password", "")
     session = get_session()
     try:
-        user = authenticate_user(session, email, password)
-    except AccountLocked:
+        # Behind a proxy the deployment makes remote_addr the client's (ProxyFix).
+        user = authenticate_user(session, email, password, request.remote_addr or "")
+    except SignInThrottled as throttled:
         session.commit()
-        return render_template(
-            "dashboard/login.html",
-            next_url=next_url,
-            email=email,
-            error="Too many failed sign-ins. Wait 15 minutes, then try again.",
-        ), 429
+        return (
+            render_template(
+                "dashboard/login.html",
+                next_url=next_url,
+                email=email,
+                error="Too many sign-in attempts. Wait a few minutes, then try again.",
+            ),
+            429,
+            {"Retry-After": str(throttled.retry_after)},
+        )
     except LoginFailed:
         # Committed so the failure counts towards the throttle.
         session.commit()

@@ -133,19 +133,6 @@ def test_posts_without_a_valid_csrf_token_are_refused(
     assert client.get("/dashboard/").status_code == 200  # still signed in
 
 
-def test_repeated_failures_lock_the_account_for_a_while(
-    client: FlaskClient, demo: DemoSummary, db_session: Session
-) -> None:
-    for _ in range(5):
-        assert sign_in(client, "lead@demo.test", "guess guess guess").status_code == 401
-    # Even the right password waits out the lock.
-    locked = sign_in(client, "lead@demo.test")
-    assert locked.status_code == 429
-    assert "Too many failed sign-ins" in locked.get_data(as_text=True)
-    db_session.expire_all()
-    assert user(db_session, "lead@demo.test").locked_until is not None
-
-
 def test_next_only_leads_inside_the_dashboard(client: FlaskClient, demo: DemoSummary) -> None:
     evil = sign_in(client, "manager@demo.test", next="https://evil.example/phish")
     assert evil.headers["Location"] == "/dashboard/"

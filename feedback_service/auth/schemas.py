@@ -1,0 +1,63 @@
+"""Request and response schemas of the API keys endpoints."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from feedback_service.auth.models import SCOPES
+
+MAX_PER_PAGE = 500
+
+
+class KeyQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    include_revoked = fields.Boolean(load_default=True)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class KeyIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(SCOPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(SCOPES)),
+    )
+    signed = fields.Boolean(load_default=False)
+
+
+class KeyOut(Schema):
+    """A key as listings show it: its prefix, never the secret or its hash."""
+
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String(metadata={"description": "The key's first characters."})
+    scopes = fields.List(fields.String())
+    signed = fields.Boolean(metadata={"description": "Requests must carry X-Signature."})
+    created_at = fields.DateTime()
+    rotated_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(
+        allow_none=True, metadata={"description": "Recorded to the minute."}
+    )
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class KeyPageOut(Schema):
+    items = fields.List(fields.Nested(KeyOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class KeySecretOut(KeyOut):
+    """Answer of create and rotate: the only time the secret is shown."""
+
+    key = fields.String(metadata={"description": "The API key; shown this once."})
+    signing_secret = fields.String(
+        allow_none=True, metadata={"description": "HMAC secret for X-Signature; shown once."}
+    )
