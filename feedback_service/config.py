@@ -91,9 +91,10 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_KEY_REPORTS": env.get("RATELIMIT_KEY_REPORTS", "300/minute"),
         "RATELIMIT_KEY_ADMIN": env.get("RATELIMIT_KEY_ADMIN", "300/minute"),
         # Dashboard sign-in: attempts per email + client address, failed attempts per
-        # address, in one window (auth/signin.py).
+        # address and per email (new browsers only), in one window (auth/signin.py).
         "SIGNIN_MAX_FAILURES": _int(env.get("SIGNIN_MAX_FAILURES"), 5),
         "SIGNIN_MAX_PER_ADDRESS": _int(env.get("SIGNIN_MAX_PER_ADDRESS"), 30),
+        "SIGNIN_MAX_PER_ACCOUNT": _int(env.get("SIGNIN_MAX_PER_ACCOUNT"), 50),
         "SIGNIN_WINDOW_SECONDS": _int(env.get("SIGNIN_WINDOW_SECONDS"), 900),
         # Strict-Transport-Security max-age when PUBLIC_BASE_URL is https (0: none).
         "HSTS_MAX_AGE": _int(env.get("HSTS_MAX_AGE"), 365 * 24 * 3600),

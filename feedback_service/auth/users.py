@@ -104,9 +104,16 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 
 def authenticate_user(
-    session: Session, email: str, password: str, address: str, now: dt.datetime | None = None
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    *,
+    known_device: bool = False,
+    now: dt.datetime | None = None,
 ) -> User:
-    """The active user with this email and password, signing in from ``address``.
+    """The active user with this email and password, signing in from ``address``
+    (``known_device``: in a browser this account signed in from before).
 
     Raises ``SignInThrottled`` (the attempt is not checked) or ``LoginFailed``. The
     attempt is counted in the session's transaction (or Redis): the caller commits
@@ -114,7 +121,7 @@ def authenticate_user(
     """
     now = now or utcnow()
     email = normalise_email(email)
-    attempt = signin.claim(session, email, address)
+    attempt = signin.claim(session, email, address, known_device=known_device)
     user = session.scalar(select(User).where(User.email == email))
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)

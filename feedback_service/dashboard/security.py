@@ -3,21 +3,34 @@
 Flask's signed-cookie session holds the user id, a fingerprint of the password
 hash (a password change signs out every other session) and a random CSRF secret.
 The cookie flags come from config (HttpOnly, SameSite=Lax, Secure if configured).
+
+A second, long-lived cookie marks a browser an account has signed in from (the
+"device cookie"): the sign-in throttle's per-account limit, there against
+guessing from many addresses, does not hold back such a browser
+(``auth.signin``). It holds a signed digest of the email, nothing to sign in with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 from feedback_service import csrf
 from feedback_service.auth.models import User
-from feedback_service.auth.users import Scope, session_fingerprint, visible_scope
+from feedback_service.auth.users import (
+    Scope,
+    normalise_email,
+    session_fingerprint,
+    visible_scope,
+)
 from feedback_service.db import get_session
 
 CSRF_SALT = "feedback-dashboard"
@@ -55,6 +68,44 @@ def sign_in(user: User) -> None:
 
 def sign_out() -> None:
     session.clear()
+
+
+DEVICE_COOKIE = "fs_device"
+DEVICE_SALT = "feedback-known-device"
+DEVICE_MAX_AGE = 180 * 24 * 3600
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT)
+
+
+def _email_digest(email: str) -> str:
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
+
+
+def remember_device(response: Response, user: User) -> None:
+    """Mark this browser as one ``user`` signed in from."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer().dumps(_email_digest(user.email)),
+        max_age=DEVICE_MAX_AGE,
+        path="/dashboard",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def known_device(email: str) -> bool:
+    """True if this browser signed in to ``email``'s account before (within 180 days)."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value:
+        return False
+    try:
+        digest = _device_serializer().loads(value, max_age=DEVICE_MAX_AGE)
+    except BadSignature:
+        return False
+    return isinstance(digest, str) and secrets.compare_digest(digest, _email_digest(email))
 
 
 def current_user() -> User | None:

@@ -27,6 +27,8 @@ from feedback_service.dashboard.security import (
     csrf_valid,
     current_scope,
     current_user,
+    known_device,
+    remember_device,
     safe_next,
     sign_in,
     sign_out,
@@ -155,7 +157,9 @@ def login() -> Any:
     session = get_session()
     try:
         # Behind a proxy the deployment makes remote_addr the client's (ProxyFix).
-        user = authenticate_user(session, email, password, request.remote_addr or "")
+        user = authenticate_user(
+            session, email, password, request.remote_addr or "", known_device=known_device(email)
+        )
     except SignInThrottled as throttled:
         session.commit()
         return (
@@ -179,7 +183,9 @@ def login() -> Any:
         ), 401
     session.commit()
     sign_in(user)
-    return redirect(next_url)
+    response = redirect(next_url)
+    remember_device(response, user)
+    return response
 
 
 @bp.post("/logout")

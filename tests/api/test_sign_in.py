@@ -4,18 +4,18 @@ attempts counted atomically (parallel guesses cannot get past the limit)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from feedback_service.auth import users
@@ -23,7 +23,7 @@ from feedback_service.auth.counters import DatabaseCounters, RedisCounters
 from feedback_service.auth.models import RateCounter, User
 from feedback_service.auth.signin import SignInThrottled
 from feedback_service.auth.users import LoginFailed, authenticate_user, create_user
-from feedback_service.db import get_session
+from feedback_service.db import get_session, utcnow
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -69,18 +69,19 @@ def test_a_stranger_failing_from_another_address_does_not_lock_out_the_manager(
 
 
 def test_a_user_who_locked_themselves_out_gets_in_after_the_wait(
-    app: Flask, manager: User, monkeypatch: pytest.MonkeyPatch
+    app: Flask, manager: User, db_session: Session
 ) -> None:
-    monkeypatch.setitem(app.config, "SIGNIN_WINDOW_SECONDS", 2)
     client = app.test_client()
     address = "198.51.100.8"
     for n in range(5):
         assert attempt(client, "boss@example.test", f"typo {n}", address).status_code == 401
     held = attempt(client, "boss@example.test", PASSWORD, address)
     assert held.status_code == 429
-    assert 1 <= int(held.headers["Retry-After"]) <= 2
+    assert 1 <= int(held.headers["Retry-After"]) <= app.config["SIGNIN_WINDOW_SECONDS"]
     assert "Too many sign-in attempts" in held.get_data(as_text=True)
-    time.sleep(2.1)
+    # The wait is over (the counters' window has ended):
+    db_session.execute(update(RateCounter).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+    db_session.commit()
     assert attempt(client, "boss@example.test", PASSWORD, address).status_code == 302
     # The correct password cleared the count: a fresh run of typos starts at zero.
     client = app.test_client()
@@ -127,6 +128,39 @@ def test_successful_sign_ins_from_one_office_address_do_not_add_up(
     for _ in range(6):
         client = app.test_client()
         assert attempt(client, "boss@example.test", PASSWORD, "192.0.2.60").status_code == 302
+
+
+def test_guessing_from_many_addresses_holds_back_new_browsers_not_the_users_own(
+    app: Flask, manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "SIGNIN_MAX_PER_ACCOUNT", 6)
+    own = app.test_client()  # the manager's usual browser, signed in before
+    assert attempt(own, "boss@example.test", PASSWORD, "198.51.100.7").status_code == 302
+    device = own.get_cookie("fs_device", path="/dashboard")
+    assert device is not None
+    botnet = app.test_client()
+    codes = [
+        attempt(botnet, "boss@example.test", "guess", f"203.0.113.{n}").status_code
+        for n in range(1, 9)
+    ]
+    assert codes == [401] * 6 + [429] * 2
+    # A new browser at a new address waits, even with the right password...
+    new_browser = app.test_client()
+    assert attempt(new_browser, "boss@example.test", PASSWORD, "192.0.2.200").status_code == 429
+    # ...the manager's own browser does not, from any address.
+    returning = app.test_client()
+    returning.set_cookie("fs_device", device.value, path="/dashboard")
+    assert attempt(returning, "boss@example.test", PASSWORD, "192.0.2.201").status_code == 302
+    # A device cookie of one account is no pass for another.
+    other = app.test_client()
+    other.set_cookie("fs_device", device.value, path="/dashboard")
+    assert attempt(other, "someone@example.test", "guess", "192.0.2.202").status_code == 401
+    # Unknown emails are held back in the same way.
+    codes = [
+        attempt(botnet, "nobody@example.test", "guess", f"203.0.113.{n}").status_code
+        for n in range(20, 28)
+    ]
+    assert codes == [401] * 6 + [429] * 2
 
 
 # --- atomic counting -------------------------------------------------------------------

@@ -55,7 +55,7 @@ def make_app(app: Flask, database_url: str, broker_url: str) -> Iterator[Callabl
     app.extensions["celery"].set_current()
 
 
-def sign_in_cookie(app: Flask) -> str:
+def sign_in_cookies(app: Flask) -> list[str]:
     client = app.test_client()
     page = client.get("/dashboard/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -65,13 +65,15 @@ def sign_in_cookie(app: Flask) -> str:
         data={"email": "tls@example.test", "password": PASSWORD, "csrf_token": token.group(1)},
     )
     assert answer.status_code == 302
-    return answer.headers["Set-Cookie"]
+    cookies = answer.headers.getlist("Set-Cookie")
+    assert {c.split("=")[0] for c in cookies} == {"session", "fs_device"}
+    return cookies
 
 
 def test_https_deployments_send_secure_cookies_and_hsts(make_app: Callable[..., Flask]) -> None:
     app = make_app("https://feedback.example.com")
-    cookie = sign_in_cookie(app)
-    assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    for cookie in sign_in_cookies(app):
+        assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     client = app.test_client()
     for path in ("/healthz", "/dashboard/login", "/api/v1/surveys", "/s/" + "x" * 32):
         answer = client.get(path)
@@ -80,7 +82,7 @@ def test_https_deployments_send_secure_cookies_and_hsts(make_app: Callable[..., 
 
 def test_http_deployments_send_neither(make_app: Callable[..., Flask]) -> None:
     app = make_app("http://127.0.0.1:5000")
-    assert "Secure" not in sign_in_cookie(app)
+    assert not any("Secure" in cookie for cookie in sign_in_cookies(app))
     assert "Strict-Transport-Security" not in app.test_client().get("/healthz").headers
 
 
