@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from feedback_service.auth.models import SCOPES, ApiKey
 from feedback_service.cache import TTLCache
 from feedback_service.db import utcnow
-from feedback_service.errors import Forbidden, NotFound, Unauthorized, ValidationError
+from feedback_service.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 
 KEY_PREFIX = "fbk_"
 
@@ -86,10 +86,7 @@ def rotate_api_key(session: Session, api_key: ApiKey) -> str:
     one stops working at once here, within the cache TTL in other processes. Same
     id, name and scopes. Returns the new plain key, shown once."""
     if api_key.revoked_at is not None:
-        raise ValidationError(
-            "A revoked key cannot be rotated; create a new one.",
-            fields={"id": ["The key is revoked."]},
-        )
+        raise Conflict(f"API key {api_key.id} is revoked; create a new key instead.")
     _callers.discard(api_key.key_hash)
     plain = _new_plain_key()
     api_key.key_hash = hash_key(plain)

@@ -102,8 +102,8 @@ def test_rotation_returns_a_new_secret_once_and_the_old_one_stops_working(
     # A revoked key stays revoked.
     client.post(f"/api/v1/keys/{signed_id}/revoke", headers=bearer(admin))
     refused = client.post(f"/api/v1/keys/{signed_id}/rotate", headers=bearer(admin))
-    assert refused.status_code == 422
-    assert "id" in refused.json["error"]["fields"]
+    assert refused.status_code == 409
+    assert "revoked" in refused.json["error"]["message"]
 
 
 def test_keys_created_through_the_api_work_and_bad_input_names_the_field(
