@@ -20,7 +20,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from feedback_service import alerts, api, dashboard, db, errors, health
+    from feedback_service import alerts, api, customers, dashboard, db, errors, health
     from feedback_service.cli import register_cli
     from workers.celery_app import celery_init_app
 
@@ -55,5 +55,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     patterns_routes.init_app(app)  # complaint patterns and product gaps
     alerts.init_app(app)  # alerts API and settings; the alert and digest emails
     api.api.register_blueprint(teams_blp)  # teams and their leads
+    customers.init_app(app)  # GDPR export and erase of one customer's data
     register_cli(app)
     return app

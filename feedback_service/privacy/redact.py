@@ -45,12 +45,12 @@ _PHONE_RE = re.compile(
     r"\d{1,15}(?:(?:[ .\-/]|\s?-\s?)\d{1,8}){0,6}"
     r"(?![\w@]|[.,/-]\d)"
 )
-_DATE_RE = re.compile(
-    r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2})"
-)
+_DATE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2})")
 _NANP_RE = re.compile(r"\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}")
 # 612 345 678, 612 34 56 78, 91 123 45 67: Spanish numbers, always grouped.
-_SPANISH_RE = re.compile(r"[6789]\d{2}(?: \d{3} \d{3}| \d{2} \d{2} \d{2})|[89]\d (?:\d{3} \d{2} \d{2})")
+_SPANISH_RE = re.compile(
+    r"[6789]\d{2}(?: \d{3} \d{3}| \d{2} \d{2} \d{2})|[89]\d (?:\d{3} \d{2} \d{2})"
+)
 # The nearest of these words in the 30 characters before a number decides: "call me
 # at", "meine Handynummer ist", "mi móvil es el" make it a phone; "order number",
 # "Bestellung Nr.", "pedido #" make it not one.
