@@ -280,8 +280,11 @@ def erase_customer(
             .with_for_update()
         )
     )
+    # Locked: a send or reminder of one of them waits for the erasure to commit.
     invitations = list(
-        session.scalars(select(Invitation).where(Invitation.customer_id == customer.id))
+        session.scalars(
+            select(Invitation).where(Invitation.customer_id == customer.id).with_for_update()
+        )
     )
     ticket_ids = {i.ticket_id for i in invitations} | {r.ticket_id for r in responses}
     tickets = list(
