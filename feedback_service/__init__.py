@@ -25,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         alerts,
         api,
         auth,
+        customers,
         dashboard,
         db,
         errors,
@@ -68,5 +69,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     patterns_routes.init_app(app)  # complaint patterns and product gaps
     alerts.init_app(app)  # alerts API and settings; the alert and digest emails
     api.api.register_blueprint(teams_blp)  # teams and their leads
+    customers.init_app(app)  # GDPR export and erase of one customer's data
     register_cli(app)
     return app

@@ -115,6 +115,11 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         # Pattern reports with no stored run are computed inside the request up to
         # this many responses; above it the request queues a job and answers 202.
         "PATTERNS_INLINE_MAX_RESPONSES": _int(env.get("PATTERNS_INLINE_MAX_RESPONSES"), 50_000),
+        # Privacy (README "Privacy"): emails, phones, cards and IBANs in comments are
+        # replaced by placeholders before they are stored; RETENTION_DAYS (0: off)
+        # erases comments older than that, daily.
+        "REDACT_PII": _bool(env.get("REDACT_PII"), True),
+        "RETENTION_DAYS": _int(env.get("RETENTION_DAYS"), 0),
         # Dashboard sign-in cookies: never readable by script, not sent on cross-site
         # POSTs; Secure (HTTPS only) wherever the dashboard is served over TLS: always
         # when PUBLIC_BASE_URL is https (transport_security.py), or set it here.

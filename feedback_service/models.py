@@ -3,6 +3,7 @@
 from feedback_service.alerts.models import Alert, AlertDelivery, AlertSettings, Digest
 from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.auth.models import ApiKey
+from feedback_service.customers.models import CustomerErasure
 from feedback_service.dashboard.models import CommentNote
 from feedback_service.db import Base
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
@@ -19,6 +20,7 @@ __all__ = [
     "CommentAnalysis",
     "CommentNote",
     "Customer",
+    "CustomerErasure",
     "Digest",
     "Invitation",
     "InvitationEvent",

@@ -26,6 +26,7 @@ TASK_MODULES = [
     "feedback_service.analysis.comments.tasks",
     "feedback_service.alerts.tasks",
     "feedback_service.patterns.tasks",
+    "feedback_service.customers.tasks",
 ]
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
@@ -86,6 +87,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "comment-model-rating-adaptation": {
         "task": "feedback_service.analysis.comments.tasks.schedule_rating_adaptation",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # RETENTION_DAYS (off by default): comments older than that are erased.
+    "erase-expired-comments": {
+        "task": "feedback_service.customers.tasks.erase_expired_comments",
+        "schedule": crontab(hour=4, minute=0),
     },
     "sweep-pattern-runs": {
         "task": "feedback_service.patterns.tasks.sweep_pattern_runs",

@@ -30,6 +30,7 @@ from feedback_service.analysis.schemas import (
 )
 from feedback_service.api import requires_scope
 from feedback_service.db import get_session
+from feedback_service.privacy.spreadsheet import safe_cell
 
 reports_blp = Blueprint(
     "reports", __name__, url_prefix="/api/v1", description="Scores, scorecards and targets"
@@ -46,8 +47,9 @@ def csv_response(rows: Sequence[dict[str, Any]], name: str) -> Response:
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        # repr keeps every digit of a float, so the CSV carries the JSON's numbers.
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        # repr keeps every digit of a float, so the CSV carries the JSON's numbers;
+        # text a spreadsheet would run as a formula is neutralised (privacy/spreadsheet).
+        writer.writerow({k: safe_cell(v) for k, v in row.items()})
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response

@@ -38,6 +38,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from feedback_service.db import UTCDateTime, after_commit, utcnow
 from feedback_service.errors import Conflict, Gone, NotFound, ValidationError
 from feedback_service.helpdesk.models import Customer
+from feedback_service.privacy.redact import redact_comment
 from feedback_service.surveys.metrics import METRICS
 from feedback_service.surveys.models import Invitation, Response, Survey
 from feedback_service.surveys.service import record_event, survey_terms
@@ -168,6 +169,7 @@ def validate_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, in
 
 
 def clean_comment(comment: str | None) -> str | None:
+    """The comment as stored: stripped, at most MAX_COMMENT_LENGTH, PII redacted."""
     if comment is None:
         return None
     comment = comment.strip()
@@ -176,7 +178,7 @@ def clean_comment(comment: str | None) -> str | None:
             f"The comment is {len(comment)} characters; at most {MAX_COMMENT_LENGTH} are kept.",
             fields={"comment": [f"Longer than {MAX_COMMENT_LENGTH} characters."]},
         )
-    return comment or None
+    return redact_comment(comment) or None
 
 
 # --- writing ----------------------------------------------------------------------
@@ -382,6 +384,7 @@ def answer_first_time(
         comment = comment.strip() or None
         if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
             return None
+        comment = redact_comment(comment)
     if not stored and comment is None:
         return None
     bind = session.get_bind()

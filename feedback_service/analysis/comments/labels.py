@@ -21,6 +21,7 @@ from feedback_service.analysis.comments import service
 from feedback_service.analysis.models import AnalysisCategory, CommentAnalysis, CommentLabel
 from feedback_service.analysis.text import TARGETS, LabelledSentence, Taxonomy, TaxonomyError
 from feedback_service.errors import Conflict, NotFound, ValidationError
+from feedback_service.privacy.redact import redact_comment
 from feedback_service.surveys.models import Response
 
 SENTENCE_SENTIMENTS: Final = ("negative", "neutral", "positive")
@@ -242,7 +243,9 @@ def parse_import(raw: bytes, tax: Taxonomy) -> list[LabelledSentence]:
                 errors[f"{field}.category"] = [
                     f"Unknown category '{category}' for target '{target}'."
                 ]
-        rows.append(LabelledSentence(values["text"], sentiment, target, category))
+        # Imported training texts are customers' words too: redacted like comments.
+        text_in = redact_comment(values["text"]) or ""
+        rows.append(LabelledSentence(text_in, sentiment, target, category))
     if errors:
         bad_rows = sorted({int(k.split(".")[1]) for k in errors})
         raise ValidationError(

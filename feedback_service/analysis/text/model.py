@@ -42,6 +42,7 @@ from feedback_service.analysis.text.lexicon import (
     text_language,
 )
 from feedback_service.analysis.text.taxonomy import TARGETS, Taxonomy
+from feedback_service.privacy.redact import without_placeholders
 
 HEADS: Final = ("sentiment", "target", "category")
 MODEL_FILE: Final = "model.joblib"
@@ -140,7 +141,7 @@ class TrainedModel:
         return [str(c) for c in self.heads[head].classes_]
 
     def predict(self, texts: Sequence[str]) -> SentencePredictions:
-        matrix = self.features.transform(list(texts)).tocsr()
+        matrix = self.features.transform([without_placeholders(t) for t in texts]).tocsr()
         proba = {h: self.heads[h].predict_proba(matrix) for h in HEADS}
         return SentencePredictions(proba, {h: self.classes(h) for h in HEADS}, matrix)
 
@@ -282,7 +283,7 @@ def train(
     texts = [r.text for r in data]
     row_languages = [text_language(t) for t in texts]
     features = build_features()
-    matrix = features.fit_transform(texts).tocsr()
+    matrix = features.fit_transform([without_placeholders(t) for t in texts]).tocsr()
     row_weights = np.array([r.weight for r in data], dtype=np.float64)
     extra_languages = [text_language(r.text) for r in extra]
     heads: dict[str, LogisticRegression] = {}
@@ -293,7 +294,8 @@ def train(
         x, w = matrix[keep], row_weights[keep]
         languages = [row_languages[i] for i in np.flatnonzero(keep)]
         if head == "sentiment" and extra:
-            x = sp.vstack([x, features.transform([r.text for r in extra])]).tocsr()
+            extra_texts = [without_placeholders(r.text) for r in extra]
+            x = sp.vstack([x, features.transform(extra_texts)]).tocsr()
             y += [str(r.sentiment) for r in extra]
             w = np.concatenate([w, [r.weight for r in extra]])
             languages += extra_languages

@@ -53,6 +53,7 @@ from feedback_service.analysis.text.model import TrainedModel
 from feedback_service.analysis.text.segment import segments
 from feedback_service.analysis.text.store import load_promoted, train_and_maybe_promote
 from feedback_service.analysis.text.wordlists import LEXICON_LANGUAGES, lists
+from feedback_service.privacy.redact import without_placeholders
 
 SentimentLabel = Literal["positive", "neutral", "negative", "mixed", "unsupported"]
 
@@ -222,7 +223,7 @@ class CommentAnalyzer:
         pieces: list[str] = []
         languages: list[str] = []
         for i, text in enumerate(texts):
-            guess = detect_language(text or "")
+            guess = detect_language(without_placeholders(text or ""))
             segs = segments(text, guess.language) if self.reads(guess.language) else []
             if not segs:
                 results[i] = CommentAnalysis(

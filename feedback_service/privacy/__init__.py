@@ -1,0 +1,1 @@
+"""Privacy: PII redaction at intake and spreadsheet-safe CSV cells."""
