@@ -77,6 +77,7 @@ from feedback_service.analysis.stats import (
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.helpdesk.service import CLOSE_SOURCES
 from feedback_service.surveys.metrics import METRICS as METRIC_SPECS
 from feedback_service.surveys.models import Invitation, Response, Survey
 
@@ -359,15 +360,34 @@ def operational_kpis(session: Session, f: Filters) -> dict[str, Any]:
     filters the rollups do not carry fall back to the tickets themselves.
     """
     if session.get_bind().dialect.name != "postgresql" or f.survey_id is not None:
-        return _kpis_from_tickets(session, f)
-    counts = _ticket_counts_from_rollups(session, f)
-    if f.agent_id is None and f.channel is None:
-        bands = _duration_bands(session, f)
-        first = _banded_percentiles(session, f, "first_response", bands["first_response"])
-        resolution = _banded_percentiles(session, f, "resolution", bands["resolution"])
+        kpis = _kpis_from_tickets(session, f)
     else:
-        first, resolution = _percentiles_from_tickets(session, f)
-    return _kpis(counts, first, resolution)
+        counts = _ticket_counts_from_rollups(session, f)
+        if f.agent_id is None and f.channel is None:
+            bands = _duration_bands(session, f)
+            first = _banded_percentiles(session, f, "first_response", bands["first_response"])
+            resolution = _banded_percentiles(session, f, "resolution", bands["resolution"])
+        else:
+            first, resolution = _percentiles_from_tickets(session, f)
+        kpis = _kpis(counts, first, resolution)
+    kpis["closed_by"] = closed_by(session, f)
+    return kpis
+
+
+def closed_by(session: Session, f: Filters) -> dict[str, int]:
+    """How many of the tickets closed in the range count as closed by which time:
+    ``closed_at`` (the helpdesk's close time), ``resolved_at`` (its resolve time;
+    it sent no close time) or ``dispatch`` (neither: when it asked for the survey).
+    Rows from before the source was kept count as ``closed_at``."""
+    out = {source: 0 for source in CLOSE_SOURCES}
+    stmt = (
+        select(Ticket.closed_at_source, func.count(Ticket.id))
+        .where(*_ticket_conditions(f))
+        .group_by(Ticket.closed_at_source)
+    )
+    for source, count in session.execute(stmt):
+        out[source or "closed_at"] += int(count)
+    return out
 
 
 def _ticket_pieces(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from feedback_service import words
 from feedback_service.analysis import reports
 from feedback_service.analysis import targets as targets_service
 from feedback_service.analysis.models import NO_ID, CommentAnalysis, CommentFinding
@@ -371,13 +372,33 @@ class CategoryCount:
         return f"{self.target}: {self.category.replace('-', ' ')}"
 
 
-def analysed_comments(session: Session, scope: Scope, f: reports.Filters) -> int:
+@dataclass(frozen=True)
+class CommentCoverage:
+    """Comments the worker has processed: ``read`` in a language the model reads,
+    ``not_read`` in one it does not (no sentiment, no categories). Prints as
+    "2 comments analysed; 1 comment not analysed: language not read"."""
+
+    read: int
+    not_read: int
+
+    def __bool__(self) -> bool:
+        return bool(self.read or self.not_read)
+
+    def __str__(self) -> str:
+        return words.comments_analysed(self.read, self.not_read)
+
+
+def analysed_comments(session: Session, scope: Scope, f: reports.Filters) -> CommentCoverage:
     stmt = (
-        select(func.count(CommentAnalysis.id))
+        select(
+            func.count(CommentAnalysis.id),
+            func.count(CommentAnalysis.id).filter(CommentAnalysis.sentiment.is_(None)),
+        )
         .join(Response, Response.id == CommentAnalysis.response_id)
         .where(*_report_conditions(scope, f))
     )
-    return int(session.scalar(stmt) or 0)
+    total, unread = session.execute(stmt).one()
+    return CommentCoverage(int(total or 0) - int(unread or 0), int(unread or 0))
 
 
 def _report_conditions(scope: Scope, f: reports.Filters) -> list[Any]:
