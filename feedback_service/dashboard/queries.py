@@ -299,19 +299,30 @@ def metric_tiles(
 # --- trends -----------------------------------------------------------------------
 
 TREND_WEEKS = 13
+# A view over a longer period draws all its weeks, up to two years of them.
+MAX_TREND_WEEKS = 104
 
 
-def trend_window(end: dt.date, weeks: int = TREND_WEEKS) -> tuple[dt.date, dt.date]:
-    """Complete ISO weeks only: a few early answers of the current week would look
-    like a swing the control chart then has to explain."""
-    last_sunday = end - dt.timedelta(days=end.weekday() + 1)
-    first_monday = last_sunday - dt.timedelta(days=7 * weeks - 1)
-    return first_monday, last_sunday
+def trend_window(
+    end: dt.date, weeks: int = TREND_WEEKS, start: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """The weeks a trend chart draws: at least ``weeks`` ISO weeks up to and
+    including ``end``'s own (partial) week, reaching back to ``start``'s week
+    when the view begins earlier. The current week is drawn, not dropped: answers
+    a card counts never vanish from its chart (the chart marks it "so far")."""
+    this_monday = end - dt.timedelta(days=end.weekday())
+    first_monday = this_monday - dt.timedelta(days=7 * (weeks - 1))
+    if start is not None and start < first_monday:
+        earliest = this_monday - dt.timedelta(days=7 * (MAX_TREND_WEEKS - 1))
+        first_monday = max(start - dt.timedelta(days=start.weekday()), earliest)
+    return first_monday, end
 
 
 def weekly_points(items: list[dict[str, Any]], metric: str) -> list[TrendPoint]:
     """The metric's "good" share per week (what the p-chart watches) with its
-    Wilson interval and control limits, as chart points."""
+    Wilson interval, control limits and low-sample flag, as chart points. Every
+    week with answers is a point, however few; a week that ends before its
+    Sunday is marked "week so far"."""
     points = []
     for item in items:
         entry = item.get(metric, item)
@@ -321,9 +332,11 @@ def weekly_points(items: list[dict[str, Any]], metric: str) -> list[TrendPoint]:
         if good is not None and n:
             interval = wilson_interval(round(good * n / 100), n)
             low, high = 100 * interval.low, 100 * interval.high
+        start = dt.date.fromisoformat(item["period"])
+        partial = dt.date.fromisoformat(item["end"]) < start + dt.timedelta(days=6)
         points.append(
             TrendPoint(
-                label=dt.date.fromisoformat(item["period"]).strftime("%d %b"),
+                label=start.strftime("%d %b"),
                 value=good,
                 low=low,
                 high=high,
@@ -331,6 +344,8 @@ def weekly_points(items: list[dict[str, Any]], metric: str) -> list[TrendPoint]:
                 limit_high=entry.get("upper_pct"),
                 out_of_control=bool(entry.get("out_of_control")),
                 n=n,
+                low_sample=bool(n and entry.get("low_sample")),
+                note="week so far" if partial else None,
             )
         )
     return points
@@ -347,7 +362,7 @@ TREND_TITLES = {
 def trend_series(
     session: Session, f: reports.Filters, min_n: int, weeks: int = TREND_WEEKS
 ) -> list[dict[str, Any]]:
-    first, last = trend_window(f.end or today(), weeks)
+    first, last = trend_window(f.end or today(), weeks, f.start)
     window = reports.Filters(first, last, f.team_id, f.agent_id, f.channel, f.survey_id)
     return reports.trend_series(session, window, None, "week", min_n)
 
