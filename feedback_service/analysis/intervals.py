@@ -32,6 +32,7 @@ distributions support answers take; proportions keep Wilson's interval.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -125,6 +126,43 @@ def mean_intervals(counts: ArrayLike, points: Sequence[float], confidence: float
     empty = n == 0
     observed[empty] = low[empty] = high[empty] = np.nan
     return Bounded(observed, low, high)
+
+
+@functools.lru_cache(maxsize=65_536)
+def mean_interval_one(
+    counts: tuple[int, ...], points: tuple[float, ...], confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """:func:`mean_intervals` for one histogram, in plain Python floats.
+
+    The same arithmetic (a test checks they agree) without numpy's per-call
+    overhead: a scorecard scores hundreds of agents one at a time, and weekly
+    trends repeat the same small histograms, hence the cache.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    if len(counts) != len(points):
+        raise ValueError(f"expected {len(points)} counts, got {len(counts)}")
+    if any(c < 0 for c in counts):
+        raise ValueError("negative count in histogram")
+    n = sum(counts)
+    if n == 0:
+        return None
+    prior = PRIOR_ANSWERS / len(points)
+    total = n + PRIOR_ANSWERS
+    mean = sum((c + prior) * v for c, v in zip(counts, points, strict=True)) / total
+    second = sum((c + prior) * v * v for c, v in zip(counts, points, strict=True)) / total
+    variance = max(second - mean * mean, 0.0) / (total + 1.0)
+    lo, hi = min(points), max(points)
+    width = hi - lo
+    u = min(max((mean - lo) / width, 1e-12), 1.0 - 1e-12)
+    s2 = max(variance / (width * width), 1e-300)
+    strength = max(u * (1.0 - u) / s2 - 1.0, 1e-9)
+    a, b = u * strength, (1.0 - u) * strength
+    tail = (1.0 - confidence) / 2.0
+    low = min(max(lo + width * float(betaincinv(a, b, tail)), lo), hi)
+    high = min(max(lo + width * float(betaincinv(a, b, 1.0 - tail)), lo), hi)
+    observed = sum(c * v for c, v in zip(counts, points, strict=True)) / n
+    return min(low, observed), max(high, observed)
 
 
 def shrunk_mean_intervals(

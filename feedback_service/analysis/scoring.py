@@ -28,7 +28,7 @@ from typing import Any
 # norm.ppf) and imports in a tenth of the time.
 from scipy.special import ndtri
 
-from feedback_service.analysis.intervals import mean_intervals
+from feedback_service.analysis.intervals import mean_interval_one
 from feedback_service.surveys.metrics import METRICS
 
 Histogram = Mapping[int, int]
@@ -189,11 +189,12 @@ def mean_interval(
     n = _n(hist)
     if n == 0:
         return None
-    counts = [hist.get(v, 0) for v in points]
+    counts = tuple(hist.get(v, 0) for v in points)
     if sum(counts) != n:
         raise ValueError(f"answers outside the scale {points[0]}..{points[-1]}")
-    bounded = mean_intervals(counts, [float(v) for v in points], confidence)
-    return Interval(float(bounded.low[0]), float(bounded.high[0]))
+    bounds = mean_interval_one(counts, tuple(float(v) for v in points), confidence)
+    assert bounds is not None  # n > 0
+    return Interval(*bounds)
 
 
 def _pct(interval: Interval) -> Interval:
@@ -236,9 +237,10 @@ def nps_interval(
         raise ValueError("nps_interval needs n > 0")
     if promoters < 0 or detractors < 0 or promoters + detractors > n:
         raise ValueError(f"invalid NPS counts (promoters={promoters}, detractors={detractors})")
-    counts = [detractors, n - promoters - detractors, promoters]
-    bounded = mean_intervals(counts, NPS_POINTS, confidence)
-    return Interval(float(bounded.low[0]), float(bounded.high[0]))
+    counts = (detractors, n - promoters - detractors, promoters)
+    bounds = mean_interval_one(counts, NPS_POINTS, confidence)
+    assert bounds is not None  # n > 0
+    return Interval(*bounds)
 
 
 def score_nps(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:

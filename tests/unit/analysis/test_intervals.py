@@ -8,7 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback_service.analysis.intervals import mean_intervals, shrunk_mean_intervals
+from feedback_service.analysis.intervals import (
+    mean_interval_one,
+    mean_intervals,
+    shrunk_mean_intervals,
+)
 from feedback_service.analysis.reports import _shrink
 from feedback_service.analysis.scoring import NPS_POINTS, score, wilson_interval
 from feedback_service.surveys.metrics import METRICS
@@ -156,3 +160,17 @@ def test_no_answers_give_no_interval() -> None:
     assert np.isnan(b.estimate[0]) and np.isnan(b.low[0]) and np.isnan(b.high[0])
     with pytest.raises(ValueError):
         mean_intervals([[1, -1, 0]], NPS_POINTS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 6) | st.integers(0, 500), min_size=7, max_size=7))
+def test_one_histogram_at_a_time_equals_the_vectorised_interval(counts: list[int]) -> None:
+    points = tuple(float(v) for v in range(1, 8))
+    one = mean_interval_one(tuple(counts), points)
+    batch = mean_intervals([counts], points)
+    if sum(counts) == 0:
+        assert one is None
+        return
+    assert one is not None
+    assert one[0] == pytest.approx(float(batch.low[0]), abs=1e-9)
+    assert one[1] == pytest.approx(float(batch.high[0]), abs=1e-9)
