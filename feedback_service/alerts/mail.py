@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app, render_template
 
+from feedback_service import words
 from feedback_service.alerts.models import Alert
 
 
@@ -83,6 +84,7 @@ def digest_message(digest: Mapping[str, Any], to: Iterable[str], ref: str) -> Em
         "label": label,
         "span": span,
         "fmt": fmt,
+        "count": words.count,
         "company": current_app.config["COMPANY_NAME"],
     }
     message = _message(f"{label} feedback digest: {span}", to, "X-Feedback-Digest", ref)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedback_service import words
 from feedback_service.alerts import rules
 from feedback_service.alerts.models import Alert
 from feedback_service.alerts.service import get_settings, raise_alert
@@ -41,7 +42,7 @@ def alert_on_response(session: Session, response: Response) -> Alert | None:
     ticket, agent, team = response.ticket, response.agent, response.team
     who = (agent.name or agent.external_id) if agent else "no agent"
     title = (
-        f"{', '.join(f'{r.label} ({r.value})' for r in reasons)} with a comment on ticket "
+        f"{', '.join(r.label for r in reasons)} {words.PHRASES['en']['with_comment']} on ticket "
         f"{ticket.external_id}, {who}"
     )
     payload: dict[str, Any] = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from feedback_service import words
 from feedback_service.surveys.metrics import METRICS
 
 DEFAULT_TRIGGERS: dict[str, int | None] = {"nps": 6, "csat": 2, "ces": 2, "fcr": None}
@@ -26,12 +27,6 @@ DEFAULT_TRIGGERS: dict[str, int | None] = {"nps": 6, "csat": 2, "ces": 2, "fcr":
 # answer would alert.
 TRIGGER_RANGES: dict[str, tuple[int, int]] = {
     metric: (METRICS[metric].low, METRICS[metric].high - 1) for metric in DEFAULT_TRIGGERS
-}
-LABELS = {
-    "nps": "NPS detractor",
-    "csat": "very dissatisfied (CSAT)",
-    "ces": "hard to get help (CES)",
-    "fcr": "not resolved (FCR)",
 }
 
 
@@ -43,7 +38,8 @@ class Reason:
 
     @property
     def label(self) -> str:
-        return LABELS[self.metric]
+        """ "CSAT 2 (dissatisfied)": the value named by the one table in ``words``."""
+        return words.answer_label(self.metric, self.value)
 
 
 def has_comment(comment: str | None) -> bool:

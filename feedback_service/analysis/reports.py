@@ -56,6 +56,7 @@ from feedback_service.analysis.scoring import (
     CSAT_TOP_BOX,
     FCR_YES,
     NPS_DETRACTORS,
+    NPS_POINTS,
     NPS_PROMOTERS,
     Interval,
     score,
@@ -70,12 +71,14 @@ from feedback_service.analysis.stats import (
     percentile,
     percentile_positions,
     rank_with_evidence,
-    shrink_means,
+    shrink_histograms,
     shrink_proportions,
 )
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.helpdesk.service import CLOSE_SOURCES
+from feedback_service.surveys.metrics import METRICS as METRIC_SPECS
 from feedback_service.surveys.models import Invitation, Response, Survey
 
 METRICS = ("csat", "nps", "ces", "fcr")
@@ -357,15 +360,34 @@ def operational_kpis(session: Session, f: Filters) -> dict[str, Any]:
     filters the rollups do not carry fall back to the tickets themselves.
     """
     if session.get_bind().dialect.name != "postgresql" or f.survey_id is not None:
-        return _kpis_from_tickets(session, f)
-    counts = _ticket_counts_from_rollups(session, f)
-    if f.agent_id is None and f.channel is None:
-        bands = _duration_bands(session, f)
-        first = _banded_percentiles(session, f, "first_response", bands["first_response"])
-        resolution = _banded_percentiles(session, f, "resolution", bands["resolution"])
+        kpis = _kpis_from_tickets(session, f)
     else:
-        first, resolution = _percentiles_from_tickets(session, f)
-    return _kpis(counts, first, resolution)
+        counts = _ticket_counts_from_rollups(session, f)
+        if f.agent_id is None and f.channel is None:
+            bands = _duration_bands(session, f)
+            first = _banded_percentiles(session, f, "first_response", bands["first_response"])
+            resolution = _banded_percentiles(session, f, "resolution", bands["resolution"])
+        else:
+            first, resolution = _percentiles_from_tickets(session, f)
+        kpis = _kpis(counts, first, resolution)
+    kpis["closed_by"] = closed_by(session, f)
+    return kpis
+
+
+def closed_by(session: Session, f: Filters) -> dict[str, int]:
+    """How many of the tickets closed in the range count as closed by which time:
+    ``closed_at`` (the helpdesk's close time), ``resolved_at`` (its resolve time;
+    it sent no close time) or ``dispatch`` (neither: when it asked for the survey).
+    Rows from before the source was kept count as ``closed_at``."""
+    out = {source: 0 for source in CLOSE_SOURCES}
+    stmt = (
+        select(Ticket.closed_at_source, func.count(Ticket.id))
+        .where(*_ticket_conditions(f))
+        .group_by(Ticket.closed_at_source)
+    )
+    for source, count in session.execute(stmt):
+        out[source or "closed_at"] += int(count)
+    return out
 
 
 def _ticket_pieces(
@@ -593,27 +615,12 @@ def _successes(metric: str, hist: Histogram) -> int:
     return sum(c for v, c in hist.items() if v in GOOD_VALUES[metric])
 
 
-def _mean_var_n(hist: Histogram, transform: Any = None) -> tuple[float, float, int]:
-    """(mean, sample variance, n) of the answers, after an optional value mapping."""
-    pairs = [((transform(v) if transform else v), c) for v, c in hist.items()]
-    n = sum(c for _, c in pairs)
-    if n == 0:
-        return 0.0, 0.0, 0
-    mean = sum(v * c for v, c in pairs) / n
-    var = sum(c * (v - mean) ** 2 for v, c in pairs) / (n - 1) if n > 1 else 0.0
-    return mean, var, n
-
-
-def _nps_point(value: int) -> int:
-    """NPS is the mean of +1 (promoter), 0 (passive), -1 (detractor), times 100."""
-    return 1 if value in NPS_PROMOTERS else (-1 if value in NPS_DETRACTORS else 0)
-
-
 def _shrink(metric: str, hists: Sequence[Histogram]) -> list[ShrunkEstimate | None]:
-    """Empirical-Bayes estimates toward the group's mean, on the reporting scale.
+    """Empirical-Bayes estimates toward the group's answers, on the reporting scale.
 
-    CSAT and FCR are proportions (beta-binomial); NPS is a mean of -1/0/+1 and
-    CES a mean of 1..7 (normal-normal, pooled within-agent variance).
+    CSAT and FCR are proportions (beta-binomial); NPS (detractor -100, passive 0,
+    promoter +100) and CES (1..7) are means of answer histograms under a
+    Dirichlet prior (``stats.shrink_histograms``), bounded by their scales.
     """
     if not any(sum(h.values()) for h in hists):
         return [None] * len(hists)
@@ -621,9 +628,17 @@ def _shrink(metric: str, hists: Sequence[Histogram]) -> list[ShrunkEstimate | No
         raw = shrink_proportions([(_successes(metric, h), sum(h.values())) for h in hists])
         return [_scaled(e, 100.0) for e in raw]
     if metric == "nps":
-        raw = shrink_means([_mean_var_n(h, _nps_point) for h in hists])
-        return [_scaled(e, 100.0) for e in raw]
-    return list(shrink_means([_mean_var_n(h) for h in hists]))
+        rows = [
+            [
+                sum(c for v, c in h.items() if v in NPS_DETRACTORS),
+                sum(c for v, c in h.items() if v not in NPS_DETRACTORS | NPS_PROMOTERS),
+                sum(c for v, c in h.items() if v in NPS_PROMOTERS),
+            ]
+            for h in hists
+        ]
+        return list(shrink_histograms(rows, NPS_POINTS))
+    scale = METRIC_SPECS[metric].values
+    return list(shrink_histograms([[h.get(v, 0) for v in scale] for h in hists], scale))
 
 
 def _scaled(e: ShrunkEstimate, k: float) -> ShrunkEstimate:

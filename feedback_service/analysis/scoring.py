@@ -11,8 +11,9 @@ Conventions:
   percent 0..100 for CSAT and FCR, -100..100 for NPS, the 1..7 scale for CES.
 * :func:`wilson_interval` returns proportions 0..1; the scores multiply by 100.
 * ``n == 0`` gives ``value=None``, ``interval=None`` and ``low_sample=True``.
-* A mean interval needs a sample standard deviation, so it is ``None`` when
-  ``n < 2`` rather than an infinite or invented interval.
+* Every interval lies on its scale for every ``n >= 1``: Wilson for the
+  proportions, a Dirichlet posterior on the answer histogram for means and NPS
+  (``analysis/intervals.py`` says which and why).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-# scipy.special holds the same quantile functions scipy.stats calls (ndtri is
-# norm.ppf, stdtrit is t.ppf) and imports in a tenth of the time.
-from scipy.special import ndtri, stdtrit
+# scipy.special holds the same quantile function scipy.stats calls (ndtri is
+# norm.ppf) and imports in a tenth of the time.
+from scipy.special import ndtri
 
+from feedback_service.analysis.intervals import mean_interval_one
 from feedback_service.surveys.metrics import METRICS
 
 Histogram = Mapping[int, int]
@@ -62,7 +64,7 @@ class Score:
     n: int
     interval: Interval | None
     low_sample: bool
-    # csat: mean of 1..5 and its t interval; ces: same as value/interval.
+    # csat: mean of 1..5 and its interval; ces: same as value/interval.
     mean: float | None = None
     mean_interval: Interval | None = None
     # nps: shares of answers in percent (they sum to 100).
@@ -102,12 +104,6 @@ def normal_quantile(p: float) -> float:
     """``norm.ppf(p)``, memoised: a report asks for the same few quantiles
     thousands of times, and each scipy call costs a fraction of a millisecond."""
     return float(ndtri(p))
-
-
-@functools.lru_cache(maxsize=8192)
-def t_quantile(p: float, df: int) -> float:
-    """``t.ppf(p, df)``, memoised (same value, computed once per (p, df))."""
-    return float(stdtrit(df, p))
 
 
 def wilson_interval(successes: int, n: int, confidence: float = DEFAULT_CONFIDENCE) -> Interval:
@@ -181,25 +177,24 @@ def histogram_mean(hist: Histogram) -> float | None:
     return sum(v * c for v, c in hist.items()) / n
 
 
-def mean_interval(hist: Histogram, confidence: float = DEFAULT_CONFIDENCE) -> Interval | None:
-    """Student t interval for the mean of the answers in ``hist``.
+def mean_interval(
+    hist: Histogram, points: range | tuple[int, ...], confidence: float = DEFAULT_CONFIDENCE
+) -> Interval | None:
+    """Interval for the mean of the answers in ``hist`` on the scale ``points``
+    (``range(1, 6)`` for CSAT, ``range(1, 8)`` for CES); ``None`` when empty.
 
-    ``None`` when ``n < 2``: one answer has no sample standard deviation, and an
-    infinite interval would only be noise in a report. When every answer is the
-    same the interval has zero width; the ``low_sample`` flag, not the interval,
-    is what warns about small samples.
+    Never outside ``points``' range and never zero-width, even for one answer or
+    identical answers (``intervals.mean_intervals``: a Dirichlet posterior).
     """
     n = _n(hist)
-    if n < 2:
+    if n == 0:
         return None
-    mean = sum(v * c for v, c in hist.items()) / n
-    # Two-pass sum of squares around the mean: numerically stable for large n.
-    ss = sum(c * (v - mean) ** 2 for v, c in hist.items())
-    sd = math.sqrt(ss / (n - 1))
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
-    half = t_quantile(0.5 + confidence / 2.0, n - 1) * sd / math.sqrt(n)
-    return Interval(mean - half, mean + half)
+    counts = tuple(hist.get(v, 0) for v in points)
+    if sum(counts) != n:
+        raise ValueError(f"answers outside the scale {points[0]}..{points[-1]}")
+    bounds = mean_interval_one(counts, tuple(float(v) for v in points), confidence)
+    assert bounds is not None  # n > 0
+    return Interval(*bounds)
 
 
 def _pct(interval: Interval) -> Interval:
@@ -224,28 +219,28 @@ def score_csat(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
         interval=_pct(wilson_interval(top, n)),
         low_sample=n < min_n,
         mean=histogram_mean(h),
-        mean_interval=mean_interval(h),
+        mean_interval=mean_interval(h, METRICS["csat"].values),
     )
+
+
+# NPS as the mean of a detractor / passive / promoter point on its own scale.
+NPS_POINTS = (-100.0, 0.0, 100.0)
 
 
 def nps_interval(
     promoters: int, detractors: int, n: int, confidence: float = DEFAULT_CONFIDENCE
 ) -> Interval:
-    """Normal interval for NPS (-100..100) from the multinomial variance.
-
-    NPS is the mean of a variable that is +1 (promoter), 0 (passive) or -1
-    (detractor), so its variance is ``p_pro + p_det - (p_pro - p_det)^2``.
-    Clipped to [-100, 100] because the normal approximation can overshoot near
-    the ends.
-    """
+    """Interval for NPS (-100..100): the mean of -100 (detractor), 0 (passive)
+    and +100 (promoter) under a Dirichlet posterior on the three shares, so it
+    stays within -100..100 and is never zero-width (``intervals.py``)."""
     if n <= 0:
         raise ValueError("nps_interval needs n > 0")
-    p_pro = promoters / n
-    p_det = detractors / n
-    nps = p_pro - p_det
-    variance = max(0.0, p_pro + p_det - nps * nps)
-    half = _z(confidence) * math.sqrt(variance / n)
-    return Interval(max(-100.0, 100.0 * (nps - half)), min(100.0, 100.0 * (nps + half)))
+    if promoters < 0 or detractors < 0 or promoters + detractors > n:
+        raise ValueError(f"invalid NPS counts (promoters={promoters}, detractors={detractors})")
+    counts = (detractors, n - promoters - detractors, promoters)
+    bounds = mean_interval_one(counts, NPS_POINTS, confidence)
+    assert bounds is not None  # n > 0
+    return Interval(*bounds)
 
 
 def score_nps(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
@@ -269,14 +264,14 @@ def score_nps(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
 
 
 def score_ces(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
-    """CES: the mean of 1..7 is the headline (t interval); percent agree (5-7) too."""
+    """CES: the mean of 1..7 is the headline (bounded interval); percent agree (5-7) too."""
     h = _validated("ces", hist)
     n = _n(h)
     if n == 0:
         return _empty("ces")
     agree = _count(h, CES_AGREE)
     mean = histogram_mean(h)
-    interval = mean_interval(h)
+    interval = mean_interval(h, METRICS["ces"].values)
     return Score(
         metric="ces",
         value=mean,

@@ -16,7 +16,8 @@ import numpy as np
 # in a tenth of scipy.stats' time, which the web process would otherwise pay.
 from scipy.special import betaincinv
 
-from feedback_service.analysis.scoring import Interval, normal_quantile
+from feedback_service.analysis.intervals import shrunk_mean_intervals
+from feedback_service.analysis.scoring import Interval
 
 # When the data cannot support a fitted prior (too few agents, or no spread
 # between them), the prior counts as this many answers at the pooled rate: an
@@ -209,74 +210,49 @@ def shrink_proportions(
     highs = betaincinv(alphas, betas, 1.0 - tail)
     out = []
     for (x, n), a, b, low, high in zip(groups, alphas, betas, lows, highs, strict=True):
+        estimate = a / (a + b)
+        # A very lopsided Beta (a team at 0% or 100%) can put its mean beyond its
+        # own 2.5% or 97.5% quantile; the interval is widened to hold the estimate.
         out.append(
             ShrunkEstimate(
                 observed=x / n if n else None,
                 n=n,
-                estimate=a / (a + b),
-                interval=Interval(float(low), float(high)),
+                estimate=estimate,
+                interval=Interval(min(float(low), estimate), max(float(high), estimate)),
             )
         )
     return out
 
 
-def shrink_means(
-    groups: Sequence[tuple[float, float, int]], confidence: float = 0.95
+def shrink_histograms(
+    groups: Sequence[Sequence[int]], points: Sequence[float], confidence: float = 0.95
 ) -> list[ShrunkEstimate]:
-    """Normal-normal empirical-Bayes estimates for ``(mean, variance, n)`` per agent.
+    """Empirical-Bayes means for answer histograms (one row of counts per agent,
+    one column per point of the scale), e.g. CES on 1..7 or NPS on -100/0/+100.
 
-    For CES-like means. Each agent's sampling variance uses the team's pooled
-    within-agent variance (an agent with 2 answers has no usable variance of
-    their own). The between-agent variance ``tau2`` is fitted by the method of
-    moments; with fewer than three agents or ``tau2 <= 0`` it falls back to
-    ``pooled_variance / FALLBACK_PRIOR_STRENGTH``, i.e. a prior worth that many
-    answers at the team mean. Posterior: precision-weighted average of the team
-    mean and the agent's mean; the interval is normal.
+    A Dirichlet prior centred on the team's answers, its strength fitted from the
+    spread of the agents' means (``intervals.shrunk_mean_intervals``): estimates
+    and intervals stay on the scale, and one answer never gives a zero-width
+    interval, even when every agent of the team has just one.
     """
-    for mean, variance, n in groups:
-        if n < 0 or variance < 0 or (n > 0 and not math.isfinite(mean)):
-            raise ValueError(f"invalid group (mean={mean}, variance={variance}, n={n})")
     if not groups:
         return []
-    observed = [(m, v, n) for m, v, n in groups if n > 0]
-    total_n = sum(n for _, _, n in observed)
-    if total_n == 0:
-        raise ValueError("shrink_means needs at least one agent with answers")
-    grand_mean = sum(m * n for m, _, n in observed) / total_n
-    dof = sum(n - 1 for _, _, n in observed)
-    pooled_var = sum(v * (n - 1) for _, v, n in observed) / dof if dof > 0 else 0.0
-
-    tau2 = pooled_var / FALLBACK_PRIOR_STRENGTH
-    if len(observed) >= MIN_GROUPS_FOR_FIT:
-        means = [m for m, _, _ in observed]
-        mean_of_means = sum(means) / len(means)
-        var_means = sum((m - mean_of_means) ** 2 for m in means) / (len(means) - 1)
-        noise = pooled_var * sum(1.0 / n for _, _, n in observed) / len(observed)
-        if var_means - noise > 0:
-            tau2 = var_means - noise
-
-    z = normal_quantile(0.5 + confidence / 2.0)
+    counts = np.asarray(groups, dtype=float)
+    n = counts.sum(axis=1)
+    if n.sum() == 0:
+        raise ValueError("shrink_histograms needs at least one agent with answers")
+    pts = np.asarray(points, dtype=float)
+    bounded = shrunk_mean_intervals(counts, points, confidence)
     out = []
-    for mean, _, n in groups:
-        if n == 0:
-            est, post_var = grand_mean, tau2
-        else:
-            se2 = pooled_var / n
-            if se2 == 0.0:
-                est, post_var = mean, 0.0
-            elif tau2 == 0.0:
-                est, post_var = grand_mean, 0.0
-            else:
-                weight = tau2 / (tau2 + se2)
-                est = grand_mean + weight * (mean - grand_mean)
-                post_var = 1.0 / (1.0 / tau2 + 1.0 / se2)
-        half = z * math.sqrt(post_var)
+    for row, total, est, low, high in zip(
+        counts, n, bounded.estimate, bounded.low, bounded.high, strict=True
+    ):
         out.append(
             ShrunkEstimate(
-                observed=mean if n else None,
-                n=n,
-                estimate=est,
-                interval=Interval(est - half, est + half),
+                observed=float(row @ pts / total) if total else None,
+                n=int(total),
+                estimate=float(est),
+                interval=Interval(float(low), float(high)),
             )
         )
     return out

@@ -34,7 +34,10 @@ BAR = "#60a5fa"
 class TrendPoint:
     """One period of a trend: the score, its 95% interval, its control limits.
 
-    ``value`` None means no answers in the period: a gap in the line, not a zero.
+    ``value`` None means no answers in the period: a gap in the line, not a zero,
+    marked on the axis as "no answers". ``low_sample`` draws the point hollow
+    (too few answers to read much into it); ``note`` is added to its tooltip
+    ("week so far").
     """
 
     label: str
@@ -45,6 +48,8 @@ class TrendPoint:
     limit_high: float | None = None
     out_of_control: bool = False
     n: int | None = None
+    low_sample: bool = False
+    note: str | None = None
 
 
 def _e(text: object) -> str:
@@ -105,8 +110,8 @@ def line_chart(
         return top + plot_h * (1 - (v - y_min) / (y_max - y_min))
 
     flagged = [p for p in points if p.out_of_control and p.value is not None]
+    with_values = [p for p in points if p.value is not None]
     if desc is None:
-        with_values = [p for p in points if p.value is not None]
         desc = f"{count} periods"
         if with_values:
             desc += f"; latest {with_values[-1].label}: {y_format(with_values[-1].value or 0)}"
@@ -115,6 +120,18 @@ def line_chart(
         desc += f"; {len(flagged)} out of control" + (
             ": " + ", ".join(p.label for p in flagged) if flagged else ""
         )
+        few = sum(1 for p in with_values if p.low_sample)
+        if few:
+            desc += f"; {few} with few answers (hollow points, wide bands)"
+        empty = count - len(with_values)
+        if empty:
+            desc += f"; {empty} without answers"
+        unjudged = sum(1 for p in with_values if p.limit_low is None and p.limit_high is None)
+        if unjudged:
+            desc += (
+                f"; {unjudged} without control limits (limits need three earlier "
+                "periods with answers)"
+            )
     chart_id = _chart_id("trend", title, (points, target))
     out = _open(chart_id, width, height, title, desc, "chart-trend")
 
@@ -143,6 +160,18 @@ def line_chart(
     if run:
         runs.append(run)
     for r in runs:
+        if len(r) == 1:
+            # A week with answers between two without: its band is a bar, not a
+            # polygon of zero width that would draw nothing.
+            i = r[0]
+            half_w = min(plot_w / count * 0.3, 10.0)
+            top_y, bottom_y = y_at(points[i].high or 0), y_at(points[i].low or 0)
+            out.append(
+                f'<rect class="band band-single" x="{_f(x_at(i) - half_w)}" y="{_f(top_y)}" '
+                f'width="{_f(2 * half_w)}" height="{_f(max(bottom_y - top_y, 1.0))}" '
+                f'fill="{BAND}" fill-opacity="0.6" stroke="none"/>'
+            )
+            continue
         upper = [f"{_f(x_at(i))},{_f(y_at(points[i].high or 0))}" for i in r]
         lower = [f"{_f(x_at(i))},{_f(y_at(points[i].low or 0))}" for i in reversed(r)]
         out.append(
@@ -196,13 +225,28 @@ def line_chart(
 
     for i, p in enumerate(points):
         if p.value is None:
+            # Said, not left blank: a small mark on the axis with its own tooltip.
+            x = x_at(i)
+            out.append(
+                f'<g class="no-answers" data-label="{_e(p.label)}">'
+                f"<title>{_e(p.label)}: no answers</title>"
+                f'<line x1="{_f(x - 4)}" x2="{_f(x + 4)}" y1="{_f(y_at(y_min) - 4)}" '
+                f'y2="{_f(y_at(y_min) - 4)}" stroke="{MUTED}" stroke-width="2"/></g>'
+            )
             continue
         x, y = x_at(i), y_at(p.value)
-        tip = f"{p.label}: {y_format(p.value)}"
+        tip = f"{p.label}"
+        if p.note:
+            tip += f" ({p.note})"
+        tip += f": {y_format(p.value)}"
         if p.low is not None and p.high is not None:
             tip += f" (95% {y_format(p.low)} to {y_format(p.high)})"
         if p.n is not None:
             tip += f", n={p.n}"
+        if p.low_sample:
+            tip += ", few answers"
+        if p.limit_low is None and p.limit_high is None:
+            tip += ", no control limits yet"
         if p.out_of_control:
             tip += ", out of control"
             out.append(
@@ -210,6 +254,12 @@ def line_chart(
                 f'd="M{_f(x)},{_f(y - 6)} L{_f(x + 6)},{_f(y)} L{_f(x)},{_f(y + 6)} '
                 f'L{_f(x - 6)},{_f(y)} Z" fill="{ALERT}" stroke="#fff" stroke-width="1">'
                 f"<title>{_e(tip)}</title></path>"
+            )
+        elif p.low_sample:
+            out.append(
+                f'<circle class="point low-sample" data-label="{_e(p.label)}" cx="{_f(x)}" '
+                f'cy="{_f(y)}" r="4" fill="#fff" stroke="{LINE}" stroke-width="2">'
+                f"<title>{_e(tip)}</title></circle>"
             )
         else:
             out.append(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from feedback_service import words
 from feedback_service.analysis import reports
 from feedback_service.analysis import targets as targets_service
 from feedback_service.analysis.models import NO_ID, CommentAnalysis, CommentFinding
@@ -298,19 +299,30 @@ def metric_tiles(
 # --- trends -----------------------------------------------------------------------
 
 TREND_WEEKS = 13
+# A view over a longer period draws all its weeks, up to two years of them.
+MAX_TREND_WEEKS = 104
 
 
-def trend_window(end: dt.date, weeks: int = TREND_WEEKS) -> tuple[dt.date, dt.date]:
-    """Complete ISO weeks only: a few early answers of the current week would look
-    like a swing the control chart then has to explain."""
-    last_sunday = end - dt.timedelta(days=end.weekday() + 1)
-    first_monday = last_sunday - dt.timedelta(days=7 * weeks - 1)
-    return first_monday, last_sunday
+def trend_window(
+    end: dt.date, weeks: int = TREND_WEEKS, start: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """The weeks a trend chart draws: at least ``weeks`` ISO weeks up to and
+    including ``end``'s own (partial) week, reaching back to ``start``'s week
+    when the view begins earlier. The current week is drawn, not dropped: answers
+    a card counts never vanish from its chart (the chart marks it "so far")."""
+    this_monday = end - dt.timedelta(days=end.weekday())
+    first_monday = this_monday - dt.timedelta(days=7 * (weeks - 1))
+    if start is not None and start < first_monday:
+        earliest = this_monday - dt.timedelta(days=7 * (MAX_TREND_WEEKS - 1))
+        first_monday = max(start - dt.timedelta(days=start.weekday()), earliest)
+    return first_monday, end
 
 
 def weekly_points(items: list[dict[str, Any]], metric: str) -> list[TrendPoint]:
     """The metric's "good" share per week (what the p-chart watches) with its
-    Wilson interval and control limits, as chart points."""
+    Wilson interval, control limits and low-sample flag, as chart points. Every
+    week with answers is a point, however few; a week that ends before its
+    Sunday is marked "week so far"."""
     points = []
     for item in items:
         entry = item.get(metric, item)
@@ -320,9 +332,11 @@ def weekly_points(items: list[dict[str, Any]], metric: str) -> list[TrendPoint]:
         if good is not None and n:
             interval = wilson_interval(round(good * n / 100), n)
             low, high = 100 * interval.low, 100 * interval.high
+        start = dt.date.fromisoformat(item["period"])
+        partial = dt.date.fromisoformat(item["end"]) < start + dt.timedelta(days=6)
         points.append(
             TrendPoint(
-                label=dt.date.fromisoformat(item["period"]).strftime("%d %b"),
+                label=start.strftime("%d %b"),
                 value=good,
                 low=low,
                 high=high,
@@ -330,6 +344,8 @@ def weekly_points(items: list[dict[str, Any]], metric: str) -> list[TrendPoint]:
                 limit_high=entry.get("upper_pct"),
                 out_of_control=bool(entry.get("out_of_control")),
                 n=n,
+                low_sample=bool(n and entry.get("low_sample")),
+                note="week so far" if partial else None,
             )
         )
     return points
@@ -346,7 +362,7 @@ TREND_TITLES = {
 def trend_series(
     session: Session, f: reports.Filters, min_n: int, weeks: int = TREND_WEEKS
 ) -> list[dict[str, Any]]:
-    first, last = trend_window(f.end or today(), weeks)
+    first, last = trend_window(f.end or today(), weeks, f.start)
     window = reports.Filters(first, last, f.team_id, f.agent_id, f.channel, f.survey_id)
     return reports.trend_series(session, window, None, "week", min_n)
 
@@ -371,13 +387,33 @@ class CategoryCount:
         return f"{self.target}: {self.category.replace('-', ' ')}"
 
 
-def analysed_comments(session: Session, scope: Scope, f: reports.Filters) -> int:
+@dataclass(frozen=True)
+class CommentCoverage:
+    """Comments the worker has processed: ``read`` in a language the model reads,
+    ``not_read`` in one it does not (no sentiment, no categories). Prints as
+    "2 comments analysed; 1 comment not analysed: language not read"."""
+
+    read: int
+    not_read: int
+
+    def __bool__(self) -> bool:
+        return bool(self.read or self.not_read)
+
+    def __str__(self) -> str:
+        return words.comments_analysed(self.read, self.not_read)
+
+
+def analysed_comments(session: Session, scope: Scope, f: reports.Filters) -> CommentCoverage:
     stmt = (
-        select(func.count(CommentAnalysis.id))
+        select(
+            func.count(CommentAnalysis.id),
+            func.count(CommentAnalysis.id).filter(CommentAnalysis.sentiment.is_(None)),
+        )
         .join(Response, Response.id == CommentAnalysis.response_id)
         .where(*_report_conditions(scope, f))
     )
-    return int(session.scalar(stmt) or 0)
+    total, unread = session.execute(stmt).one()
+    return CommentCoverage(int(total or 0) - int(unread or 0), int(unread or 0))
 
 
 def _report_conditions(scope: Scope, f: reports.Filters) -> list[Any]:

@@ -117,6 +117,7 @@ def _template_globals() -> dict[str, Any]:
         "fmt_gap": queries.format_gap,
         "with_args": with_args,
         "trend_titles": queries.TREND_TITLES,
+        "min_n": min_sample(),
     }
 
 

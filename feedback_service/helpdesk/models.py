@@ -70,6 +70,10 @@ class Ticket(Base):
     first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Which time ``closed_at`` is: "closed_at" (sent by the helpdesk), "resolved_at"
+    # (none sent; the resolve time) or "dispatch" (neither; when the helpdesk
+    # called to survey the closed ticket). ``helpdesk.service.close_time``.
+    closed_at_source: Mapped[str | None] = mapped_column(String(20))
     contacts: Mapped[int | None] = mapped_column(Integer)
     escalated: Mapped[bool | None] = mapped_column(Boolean)
     reopened: Mapped[bool | None] = mapped_column(Boolean)

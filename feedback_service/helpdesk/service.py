@@ -64,11 +64,12 @@ _CUSTOMER_UPSERT = """
 _TICKET_UPSERT = """
     INSERT INTO tickets (
         source, external_id, subject, channel, product, tags, opened_at,
-        first_response_at, resolved_at, closed_at, contacts, escalated, reopened,
-        agent_id, team_id, customer_id, created_at, updated_at)
+        first_response_at, resolved_at, closed_at, closed_at_source, contacts, escalated,
+        reopened, agent_id, team_id, customer_id, created_at, updated_at)
     VALUES (
         :source, :external_id, :subject, :channel, :product, :tags, :opened_at,
-        :first_response_at, :resolved_at, :closed_at, :contacts, :escalated, :reopened,
+        :first_response_at, :resolved_at, :closed_at, :closed_at_source, :contacts, :escalated,
+        :reopened,
         :agent_id, :team_id, {customer_id}, :now, :now)
     ON CONFLICT (source, external_id) DO UPDATE SET
         subject = COALESCE(excluded.subject, tickets.subject),
@@ -78,7 +79,10 @@ _TICKET_UPSERT = """
         opened_at = COALESCE(excluded.opened_at, tickets.opened_at),
         first_response_at = COALESCE(excluded.first_response_at, tickets.first_response_at),
         resolved_at = COALESCE(excluded.resolved_at, tickets.resolved_at),
-        closed_at = COALESCE(excluded.closed_at, tickets.closed_at),
+        closed_at = CASE WHEN {better_close} THEN excluded.closed_at
+                         ELSE tickets.closed_at END,
+        closed_at_source = CASE WHEN {better_close} THEN excluded.closed_at_source
+                                ELSE tickets.closed_at_source END,
         contacts = COALESCE(excluded.contacts, tickets.contacts),
         escalated = COALESCE(excluded.escalated, tickets.escalated),
         reopened = COALESCE(excluded.reopened, tickets.reopened),
@@ -88,6 +92,14 @@ _TICKET_UPSERT = """
         updated_at = excluded.updated_at
     RETURNING id, channel
 """
+# A close time replaces the stored one when it is at least as good: the helpdesk's
+# own close time always (it may move when a ticket is closed again), the resolve
+# time over a dispatch time, and a dispatch time never moves once set.
+_BETTER_CLOSE = (
+    "(tickets.closed_at IS NULL OR excluded.closed_at_source = 'closed_at' "
+    "OR (excluded.closed_at_source = 'resolved_at' "
+    "AND COALESCE(tickets.closed_at_source, 'closed_at') = 'dispatch'))"
+)
 _TICKET_PARAMS = (
     bindparam("has_tags", type_=Boolean),
     bindparam("tags", type_=JSON),
@@ -102,7 +114,9 @@ CUSTOMER_UPSERT = _stmt(
     "now",
 ).columns(unsubscribed_at=UTCDateTime)
 TICKET_UPSERT = _stmt(
-    _TICKET_UPSERT.format(customer_id=":customer_id"), "now", *TICKET_TIMES
+    _TICKET_UPSERT.format(customer_id=":customer_id", better_close=_BETTER_CLOSE),
+    "now",
+    *TICKET_TIMES,
 ).bindparams(*_TICKET_PARAMS)
 # PostgreSQL: both in one round trip (data-modifying CTEs). The customer's row is
 # locked first, as when they run apart; the dispatch rules are evaluated by the
@@ -117,7 +131,7 @@ CUSTOMER_AND_TICKET_UPSERT_PG = DriverStatement(
             locale=":customer_locale",
         )
         + "), ticket AS ("
-        + _TICKET_UPSERT.format(customer_id="(SELECT id FROM customer)")
+        + _TICKET_UPSERT.format(customer_id="(SELECT id FROM customer)", better_close=_BETTER_CLOSE)
         + """)
     SELECT customer.id AS customer_id, customer.email, customer.locale,
            customer.unsubscribed_at, ticket.id AS ticket_id, ticket.channel
@@ -251,7 +265,22 @@ def _ticket_params(
     }
     for name in TICKET_TIMES:
         params[name] = data.get(name)
+    params["closed_at"], params["closed_at_source"] = close_time(data, now)
     return params
+
+
+CLOSE_SOURCES = ("closed_at", "resolved_at", "dispatch")
+
+
+def close_time(data: dict[str, Any], now: dt.datetime) -> tuple[dt.datetime, str]:
+    """When the ticket counts as closed, and why: the helpdesk's ``closed_at``,
+    else its ``resolved_at``, else now (the helpdesk reports the closure by
+    calling us). Reports count tickets closed by this time."""
+    if data.get("closed_at") is not None:
+        return data["closed_at"], "closed_at"
+    if data.get("resolved_at") is not None:
+        return data["resolved_at"], "resolved_at"
+    return now, "dispatch"
 
 
 def upsert_ticket(

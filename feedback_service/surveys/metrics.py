@@ -101,9 +101,33 @@ SUPPORTED_LOCALES = ("en", "es", "de")
 DEFAULT_LOCALE = "en"
 
 
+# Helpdesks send a customer's language as a code ("de", "de-AT") or as a name
+# (Zendesk's requester language "Deutsch", Freshdesk's "German"): the names of the
+# supported languages in their own spelling, in English, and in each other's.
+LANGUAGE_NAMES = {
+    "english": "en",
+    "englisch": "en",
+    "inglés": "en",
+    "ingles": "en",
+    "deutsch": "de",
+    "german": "de",
+    "alemán": "de",
+    "aleman": "de",
+    "español": "es",
+    "espanol": "es",
+    "castellano": "es",
+    "spanish": "es",
+    "spanisch": "es",
+}
+
+
 def base_locale(locale: str | None) -> str:
-    """Map ``es-MX`` or ``de_AT`` to a supported base locale, English otherwise."""
+    """Map ``es-MX``, ``de_AT``, ``Deutsch`` or ``German (Austria)`` to a supported
+    base locale, English otherwise."""
     if not locale:
         return DEFAULT_LOCALE
-    base = locale.replace("_", "-").split("-")[0].lower()
+    name = locale.split("(")[0].strip().lower()
+    if name in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[name]
+    base = locale.replace("_", "-").split("-")[0].strip().lower()
     return base if base in SUPPORTED_LOCALES else DEFAULT_LOCALE

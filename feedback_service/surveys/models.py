@@ -70,6 +70,8 @@ class Invitation(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     reason: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # SHA-256 of the body sent with the key (``surveys.service.body_fingerprint``).
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     send_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

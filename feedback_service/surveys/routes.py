@@ -79,7 +79,8 @@ def create_invitation(payload: dict[str, Any]) -> tuple[Response, int]:
     """Ask the customer of a closed ticket for feedback.
 
     Answers 201 with a new invitation or 200 with the one already made for this
-    ticket and survey (or this Idempotency-Key).
+    ticket and survey (or this Idempotency-Key with the same body). The same
+    Idempotency-Key with a different body answers 422 ``idempotency_key_reused``.
     """
     return dispatch_and_respond(payload, "api")
 

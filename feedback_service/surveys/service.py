@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.cache import TTLCache, engine_key
 from feedback_service.db import DriverStatement, UTCDateTime, utcnow
-from feedback_service.errors import Conflict, NotFound
+from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.surveys.metrics import base_locale
@@ -35,6 +36,10 @@ SUPPRESSION_REASONS = {
     "sampled_out",
 }
 INVITATIONS: Table = Invitation.__table__  # type: ignore[assignment]
+
+
+class IdempotencyKeyReused(ValidationError):
+    code = "idempotency_key_reused"
 
 
 class SurveyNotFound(NotFound):
@@ -204,13 +209,13 @@ DISPATCH_INVITATION = DriverStatement(
     )
     INSERT INTO invitations (
         token, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale,
-        delivery, status, reason, idempotency_key, send_at, sent_at, expires_at,
-        attempts, created_at, updated_at)
+        delivery, status, reason, idempotency_key, idempotency_fingerprint, send_at, sent_at,
+        expires_at, attempts, created_at, updated_at)
     SELECT
         :token, :survey_id, :ticket_id, :customer_id, :agent_id, :team_id, :channel, :locale,
         :delivery,
         CASE WHEN reason IS NULL THEN :status ELSE 'suppressed' END,
-        reason, :idempotency_key,
+        reason, :idempotency_key, :idempotency_fingerprint,
         CASE WHEN reason IS NULL THEN :send_at END,
         CASE WHEN reason IS NULL THEN :sent_at END,
         CASE WHEN reason IS NULL THEN :expires_at ELSE :expires_if_suppressed END,
@@ -262,6 +267,26 @@ def find_by_idempotency_key(session: Session, key: str | None) -> Invitation | N
     return session.scalar(select(Invitation).where(Invitation.idempotency_key == key))
 
 
+def body_fingerprint(payload: dict[str, Any], source: str) -> str:
+    """SHA-256 of the validated request body (keys sorted, times as ISO text):
+    the same body sent twice gives the same fingerprint, whatever its key order."""
+    canonical = json.dumps({"source": source, "body": payload}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _same_body_or_422(earlier: Invitation, key: str | None, fingerprint: str | None) -> None:
+    """A key reused with another body is the caller's bug (Stripe answers the same):
+    422 naming the key, never the first call's invitation passed off as this one's.
+    Invitations stored before fingerprints were kept have none and are trusted."""
+    if earlier.idempotency_fingerprint is None or earlier.idempotency_fingerprint == fingerprint:
+        return
+    raise IdempotencyKeyReused(
+        f"Idempotency-Key '{key}' was already used with a different request body; "
+        "use a new key for a new request.",
+        fields={"Idempotency-Key": [f"'{key}' was used with a different body."]},
+    )
+
+
 def dispatch(
     session: Session,
     payload: dict[str, Any],
@@ -280,8 +305,10 @@ def dispatch(
         raise SurveyNotFound(
             f"Survey '{survey.key}' is not active.", fields={"survey": ["Inactive survey."]}
         )
+    fingerprint = body_fingerprint(payload, source) if idempotency_key else None
     earlier = find_by_idempotency_key(session, idempotency_key)
     if earlier is not None:
+        _same_body_or_422(earlier, idempotency_key, fingerprint)
         return DispatchResult(earlier, created=False)
 
     agent = helpdesk.upsert_agent(session, payload["agent"])
@@ -320,6 +347,7 @@ def dispatch(
             if survey.throttle_days > 0
             else now + dt.timedelta(days=1),
             "idempotency_key": idempotency_key,
+            "idempotency_fingerprint": fingerprint,
             "send_at": send_at,
             "sent_at": now if status == "sent" else None,
             "expires_at": send_at + expire_after,
@@ -332,6 +360,8 @@ def dispatch(
         winner = _existing(session, ticket.id, survey.id, idempotency_key)
         if winner is None:
             raise Conflict("The invitation could not be created; retry the call.")
+        if idempotency_key and winner.idempotency_key == idempotency_key:
+            _same_body_or_422(winner, idempotency_key, fingerprint)
         return DispatchResult(winner, created=False)
     new_id: int = row["id"]
     reason: str | None = row["reason"]

@@ -376,6 +376,24 @@ def test_a_detractor_with_a_comment_reaches_the_webhook_signed_and_the_lead_by_e
     assert missing.status_code == 404 and missing.json["error"]["code"] == "alert_not_found"
 
 
+def test_an_alert_names_the_value_by_the_scale_words(
+    client: FlaskClient, auth: Any, db_session: Session, webhook: WebhookReceiver
+) -> None:
+    """Issue 19: a CSAT 2 alert read "very dissatisfied (CSAT) (2)"."""
+    configure(client, auth, webhook, lead=None)
+    token = invite(client, auth, ticket={"id": "T-WORDS-1"})
+    answer(client, token, comment="Took three tries.", csat=2, ces=2, fcr=False)
+    [hit] = webhook.received
+    title = hit.json()["title"]
+    assert title.startswith("CSAT 2 (dissatisfied), CES 2 (disagrees it was easy) with a comment")
+    assert "very dissatisfied" not in title
+    reasons = hit.json()["payload"]["reasons"]
+    assert [r["label"] for r in reasons] == [
+        "CSAT 2 (dissatisfied)",
+        "CES 2 (disagrees it was easy)",
+    ]
+
+
 def test_an_nps_detractor_alerts_and_a_passive_does_not(
     client: FlaskClient, auth: Any, db_session: Session, webhook: WebhookReceiver
 ) -> None:

@@ -90,11 +90,59 @@ def test_idempotency_key_is_honoured(
     client: FlaskClient, ingest: dict[str, str], db_session: Any
 ) -> None:
     headers = {**ingest, "Idempotency-Key": "req-123"}
-    first = post(client, headers)
-    # A retried call with the same key but a re-generated body still gets the first answer.
-    again = post(client, headers)
-    assert again.status_code == 200
+    body = invitation_payload()
+    first = client.post("/api/v1/invitations", json=body, headers=headers)
+    # A retry of the same body, keys in another order, gets the first answer.
+    reordered = {k: body[k] for k in reversed(list(body))}
+    again = client.post("/api/v1/invitations", json=reordered, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
     assert again.json["id"] == first.json["id"]
+
+
+def test_idempotency_key_reused_with_another_body_is_422_naming_the_key(
+    client: FlaskClient, ingest: dict[str, str], db_session: Any
+) -> None:
+    headers = {**ingest, "Idempotency-Key": "req-456"}
+    first = post(client, headers)
+    other = post(client, headers)  # a new ticket id: another request under the same key
+    assert first.status_code == 201
+    assert other.status_code == 422
+    error = other.json["error"]
+    assert error["code"] == "idempotency_key_reused"
+    assert "req-456" in error["message"]
+    assert "Idempotency-Key" in error["fields"]
+    assert db_session.scalar(select(func.count(Invitation.id))) == 1
+
+
+@pytest.mark.parametrize(
+    ("times", "source"),
+    [
+        ({"resolved_at": "2026-11-20T11:00:00Z"}, "resolved_at"),
+        ({}, "dispatch"),
+        ({"resolved_at": "2026-11-20T11:00:00Z", "closed_at": "2026-11-20T11:05:00Z"}, "closed_at"),
+    ],
+)
+def test_tickets_count_as_closed_by_the_best_time_the_helpdesk_gave(
+    client: FlaskClient, ingest: dict[str, str], db_session: Any, times: dict[str, str], source: str
+) -> None:
+    body = invitation_payload()
+    for name in ("resolved_at", "closed_at"):
+        body["ticket"].pop(name)
+    body["ticket"].update(times)
+    before = dt.datetime.now(dt.UTC)
+    assert client.post("/api/v1/invitations", json=body, headers=ingest).status_code == 201
+    ticket = db_session.scalar(select(Ticket).where(Ticket.external_id == body["ticket"]["id"]))
+    assert ticket.closed_at_source == source
+    if source == "dispatch":
+        assert ticket.closed_at >= before - dt.timedelta(seconds=1)
+    else:
+        assert ticket.closed_at == dt.datetime.fromisoformat(times[source])
+    # The helpdesk sending its close time later replaces a stand-in, never the reverse.
+    body["ticket"]["closed_at"] = "2026-11-21T08:00:00Z"
+    client.post("/api/v1/invitations", json=body, headers=ingest)
+    db_session.expire_all()
+    ticket = db_session.get(Ticket, ticket.id)
+    assert (ticket.closed_at_source, ticket.closed_at.day) == ("closed_at", 21)
 
 
 def test_unsubscribed_customer_is_suppressed(

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from scipy.stats import t as student_t
+from scipy.stats import beta as beta_dist
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,19 +53,35 @@ def expected_score(metric: str, values: list[int]) -> dict[str, Any]:
         yes = sum(values)
         return {"value": 100 * yes / n, "n": n, "interval": wilson(yes, n)}
     if metric == "nps":
-        pro = sum(1 for v in values if v >= 9) / n
-        det = sum(1 for v in values if v <= 6) / n
-        half = Z * math.sqrt((pro + det - (pro - det) ** 2) / n)
+        pro = sum(1 for v in values if v >= 9)
+        det = sum(1 for v in values if v <= 6)
         return {
-            "value": 100 * (pro - det),
+            "value": 100 * (pro - det) / n,
             "n": n,
-            "interval": (max(-100, 100 * (pro - det - half)), min(100, 100 * (pro - det + half))),
+            "interval": dirichlet_interval([det, n - pro - det, pro], [-100.0, 0.0, 100.0]),
         }
     mean = float(np.mean(values))
-    if n < 2:
-        return {"value": mean, "n": n, "interval": None}
-    half = float(student_t.ppf(0.975, n - 1)) * float(np.std(values, ddof=1)) / math.sqrt(n)
-    return {"value": mean, "n": n, "interval": (mean - half, mean + half)}
+    counts = [values.count(v) for v in range(1, 8)]
+    return {"value": mean, "n": n, "interval": dirichlet_interval(counts, list(range(1, 8)))}
+
+
+def dirichlet_interval(counts: list[int], points: list[float]) -> tuple[float, float]:
+    """The documented interval for a mean on a scale (README, "How the intervals are
+    computed"), written out again: a Dirichlet posterior with one prior answer
+    spread over the points, a Beta on the scale matched to the posterior mean's
+    mean and variance, widened to reach the observed mean."""
+    alpha = [c + 1.0 / len(points) for c in counts]
+    total = sum(alpha)
+    mean = sum(a * v for a, v in zip(alpha, points, strict=True)) / total
+    second = sum(a * v * v for a, v in zip(alpha, points, strict=True)) / total
+    variance = (second - mean * mean) / (total + 1)
+    lo, hi = min(points), max(points)
+    u, s2 = (mean - lo) / (hi - lo), variance / (hi - lo) ** 2
+    k = u * (1 - u) / s2 - 1
+    low = lo + (hi - lo) * float(beta_dist.ppf(0.025, u * k, (1 - u) * k))
+    high = lo + (hi - lo) * float(beta_dist.ppf(0.975, u * k, (1 - u) * k))
+    observed = sum(c * v for c, v in zip(counts, points, strict=True)) / sum(counts)
+    return min(low, observed), max(high, observed)
 
 
 def assert_score(actual: dict[str, Any], expected: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -183,3 +184,50 @@ def test_webhook_for_a_ticket_not_solved_is_ignored(
     assert response.status_code == 200
     assert response.json["status"] == "ignored"
     assert db_session.scalar(select(Invitation)) is None
+
+
+LANGUAGES = [
+    ("Deutsch", "de"),
+    ("German", "de"),
+    ("de", "de"),
+    ("de-AT", "de"),
+    ("German (Austria)", "de"),
+    ("Español", "es"),
+    ("Spanish", "es"),
+    ("es-419", "es"),
+    ("English", "en"),
+    ("Inglés", "en"),
+    ("Klingon", "en"),
+]
+
+
+@pytest.mark.parametrize(("language", "locale"), LANGUAGES)
+def test_zendesk_requester_language_names_and_codes_map(
+    client: FlaskClient, auth: Any, db_session: Any, language: str, locale: str
+) -> None:
+    body = {
+        **ZENDESK_TRIGGER_BODY,
+        "ticket": {**ZENDESK_TRIGGER_BODY["ticket"], "id": f"lang-{language}"},
+        "requester": {**ZENDESK_TRIGGER_BODY["requester"], "language": language},
+    }
+    response = client.post("/api/v1/integrations/zendesk", json=body, headers=auth("ingest"))
+    assert response.status_code == 201, response.json
+    assert db_session.get(Invitation, response.json["id"]).locale == locale
+
+
+@pytest.mark.parametrize(("language", "locale"), LANGUAGES)
+def test_freshdesk_contact_language_names_and_codes_map(
+    client: FlaskClient, auth: Any, db_session: Any, language: str, locale: str
+) -> None:
+    body = {
+        "freshdesk_webhook": {
+            "ticket_id": f"lang-{language}",
+            "ticket_status": "Resolved",
+            "ticket_agent_email": "kim@acme.test",
+            "ticket_contact_email": "bo@example.com",
+            "ticket_contact_language": language,
+        }
+    }
+    response = client.post("/api/v1/integrations/freshdesk", json=body, headers=auth("ingest"))
+    assert response.status_code == 201, response.json
+    assert db_session.get(Invitation, response.json["id"]).locale == locale

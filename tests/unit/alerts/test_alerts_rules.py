@@ -54,7 +54,7 @@ def test_a_switched_off_metric_or_a_custom_threshold_is_respected() -> None:
         "fcr",
     ]
     [reason] = rules.alarming({"csat": 3}, "x", custom)
-    assert (reason.value, reason.threshold, reason.label) == (3, 3, "very dissatisfied (CSAT)")
+    assert (reason.value, reason.threshold, reason.label) == (3, 3, "CSAT 3 (neutral)")
 
 
 def test_trigger_ranges_stop_below_the_top_of_each_scale() -> None:

@@ -13,13 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import beta as beta_dist
 from scipy.stats import norm
-from scipy.stats import t as student_t
 
 from feedback_service.analysis.scoring import (
     Interval,
     normal_quantile,
     score,
-    t_quantile,
 )
 from feedback_service.analysis.stats import (
     ShrunkEstimate,
@@ -70,16 +68,14 @@ def test_vectorised_beta_intervals_equal_one_call_per_agent(raw: list[tuple[int,
     tail = (1.0 - 0.95) / 2.0  # what shrink_proportions computes (not exactly 0.025)
     for (x, n), e in zip(groups, shrink_proportions(groups), strict=True):
         a, b = a0 + x, b0 + (n - x)
-        assert e.interval.low == float(beta_dist.ppf(tail, a, b))
-        assert e.interval.high == float(beta_dist.ppf(1.0 - tail, a, b))
         assert e.estimate == a / (a + b)
+        assert e.interval.low == min(float(beta_dist.ppf(tail, a, b)), e.estimate)
+        assert e.interval.high == max(float(beta_dist.ppf(1.0 - tail, a, b)), e.estimate)
 
 
 def test_memoised_quantiles_equal_scipy() -> None:
     for p in (0.8, 0.9, 0.95, 0.975, 0.995):
         assert normal_quantile(p) == float(norm.ppf(p))
-        for df in (1, 2, 29, 30, 500, 100_000):
-            assert t_quantile(p, df) == float(student_t.ppf(p, df))
 
 
 @settings(max_examples=100, deadline=None)

@@ -26,7 +26,7 @@ from feedback_service.analysis.stats import (
     rank_with_evidence,
     rate_ratio,
     risk_difference,
-    shrink_means,
+    shrink_histograms,
     shrink_proportions,
 )
 
@@ -158,27 +158,42 @@ def test_shrink_proportions_rejects_bad_groups() -> None:
     assert shrink_proportions([]) == []
 
 
-def test_shrink_means_small_sample_high_mean_does_not_outrank_solid_agent() -> None:
-    # CES team around 5.5; one agent with 2 answers at 7.0, one with 150 at 6.2.
-    groups = [(7.0, 0.0, 2), (6.2, 1.4, 150), (5.4, 1.6, 120), (5.3, 1.5, 140), (5.1, 1.7, 90)]
-    estimates = shrink_means(groups)
+CES_POINTS = range(1, 8)
+
+
+def test_shrink_histograms_small_sample_high_mean_does_not_outrank_solid_agent() -> None:
+    # CES team around 5.5; one agent with 2 answers at 7, one with 150 around 6.2.
+    groups = [
+        [0, 0, 0, 0, 0, 0, 2],
+        [0, 0, 3, 6, 21, 45, 75],
+        [2, 4, 10, 12, 30, 32, 30],
+        [3, 5, 12, 14, 36, 40, 30],
+        [3, 3, 8, 10, 22, 24, 20],
+    ]
+    estimates = shrink_histograms(groups, CES_POINTS)
     assert estimates[0].estimate < estimates[1].estimate
-    assert estimates[1].estimate == pytest.approx(6.2, abs=0.05)
+    assert estimates[1].estimate == pytest.approx(estimates[1].observed, abs=0.1)
     assert rank_with_evidence(estimates, min_n=30) == [None, 1, 2, 3, 4]
     for e in estimates:
-        assert e.interval.low < e.estimate < e.interval.high
+        assert 1.0 <= e.interval.low < e.estimate < e.interval.high <= 7.0
 
 
-def test_shrink_means_fallback_hand_computed() -> None:
-    # Two agents: fallback tau2 = pooled_var / 10.
-    estimates = shrink_means([(6.0, 2.0, 11), (4.0, 2.0, 11)])
-    pooled_var = 2.0
-    tau2 = pooled_var / 10
-    se2 = pooled_var / 11
-    weight = tau2 / (tau2 + se2)
-    assert estimates[0].estimate == pytest.approx(5.0 + weight * 1.0)
-    half = 1.959964 * math.sqrt(1 / (1 / tau2 + 1 / se2))
-    assert estimates[0].interval.high - estimates[0].estimate == pytest.approx(half, rel=1e-5)
+def test_shrink_histograms_one_answer_each_is_never_certain() -> None:
+    # The case of issue 19: every agent of the team has one CES answer, all 2.
+    estimates = shrink_histograms([[0, 1, 0, 0, 0, 0, 0]] * 4, CES_POINTS)
+    for e in estimates:
+        assert e.observed == 2.0
+        assert 1.0 <= e.interval.low < e.interval.high <= 7.0
+        assert e.interval.high - e.interval.low > 0.5
+
+
+def test_shrink_histograms_fallback_prior_pulls_a_pair_halfway_by_its_weight() -> None:
+    # Two agents (no fit): the prior is worth FALLBACK_PRIOR_STRENGTH answers at the
+    # team's shares, so 10 answers each move halfway towards the team mean.
+    estimates = shrink_histograms([[0, 0, 0, 0, 0, 10, 0], [0, 0, 0, 10, 0, 0, 0]], CES_POINTS)
+    team_mean = (6 * 10 + 4 * 10 + 1.0 * 4) / 21  # shares include the even prior answer
+    assert estimates[0].estimate == pytest.approx((60 + 10 * team_mean) / 20)
+    assert estimates[1].estimate == pytest.approx((40 + 10 * team_mean) / 20)
 
 
 def test_rank_with_evidence_ties_and_direction() -> None:

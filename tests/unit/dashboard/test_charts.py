@@ -98,3 +98,27 @@ def test_sparkline_marks_the_last_value_and_survives_flat_or_empty_data() -> Non
 def test_line_chart_rejects_an_empty_scale() -> None:
     with pytest.raises(ValueError):
         line_chart([], title="x", y_min=1, y_max=1)
+
+
+def test_sparse_weeks_are_drawn_as_uncertain_never_as_a_silent_gap() -> None:
+    """Issue 19: an agent with two answers in one week had an empty chart."""
+    points = [
+        TrendPoint(label="W0", value=None, n=0),
+        TrendPoint(label="W1", value=50.0, low=9.5, high=90.5, n=2, low_sample=True),
+        TrendPoint(label="W2", value=None, n=0, note="week so far"),
+    ]
+    root = parse(line_chart(points, title="CSAT"))
+    [point] = [e for e in root.iter() if "point" in (e.get("class") or "").split()]
+    assert "low-sample" in (point.get("class") or "")
+    assert point.get("fill") == "#fff"  # hollow: not only a colour difference
+    tip = point.find(f"{SVG}title").text or ""  # type: ignore[union-attr]
+    assert "n=2" in tip and "few answers" in tip and "no control limits yet" in tip
+    # One week with an interval between two without: its band is a visible bar.
+    [band] = root.findall(f".//{SVG}rect[@class='band band-single']")
+    assert float(band.get("height") or 0) > 50
+    # The weeks without answers are marked and say so.
+    empty = root.findall(f".//{SVG}g[@class='no-answers']")
+    assert [e.get("data-label") for e in empty] == ["W0", "W2"]
+    desc = root.find(f"{SVG}desc").text or ""  # type: ignore[union-attr]
+    assert "1 with few answers" in desc and "2 without answers" in desc
+    assert "1 without control limits" in desc

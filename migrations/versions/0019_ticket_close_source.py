@@ -1,0 +1,50 @@
+"""tickets: where the close time came from; invitations: the Idempotency-Key's body
+
+Revision ID: 0019_ticket_close_source
+Revises: 0015_training_rating_rows
+Create Date: 2026-12-05
+
+``tickets.closed_at_source`` says which time counts a ticket as closed:
+``closed_at`` (the helpdesk sent it), ``resolved_at`` (no close time was sent,
+the resolve time stands in) or ``dispatch`` (neither was sent: the time the
+helpdesk called to survey the closed ticket). Existing rows with a close time
+came from the helpdesk; existing rows without one get the resolve time where
+there is one, so "tickets closed" stops reading 0 for desks that never sent it.
+
+``invitations.idempotency_fingerprint`` is a SHA-256 of the request body sent
+with an Idempotency-Key: the same key with another body is a caller's bug (422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0019_ticket_close_source"
+down_revision: str | Sequence[str] | None = "0017_key_management"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("closed_at_source", sa.String(length=20), nullable=True))
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("idempotency_fingerprint", sa.String(length=64), nullable=True)
+        )
+    op.execute("UPDATE tickets SET closed_at_source = 'closed_at' WHERE closed_at IS NOT NULL")
+    op.execute(
+        "UPDATE tickets SET closed_at = resolved_at, closed_at_source = 'resolved_at' "
+        "WHERE closed_at IS NULL AND resolved_at IS NOT NULL"
+    )
+
+
+def downgrade() -> None:
+    op.execute("UPDATE tickets SET closed_at = NULL WHERE closed_at_source <> 'closed_at'")
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_column("idempotency_fingerprint")
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_column("closed_at_source")
