@@ -1,6 +1,6 @@
 """Measure the comment analyser on public labelled text it was never trained on.
 
-    .venv/bin/python bench/eval_comments.py [--data ../shared/data] [--seed 0]
+    .venv/bin/python bench/eval_comments.py [--data ../shared/data] [--seed 0] [--out-of-box]
 
 Prints markdown tables. The data in ``--data`` is only read for measuring; the
 "after teaching" rows add half of each set to the shipped seed sentences (as a
@@ -38,6 +38,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,7 +191,9 @@ def ours_sentiment(analyzer: CommentAnalyzer, texts: list[str], binary: bool) ->
     return out
 
 
-def seed_cv_rules(rules: Sequence[SentimentRule], seed: int) -> list[tuple[SentimentRule, float]]:
+def seed_cv_rules(
+    rules: Sequence[SentimentRule], seed: int, folds: int = 0
+) -> list[tuple[SentimentRule, float]]:
     """Pooled 3-class sentiment macro-F1 of each rule, leaving one seed file out at a time.
 
     Only the shipped seed data is used. Holding out a whole file (hospitality,
@@ -199,12 +202,14 @@ def seed_cv_rules(rules: Sequence[SentimentRule], seed: int) -> list[tuple[Senti
     are the ones the pipeline ships with.
     """
     rows = build_rows_with_source()
-    sources = sorted({src for src, _ in rows})
+    files = sorted({src for src, _ in rows})
+    # ``folds`` > 0: whole files dealt round-robin into that many groups (faster).
+    group = {f: (i % folds if folds else i) for i, f in enumerate(files)}
     truth: list[str] = []
     guesses: dict[int, list[str]] = {i: [] for i in range(len(rules))}
-    for held in sources:
-        teach = [LabelledSentence(*r) for src, r in rows if src != held]
-        test = [r for src, r in rows if src == held]
+    for held in sorted(set(group.values())):
+        teach = [LabelledSentence(*r) for src, r in rows if group[src] != held]
+        test = [r for src, r in rows if group[src] == held]
         model = train(teach, seed=seed)
         truth.extend(r[1] for r in test)
         texts = [r[0] for r in test]
@@ -282,10 +287,34 @@ def row(name: str, method: str, truth: list[str], pred: list[str], n_unsup: int 
     return f"| {name} | {method} | {len(truth)}{extra} | {acc:.3f} | {f1:.3f} |"
 
 
+def confusion(name: str, truth: Sequence[str], pred: Sequence[str]) -> str:
+    """Counts per (truth, ours) pair as a markdown table: which class is read as which."""
+    labels = sorted(set(truth))
+    columns = labels + sorted(set(pred) - set(labels))
+    counts = Counter(zip(truth, pred, strict=True))
+    lines = [f"{name}\n", "| truth \\ ours | " + " | ".join(columns) + " |"]
+    lines.append("|---" * (len(columns) + 1) + "|")
+    for label in labels:
+        cells = " | ".join(str(counts[(label, c)]) for c in columns)
+        lines.append(f"| {label} | {cells} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out-of-box",
+        action="store_true",
+        help="only the out-of-the-box table, with each set's confusion matrix (no teaching runs)",
+    )
+    parser.add_argument(
+        "--rule-folds",
+        type=int,
+        default=0,
+        help="with --choose-rule: deal the seed files into this many folds (0: one per file)",
+    )
     parser.add_argument(
         "--choose-rule",
         action="store_true",
@@ -297,15 +326,28 @@ def main() -> None:
     if args.choose_rule:
         lexicon.configure(Path(tempfile.mkdtemp(prefix="eval-comments-")) / "nltk")
         shares = [(0.8, 0.5), (1.0, 1.0), (0.8, 0.8), (0.6, 0.4), (0.5, 0.5)]
+        thresholds = (0.1, 0.15, 0.2, 0.25, 0.3)
         rules = [
             SentimentRule(model_share=top, min_model_share=low, label_threshold=t)
             for top, low in shares
-            for t in (0.1, 0.15, 0.2, 0.25, 0.3)
+            for t in thresholds
         ]
-        print("| model share (max/min) | label threshold | seed CV macro-F1 |\n|---|---|---|")
-        for rule, f1 in sorted(seed_cv_rules(rules, args.seed), key=lambda x: -x[1]):
+        # The shipped blend, with the model alone (or at its top share) wherever
+        # the lexicon finds no opinion word.
+        rules += [
+            SentimentRule(silent_lexicon_share=silent, label_threshold=t)
+            for silent in (0.8, 1.0)
+            for t in thresholds
+        ]
+        print(
+            "| model share (max/min) | share, lexicon silent | label threshold | seed CV macro-F1 |"
+            "\n|---|---|---|---|"
+        )
+        ranked = seed_cv_rules(rules, args.seed, args.rule_folds)
+        for rule, f1 in sorted(ranked, key=lambda x: -x[1]):
             share = f"{rule.model_share}/{rule.min_model_share}"
-            print(f"| {share} | {rule.label_threshold} | {f1:.4f} |")
+            silent = "-" if rule.silent_lexicon_share is None else rule.silent_lexicon_share
+            print(f"| {share} | {silent} | {rule.label_threshold} | {f1:.4f} |")
         return
 
     work = Path(tempfile.mkdtemp(prefix="eval-comments-"))
@@ -335,6 +377,7 @@ def main() -> None:
         texts = [e.text for e in ex]
         truth = [e.label for e in ex]
         lines = []
+        pred: list[str]
         if kind.startswith("sentiment"):
             binary = kind == "sentiment-binary"
             pred = ours_sentiment(model, texts, binary)
@@ -350,14 +393,21 @@ def main() -> None:
             pred = ours_gap(model, texts)
             lines.append(row(name, f"ours{tag}", truth, pred))
             lines.append(row(name, "keyword baseline", truth, keyword_gap(texts)))
+        if args.out_of_box:
+            confusions.append(confusion(name, truth, pred))
         return lines
 
     header = "| set | method | n | accuracy | macro-F1 |\n|---|---|---|---|---|"
+    confusions: list[str] = []
     print("## Out of the box (seed data only), whole sets\n")
     print(header)
     for name, (ex, kind) in sets.items():
         for line in evaluate(analyzer, name, kind, ex, ""):
             print(line)
+    if args.out_of_box:
+        print("\n## Confusion matrices (out of the box; rows: truth, columns: ours)\n")
+        print("\n\n".join(confusions))
+        return
 
     print("\n## Out of the box vs after teaching, measured on the same held-back half\n")
     print(header)

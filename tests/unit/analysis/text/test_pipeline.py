@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from feedback_service.analysis.text import lexicon
 from feedback_service.analysis.text.pipeline import (
     CommentAnalysis,
     CommentAnalyzer,
+    SentimentRule,
     clear_analyzer_cache,
     get_analyzer,
     rating_score,
@@ -113,7 +115,9 @@ def test_batch_equals_one_by_one_and_serialises(analyzer: CommentAnalyzer) -> No
     assert payload[0]["sentiment"] == "positive"
     assert payload[1]["supported"] is False
     assert payload[3]["model_version"] == analyzer.model_version
-    assert {f["target"] for f in payload[3]["findings"]} == {"process"}
+    # Waiting on hold is about the support team; being passed around is the process.
+    by_target = {f["target"]: f["category"] for f in payload[3]["findings"]}
+    assert by_target == {"agent": "slow-response", "process": "transfer"}
 
 
 def test_analyzer_is_cached_and_replaceable(seed_model_dir: Path, nltk_cache_dir: Path) -> None:
@@ -193,3 +197,21 @@ def test_having_to_explain_twice_is_still_a_complaint(analyzer: CommentAnalyzer)
     assert ("process", "transfer", "negative") in {
         (f.target, f.category, f.sentiment) for f in result.findings
     }
+
+
+def test_silent_lexicon_share_lets_the_model_decide_where_the_lexicon_knows_no_word(
+    analyzer: CommentAnalyzer,
+) -> None:
+    text = "The parcel was on the doorstep the next morning."
+    assert lexicon.compound_score(text, "en") == 0.0
+    proba = analyzer.model.predict([text]).proba["sentiment"]
+    classes = analyzer.model.classes("sentiment")
+    model_only = proba[0, classes.index("positive")] - proba[0, classes.index("negative")]
+    silent = CommentAnalyzer(analyzer.model, SentimentRule(silent_lexicon_share=1.0))
+    assert silent.analyze(text).score == pytest.approx(model_only, abs=1e-4)
+    # The shipped rule still blends in the lexicon's 0, so its score is smaller.
+    shipped = analyzer.analyze(text).score
+    assert shipped is not None and abs(shipped) < abs(model_only)
+    # A sentence with an opinion word is scored the same by both rules.
+    loud = "The courier was rude."
+    assert silent.analyze(loud).score == analyzer.analyze(loud).score
