@@ -20,13 +20,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from feedback_service import alerts, api, dashboard, db, errors, health
+    from feedback_service import alerts, api, dashboard, db, errors, health, limits
     from feedback_service.cli import register_cli
     from workers.celery_app import celery_init_app
 
     db.init_app(app)
     errors.register_error_handlers(app)
     api.init_app(app)
+    limits.init_app(app)  # before any blueprint: it bounds <int:...> in routes
     celery_init_app(app)
 
     from feedback_service.analysis import (

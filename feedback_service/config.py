@@ -103,6 +103,11 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         # Pattern reports with no stored run are computed inside the request up to
         # this many responses; above it the request queues a job and answers 202.
         "PATTERNS_INLINE_MAX_RESPONSES": _int(env.get("PATTERNS_INLINE_MAX_RESPONSES"), 50_000),
+        # Request bounds (limits.py): bodies above this many bytes get 413; every SQL
+        # statement of a web request is cancelled after this many ms (PostgreSQL;
+        # below gunicorn's 30 s worker timeout; 0 turns it off).
+        "MAX_CONTENT_LENGTH": _int(env.get("MAX_CONTENT_LENGTH"), 1024 * 1024),
+        "REQUEST_STATEMENT_TIMEOUT_MS": _int(env.get("REQUEST_STATEMENT_TIMEOUT_MS"), 20_000),
         # Dashboard sign-in cookies: never readable by script, not sent on cross-site
         # POSTs; Secure (HTTPS only) wherever the dashboard is served over TLS.
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
