@@ -25,7 +25,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, has_request_context, request
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError

@@ -9,7 +9,8 @@ it is registered, so a blueprint added later gets the same without a decorator:
 - ``security: []`` on ``@public`` operations (they take the invitation token, not
   a key), and ``x-required-scope`` (the key's scope) on the others;
 - ``text/csv`` beside ``application/json`` on the 200 answer of every operation
-  with a ``format`` query parameter that offers ``csv``.
+  with a ``format`` query parameter that offers ``csv``;
+- a JSON body that requires no field is not a required body (none is ``{}``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,21 @@ class ServicePlugin(BasePlugin):
     def __init__(self, app: Flask, default_error: str) -> None:
         self.app = app
         self.default_error = default_error
+        self.spec: Any = None
+
+    def init_spec(self, spec: Any) -> None:
+        super().init_spec(spec)
+        self.spec = spec
+
+    def _requires_nothing(self, body: dict[str, Any]) -> bool:
+        """A JSON body whose schema requires no field: sending none is sending ``{}``
+        (webargs reads a missing body so), so the document must not call it required."""
+        schema = (body.get("content", {}).get("application/json") or {}).get("schema")
+        if isinstance(schema, dict) and "$ref" in schema:
+            schema = schema["$ref"].rsplit("/", 1)[-1]
+        if isinstance(schema, str):
+            schema = self.spec.components.schemas.get(schema) if self.spec else None
+        return isinstance(schema, dict) and not schema.get("required")
 
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
@@ -70,6 +86,9 @@ class ServicePlugin(BasePlugin):
                 operation["security"] = []
             elif view is not None:
                 operation["x-required-scope"] = getattr(view, "_required_scope", "admin")
+            body = operation.get("requestBody")
+            if isinstance(body, dict) and body.get("required") and self._requires_nothing(body):
+                body["required"] = False
             ok = responses.get("200") or responses.get(200)
             if isinstance(ok, dict) and _offers_csv(operation):
                 ok.setdefault("content", {}).update(CSV_CONTENT)
