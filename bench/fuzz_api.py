@@ -92,11 +92,17 @@ def main() -> int:
         app = create_app({"DATABASE_URL": url, "BROKER_URL": env["BROKER_URL"]})
         with app.app_context():
             keys = make_keys(get_session())
+            # As a deployment has it once its worker ran: the seed comment model built
+            # and promoted. (With none, the first re-scoring request would build it.)
+            from feedback_service.analysis.comments.analyzer import current_analyzer
+
+            current_analyzer()
         settings: dict[str, Any] = {
             # NUL bytes stay in: the API must refuse them with a 422, never a 500.
             "generation": {"max-examples": args.max_examples},
             # A slow answer on a loaded 2-core machine is not a failure of the API.
             "request-timeout": 60,
+            "cache": {"enabled": False},
         }
         if args.seed is not None:
             settings["seed"] = args.seed
