@@ -162,7 +162,8 @@ def report(
 ) -> int:
     total = sum(cases.values())
     server_errors = sum(n for code, n in statuses.items() if code >= 500)
-    print(f"operations: {len(cases)} tested of {operations} in the document")
+    tested = len([label for label in cases if label != "Stateful tests"])
+    print(f"operations: {tested} tested of {operations} in the document (+ stateful sequences)")
     print(f"cases: {total} in {elapsed:.0f} s")
     print("answers:", ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())))
     print(f"server errors (5xx): {server_errors}")
