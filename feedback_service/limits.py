@@ -1,6 +1,7 @@
 """Bounds on every request, in one place (DESIGN.md section 6, issue 15 item 5).
 
-- Body size: ``MAX_CONTENT_LENGTH`` (Flask's setting; 1 MiB by default) -> 413.
+- Body size: ``MAX_CONTENT_LENGTH`` (Flask's setting; 1 MiB by default) -> 413;
+  a view that takes files declares its own limit with ``@body_limit``.
 - Text the database cannot store: a NUL character or an unpaired surrogate in any
   string of the request (JSON keys and values at any depth, query arguments, form
   fields, path segments, headers) -> 422 naming the field. Rejected, never
@@ -22,8 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from flask import Flask, has_request_context, request
 from flask_smorest.spec.plugins import integerconverter2paramschema
@@ -42,6 +43,7 @@ from feedback_service.errors import (
 )
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_JSON_DEPTH = 32
 DATABASE_ID_MAX = 2**31 - 1  # PostgreSQL integer
@@ -114,6 +116,25 @@ class DateRange(Schema):
                 f"{last} is {(last - start).days + 1}.",
                 field_name="from",
             )
+
+
+def body_limit(max_bytes: int) -> Callable[[F], F]:
+    """A view that takes bodies larger than ``MAX_CONTENT_LENGTH`` (a file upload).
+    Put it right under ``@blp.route``, like ``@requires_scope``."""
+
+    def mark(fn: F) -> F:
+        fn._max_content_length = max_bytes  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def _apply_body_limit(app: Flask, endpoint: str | None) -> None:
+    """``url_value_preprocessor``: runs before any ``before_request`` reads the body."""
+    view = app.view_functions.get(endpoint) if endpoint else None
+    limit = getattr(view, "_max_content_length", None)
+    if limit is not None:
+        request.max_content_length = limit
 
 
 class BadText(FeedbackError):
@@ -242,6 +263,7 @@ def init_app(app: Flask) -> None:
 
     app.url_map.converters["int"] = DatabaseIdConverter
     api.register_converter(DatabaseIdConverter, integerconverter2paramschema)
+    app.url_value_preprocessor(lambda endpoint, _values: _apply_body_limit(app, endpoint))
     app.before_request(check_request_text)
     app.register_error_handler(OperationalError, _statement_timeout_response)
     try:
