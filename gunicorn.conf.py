@@ -33,6 +33,9 @@ from typing import Any
 
 workers = int(os.environ.get("WEB_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("WEB_THREADS") or 1)
+# A worker silent for this long is killed and restarted; every SQL statement of a
+# request is cancelled well before (REQUEST_STATEMENT_TIMEOUT_MS, 20 s).
+timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
 # Request lines on stdout, as before; ACCESS_LOG="" turns them off. Survey tokens
 # in them are masked (feedback_service/access_log.py).
 accesslog = os.environ.get("ACCESS_LOG", "-") or None

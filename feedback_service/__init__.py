@@ -30,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         db,
         errors,
         health,
+        limits,
         transport_security,
     )
     from feedback_service.cli import register_cli
@@ -38,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     errors.register_error_handlers(app)
     api.init_app(app)
+    limits.init_app(app)  # before any blueprint: it bounds <int:...> in routes
     auth.init_app(app)  # the keys API, per-key rate limits, sign-in counters
     transport_security.init_app(app)  # Secure cookies and HSTS on https
     access_log.install_log_masking()  # survey tokens masked in log lines

@@ -19,11 +19,15 @@ from feedback_service.auth.ratelimit import check_key_rate
 from feedback_service.auth.service import authenticate, note_key_use, verify_signature
 from feedback_service.db import get_session
 from feedback_service.errors import http_error_response
+from feedback_service.openapi import ErrorOut, ServicePlugin
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Api(flask_smorest.Api):
+    # The OpenAPI document describes the service's error shape, not flask-smorest's.
+    ERROR_SCHEMA = ErrorOut
+
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_error_response(error)
 
@@ -88,7 +92,10 @@ def init_app(app: Flask) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
-    api.init_app(app)
+    api.init_app(
+        app,
+        spec_kwargs={"extra_plugins": [ServicePlugin(app, api.DEFAULT_ERROR_RESPONSE_NAME)]},
+    )
     app.before_request(_authenticate_api_request)
 
     import swagger_ui_bundle

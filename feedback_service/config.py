@@ -120,6 +120,11 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         # erases comments older than that, daily.
         "REDACT_PII": _bool(env.get("REDACT_PII"), True),
         "RETENTION_DAYS": _int(env.get("RETENTION_DAYS"), 0),
+        # Request bounds (limits.py): bodies above this many bytes get 413; every SQL
+        # statement of a web request is cancelled after this many ms (PostgreSQL;
+        # below gunicorn's 30 s worker timeout; 0 turns it off).
+        "MAX_CONTENT_LENGTH": _int(env.get("MAX_CONTENT_LENGTH"), 1024 * 1024),
+        "REQUEST_STATEMENT_TIMEOUT_MS": _int(env.get("REQUEST_STATEMENT_TIMEOUT_MS"), 20_000),
         # Dashboard sign-in cookies: never readable by script, not sent on cross-site
         # POSTs; Secure (HTTPS only) wherever the dashboard is served over TLS: always
         # when PUBLIC_BASE_URL is https (transport_security.py), or set it here.

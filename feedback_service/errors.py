@@ -135,6 +135,10 @@ def http_error_response(error: HTTPException) -> Response:
     elif "message" in data:
         message = str(data["message"])
     headers = dict(data.get("headers") or {})
+    # RFC 9110: a 405 names the methods the resource has.
+    allow = next((value for name, value in error.get_headers() if name == "Allow"), None)
+    if allow:
+        headers["Allow"] = allow
     if status == 429 and error.response is not None:
         retry = error.response.headers.get("Retry-After")
         if retry:
@@ -157,9 +161,11 @@ def register_error_handlers(app: Flask) -> None:
             return error
         return http_error_response(error)
 
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Any:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        if not wants_json():
-            return InternalServerError()
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+    app.register_error_handler(Exception, unexpected_error_response)
+
+
+def unexpected_error_response(error: Exception) -> Any:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if not wants_json():
+        return InternalServerError()
+    return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -6,6 +6,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.alerts.rules import TRIGGER_RANGES
 from feedback_service.alerts.service import DIGEST_FREQUENCIES
+from feedback_service.limits import page_number
 
 MAX_PER_PAGE = 500
 MAX_RECIPIENTS = 50
@@ -107,7 +108,7 @@ class AlertQuery(Schema):
 
     status = fields.String(load_default=None, validate=validate.OneOf(["open", "acknowledged"]))
     kind = fields.String(load_default=None, validate=validate.Length(min=1, max=60))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = page_number()
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 

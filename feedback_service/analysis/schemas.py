@@ -11,18 +11,17 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.analysis.reports import INTERVALS, METRICS
 from feedback_service.analysis.targets import TARGET_RANGES
+from feedback_service.limits import DateRange, page_number
 
 MAX_PER_PAGE = 500
 
 
-class ReportQuery(Schema):
+class ReportQuery(DateRange):
     """The filters every report shares (DESIGN.md section 7)."""
 
     class Meta:
         unknown = RAISE
 
-    from_ = fields.Date(data_key="from", attribute="from", load_default=None)
-    to = fields.Date(load_default=None)
     team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     agent = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     channel = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
@@ -31,7 +30,7 @@ class ReportQuery(Schema):
 
 
 class PagedReportQuery(ReportQuery):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = page_number()
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.analysis.schemas import ReportQuery
+from feedback_service.limits import DateRange
 
 
 class ComplaintPatternsQuery(ReportQuery):
@@ -18,14 +19,12 @@ class ProductGapsQuery(ReportQuery):
     pass
 
 
-class RefreshIn(Schema):
+class RefreshIn(DateRange):
     """The filters a refresh computes under (``agent`` is applied when reading)."""
 
     class Meta:
         unknown = RAISE
 
-    from_ = fields.Date(data_key="from", attribute="from", load_default=None)
-    to = fields.Date(load_default=None)
     team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     channel = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
     survey = fields.String(load_default=None, validate=validate.Length(min=1, max=80))

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from feedback_service.auth.models import ApiKey
 from tests.factories import invitation_payload
@@ -94,7 +95,7 @@ def test_every_api_route_requires_a_key_unless_marked_public(
             continue
         view = app.view_functions[rule.endpoint]
         values = {
-            arg: 1 if type(rule._converters[arg]).__name__ == "IntegerConverter" else "x"
+            arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
             for arg in rule.arguments
         }
         with app.test_request_context():

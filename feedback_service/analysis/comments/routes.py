@@ -34,6 +34,7 @@ from feedback_service.api import requires_scope
 from feedback_service.db import get_session
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team
+from feedback_service.limits import body_limit
 from workers.celery_app import enqueue_after_commit
 
 comments_blp = Blueprint(
@@ -144,6 +145,7 @@ def correct_comment(data: dict[str, Any], comment_id: int) -> Any:
 
 @comments_blp.route("/labels/import", methods=["POST"])
 @requires_scope("reports")
+@body_limit(MAX_IMPORT_BYTES + 64 * 1024)  # the file and its multipart envelope
 @comments_blp.response(201, ImportOut)
 def import_labels() -> Any:
     """Import labelled comments from a CSV: a multipart upload (field ``file``) or the

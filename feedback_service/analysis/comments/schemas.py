@@ -5,20 +5,19 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.analysis.text import TARGETS
+from feedback_service.limits import DateRange, page_number
 
 MAX_PER_PAGE = 500
 COMMENT_SENTIMENTS = ["positive", "neutral", "negative", "mixed"]
 SENTENCE_SENTIMENTS = ["positive", "neutral", "negative"]
 
 
-class CommentQuery(Schema):
+class CommentQuery(DateRange):
     """Filters of ``GET /comments``; ``from``/``to`` are inclusive ISO dates (UTC)."""
 
     class Meta:
         unknown = RAISE
 
-    from_ = fields.Date(data_key="from", attribute="from", load_default=None)
-    to = fields.Date(load_default=None)
     agent = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     channel = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
@@ -30,7 +29,7 @@ class CommentQuery(Schema):
     )
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     corrected = fields.Boolean(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = page_number()
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
