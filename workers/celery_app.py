@@ -51,10 +51,6 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "workers.sweep.sweep_responses",
         "schedule": timedelta(seconds=60),
     },
-    "confirm-provisional-responses": {
-        "task": "feedback_service.surveys.tasks.confirm_provisional_responses",
-        "schedule": timedelta(seconds=60),
-    },
     "expire-invitations": {
         "task": "feedback_service.surveys.tasks.expire_invitations",
         "schedule": timedelta(minutes=15),
