@@ -132,6 +132,8 @@ def rollups_equal_a_rebuild(app: Flask) -> None:
         session.rollback()
 
 
+# The session's first processed answer trains the seed comment model in the worker.
+@pytest.mark.timeout(900)
 def test_a_mail_scanner_following_every_link_counts_nothing(
     live_app: Flask,
     http_server: str,
@@ -172,6 +174,8 @@ def test_a_mail_scanner_following_every_link_counts_nothing(
     rollups_equal_a_rebuild(live_app)
 
 
+# The session's first processed answer trains the seed comment model in the worker.
+@pytest.mark.timeout(900)
 def test_a_person_who_clicks_once_and_sees_the_page_counts_once(
     live_app: Flask,
     http_server: str,
