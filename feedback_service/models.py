@@ -8,7 +8,13 @@ from feedback_service.dashboard.models import CommentNote
 from feedback_service.db import Base
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.patterns.models import PatternFinding, PatternRun
-from feedback_service.surveys.models import Invitation, InvitationEvent, Response, Survey
+from feedback_service.surveys.models import (
+    Invitation,
+    InvitationEvent,
+    RatingClick,
+    Response,
+    Survey,
+)
 
 __all__ = [
     "Agent",
@@ -26,6 +32,7 @@ __all__ = [
     "InvitationEvent",
     "PatternFinding",
     "PatternRun",
+    "RatingClick",
     "Response",
     "Survey",
     "Team",

@@ -14,6 +14,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Flask, current_app, has_app_context
+from kombu import Exchange, Queue
 from sqlalchemy.orm import Session
 
 from feedback_service.db import after_commit
@@ -28,6 +29,31 @@ TASK_MODULES = [
     "feedback_service.patterns.tasks",
     "feedback_service.customers.tasks",
 ]
+
+# Queues by priority, declared once. The default queue (``CELERY_QUEUE``) carries
+# dispatch, email and answer processing; the bulk queue (``<CELERY_QUEUE>.bulk``)
+# carries the long jobs, so a backlog of them never delays a survey email or a new
+# answer. Run a worker on each (bin/run, docker-compose.yml); a worker started
+# without ``-Q`` consumes both.
+BULK_TASKS = (
+    "feedback_service.patterns.tasks.compute_pattern_run",
+    "feedback_service.patterns.tasks.scheduled_pattern_run",
+    "feedback_service.analysis.comments.tasks.train_model",
+    "feedback_service.analysis.comments.tasks.rescore_batch",
+    "feedback_service.analysis.tasks.compute_driver_run",
+    "feedback_service.alerts.tasks.send_digest",
+)
+
+
+def bulk_queue(default_queue: str) -> str:
+    return f"{default_queue}.bulk"
+
+
+def _queue(name: str) -> Queue:
+    # What Celery would make for a queue it was not told about: a direct exchange
+    # of the same name (the lean publisher relies on this shape, workers/publish.py).
+    return Queue(name, Exchange(name, type="direct"), routing_key=name)
+
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The unfiltered drivers report is served from the latest run while fresh.
@@ -50,10 +76,6 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "sweep-unprocessed-responses": {
         "task": "workers.sweep.sweep_responses",
-        "schedule": timedelta(seconds=60),
-    },
-    "confirm-provisional-responses": {
-        "task": "feedback_service.surveys.tasks.confirm_provisional_responses",
         "schedule": timedelta(seconds=60),
     },
     "expire-invitations": {
@@ -125,6 +147,13 @@ def celery_init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=app.config["CELERY_QUEUE"],
+        task_queues=(
+            _queue(app.config["CELERY_QUEUE"]),
+            _queue(bulk_queue(app.config["CELERY_QUEUE"])),
+        ),
+        task_routes={
+            name: {"queue": bulk_queue(app.config["CELERY_QUEUE"])} for name in BULK_TASKS
+        },
         task_always_eager=app.config["CELERY_TASK_ALWAYS_EAGER"],
         task_eager_propagates=True,
         broker_connection_retry_on_startup=True,

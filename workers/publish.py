@@ -10,7 +10,8 @@ The message is Celery's task message protocol 2 wrapped the way kombu's Redis
 transport stores it (``tests/integration/test_fast_publish.py`` checks that the
 two are identical field for field, so an upgrade that changes either shows up).
 Only the plain case takes this path: a Redis broker, the task routed to the
-default queue over the default direct exchange, positional arguments that are
+default queue over the default direct exchange (``route`` checks each task's
+route: a task routed to the bulk queue takes Celery's own path), positional arguments that are
 ids, no countdown or other options. Everything else, eager mode included, goes
 through ``apply_async``.
 
@@ -76,7 +77,6 @@ class RedisTaskPublisher:
         return (
             str(conf.broker_url or "").startswith("redis://")
             and not conf.task_always_eager
-            and not conf.task_routes
             and conf.task_protocol == 2
             and not options.get("global_keyprefix")
             and not conf.task_compression

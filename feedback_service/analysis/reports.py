@@ -74,6 +74,7 @@ from feedback_service.analysis.stats import (
     shrink_histograms,
     shrink_proportions,
 )
+from feedback_service.analysis.waiting import unconfirmed_ratings
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team, Ticket
@@ -212,7 +213,13 @@ def rollup_pieces(
 
 
 def response_conditions(f: Filters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Response.status == "confirmed"]
+    """The confirmed responses under the report's filters (what every score reads)."""
+    return [Response.status == "confirmed", *filter_conditions(f)]
+
+
+def filter_conditions(f: Filters) -> list[ColumnElement[bool]]:
+    """The report's filters on responses, whatever their status."""
+    conditions: list[ColumnElement[bool]] = []
     if f.start_time() is not None:
         conditions.append(Response.submitted_at >= f.start_time())
     if f.end_time() is not None:
@@ -571,6 +578,8 @@ def summary(session: Session, f: Filters, min_n: int) -> dict[str, Any]:
         "comment_rate": _rate(commented, responses),
         "metrics": {m: score(m, hists.get(m, {}), min_n).to_dict() for m in METRICS},
         "operations": operational_kpis(session, f),
+        # One-click ratings no person has confirmed: in no score, but shown.
+        "unconfirmed": unconfirmed_ratings(session, filter_conditions(f)),
     }
 
 
@@ -596,6 +605,8 @@ def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         add(metric, s["value"], s["n"], s["interval"], low_sample=s["low_sample"])
     add("responses", report["responses"], None)
     add("invitations_sent", report["invitations_sent"], None)
+    add("provisional_ratings_waiting", report["unconfirmed"]["provisional"], None)
+    add("scanner_ratings_held", report["unconfirmed"]["scanner"], None)
     for name in ("response_rate", "comment_rate"):
         add(name, report[name]["value"], report[name]["n"], report[name]["interval"])
     ops = report["operations"]

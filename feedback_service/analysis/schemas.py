@@ -52,6 +52,14 @@ class SummaryOut(Schema):
     comment_rate = fields.Dict()
     metrics = fields.Dict(keys=fields.String(), values=fields.Dict())
     operations = fields.Dict()
+    unconfirmed = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={
+            "description": "One-click ratings in no score: `provisional` (waiting for a "
+            "person to be seen) and `scanner` (a mail scanner's, kept for audit)"
+        },
+    )
 
 
 class ScorecardOut(Schema):

@@ -290,7 +290,7 @@ def survey_preview_page(key: str) -> Response:
             errors={},
             form_error=None,
             saved_now=False,
-            provisional=False,
+            click_id=None,
         )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (

@@ -18,6 +18,7 @@ from feedback_service.analysis.routes import csv_response
 from feedback_service.api import requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError
+from feedback_service.job_lock import lock_scope
 from feedback_service.patterns import service, tasks
 from feedback_service.patterns.models import PatternRun
 from feedback_service.patterns.schemas import (
@@ -129,8 +130,19 @@ def product_gaps(args: dict[str, Any]) -> Any:
     return report
 
 
+SAME_JOB = "The same job, already queued or running"
+
+
 def _refresh(kind: str, args: dict[str, Any]) -> Response:
+    """202 with a new job, or 200 with the one already queued or running for the
+    same report, filters and range (``job_lock``): a refresh cannot flood."""
     session = get_session()
+    service.validate_filters(session, args)
+    lock_scope(session, f"pattern-refresh:{kind}:{service.scope_of(args)}")
+    pending = service.pending_run(session, kind, args)
+    if pending is not None:
+        session.commit()
+        return _job(pending, 200)
     run = service.create_run(session, kind, args)
     enqueue_after_commit(session, tasks.compute_pattern_run, run.id)
     session.commit()
@@ -142,8 +154,13 @@ def _refresh(kind: str, args: dict[str, Any]) -> Response:
 @requires_scope("reports")
 @patterns_blp.arguments(RefreshIn, location="json", required=False, unknown=RAISE)
 @patterns_blp.response(202, JobOut)
+@patterns_blp.alt_response(
+    200, schema=JobOut, description="The same job, already queued or running"
+)
 def refresh_complaint_patterns(args: dict[str, Any]) -> Any:
-    """Queue a new computation of the complaint patterns; poll the job it returns."""
+    """Queue a new computation of the complaint patterns; poll the job it returns.
+    While one for the same filters and range is queued or running, that job is
+    returned (200) instead of a second one."""
     return _refresh(service.COMPLAINT_PATTERNS, args or {})
 
 
@@ -151,8 +168,13 @@ def refresh_complaint_patterns(args: dict[str, Any]) -> Any:
 @requires_scope("reports")
 @patterns_blp.arguments(RefreshIn, location="json", required=False, unknown=RAISE)
 @patterns_blp.response(202, JobOut)
+@patterns_blp.alt_response(
+    200, schema=JobOut, description="The same job, already queued or running"
+)
 def refresh_product_gaps(args: dict[str, Any]) -> Any:
-    """Queue a new computation of the product gaps; poll the job it returns."""
+    """Queue a new computation of the product gaps; poll the job it returns. While
+    one for the same filters and range is queued or running, that job is returned
+    (200) instead of a second one."""
     return _refresh(service.PRODUCT_GAPS, args or {})
 
 

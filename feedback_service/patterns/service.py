@@ -165,6 +165,11 @@ def _matching(kind: str, args: Mapping[str, Any]) -> list[Any]:
     ]
 
 
+def scope_of(args: Mapping[str, Any]) -> str:
+    """The filters and range of a run as one string (the scope a refresh locks)."""
+    return f"{filter_key(run_filters(args))}:{args.get('from')}:{args.get('to')}"
+
+
 def latest_done_run(session: Session, kind: str, args: Mapping[str, Any]) -> PatternRun | None:
     """The newest finished run asked for with the same filters and range."""
     return session.scalars(

@@ -191,3 +191,26 @@ Index(
         "ticket_resolution_seconds",
     ],
 )
+
+
+class RatingClick(Base):
+    """One one-click rating that arrived from an email link (or a mail client's
+    one-click POST): the audit of who-knows-what followed the links, and what a
+    person confirms. ``seen_at`` is set when a person was seen on the page of this
+    click (the page's beacon) or when it came by POST; ``scanner`` when it was one
+    of several different ratings of the invitation within seconds with no page
+    seen (a mail scanner): kept, never counted (see ``surveys/clicks.py``)."""
+
+    __tablename__ = "rating_clicks"
+    __table_args__ = (Index("ix_rating_clicks_invitation_time", "invitation_id", "clicked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), nullable=False
+    )
+    answers: Mapped[dict[str, int]] = mapped_column(JSON, nullable=False)
+    # "get" (a link followed) or "post" (a mail client's one-click POST)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    clicked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    scanner: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -32,7 +32,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError, ValidationError
-from feedback_service.surveys import i18n, responses
+from feedback_service.surveys import clicks, i18n, responses
 from feedback_service.surveys.metrics import METRICS, SUPPORTED_LOCALES, base_locale
 from feedback_service.surveys.models import Invitation
 from feedback_service.surveys.models import Response as SurveyResponse
@@ -162,6 +162,7 @@ def _survey_page(
     selected: dict[str, str] | None = None,
     comment: str | None = None,
     saved_now: bool = False,
+    click_id: int | None = None,
 ) -> Response:
     locale = base_locale(invitation.locale)
     return _page(
@@ -179,7 +180,8 @@ def _survey_page(
         errors=errors or {},
         form_error=form_error,
         saved_now=saved_now,
-        provisional=response is not None and response.status == responses.PROVISIONAL,
+        # The page of an unseen one-click rating carries the beacon that confirms it.
+        click_id=click_id,
     )
 
 
@@ -196,33 +198,42 @@ def _field_errors(locale: str, exc: ValidationError) -> dict[str, str]:
 # --- the survey -------------------------------------------------------------------
 
 
+def _clicked(invitation: Invitation) -> dict[str, Any]:
+    """The one-click rating in the query string (``?csat=4``), parsed; a metric this
+    survey does not ask is ignored, not an error."""
+    return {m: _parse(m, request.args[m]) for m in invitation.survey.metrics if m in request.args}
+
+
 @pages_bp.route("/s/<token>", methods=["GET"])
 def survey_page(token: str) -> Response:
-    """The survey; ``?csat=4`` (any metric) records a one-click rating first.
+    """The survey; ``?csat=4`` (any metric) records a one-click rating first, held
+    back until a person is seen (``surveys/clicks.py``).
 
     HEAD, which Flask answers from this view, records nothing: link checkers use it.
     """
     session = get_session()
     now = utcnow()
     invitation, response = _load(session, token, with_ticket=True)
-    # A link for a metric this survey does not ask is ignored, not an error page.
-    clicked = {m: request.args[m] for m in invitation.survey.metrics if m in request.args}
-    if clicked and request.method == "GET":
-        raw = {m: _parse(m, value) for m, value in clicked.items()}
+    raw = _clicked(invitation)
+    if raw and request.method == "GET":
         try:
             answers = responses.validate_answers(invitation.survey, raw)
         except ValidationError as exc:
             locale = base_locale(invitation.locale)
             responses.check_can_answer(invitation, response, now)
             return _survey_page(invitation, response, status=422, errors=_field_errors(locale, exc))
-        saved = responses.save(
-            session, invitation, response, answers, None, source="link", provisional=True, now=now
-        )
+        saved, click = clicks.record(session, invitation, response, answers, now=now)
         session.commit()
-        return _survey_page(invitation, saved.response, saved_now=True)
+        selected = {m: str(v) for m, v in answers.items()}
+        return _survey_page(
+            invitation, saved.response, saved_now=True, selected=selected, click_id=click.id
+        )
     if response is not None and not responses.can_amend(response, invitation.survey, now):
         return _page("message.html", base_locale(invitation.locale), 200, kind="answered")
     responses.check_can_answer(invitation, response, now)
+    if response is not None and response.status == responses.SCANNER:
+        # What a scanner clicked is not offered to the person as their answer.
+        return _survey_page(invitation, None, comment=response.comment or "")
     return _survey_page(invitation, response)
 
 
@@ -233,6 +244,8 @@ def submit_form(token: str) -> Response | Any:
     invitation, response = _load(session, token, with_ticket=True)
     locale = base_locale(invitation.locale)
     form = request.form
+    if "csrf_token" not in form and _clicked(invitation):
+        return _one_click_post(invitation, response, now)
     selected = {m: form[m] for m in invitation.survey.metrics if form.get(m)}
     comment_text = form.get("comment", "")
     if not csrf_ok(form.get("csrf_token"), token):
@@ -270,15 +283,41 @@ def submit_form(token: str) -> Response | Any:
     return redirect(target, code=303)
 
 
+def _one_click_post(
+    invitation: Invitation, response: SurveyResponse | None, now: dt.datetime
+) -> Response:
+    """``POST /s/<token>?csat=4`` with no form token: a mail client's one-click POST
+    (RFC 8058 style; the unguessable token in the URL is the credential, and mail
+    scanners do not POST). A person: the rating is recorded confirmed."""
+    session = get_session()
+    locale = base_locale(invitation.locale)
+    try:
+        answers = responses.validate_answers(invitation.survey, _clicked(invitation))
+    except ValidationError as exc:
+        responses.check_can_answer(invitation, response, now)
+        return _survey_page(invitation, response, status=422, errors=_field_errors(locale, exc))
+    clicks.posted(session, invitation, response, answers, now=now)
+    session.commit()
+    return _page("message.html", locale, 200, kind="thanks", amendable=False, deadline="")
+
+
 @pages_bp.route("/s/<token>/seen", methods=["POST"])
 def seen(token: str) -> Response:
-    """The page's beacon: a browser showed the page, so a provisional rating is real."""
+    """The page's beacon: a browser showed the page of a one-click rating, so a
+    person gave it; the rating is confirmed (``surveys/clicks.py``)."""
     if not csrf_ok(request.form.get("csrf_token"), token):
         return Response(status=400)
+    raw = request.form.get("click", "")
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**31:
+        return Response(status=400)
     session = get_session()
-    _invitation, response = _load(session, token)
-    if response is not None and responses.confirm(session, response):
-        session.commit()
+    now = utcnow()
+    invitation, response = _load(session, token)
+    click = clicks.find(session, invitation, int(raw))
+    if click is None:
+        return Response(status=400)
+    clicks.seen(session, invitation, response, click, now=now)
+    session.commit()
     return Response(status=204)
 
 

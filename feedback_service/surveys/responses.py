@@ -3,22 +3,24 @@
 Functions take a session, flush and never commit; the request or task commits.
 
 **The provisional rule.** Mail scanners (Outlook Safe Links, Gmail, corporate
-gateways) fetch every link in an email before a person sees it, so a rating that
-arrives by GET from an email link (``/s/<token>?csat=4``) may not be a person's:
+gateways) fetch every link in an email before a person sees it, in order, so a
+rating that arrives by GET from an email link (``/s/<token>?csat=4``) may not be
+a person's. ``surveys/clicks.py`` keeps every such click; here:
 
-1. It is stored at once, as ``status="provisional"`` (a HEAD request stores
-   nothing), and the survey page is shown with it pre-selected.
-2. It becomes ``confirmed`` when a browser shows the page (a small same-origin
-   script on the page posts a beacon, which scanners that do not run scripts never
-   send), when the customer submits the form or the JSON API, or, failing those,
-   automatically ``PROVISIONAL_CONFIRM_SECONDS`` (10 minutes by default) after its
-   last change, by a scheduled task. Scores and rollups count confirmed answers, so
-   a provisional rating waits that long before it counts.
-3. Another rating clicked by GET changes the answer (never a second response) and
-   makes it provisional again until one of the above confirms it.
+1. A first one-click rating is stored at once as ``status="provisional"`` (a HEAD
+   request stores nothing), and the survey page is shown with it selected.
+2. It becomes ``confirmed`` only when a person is seen: the browser showed the
+   page of that click (the page's script posts a beacon, which scanners that do
+   not run scripts never send), the customer submitted the form or the JSON API,
+   or a mail client made its one-click POST. No timer confirms it: an unseen
+   rating waits, and reports show how many wait.
+3. Several different ratings of one invitation within seconds and no page seen
+   is a scanner: the response is ``scanner``, kept for audit, never counted,
+   until a person is seen.
 
-A provisional response can always be changed; a confirmed one only within the
-survey's amend window (``amend_window_hours`` after the first answer), then 409.
+Scores and rollups count ``confirmed`` responses only. A confirmed response can
+be changed within the survey's amend window (``amend_window_hours`` after the
+first answer), then 409; a provisional or scanner one can always be changed.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, Integer, bindparam, select, text, update
+from sqlalchemy import Engine, Integer, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -50,6 +52,9 @@ MAX_COMMENT_LENGTH = 5000
 OPEN_STATUSES = ("scheduled", "sending", "sent")
 PROVISIONAL = "provisional"
 CONFIRMED = "confirmed"
+# Several different one-click ratings within seconds and no page seen: kept, never counted.
+SCANNER = "scanner"
+WAITING = (PROVISIONAL, SCANNER)
 # secrets.token_urlsafe output; anything else is not worth a query.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -109,7 +114,7 @@ def amend_deadline(response: Response, survey: Survey) -> dt.datetime:
 
 
 def can_amend(response: Response, survey: Survey, now: dt.datetime) -> bool:
-    return response.status == PROVISIONAL or now <= amend_deadline(response, survey)
+    return response.status != CONFIRMED or now <= amend_deadline(response, survey)
 
 
 def check_can_answer(invitation: Invitation, response: Response | None, now: dt.datetime) -> None:
@@ -240,6 +245,7 @@ def save(
     *,
     source: str,
     provisional: bool = False,
+    scanner: bool = False,
     now: dt.datetime | None = None,
 ) -> Saved:
     """Create the invitation's response or amend it; never a second one.
@@ -249,11 +255,16 @@ def save(
     unique ``invitation_id`` decides under concurrency: the INSERT does nothing if
     another request got there first, and this one then amends the winner's row
     under a row lock, so two identical submissions racing make one response.
+
+    ``provisional`` (a one-click rating nobody was seen giving) stores the answer
+    as ``provisional``, or ``scanner`` with ``scanner``; otherwise a person gave
+    it and the response is confirmed.
     """
     now = now or utcnow()
     check_can_answer(invitation, response, now)
     if response is None:
-        created = _create(session, invitation, answers, comment, source, provisional, now)
+        status = (SCANNER if scanner else PROVISIONAL) if provisional else CONFIRMED
+        created = _create(session, invitation, answers, comment, source, status, now)
         if created is not None:
             return Saved(created, created=True, changed=True)
     locked = session.scalars(
@@ -264,7 +275,8 @@ def save(
     ).one()
     # The row may have changed while we waited for its lock.
     check_can_answer(invitation, locked, now)
-    changed = _amend(locked, answers, comment, provisional, now)
+    status = (SCANNER if scanner else PROVISIONAL) if provisional else CONFIRMED
+    changed = _amend(locked, answers, comment, status, now)
     if changed:
         session.flush()
         _notify(session, locked.id)
@@ -277,7 +289,7 @@ def _create(
     answers: Mapping[str, int],
     comment: str | None,
     source: str,
-    provisional: bool,
+    status: str,
     now: dt.datetime,
 ) -> Response | None:
     values: dict[str, Any] = {
@@ -290,11 +302,11 @@ def _create(
         "channel": invitation.channel,
         "locale": invitation.locale,
         "comment": comment,
-        "status": PROVISIONAL if provisional else CONFIRMED,
+        "status": status,
         "source": source,
         **{metric: answers.get(metric) for metric in METRICS},
     }
-    params = {**values, "now": now, "confirmed_at": None if provisional else now}
+    params = {**values, "now": now, "confirmed_at": now if status == CONFIRMED else None}
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         new_id = connection.execute(INSERT_RESPONSE_PG, params).scalar()
@@ -479,10 +491,17 @@ def _amend(
     response: Response,
     answers: Mapping[str, int],
     comment: str | None,
-    provisional: bool,
+    status: str,
     now: dt.datetime,
 ) -> bool:
     changed = False
+    if response.status == SCANNER and status == CONFIRMED:
+        # Every rating a scanner response holds came from links nobody was seen
+        # following: a person confirms what they give now, not what the scanner clicked.
+        for metric in METRICS:
+            if metric not in answers and getattr(response, metric) is not None:
+                setattr(response, metric, None)
+                changed = True
     for metric, value in answers.items():
         if getattr(response, metric) != value:
             setattr(response, metric, value)
@@ -490,62 +509,14 @@ def _amend(
     if comment is not None and comment != response.comment:
         response.comment = comment
         changed = True
-    if provisional and changed and response.status == CONFIRMED:
-        # A new rating by GET is held back like the first one was.
-        response.status = PROVISIONAL
-        response.confirmed_at = None
-    elif not provisional and response.status == PROVISIONAL:
-        response.status = CONFIRMED
-        response.confirmed_at = now
+    if response.status != status:
+        response.status = status
+        response.confirmed_at = now if status == CONFIRMED else None
         changed = True
     if changed:
         response.version += 1
         response.updated_at = now
     return changed
-
-
-def confirm(session: Session, response: Response, now: dt.datetime | None = None) -> bool:
-    """A browser showed the page: the provisional rating is the customer's."""
-    if response.status != PROVISIONAL:
-        return False
-    locked = session.scalars(
-        select(Response)
-        .where(Response.id == response.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if locked.status != PROVISIONAL:
-        return False
-    now = now or utcnow()
-    locked.status = CONFIRMED
-    locked.confirmed_at = now
-    locked.version += 1
-    locked.updated_at = now
-    session.flush()
-    _notify(session, locked.id)
-    return True
-
-
-def confirm_due(session: Session, delay: dt.timedelta, now: dt.datetime | None = None) -> int:
-    """Confirm provisional responses nobody touched for ``delay`` (rule step 2)."""
-    now = now or utcnow()
-    ids = list(
-        session.scalars(
-            update(Response)
-            .where(Response.status == PROVISIONAL, Response.updated_at <= now - delay)
-            .values(
-                status=CONFIRMED,
-                confirmed_at=now,
-                version=Response.version + 1,
-                updated_at=now,
-            )
-            .returning(Response.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    for response_id in ids:
-        _notify(session, response_id)
-    return len(ids)
 
 
 def unprocessed_ids(session: Session, grace: dt.timedelta, limit: int = 5000) -> list[int]:

@@ -21,6 +21,7 @@ from feedback_service.surveys.schemas import (
     InvitationDetailOut,
     InvitationIn,
     InvitationOut,
+    InvitationStateOut,
     SurveyIn,
     SurveyListOut,
     SurveyOut,
@@ -36,25 +37,41 @@ api_blp = Blueprint(
 )
 
 
-def invitation_json(invitation: Invitation | service.NewInvitation) -> dict[str, Any]:
-    """An invitation as ``InvitationOut`` dumps it, built directly: this is the hot
-    path of dispatch (a test checks the two agree)."""
-    return {
+def invitation_json(
+    invitation: Invitation | service.NewInvitation, *, with_token: bool = True
+) -> dict[str, Any]:
+    """An invitation as ``InvitationOut`` (or, without its token, ``InvitationStateOut``)
+    dumps it, built directly: this is the hot path of dispatch (a test checks the two
+    agree)."""
+    body: dict[str, Any] = {
         "id": invitation.id,
         "status": invitation.status,
         "reason": invitation.reason,
-        "token": invitation.token,
-        "survey_url": links.survey_url(invitation),
-        "embed": links.embed_snippets(invitation),
     }
+    if with_token:
+        body["token"] = invitation.token
+        body["survey_url"] = links.survey_url(invitation)
+        body["embed"] = links.embed_snippets(invitation)
+    return body
+
+
+def shows_token(result: service.DispatchResult, idempotency_key: str | None) -> bool:
+    """The token is the customer's: only the call that created the invitation sees it,
+    and a retry of that call (the same ``Idempotency-Key``). Posting the same ticket
+    again without it answers the invitation's state only."""
+    if result.created:
+        return True
+    invitation = result.invitation
+    return bool(idempotency_key) and (
+        isinstance(invitation, Invitation) and invitation.idempotency_key == idempotency_key
+    )
 
 
 def dispatch_and_respond(payload: dict[str, Any], source: str) -> tuple[Response, int]:
     """Shared by the plain API and the helpdesk integrations."""
     session = get_session()
-    result = service.dispatch(
-        session, payload, source=source, idempotency_key=request.headers.get("Idempotency-Key")
-    )
+    idempotency_key = request.headers.get("Idempotency-Key")
+    result = service.dispatch(session, payload, source=source, idempotency_key=idempotency_key)
     invitation = result.invitation
     if (
         result.created
@@ -66,7 +83,8 @@ def dispatch_and_respond(payload: dict[str, Any], source: str) -> tuple[Response
         # sweep, which sends it when it falls due (no long-lived ETA messages).
         enqueue_after_commit(session, send_invitation, invitation.id)
     session.commit()
-    return jsonify(invitation_json(invitation)), 201 if result.created else 200
+    body = invitation_json(invitation, with_token=shows_token(result, idempotency_key))
+    return jsonify(body), 201 if result.created else 200
 
 
 @api_blp.route("/invitations", methods=["POST"])
@@ -74,12 +92,19 @@ def dispatch_and_respond(payload: dict[str, Any], source: str) -> tuple[Response
 # Schema instances, not classes: webargs would build new ones on every request.
 @api_blp.arguments(InvitationIn())
 @api_blp.response(201, InvitationOut())
-@api_blp.alt_response(200, schema=InvitationOut(), description="Already invited (idempotent)")
+@api_blp.alt_response(
+    200,
+    schema=InvitationStateOut(),
+    description="Already invited (idempotent): the invitation's state, without its token "
+    "and links, unless the call repeats the Idempotency-Key that created it",
+)
 def create_invitation(payload: dict[str, Any]) -> tuple[Response, int]:
     """Ask the customer of a closed ticket for feedback.
 
-    Answers 201 with a new invitation or 200 with the one already made for this
-    ticket and survey (or this Idempotency-Key with the same body). The same
+    Answers 201 with a new invitation, its survey token and links (shown here
+    only: no later call reveals them), or 200 with the state of the one already
+    made for this ticket and survey; a retry with the same Idempotency-Key and the
+    same body gets the first answer again, token included. The same
     Idempotency-Key with a different body answers 422 ``idempotency_key_reused``.
     """
     return dispatch_and_respond(payload, "api")
@@ -89,7 +114,7 @@ def create_invitation(payload: dict[str, Any]) -> tuple[Response, int]:
 @requires_scope("ingest")
 @api_blp.response(200, InvitationDetailOut)
 def show_invitation(invitation_id: int) -> Invitation:
-    """An invitation's state and its history."""
+    """An invitation's state and its history (never its survey token or links)."""
     return service.get_invitation(get_session(), invitation_id)
 
 
@@ -141,7 +166,11 @@ integrations_blp = Blueprint(
 @integrations_blp.route("/<provider>", methods=["POST"])
 @requires_scope("ingest")
 @integrations_blp.response(201, InvitationOut)
-@integrations_blp.alt_response(200, schema=InvitationOut, description="Already invited, or ignored")
+@integrations_blp.alt_response(
+    200,
+    schema=InvitationStateOut,
+    description="Already invited (state only, no token), or ignored",
+)
 def helpdesk_webhook(provider: str) -> Any:
     """A Zendesk or Freshdesk "ticket solved" webhook body, as is.
 

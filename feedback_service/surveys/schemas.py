@@ -35,11 +35,21 @@ class InvitationIn(Schema):
     )
 
 
-class InvitationOut(Schema):
+class InvitationStateOut(Schema):
+    """What anyone with the ingest scope may see of an invitation: never its token."""
+
     id = fields.Integer()
     status = fields.String()
     reason = fields.String(allow_none=True)
-    token = fields.String()
+
+
+class InvitationOut(InvitationStateOut):
+    """The answer to the call that created the invitation: the only place (with the
+    email) its token and the links built on it are shown. A repeated call answers
+    with ``InvitationStateOut`` unless it repeats the ``Idempotency-Key`` that
+    created the invitation (a retry of the same call)."""
+
+    token = fields.String(metadata={"description": "The survey token: shown only here"})
     survey_url = fields.Function(links.survey_url)
     embed = fields.Function(links.embed_snippets, metadata={"type": "object"})
 
@@ -50,7 +60,9 @@ class InvitationEventOut(Schema):
     detail = fields.String(allow_none=True)
 
 
-class InvitationDetailOut(InvitationOut):
+class InvitationDetailOut(InvitationStateOut):
+    """An invitation's state and history for the helpdesk; no token, no links."""
+
     survey = fields.Function(lambda inv: inv.survey.key)
     ticket_id = fields.Function(lambda inv: inv.ticket.external_id)
     agent_id = fields.Function(lambda inv: inv.agent.external_id if inv.agent else None)

@@ -1,19 +1,18 @@
-"""Background work of the surveys feature: sending, reminders, expiry, and
-confirming provisional one-click ratings.
+"""Background work of the surveys feature: sending, reminders and expiry. (No
+timer confirms a one-click rating: only a person does, see ``surveys/clicks.py``.)
 
 Each task loads by id, calls the service, commits; each is safe to run twice.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from celery import Task, shared_task
 from flask import current_app
 
 from feedback_service.db import get_session, utcnow
-from feedback_service.surveys import delivery, responses, service
+from feedback_service.surveys import delivery, service
 
 log = logging.getLogger(__name__)
 
@@ -78,21 +77,5 @@ def send_due_reminders() -> int:
 def expire_invitations() -> int:
     session = get_session()
     count = service.expire_due(session, utcnow())
-    session.commit()
-    return count
-
-
-# The provisional rule (surveys/responses.py): a rating that came by GET and that
-# no browser confirmed is confirmed this long after its last change.
-DEFAULT_PROVISIONAL_CONFIRM_SECONDS = 600
-
-
-@shared_task(name="feedback_service.surveys.tasks.confirm_provisional_responses")
-def confirm_provisional_responses() -> int:
-    seconds = current_app.config.get(
-        "PROVISIONAL_CONFIRM_SECONDS", DEFAULT_PROVISIONAL_CONFIRM_SECONDS
-    )
-    session = get_session()
-    count = responses.confirm_due(session, dt.timedelta(seconds=seconds))
     session.commit()
     return count

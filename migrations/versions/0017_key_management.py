@@ -1,7 +1,7 @@
 """key management and sign-in throttling
 
 Revision ID: 0017_key_management
-Revises: 0015_training_rating_rows
+Revises: 0016_customer_erasure
 Create Date: 2026-12-05
 
 - ``api_keys.rotated_at``: when a key's secret was last replaced.

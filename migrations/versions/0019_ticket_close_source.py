@@ -1,7 +1,7 @@
 """tickets: where the close time came from; invitations: the Idempotency-Key's body
 
 Revision ID: 0019_ticket_close_source
-Revises: 0015_training_rating_rows
+Revises: 0017_key_management
 Create Date: 2026-12-05
 
 ``tickets.closed_at_source`` says which time counts a ticket as closed:

@@ -122,6 +122,27 @@ def test_overview_shows_every_metric_with_interval_target_and_response_rate(
     assert "Alerts are not set up" in html or 'id="alerts"' in html
 
 
+def test_overview_shows_the_ratings_waiting_for_a_person(as_role: Any, db_session: Session) -> None:
+    client = as_role("manager@demo.test")
+
+    def waiting() -> tuple[int, int]:
+        html = html_of(client, "/dashboard/")
+        found = re.search(
+            r'id="tile-unconfirmed">.*?tile-value">(\d+)<.*?(\d+) from mail scanners', html, re.S
+        )
+        assert found, "no tile of unconfirmed ratings"
+        return int(found.group(1)), int(found.group(2))
+
+    before = waiting()
+    ids = list(db_session.scalars(select(Response.id).order_by(Response.id).limit(3)))
+    db_session.execute(
+        update(Response).where(Response.id.in_(ids[:2])).values(status="provisional")
+    )
+    db_session.execute(update(Response).where(Response.id == ids[2]).values(status="scanner"))
+    db_session.commit()
+    assert waiting() == (before[0] + 2, before[1] + 1)
+
+
 def test_overview_complaint_themes_come_from_the_analysed_comments(
     as_role: Any, db_session: Session
 ) -> None:

@@ -82,7 +82,10 @@ def test_same_ticket_twice_gives_the_same_invitation(
     again = client.post("/api/v1/invitations", json=body, headers=ingest)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json["id"] == again.json["id"]
-    assert first.json["token"] == again.json["token"]
+    # The token is the customer's: only the call that created the invitation sees it.
+    assert first.json["token"] and first.json["token"] in first.json["survey_url"]
+    assert again.json == {"id": first.json["id"], "status": "sent", "reason": None}
+    assert first.json["token"] not in again.get_data(as_text=True)
     assert len(list(outbox.glob("*.eml"))) == 1
 
 
@@ -97,6 +100,23 @@ def test_idempotency_key_is_honoured(
     again = client.post("/api/v1/invitations", json=reordered, headers=headers)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json["id"] == first.json["id"]
+    # A retry of the call that created it gets that call's answer, token included;
+    # the same ticket posted under another key does not.
+    shown = {"id", "status", "reason", "token", "survey_url", "embed"}
+    assert set(again.json) == shown
+    assert {k: again.json[k] for k in shown - {"status"}} == {
+        k: first.json[k] for k in shown - {"status"}
+    }
+    ticket = db_session.get_one(Invitation, first.json["id"]).ticket
+    customer = db_session.get_one(Invitation, first.json["id"]).customer
+    other = post(
+        client,
+        {**ingest, "Idempotency-Key": "req-456"},
+        ticket={"id": ticket.external_id},
+        customer={"id": customer.external_id},
+    )
+    assert other.status_code == 200 and other.json["id"] == first.json["id"]
+    assert "token" not in other.json and first.json["token"] not in other.get_data(as_text=True)
 
 
 def test_idempotency_key_reused_with_another_body_is_422_naming_the_key(
@@ -291,6 +311,23 @@ def test_invitation_shows_state_and_history(
     assert body["survey"] == "post-ticket"
     assert [event["kind"] for event in body["history"]] == ["created", "scheduled", "sent"]
     assert client.get("/api/v1/invitations/999999", headers=ingest).status_code == 404
+
+
+def test_no_later_call_shows_the_survey_token(
+    client: FlaskClient, ingest: dict[str, str], auth: Any, db_session: Any
+) -> None:
+    """An ingest key that reads invitations by id cannot take over the answer."""
+    created = post(client, ingest, delivery="link").json
+    token = created["token"]
+    for headers in (ingest, auth("admin")):
+        shown = client.get(f"/api/v1/invitations/{created['id']}", headers=headers)
+        assert shown.status_code == 200
+        assert shown.json["status"] == "sent" and shown.json["history"]
+        assert not {"token", "survey_url", "embed"} & set(shown.json)
+        assert token not in shown.get_data(as_text=True)
+    spec = client.get("/api/openapi.json").json["components"]["schemas"]
+    assert "token" not in spec["InvitationDetailOut"]["properties"]
+    assert "token" in spec["InvitationOut"]["properties"]
 
 
 def test_numeric_helpdesk_ids_are_kept_as_strings(

@@ -805,11 +805,18 @@ def test_collected_answers_count_once_and_only_when_confirmed(
     # A rating clicked in the email is provisional (maybe a mail scanner): not counted.
     assert client.get(f"/s/{invitation['token']}?csat=1").status_code == 200
     assert csat()["n"] == 0
+    # ... but the report says it waits for a person.
+    waiting = get(client, "/api/v1/reports/summary", headers, agent="A-rollup").json
+    assert waiting["unconfirmed"] == {"provisional": 1, "scanner": 0}
+    rows = get(client, "/api/v1/reports/summary", headers, agent="A-rollup", format="csv").text
+    assert "provisional_ratings_waiting,1," in rows
     answer = client.post(
         "/api/v1/responses", json={"token": invitation["token"], "answers": {"csat": 5}}
     )
     assert answer.status_code in (200, 201), answer.json
     assert (csat()["n"], csat()["value"]) == (1, 100.0)
+    confirmed = get(client, "/api/v1/reports/summary", headers, agent="A-rollup").json
+    assert confirmed["unconfirmed"] == {"provisional": 0, "scanner": 0}
     for _ in range(2):  # amended, then the same amendment again (a double click)
         client.post(
             "/api/v1/responses", json={"token": invitation["token"], "answers": {"csat": 2}}

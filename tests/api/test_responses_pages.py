@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from feedback_service.helpdesk.models import Customer
-from feedback_service.surveys.models import Invitation, Response
+from feedback_service.surveys.models import Invitation, RatingClick, Response
 from tests.api.test_responses import new_invitation, response_count, stored
 from tests.factories import invitation_payload
 
@@ -27,6 +27,19 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def click_of(html: str) -> str:
+    match = re.search(r'data-click="(\d+)"', html)
+    assert match, "no beacon in the page"
+    return match.group(1)
+
+
+def beacon(client: FlaskClient, token: str, html: str) -> Any:
+    """What the page's script posts once the page is shown in a browser."""
+    return client.post(
+        f"/s/{token}/seen", data={"csrf_token": csrf_of(html), "click": click_of(html)}
+    )
 
 
 def submit(client: FlaskClient, token: str, **form: str) -> Any:
@@ -91,6 +104,8 @@ def test_clicking_another_rating_changes_the_answer_not_the_count(
     client.get(f"/s/{invitation['token']}?csat=2")
     response = stored(db_session, invitation["id"])
     assert response is not None and response.csat == 2 and response.version == 2
+    # Two different ratings within seconds and no page seen: a scanner's, not counted.
+    assert response.status == "scanner"
     assert response_count(db_session) == 1
 
 
@@ -148,51 +163,100 @@ def test_the_page_beacon_confirms_a_provisional_rating(
 ) -> None:
     token = invitation["token"]
     page = client.get(f"/s/{token}?csat=3")
-    assert client.post(f"/s/{token}/seen", data={"csrf_token": "forged"}).status_code == 400
+    click = click_of(page.text)
+    for forged in (
+        {"csrf_token": "forged", "click": click},
+        {"csrf_token": csrf_of(page.text)},
+        {"csrf_token": csrf_of(page.text), "click": "99999999999"},
+        {"csrf_token": csrf_of(page.text), "click": "٣"},
+    ):
+        assert client.post(f"/s/{token}/seen", data=forged).status_code == 400
     response = stored(db_session, invitation["id"])
     assert response is not None and response.status == "provisional"
-    assert (
-        client.post(f"/s/{token}/seen", data={"csrf_token": csrf_of(page.text)}).status_code == 204
-    )
+    assert beacon(client, token, page.text).status_code == 204
     response = stored(db_session, invitation["id"])
     assert response is not None
     assert response.status == "confirmed" and response.version == 2
-    # A confirmed answer shows the page without the beacon.
+    # A page not opened by a one-click rating carries no beacon: looking confirms nothing.
     assert "<script" not in client.get(f"/s/{token}").text
 
 
-def test_provisional_ratings_are_confirmed_after_the_delay(
+def test_no_timer_confirms_an_unseen_rating(
     app: Flask, client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
-    from feedback_service.surveys.tasks import confirm_provisional_responses
+    from workers.celery_app import BEAT_SCHEDULE
 
     old = new_invitation(client, auth)
-    fresh = new_invitation(client, auth)
     client.get(f"/s/{old['token']}?csat=2")
-    client.get(f"/s/{fresh['token']}?csat=5")
     db_session.execute(
         update(Response)
         .where(Response.invitation_id == old["id"])
-        .values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11))
+        .values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=3))
     )
     db_session.commit()
-    with app.app_context():
-        assert confirm_provisional_responses() == 1
-    confirmed = stored(db_session, old["id"])
-    waiting = stored(db_session, fresh["id"])
-    assert confirmed is not None and confirmed.status == "confirmed"
-    assert confirmed.version == 2 and confirmed.processed_version == 2
+    assert not [e for e in BEAT_SCHEDULE.values() if "confirm" in e["task"]]
+    waiting = stored(db_session, old["id"])
     assert waiting is not None and waiting.status == "provisional"
 
 
-def test_a_new_click_on_a_confirmed_answer_is_provisional_again(
+def test_a_beacon_of_a_page_seen_within_seconds_is_not_a_scanner(
+    client: FlaskClient, invitation: dict[str, Any], db_session: Session
+) -> None:
+    """A person who changes their mind has the page in front of them: each page's
+    beacon marks them seen, so the last rating counts."""
+    token = invitation["token"]
+    beacon(client, token, client.get(f"/s/{token}?csat=2").text)
+    page = client.get(f"/s/{token}?csat=4")
+    response = stored(db_session, invitation["id"])
+    # Still the confirmed 2 until a person is seen on the page of the 4.
+    assert response is not None and (response.csat, response.status) == (2, "confirmed")
+    assert 'name="csat" value="4" checked' in page.text
+    beacon(client, token, page.text)
+    response = stored(db_session, invitation["id"])
+    assert response is not None and (response.csat, response.status) == (4, "confirmed")
+
+
+def test_a_click_on_a_confirmed_answer_changes_it_only_when_a_person_is_seen(
     client: FlaskClient, invitation: dict[str, Any], db_session: Session
 ) -> None:
     token = invitation["token"]
     submit(client, token, csat="5")
-    client.get(f"/s/{token}?csat=1")
+    for value in (1, 2, 3, 4, 5, 1):  # a scanner re-fetching a forwarded email
+        client.get(f"/s/{token}?csat={value}")
     response = stored(db_session, invitation["id"])
-    assert response is not None and (response.csat, response.status) == (1, "provisional")
+    assert response is not None and (response.csat, response.status) == (5, "confirmed")
+    clicks = db_session.scalars(
+        select(RatingClick).where(RatingClick.invitation_id == invitation["id"])
+    ).all()
+    assert len(clicks) == 6 and all(c.scanner and c.seen_at is None for c in clicks)
+
+
+def test_a_mail_clients_one_click_post_is_a_person(
+    client: FlaskClient, invitation: dict[str, Any], db_session: Session
+) -> None:
+    token = invitation["token"]
+    answer = client.post(f"/s/{token}?csat=4", data={})
+    assert answer.status_code == 200 and "Thank you" in answer.text
+    response = stored(db_session, invitation["id"])
+    assert response is not None and (response.csat, response.status) == (4, "confirmed")
+    assert client.post(f"/s/{token}?csat=9", data={}).status_code == 422
+    response = stored(db_session, invitation["id"])
+    assert response is not None and response.csat == 4
+
+
+def test_a_scanners_rating_is_not_offered_to_the_person(
+    client: FlaskClient, invitation: dict[str, Any], db_session: Session
+) -> None:
+    token = invitation["token"]
+    for value in (1, 2, 3, 4, 5):
+        client.get(f"/s/{token}?csat={value}")
+    page = client.get(f"/s/{token}")
+    assert " checked>" not in page.text
+    # The person's comment-only submit does not turn the scanner's rating into theirs.
+    submit(client, token, comment="ok")
+    response = stored(db_session, invitation["id"])
+    assert response is not None and response.status == "confirmed"
+    assert (response.comment, response.csat) == ("ok", None)
 
 
 def test_the_form_needs_its_csrf_token_and_writes_nothing_without_it(

@@ -29,6 +29,7 @@ KEEP_TABLES = {"surveys", "alembic_version"}
 # A queue of this test run's own: test runs sharing one broker never take each
 # other's tasks.
 TASK_QUEUE = f"feedback-tests-{os.getpid()}"
+BULK_QUEUE = f"{TASK_QUEUE}.bulk"
 
 
 @dataclass
@@ -132,16 +133,66 @@ def http_server(live_app: Flask) -> Iterator[str]:
         server.shutdown()
 
 
+@dataclass
+class WorkerStarter:
+    """Starts real ``celery worker`` processes on chosen queues, as production runs
+    them; every one is stopped at the end of the test."""
+
+    env: dict[str, str]
+    tmp_path: Path
+    processes: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def start(self, *queues: str, name: str = "worker") -> subprocess.Popen[str]:
+        log_path = self.tmp_path / f"{name}.log"
+        log = log_path.open("w")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "worker",
+                "--queues",
+                ",".join(queues),
+                "--hostname",
+                f"{name}-{os.getpid()}@%h",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.processes.append(process)
+        wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, 90)
+        if process.poll() is not None:
+            raise AssertionError(f"{name} died:\n" + log_path.read_text())
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @pytest.fixture
-def worker(
+def start_worker(
     database_url: str,
     broker_url: str,
     smtp_server: tuple[Controller, RecordingHandler],
     http_server: str,
     tmp_path: Path,
     committed_db: None,
-) -> Iterator[subprocess.Popen[str]]:
-    """A real ``celery worker`` process, as production runs it."""
+) -> Iterator[WorkerStarter]:
     controller, _handler = smtp_server
     env = {
         **os.environ,
@@ -163,39 +214,16 @@ def worker(
     if broker_url.startswith("redis"):
         import redis
 
-        redis.Redis.from_url(broker_url).delete(TASK_QUEUE)  # no stale tasks of this run
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers.app",
-            "worker",
-            "--queues",
-            TASK_QUEUE,
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+        # No stale tasks of this run.
+        redis.Redis.from_url(broker_url).delete(TASK_QUEUE, BULK_QUEUE)
+    starter = WorkerStarter(env, tmp_path)
     try:
-        wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, 90)
-        if process.poll() is not None:
-            raise AssertionError("worker died:\n" + log_path.read_text())
-        yield process
+        yield starter
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        starter.stop_all()
+
+
+@pytest.fixture
+def worker(start_worker: WorkerStarter) -> subprocess.Popen[str]:
+    """A real ``celery worker`` process on both queues (the default one and bulk)."""
+    return start_worker.start(TASK_QUEUE, BULK_QUEUE)

@@ -28,13 +28,18 @@ from feedback_service.analysis.comments.schemas import (
     TrainIn,
     TrainingRunOut,
 )
-from feedback_service.analysis.comments.tasks import rescore_batch, train_model
+from feedback_service.analysis.comments.tasks import (
+    ADAPTATION_STALLED_AFTER,
+    rescore_batch,
+    train_model,
+)
 from feedback_service.analysis.routes import csv_response
 from feedback_service.api import requires_scope
-from feedback_service.db import get_session
+from feedback_service.db import get_session, utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.limits import body_limit
+from feedback_service.job_lock import lock_scope
 from workers.celery_app import enqueue_after_commit
 
 comments_blp = Blueprint(
@@ -218,11 +223,21 @@ def list_models() -> Any:
 @requires_scope("admin")
 @comments_blp.arguments(TrainIn)
 @comments_blp.response(202, TrainingRunOut)
+@comments_blp.alt_response(
+    200, schema=TrainingRunOut, description="The training already queued or running"
+)
 def start_training(data: dict[str, Any]) -> Any:
     """Retrain in the background from the seed data plus every label; promote only if no
     head's held-back macro-F1 is worse (by more than ``tolerance``, default 0). Answers
-    the job at once; follow it at ``/analysis/train/<id>``."""
+    the job at once (202); follow it at ``/analysis/train/<id>``. While a training is
+    queued or running, that one is answered (200, its own tolerance) and no second
+    one is queued."""
     session = get_session()
+    lock_scope(session, "comment-model-training")
+    pending = training.pending_run(session, utcnow() - ADAPTATION_STALLED_AFTER)
+    if pending is not None:
+        session.commit()
+        return training.run_view(pending), 200
     run = training.new_run(session, "api", caller_name())
     enqueue_after_commit(session, train_model, run.id, data["tolerance"])
     session.commit()

@@ -46,6 +46,17 @@ RATINGS_TRIGGER = "ratings"
 PENDING = ("queued", "running")
 
 
+def pending_run(session: Session, since: dt.datetime) -> TrainingRun | None:
+    """The newest training queued or running that started after ``since`` (an older
+    one lost its message or its worker; waiting for it would wait for good)."""
+    return session.scalars(
+        select(TrainingRun)
+        .where(TrainingRun.status.in_(PENDING), TrainingRun.created_at >= since)
+        .order_by(TrainingRun.id.desc())
+        .limit(1)
+    ).first()
+
+
 def new_run(session: Session, trigger: str, who: str) -> TrainingRun:
     run = TrainingRun(status="queued", trigger=trigger, requested_by=who)
     session.add(run)
