@@ -38,8 +38,8 @@ from feedback_service.api import requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team
-from feedback_service.limits import body_limit
 from feedback_service.job_lock import lock_scope
+from feedback_service.limits import body_limit
 from workers.celery_app import enqueue_after_commit
 
 comments_blp = Blueprint(
