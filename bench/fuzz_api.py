@@ -93,7 +93,7 @@ def main() -> int:
         with app.app_context():
             keys = make_keys(get_session())
             # As a deployment has it once its worker ran: the seed comment model built
-            # and promoted. (With none, the first re-scoring request would build it.)
+            # and promoted. (With none, re-scoring answers 409 model_not_ready.)
             from feedback_service.analysis.comments.analyzer import current_analyzer
 
             current_analyzer()

@@ -311,3 +311,22 @@ def test_a_redelivered_batch_does_nothing_and_a_run_resumes_from_its_cursor(
     assert sum(fake.seen.values()) == 250 and set(fake.seen.values()) == {1}
     assert versions(db_session, ids) == Counter({"rescore-c": 250})
     assert rescore_batch(run.id, outcome.cursor) == "finished-already"
+
+
+def test_rescoring_before_the_first_model_exists_is_a_409_and_builds_nothing_in_the_request(
+    client: FlaskClient, auth: Any, db_session: Session, own_model_dir: Path
+) -> None:
+    """A fresh install builds its first model in the worker; the web request answers at
+    once instead of spending minutes training (which gunicorn would kill as a 500)."""
+    from feedback_service.analysis.models import RescoreRun
+
+    started = client.post(
+        "/api/v1/analysis/rescore", json={"batch_size": 500}, headers=auth("admin")
+    )
+    assert started.status_code == 409, started.json
+    assert started.json["error"]["code"] == "model_not_ready"
+    assert "GET /api/v1/analysis/models" in started.json["error"]["message"]
+    assert started.headers["Retry-After"] == "60"
+    assert not own_model_dir.exists() or not any(own_model_dir.iterdir())  # nothing trained
+    assert db_session.scalar(select(func.count()).select_from(RescoreRun)) == 0
+    db_session.commit()

@@ -72,3 +72,18 @@ def current_analyzer() -> Analyzer:
                 analyzer = CommentAnalyzer.load(directory, cache)
                 set_analyzer(directory, cache, analyzer)
     return analyzer
+
+
+def ready_version() -> str | None:
+    """The model version comments are scored with now, or None while no model exists yet.
+
+    Unlike ``current_analyzer()`` this never builds a model: a web request must not
+    spend the minutes of CPU a fresh install's first training takes.
+    """
+    from feedback_service.analysis.text.pipeline import loaded_analyzer
+
+    version = active_version(model_dir())
+    if version is not None:
+        return version
+    loaded = loaded_analyzer(model_dir(), nltk_cache_dir())
+    return None if loaded is None else loaded.model_version

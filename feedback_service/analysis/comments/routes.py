@@ -12,7 +12,7 @@ from marshmallow import RAISE
 from sqlalchemy import select
 
 from feedback_service.analysis.comments import labels, rescore, service, training
-from feedback_service.analysis.comments.analyzer import active_version, current_analyzer, model_dir
+from feedback_service.analysis.comments.analyzer import active_version, model_dir, ready_version
 from feedback_service.analysis.comments.schemas import (
     CategoryIn,
     CategoryOut,
@@ -36,7 +36,7 @@ from feedback_service.analysis.comments.tasks import (
 from feedback_service.analysis.routes import csv_response
 from feedback_service.api import requires_scope
 from feedback_service.db import get_session, utcnow
-from feedback_service.errors import NotFound, ValidationError
+from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.job_lock import lock_scope
 from feedback_service.limits import body_limit
@@ -50,6 +50,10 @@ comments_blp = Blueprint(
 )
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+class ModelNotReady(Conflict):
+    code = "model_not_ready"
 
 
 def caller_name() -> str:
@@ -259,7 +263,15 @@ def training_run(run_id: int) -> Any:
 def start_rescore(data: dict[str, Any]) -> Any:
     """Re-score every comment not yet at the active model, in batches, in the background."""
     session = get_session()
-    version = active_version(model_dir()) or current_analyzer().model_version
+    version = ready_version()
+    if version is None:
+        # A fresh install builds its first model in the worker (minutes of CPU);
+        # building it here would hold this web worker past its timeout.
+        raise ModelNotReady(
+            "No comment model is ready yet: the worker is still building the first "
+            "one. Retry when GET /api/v1/analysis/models lists a promoted model.",
+            headers={"Retry-After": "60"},
+        )
     run = rescore.start_run(session, version, caller_name(), data["batch_size"])
     enqueue_after_commit(session, rescore_batch, run.id, 0)
     session.commit()

@@ -466,6 +466,12 @@ def get_analyzer(model_dir: Path | str, cache_dir: Path | str | None = None) -> 
         return _cached[key]
 
 
+def loaded_analyzer(model_dir: Path | str, cache_dir: Path | str | None = None) -> Analyzer | None:
+    """The analyzer this process has loaded for a (model_dir, cache_dir), never building one."""
+    with _cache_lock:
+        return _cached.get((str(model_dir), str(cache_dir)))
+
+
 def set_analyzer(model_dir: Path | str, cache_dir: Path | str | None, analyzer: Analyzer) -> None:
     """Install an analyzer for a (model_dir, cache_dir); tests use it to inject a fake."""
     with _cache_lock:
