@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedback_service.job_lock import lock_scope
 from feedback_service.surveys import responses
 from feedback_service.surveys.models import Invitation, RatingClick, Response
 
@@ -33,10 +34,11 @@ SCANNER_WINDOW = dt.timedelta(seconds=30)
 
 def _lock_invitation(session: Session, invitation: Invitation) -> None:
     """Clicks of one invitation are judged one at a time (a scanner may fetch in
-    parallel); SQLite serialises writers anyway."""
-    session.execute(
-        select(Invitation.id).where(Invitation.id == invitation.id).with_for_update()
-    ).all()
+    parallel). A transaction-level advisory lock, not a row lock on the invitation:
+    the API's one-statement first answer inserts the response and then updates the
+    invitation row, so holding that row here while inserting the response would
+    deadlock with it. SQLite serialises writers anyway."""
+    lock_scope(session, f"rating-clicks:{invitation.id}")
 
 
 def _looks_like_a_scanner(recent: list[RatingClick]) -> bool:
