@@ -77,7 +77,7 @@ def main() -> int:
     from bench.harness import gunicorn
     from feedback_service import create_app
     from feedback_service.db import get_session
-    from tests.fuzzing import make_keys, with_keys
+    from tests.fuzzing import KeyRing, make_keys, with_keys
 
     env = {
         "FEEDBACK_DATA_DIR": DATA_DIR,
@@ -111,7 +111,7 @@ def main() -> int:
                 schemathesis.openapi.from_url(
                     f"{base}/api/openapi.json", config=schemathesis.Config.from_dict(settings)
                 ),
-                keys,
+                KeyRing(app, keys),
             )
             operations = len(list(schema.get_all_operations()))
             started = time.monotonic()
