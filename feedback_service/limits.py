@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
+from feedback_service import errors
 from feedback_service.errors import (
     FeedbackError,
     error_response,
@@ -137,16 +138,6 @@ def _apply_body_limit(app: Flask, endpoint: str | None) -> None:
         request.max_content_length = limit
 
 
-class BadText(FeedbackError):
-    status = 422
-    code = "validation_error"
-
-
-class TooDeep(FeedbackError):
-    status = 400
-    code = "bad_request"
-
-
 def _text_problem(value: str) -> str | None:
     if "\x00" in value:
         return "Contains a NUL character (\\u0000), which cannot be stored."
@@ -159,7 +150,7 @@ def _text_problem(value: str) -> str | None:
 
 def _walk_json(value: Any, path: str, depth: int, problems: dict[str, list[str]]) -> None:
     if depth > MAX_JSON_DEPTH:
-        raise TooDeep(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
+        raise FeedbackError(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
     if isinstance(value, str):
         problem = _text_problem(value)
         if problem:
@@ -195,14 +186,14 @@ def check_request_text() -> None:
         try:
             body = request.get_json(silent=True)
         except RecursionError:
-            raise TooDeep(
+            raise FeedbackError(
                 f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
             ) from None
         _walk_json(body, "", 0, problems)
     elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         _check_pairs(request.form.items(multi=True), problems)
     if problems:
-        raise BadText(
+        raise errors.ValidationError(
             "The request has text that cannot be stored: " + ", ".join(sorted(problems)),
             fields=problems,
         )
