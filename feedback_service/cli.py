@@ -9,6 +9,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from feedback_service.auth.models import SCOPES
 from feedback_service.auth.service import (
@@ -35,92 +36,98 @@ def upgrade_database(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def register_cli(app: Flask) -> None:
-    @app.cli.group("db")
-    def db_group() -> None:
-        """Database schema (Alembic)."""
+db_group = AppGroup("db", help="Database schema (Alembic).")
 
-    @db_group.command("upgrade")
-    @click.option("--revision", default="heads", show_default=True)
-    def db_upgrade(revision: str) -> None:
-        """Upgrade the database to the newest schema."""
-        upgrade_database(current_app.config["DATABASE_URL"], revision)
-        click.echo(f"database upgraded to {revision}")
 
-    @app.cli.group("keys")
-    def keys_group() -> None:
-        """API keys for helpdesks and report readers."""
+@db_group.command("upgrade")
+@click.option("--revision", default="heads", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database to the newest schema."""
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database upgraded to {revision}")
 
-    @keys_group.command("create")
-    @click.option("--name", required=True, help="Who the key is for, e.g. 'zendesk-prod'.")
-    @click.option(
-        "--scope",
-        "scopes",
-        multiple=True,
-        required=True,
-        type=click.Choice(SCOPES),
-        help="ingest, reports or admin; repeat for several.",
-    )
-    @click.option("--signed", is_flag=True, help="Also issue an HMAC request-signing secret.")
-    def keys_create(name: str, scopes: tuple[str, ...], signed: bool) -> None:
-        """Create an API key and print it once; only its hash is stored."""
-        session = get_session()
-        api_key, plain = create_api_key(session, name, list(scopes), with_signing_secret=signed)
-        session.commit()
-        click.echo(f"API key for {name} ({api_key.scopes}); shown once, store it now:")
-        click.echo(plain)
-        if api_key.signing_secret:
-            click.echo(f"Signing secret (X-Signature HMAC-SHA256): {api_key.signing_secret}")
 
-    @keys_group.command("list")
-    @click.option("--active", is_flag=True, help="Leave revoked keys out.")
-    def keys_list(active: bool) -> None:
-        """Every key: id, name, prefix, scopes, created, last used, revoked (no secrets)."""
-        keys, _total = list_api_keys(get_session(), include_revoked=not active, per_page=10**6)
-        click.echo("id\tname\tprefix\tscopes\tcreated\tlast used\trevoked")
-        for k in keys:
-            click.echo(
-                "\t".join(
-                    [
-                        str(k.id),
-                        k.name,
-                        k.prefix + "…",
-                        k.scopes.replace(" ", ","),
-                        _when(k.created_at),
-                        _when(k.last_used_at),
-                        _when(k.revoked_at),
-                    ]
-                )
+keys_group = AppGroup("keys", help="API keys for helpdesks and report readers.")
+
+
+@keys_group.command("create")
+@click.option("--name", required=True, help="Who the key is for, e.g. 'zendesk-prod'.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(SCOPES),
+    help="ingest, reports or admin; repeat for several.",
+)
+@click.option("--signed", is_flag=True, help="Also issue an HMAC request-signing secret.")
+def keys_create(name: str, scopes: tuple[str, ...], signed: bool) -> None:
+    """Create an API key and print it once; only its hash is stored."""
+    session = get_session()
+    api_key, plain = create_api_key(session, name, list(scopes), with_signing_secret=signed)
+    session.commit()
+    click.echo(f"API key for {name} ({api_key.scopes}); shown once, store it now:")
+    click.echo(plain)
+    if api_key.signing_secret:
+        click.echo(f"Signing secret (X-Signature HMAC-SHA256): {api_key.signing_secret}")
+
+
+@keys_group.command("list")
+@click.option("--active", is_flag=True, help="Leave revoked keys out.")
+def keys_list(active: bool) -> None:
+    """Every key: id, name, prefix, scopes, created, last used, revoked (no secrets)."""
+    keys, _total = list_api_keys(get_session(), include_revoked=not active, per_page=10**6)
+    click.echo("id\tname\tprefix\tscopes\tcreated\tlast used\trevoked")
+    for k in keys:
+        click.echo(
+            "\t".join(
+                [
+                    str(k.id),
+                    k.name,
+                    k.prefix + "…",
+                    k.scopes.replace(" ", ","),
+                    _when(k.created_at),
+                    _when(k.last_used_at),
+                    _when(k.revoked_at),
+                ]
             )
+        )
 
-    @keys_group.command("revoke")
-    @click.argument("key_id", type=int)
-    def keys_revoke(key_id: int) -> None:
-        """Revoke a key: it is refused (401) from then on."""
-        session = get_session()
-        try:
-            api_key = get_api_key(session, key_id)
-            revoke_api_key(session, api_key)
-        except FeedbackError as error:
-            raise click.ClickException(error.message) from None
-        session.commit()
-        click.echo(f"key {api_key.id} ({api_key.name}) revoked")
 
-    @keys_group.command("rotate")
-    @click.argument("key_id", type=int)
-    def keys_rotate(key_id: int) -> None:
-        """Give a key a new secret (same id, name, scopes) and print it once."""
-        session = get_session()
-        try:
-            api_key = get_api_key(session, key_id)
-            plain = rotate_api_key(session, api_key)
-        except FeedbackError as error:
-            raise click.ClickException(error.message) from None
-        session.commit()
-        click.echo(f"New key for {api_key.name} ({api_key.scopes}); shown once, store it now:")
-        click.echo(plain)
-        if api_key.signing_secret:
-            click.echo(f"New signing secret (X-Signature HMAC-SHA256): {api_key.signing_secret}")
+@keys_group.command("revoke")
+@click.argument("key_id", type=int)
+def keys_revoke(key_id: int) -> None:
+    """Revoke a key: it is refused (401) from then on."""
+    session = get_session()
+    try:
+        api_key = get_api_key(session, key_id)
+        revoke_api_key(session, api_key)
+    except FeedbackError as error:
+        raise click.ClickException(error.message) from None
+    session.commit()
+    click.echo(f"key {api_key.id} ({api_key.name}) revoked")
+
+
+@keys_group.command("rotate")
+@click.argument("key_id", type=int)
+def keys_rotate(key_id: int) -> None:
+    """Give a key a new secret (same id, name, scopes) and print it once."""
+    session = get_session()
+    try:
+        api_key = get_api_key(session, key_id)
+        plain = rotate_api_key(session, api_key)
+    except FeedbackError as error:
+        raise click.ClickException(error.message) from None
+    session.commit()
+    click.echo(f"New key for {api_key.name} ({api_key.scopes}); shown once, store it now:")
+    click.echo(plain)
+    if api_key.signing_secret:
+        click.echo(f"New signing secret (X-Signature HMAC-SHA256): {api_key.signing_secret}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(keys_group)
 
 
 def _when(moment: dt.datetime | None) -> str:

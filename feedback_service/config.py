@@ -35,32 +35,21 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
-def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
-    env = dict(os.environ if env is None else env)
-    data_dir = Path(env.get("FEEDBACK_DATA_DIR", "var")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'feedback.sqlite3'}"
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-    broker_url = env.get("BROKER_URL") or f"sqla+sqlite:///{data_dir / 'broker.sqlite3'}"
-    redis_url = env.get("REDIS_URL") or (broker_url if broker_url.startswith("redis") else "")
-
-    smtp_host = env.get("SMTP_HOST", "")
+def _service_settings(env: dict[str, str]) -> dict[str, Any]:
+    """Where data, the database and the broker live."""
     return {
-        "DATA_DIR": str(data_dir),
-        "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(data_dir),
-        "DATABASE_URL": database_url,
-        "DATABASE_ECHO": _bool(env.get("DATABASE_ECHO")),
-        "BROKER_URL": broker_url,
-        "REDIS_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": _bool(env.get("CELERY_TASK_ALWAYS_EAGER")),
         # The queue tasks go to and the worker consumes (one broker, several deployments).
         "CELERY_QUEUE": env.get("CELERY_QUEUE") or "celery",
         # Where customers reach the survey pages; links in emails are built on it.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+    }
+
+
+def _mail_settings(env: dict[str, str], data_dir: Path) -> dict[str, Any]:
+    """Sending survey emails and alert deliveries."""
+    smtp_host = env.get("SMTP_HOST", "")
+    return {
         "COMPANY_NAME": env.get("COMPANY_NAME", "Acme"),
         "EMAIL_BACKEND": env.get("EMAIL_BACKEND") or ("smtp" if smtp_host else "outbox"),
         "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(data_dir / "outbox"),
@@ -81,6 +70,12 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         ),
         "ALERT_MAX_ATTEMPTS": _int(env.get("ALERT_MAX_ATTEMPTS"), 8),
         "ALERT_WEBHOOK_TIMEOUT": _int(env.get("ALERT_WEBHOOK_TIMEOUT"), 10),
+    }
+
+
+def _limits_settings(env: dict[str, str], redis_url: str) -> dict[str, Any]:
+    """Rate limits, sign-in throttling and transport security."""
+    return {
         "MIN_SAMPLE": _int(env.get("MIN_SAMPLE"), 30),
         "SIGNATURE_MAX_AGE": _int(env.get("SIGNATURE_MAX_AGE"), 300),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
@@ -99,6 +94,12 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         # Strict-Transport-Security max-age when PUBLIC_BASE_URL is https (0: none).
         "HSTS_MAX_AGE": _int(env.get("HSTS_MAX_AGE"), 365 * 24 * 3600),
         "CORS_ORIGINS": [o for o in env.get("CORS_ORIGINS", "*").split(",") if o],
+    }
+
+
+def _analysis_settings(env: dict[str, str], data_dir: Path) -> dict[str, Any]:
+    """The comment model, the sweep and pattern runs."""
+    return {
         "MODEL_DIR": env.get("MODEL_DIR") or str(data_dir / "models"),
         # A retrained comment model is promoted if no head's held-back macro-F1 drops by
         # more than this (0: strictly not worse). See bench/README-comments-teaching.md.
@@ -115,6 +116,12 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         # Pattern reports with no stored run are computed inside the request up to
         # this many responses; above it the request queues a job and answers 202.
         "PATTERNS_INLINE_MAX_RESPONSES": _int(env.get("PATTERNS_INLINE_MAX_RESPONSES"), 50_000),
+    }
+
+
+def _privacy_settings(env: dict[str, str]) -> dict[str, Any]:
+    """Privacy, request bounds and dashboard cookies."""
+    return {
         # Privacy (README "Privacy"): emails, phones, cards and IBANs in comments are
         # replaced by placeholders before they are stored; RETENTION_DAYS (0: off)
         # erases comments older than that, daily.
@@ -133,3 +140,33 @@ def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": _int(env.get("DASHBOARD_SESSION_HOURS"), 12) * 3600,
     }
+
+
+def load_settings(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The app config from the environment (README "Configuration"), with defaults."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("FEEDBACK_DATA_DIR", "var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'feedback.sqlite3'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    broker_url = env.get("BROKER_URL") or f"sqla+sqlite:///{data_dir / 'broker.sqlite3'}"
+    redis_url = env.get("REDIS_URL") or (broker_url if broker_url.startswith("redis") else "")
+
+    settings = {
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(data_dir),
+        "DATABASE_URL": database_url,
+        "DATABASE_ECHO": _bool(env.get("DATABASE_ECHO")),
+        "BROKER_URL": broker_url,
+        "REDIS_URL": redis_url,
+    }
+    settings |= _service_settings(env)
+    settings |= _mail_settings(env, data_dir)
+    settings |= _limits_settings(env, redis_url)
+    settings |= _analysis_settings(env, data_dir)
+    settings |= _privacy_settings(env)
+    return settings

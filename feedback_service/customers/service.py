@@ -302,39 +302,11 @@ def erase_customer(
     counts: Counter[str] = Counter()
     counts.update(erase_comments(session, responses))
     counts["answers_kept_anonymised"] = len(responses)
-
-    new_ticket_ids: dict[str, str] = {}
-    for ticket in tickets:
-        new_id = _random_id()
-        new_ticket_ids[ticket.external_id] = new_id
-        ticket.external_id = new_id
-        ticket.subject = None
+    new_ticket_ids = _anonymise_tickets(tickets)
     counts["tickets"] = len(tickets)
-
-    for invitation in invitations:
-        invitation.token = secrets.token_urlsafe(32)
-        invitation.idempotency_key = None
-        invitation.last_error = None
-    events = session.scalars(
-        select(InvitationEvent).where(
-            InvitationEvent.invitation_id.in_([i.id for i in invitations])
-        )
-    )
-    for event in events:
-        event.detail = None
+    _anonymise_invitations(session, invitations)
     counts["invitations"] = len(invitations)
-
-    for alert in alerts:
-        payload = dict(alert.payload)
-        shown = payload.get("ticket")
-        if isinstance(shown, dict):
-            payload["ticket"] = {
-                **shown,
-                "id": new_ticket_ids.get(str(shown.get("id")), ERASED),
-                "subject": None,
-            }
-        alert.payload = replace_text(payload, needles)
-        alert.title = _retitle(alert.title, new_ticket_ids, needles)
+    _anonymise_alerts(alerts, new_ticket_ids, needles)
     counts["alerts"] = max(counts["alerts"], len(alerts))
 
     customer.external_id = _random_id()
@@ -362,6 +334,49 @@ def erase_customer(
     session.add(record)
     session.flush()
     return erasure_view(record, "erased")
+
+
+def _anonymise_tickets(tickets: list[Ticket]) -> dict[str, str]:
+    """New random ids and no subject; returns old id -> new id."""
+    new_ticket_ids: dict[str, str] = {}
+    for ticket in tickets:
+        new_id = _random_id()
+        new_ticket_ids[ticket.external_id] = new_id
+        ticket.external_id = new_id
+        ticket.subject = None
+    return new_ticket_ids
+
+
+def _anonymise_invitations(session: Session, invitations: list[Invitation]) -> None:
+    """New tokens (old links stop working), no idempotency key, errors or event details."""
+    for invitation in invitations:
+        invitation.token = secrets.token_urlsafe(32)
+        invitation.idempotency_key = None
+        invitation.last_error = None
+    events = session.scalars(
+        select(InvitationEvent).where(
+            InvitationEvent.invitation_id.in_([i.id for i in invitations])
+        )
+    )
+    for event in events:
+        event.detail = None
+
+
+def _anonymise_alerts(
+    alerts: list[Alert], new_ticket_ids: dict[str, str], needles: list[str]
+) -> None:
+    """Alerts keep their meaning; the customer's words and ids leave their payload and title."""
+    for alert in alerts:
+        payload = dict(alert.payload)
+        shown = payload.get("ticket")
+        if isinstance(shown, dict):
+            payload["ticket"] = {
+                **shown,
+                "id": new_ticket_ids.get(str(shown.get("id")), ERASED),
+                "subject": None,
+            }
+        alert.payload = replace_text(payload, needles)
+        alert.title = _retitle(alert.title, new_ticket_ids, needles)
 
 
 def _random_id() -> str:

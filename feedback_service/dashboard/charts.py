@@ -82,6 +82,235 @@ def _pct(value: float) -> str:
     return f"{value:.0f}%"
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where a trend chart's plot area sits, and how values map into it."""
+
+    width: int
+    height: int
+    count: int
+    y_min: float
+    y_max: float
+    left: int = 44
+    right: int = 12
+    top: int = 14
+    bottom: int = 40
+
+    @property
+    def plot_w(self) -> int:
+        return self.width - self.left - self.right
+
+    @property
+    def plot_h(self) -> int:
+        return self.height - self.top - self.bottom
+
+    def x_at(self, i: int) -> float:
+        return self.left + (self.plot_w * (i + 0.5) / self.count if self.count else self.plot_w / 2)
+
+    def y_at(self, v: float) -> float:
+        v = min(max(v, self.y_min), self.y_max)
+        return self.top + self.plot_h * (1 - (v - self.y_min) / (self.y_max - self.y_min))
+
+
+def _trend_desc(
+    points: Sequence[TrendPoint], target: float | None, y_format: Callable[[float], str]
+) -> str:
+    """What a screen reader says about a trend: latest value, target, what to look at."""
+    flagged = [p for p in points if p.out_of_control and p.value is not None]
+    with_values = [p for p in points if p.value is not None]
+    desc = f"{len(points)} periods"
+    if with_values:
+        desc += f"; latest {with_values[-1].label}: {y_format(with_values[-1].value or 0)}"
+    if target is not None:
+        desc += f"; target {y_format(target)}"
+    desc += f"; {len(flagged)} out of control" + (
+        ": " + ", ".join(p.label for p in flagged) if flagged else ""
+    )
+    few = sum(1 for p in with_values if p.low_sample)
+    if few:
+        desc += f"; {few} with few answers (hollow points, wide bands)"
+    empty = len(points) - len(with_values)
+    if empty:
+        desc += f"; {empty} without answers"
+    unjudged = sum(1 for p in with_values if p.limit_low is None and p.limit_high is None)
+    if unjudged:
+        desc += (
+            f"; {unjudged} without control limits (limits need three earlier periods with answers)"
+        )
+    return desc
+
+
+def _grid(fr: _Frame, y_format: Callable[[float], str]) -> list[str]:
+    """Horizontal grid with its scale: five steps, labelled."""
+    out: list[str] = []
+    for step in range(5):
+        v = fr.y_min + (fr.y_max - fr.y_min) * step / 4
+        y = fr.y_at(v)
+        out.append(
+            f'<line x1="{fr.left}" x2="{fr.width - fr.right}" y1="{_f(y)}" y2="{_f(y)}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        out.append(
+            f'<text x="{fr.left - 6}" y="{_f(y + 4)}" text-anchor="end" font-size="11" '
+            f'fill="{MUTED}">{_e(y_format(v))}</text>'
+        )
+    return out
+
+
+def _runs(points: Sequence[TrendPoint]) -> list[list[int]]:
+    """The unbroken runs of periods that have an interval."""
+    run: list[int] = []
+    runs: list[list[int]] = []
+    for i, p in enumerate(points):
+        if p.low is not None and p.high is not None and p.value is not None:
+            run.append(i)
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    return runs
+
+
+def _bands(fr: _Frame, points: Sequence[TrendPoint]) -> list[str]:
+    """The interval band, one polygon per unbroken run of periods with an interval."""
+    out: list[str] = []
+    for r in _runs(points):
+        if len(r) == 1:
+            # A week with answers between two without: its band is a bar, not a
+            # polygon of zero width that would draw nothing.
+            i = r[0]
+            half_w = min(fr.plot_w / fr.count * 0.3, 10.0)
+            top_y, bottom_y = fr.y_at(points[i].high or 0), fr.y_at(points[i].low or 0)
+            out.append(
+                f'<rect class="band band-single" x="{_f(fr.x_at(i) - half_w)}" y="{_f(top_y)}" '
+                f'width="{_f(2 * half_w)}" height="{_f(max(bottom_y - top_y, 1.0))}" '
+                f'fill="{BAND}" fill-opacity="0.6" stroke="none"/>'
+            )
+            continue
+        upper = [f"{_f(fr.x_at(i))},{_f(fr.y_at(points[i].high or 0))}" for i in r]
+        lower = [f"{_f(fr.x_at(i))},{_f(fr.y_at(points[i].low or 0))}" for i in reversed(r)]
+        out.append(
+            f'<polygon class="band" points="{" ".join(upper + lower)}" fill="{BAND}" '
+            f'fill-opacity="0.6" stroke="none"/>'
+        )
+    return out
+
+
+def _limits(fr: _Frame, points: Sequence[TrendPoint]) -> list[str]:
+    """Control limits, as steps: they move with each period's number of answers."""
+    out: list[str] = []
+    for attr in ("limit_high", "limit_low"):
+        segs = []
+        for i, p in enumerate(points):
+            v = getattr(p, attr)
+            if v is None:
+                continue
+            half = fr.plot_w / fr.count / 2
+            segs.append(
+                f'<line x1="{_f(fr.x_at(i) - half)}" x2="{_f(fr.x_at(i) + half)}" '
+                f'y1="{_f(fr.y_at(v))}" y2="{_f(fr.y_at(v))}"/>'
+            )
+        if segs:
+            out.append(
+                f'<g class="control-limit" stroke="{LIMIT}" stroke-width="1" '
+                f'stroke-dasharray="3 3">{"".join(segs)}</g>'
+            )
+    return out
+
+
+def _target_line(fr: _Frame, target: float, y_format: Callable[[float], str]) -> list[str]:
+    y = fr.y_at(target)
+    return [
+        f'<line class="target" x1="{fr.left}" x2="{fr.width - fr.right}" y1="{_f(y)}" '
+        f'y2="{_f(y)}" stroke="{TARGET}" stroke-width="2" stroke-dasharray="8 4"/>',
+        f'<text x="{fr.width - fr.right}" y="{_f(y - 4)}" text-anchor="end" font-size="11" '
+        f'fill="{TARGET}">target {_e(y_format(target))}</text>',
+    ]
+
+
+def _line(fr: _Frame, points: Sequence[TrendPoint]) -> list[str]:
+    """The line itself, broken where a period has no answers."""
+    path: list[str] = []
+    pen_down = False
+    for i, p in enumerate(points):
+        if p.value is None:
+            pen_down = False
+            continue
+        path.append(f"{'L' if pen_down else 'M'}{_f(fr.x_at(i))},{_f(fr.y_at(p.value))}")
+        pen_down = True
+    if not path:
+        return []
+    return [
+        f'<path class="line" d="{" ".join(path)}" fill="none" stroke="{LINE}" '
+        f'stroke-width="2" stroke-linejoin="round"/>'
+    ]
+
+
+def _tip(p: TrendPoint, value: float, y_format: Callable[[float], str]) -> str:
+    """A point's tooltip: the period, its value and everything that qualifies it."""
+    tip = f"{p.label}"
+    if p.note:
+        tip += f" ({p.note})"
+    tip += f": {y_format(value)}"
+    if p.low is not None and p.high is not None:
+        tip += f" (95% {y_format(p.low)} to {y_format(p.high)})"
+    if p.n is not None:
+        tip += f", n={p.n}"
+    if p.low_sample:
+        tip += ", few answers"
+    if p.limit_low is None and p.limit_high is None:
+        tip += ", no control limits yet"
+    if p.out_of_control:
+        tip += ", out of control"
+    return tip
+
+
+def _point(fr: _Frame, i: int, p: TrendPoint, y_format: Callable[[float], str]) -> str:
+    """One period's mark: a diamond out of control, hollow with few answers, else a dot;
+    a period without answers is said on the axis, not left blank."""
+    if p.value is None:
+        x = fr.x_at(i)
+        return (
+            f'<g class="no-answers" data-label="{_e(p.label)}">'
+            f"<title>{_e(p.label)}: no answers</title>"
+            f'<line x1="{_f(x - 4)}" x2="{_f(x + 4)}" y1="{_f(fr.y_at(fr.y_min) - 4)}" '
+            f'y2="{_f(fr.y_at(fr.y_min) - 4)}" stroke="{MUTED}" stroke-width="2"/></g>'
+        )
+    x, y = fr.x_at(i), fr.y_at(p.value)
+    tip = _e(_tip(p, p.value, y_format))
+    label = _e(p.label)
+    if p.out_of_control:
+        return (
+            f'<path class="point out-of-control" data-label="{label}" '
+            f'd="M{_f(x)},{_f(y - 6)} L{_f(x + 6)},{_f(y)} L{_f(x)},{_f(y + 6)} '
+            f'L{_f(x - 6)},{_f(y)} Z" fill="{ALERT}" stroke="#fff" stroke-width="1">'
+            f"<title>{tip}</title></path>"
+        )
+    if p.low_sample:
+        return (
+            f'<circle class="point low-sample" data-label="{label}" cx="{_f(x)}" '
+            f'cy="{_f(y)}" r="4" fill="#fff" stroke="{LINE}" stroke-width="2">'
+            f"<title>{tip}</title></circle>"
+        )
+    return (
+        f'<circle class="point" data-label="{label}" cx="{_f(x)}" cy="{_f(y)}" '
+        f'r="3" fill="{LINE}"><title>{tip}</title></circle>'
+    )
+
+
+def _x_labels(fr: _Frame, points: Sequence[TrendPoint]) -> list[str]:
+    """At most about eight, evenly spaced back from the latest period (the one a
+    reader looks for), so they never run into each other."""
+    every = max(1, math.ceil(fr.count / 8))
+    return [
+        f'<text class="x-label" x="{_f(fr.x_at(i))}" y="{fr.height - fr.bottom + 16}" '
+        f'text-anchor="middle" font-size="11" fill="{MUTED}">{_e(p.label)}</text>'
+        for i, p in enumerate(points)
+        if not (fr.count - 1 - i) % every
+    ]
+
+
 def line_chart(
     points: Sequence[TrendPoint],
     *,
@@ -98,185 +327,17 @@ def line_chart(
     control limits (dashed) and out-of-control markers."""
     if y_max <= y_min:
         raise ValueError("y_max must be above y_min")
-    left, right, top, bottom = 44, 12, 14, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    count = len(points)
-
-    def x_at(i: int) -> float:
-        return left + (plot_w * (i + 0.5) / count if count else plot_w / 2)
-
-    def y_at(v: float) -> float:
-        v = min(max(v, y_min), y_max)
-        return top + plot_h * (1 - (v - y_min) / (y_max - y_min))
-
-    flagged = [p for p in points if p.out_of_control and p.value is not None]
-    with_values = [p for p in points if p.value is not None]
+    fr = _Frame(width, height, len(points), y_min, y_max)
     if desc is None:
-        desc = f"{count} periods"
-        if with_values:
-            desc += f"; latest {with_values[-1].label}: {y_format(with_values[-1].value or 0)}"
-        if target is not None:
-            desc += f"; target {y_format(target)}"
-        desc += f"; {len(flagged)} out of control" + (
-            ": " + ", ".join(p.label for p in flagged) if flagged else ""
-        )
-        few = sum(1 for p in with_values if p.low_sample)
-        if few:
-            desc += f"; {few} with few answers (hollow points, wide bands)"
-        empty = count - len(with_values)
-        if empty:
-            desc += f"; {empty} without answers"
-        unjudged = sum(1 for p in with_values if p.limit_low is None and p.limit_high is None)
-        if unjudged:
-            desc += (
-                f"; {unjudged} without control limits (limits need three earlier "
-                "periods with answers)"
-            )
+        desc = _trend_desc(points, target, y_format)
     chart_id = _chart_id("trend", title, (points, target))
     out = _open(chart_id, width, height, title, desc, "chart-trend")
-
-    # Horizontal grid with its scale: five steps, labelled.
-    for step in range(5):
-        v = y_min + (y_max - y_min) * step / 4
-        y = y_at(v)
-        out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{_f(y)}" y2="{_f(y)}" '
-            f'stroke="{GRID}" stroke-width="1"/>'
-        )
-        out.append(
-            f'<text x="{left - 6}" y="{_f(y + 4)}" text-anchor="end" font-size="11" '
-            f'fill="{MUTED}">{_e(y_format(v))}</text>'
-        )
-
-    # The interval band, one polygon per unbroken run of periods with an interval.
-    run: list[int] = []
-    runs: list[list[int]] = []
-    for i, p in enumerate(points):
-        if p.low is not None and p.high is not None and p.value is not None:
-            run.append(i)
-        elif run:
-            runs.append(run)
-            run = []
-    if run:
-        runs.append(run)
-    for r in runs:
-        if len(r) == 1:
-            # A week with answers between two without: its band is a bar, not a
-            # polygon of zero width that would draw nothing.
-            i = r[0]
-            half_w = min(plot_w / count * 0.3, 10.0)
-            top_y, bottom_y = y_at(points[i].high or 0), y_at(points[i].low or 0)
-            out.append(
-                f'<rect class="band band-single" x="{_f(x_at(i) - half_w)}" y="{_f(top_y)}" '
-                f'width="{_f(2 * half_w)}" height="{_f(max(bottom_y - top_y, 1.0))}" '
-                f'fill="{BAND}" fill-opacity="0.6" stroke="none"/>'
-            )
-            continue
-        upper = [f"{_f(x_at(i))},{_f(y_at(points[i].high or 0))}" for i in r]
-        lower = [f"{_f(x_at(i))},{_f(y_at(points[i].low or 0))}" for i in reversed(r)]
-        out.append(
-            f'<polygon class="band" points="{" ".join(upper + lower)}" fill="{BAND}" '
-            f'fill-opacity="0.6" stroke="none"/>'
-        )
-
-    # Control limits, as steps: they move with each period's number of answers.
-    for attr in ("limit_high", "limit_low"):
-        segs = []
-        for i, p in enumerate(points):
-            v = getattr(p, attr)
-            if v is None:
-                continue
-            half = plot_w / count / 2
-            segs.append(
-                f'<line x1="{_f(x_at(i) - half)}" x2="{_f(x_at(i) + half)}" '
-                f'y1="{_f(y_at(v))}" y2="{_f(y_at(v))}"/>'
-            )
-        if segs:
-            out.append(
-                f'<g class="control-limit" stroke="{LIMIT}" stroke-width="1" '
-                f'stroke-dasharray="3 3">{"".join(segs)}</g>'
-            )
-
+    out += _grid(fr, y_format) + _bands(fr, points) + _limits(fr, points)
     if target is not None:
-        y = y_at(target)
-        out.append(
-            f'<line class="target" x1="{left}" x2="{width - right}" y1="{_f(y)}" '
-            f'y2="{_f(y)}" stroke="{TARGET}" stroke-width="2" stroke-dasharray="8 4"/>'
-        )
-        out.append(
-            f'<text x="{width - right}" y="{_f(y - 4)}" text-anchor="end" font-size="11" '
-            f'fill="{TARGET}">target {_e(y_format(target))}</text>'
-        )
-
-    # The line itself, broken where a period has no answers.
-    path: list[str] = []
-    pen_down = False
-    for i, p in enumerate(points):
-        if p.value is None:
-            pen_down = False
-            continue
-        path.append(f"{'L' if pen_down else 'M'}{_f(x_at(i))},{_f(y_at(p.value))}")
-        pen_down = True
-    if path:
-        out.append(
-            f'<path class="line" d="{" ".join(path)}" fill="none" stroke="{LINE}" '
-            f'stroke-width="2" stroke-linejoin="round"/>'
-        )
-
-    for i, p in enumerate(points):
-        if p.value is None:
-            # Said, not left blank: a small mark on the axis with its own tooltip.
-            x = x_at(i)
-            out.append(
-                f'<g class="no-answers" data-label="{_e(p.label)}">'
-                f"<title>{_e(p.label)}: no answers</title>"
-                f'<line x1="{_f(x - 4)}" x2="{_f(x + 4)}" y1="{_f(y_at(y_min) - 4)}" '
-                f'y2="{_f(y_at(y_min) - 4)}" stroke="{MUTED}" stroke-width="2"/></g>'
-            )
-            continue
-        x, y = x_at(i), y_at(p.value)
-        tip = f"{p.label}"
-        if p.note:
-            tip += f" ({p.note})"
-        tip += f": {y_format(p.value)}"
-        if p.low is not None and p.high is not None:
-            tip += f" (95% {y_format(p.low)} to {y_format(p.high)})"
-        if p.n is not None:
-            tip += f", n={p.n}"
-        if p.low_sample:
-            tip += ", few answers"
-        if p.limit_low is None and p.limit_high is None:
-            tip += ", no control limits yet"
-        if p.out_of_control:
-            tip += ", out of control"
-            out.append(
-                f'<path class="point out-of-control" data-label="{_e(p.label)}" '
-                f'd="M{_f(x)},{_f(y - 6)} L{_f(x + 6)},{_f(y)} L{_f(x)},{_f(y + 6)} '
-                f'L{_f(x - 6)},{_f(y)} Z" fill="{ALERT}" stroke="#fff" stroke-width="1">'
-                f"<title>{_e(tip)}</title></path>"
-            )
-        elif p.low_sample:
-            out.append(
-                f'<circle class="point low-sample" data-label="{_e(p.label)}" cx="{_f(x)}" '
-                f'cy="{_f(y)}" r="4" fill="#fff" stroke="{LINE}" stroke-width="2">'
-                f"<title>{_e(tip)}</title></circle>"
-            )
-        else:
-            out.append(
-                f'<circle class="point" data-label="{_e(p.label)}" cx="{_f(x)}" cy="{_f(y)}" '
-                f'r="3" fill="{LINE}"><title>{_e(tip)}</title></circle>'
-            )
-
-    # X labels: at most about eight, evenly spaced back from the latest period
-    # (the one a reader looks for), so they never run into each other.
-    every = max(1, math.ceil(count / 8))
-    for i, p in enumerate(points):
-        if (count - 1 - i) % every:
-            continue
-        out.append(
-            f'<text class="x-label" x="{_f(x_at(i))}" y="{height - bottom + 16}" '
-            f'text-anchor="middle" font-size="11" fill="{MUTED}">{_e(p.label)}</text>'
-        )
+        out += _target_line(fr, target, y_format)
+    out += _line(fr, points)
+    out += [_point(fr, i, p, y_format) for i, p in enumerate(points)]
+    out += _x_labels(fr, points)
     out.append("</svg>")
     return "".join(out)
 
