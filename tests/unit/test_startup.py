@@ -8,6 +8,7 @@ reads stored analyses and never needs them, so leaving them out is what lets
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +38,25 @@ def test_web_app_serves_without_importing_the_model_libraries(tmp_path: Path) ->
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == 200
     assert result["loaded"] == []
+
+
+def test_bin_run_refuses_a_port_another_program_holds(tmp_path: Path) -> None:
+    """Another program on PORT answered /readyz for us once; now bin/run says so and stops."""
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {
+            "FEEDBACK_DATA_DIR": str(tmp_path),
+            "PATH": f"{root / '.venv' / 'bin'}:/usr/bin:/bin",
+            "PORT": str(port),
+            "HOME": str(tmp_path),
+        }
+        out = subprocess.run(
+            [str(root / "bin" / "run")], env=env, capture_output=True, text=True, timeout=300
+        )
+    assert out.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
+    assert "PORT=5001 ./bin/run" in out.stderr
+    assert "running at" not in out.stdout
