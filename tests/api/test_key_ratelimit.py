@@ -14,24 +14,19 @@ from sqlalchemy import delete
 from feedback_service.auth.models import ApiKey
 from feedback_service.auth.service import create_api_key
 from feedback_service.db import get_session
+from tests.apps import another_app, give_back
 
 
 @pytest.fixture
 def limited_app(app: Flask, database_url: str, broker_url: str) -> Iterator[Flask]:
-    from feedback_service import create_app
-
     storage = broker_url if broker_url.startswith("redis") else "memory://"
-    limited = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "BROKER_URL": broker_url,
-            "CELERY_TASK_ALWAYS_EAGER": True,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": storage,
-            "RATELIMIT_KEY_REPORTS": "3/minute",
-            "RATELIMIT_KEY_ADMIN": "5/minute",
-        }
+    limited = another_app(
+        database_url,
+        broker_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=storage,
+        RATELIMIT_KEY_REPORTS="3/minute",
+        RATELIMIT_KEY_ADMIN="5/minute",
     )
     # Key ids start again in every fresh test database: old counts must not match.
     limited.extensions["key_rate_limiter"].storage.reset()
@@ -40,9 +35,7 @@ def limited_app(app: Flask, database_url: str, broker_url: str) -> Iterator[Flas
         session = get_session()
         session.execute(delete(ApiKey))
         session.commit()
-    limited.extensions["db"].engine.dispose()
-    app.extensions["celery"].set_default()
-    app.extensions["celery"].set_current()
+    give_back(app, limited)
 
 
 def new_key(app: Flask, *scopes: str) -> dict[str, str]:

@@ -8,29 +8,21 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from tests.apps import another_app, give_back
+
 
 @pytest.fixture
 def limited_app(app: Flask, database_url: str, broker_url: str) -> Iterator[Flask]:
-    from feedback_service import create_app
-
-    limited = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "BROKER_URL": broker_url,
-            "CELERY_TASK_ALWAYS_EAGER": True,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "RATELIMIT_PUBLIC_PER_IP": "5/minute",
-            "RATELIMIT_PUBLIC_PER_TOKEN": "2/minute",
-        }
+    limited = another_app(
+        database_url,
+        broker_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_PUBLIC_PER_IP="5/minute",
+        RATELIMIT_PUBLIC_PER_TOKEN="2/minute",
     )
     yield limited
-    limited.extensions["db"].engine.dispose()
-    # create_app made its Celery app the current and default one; later tests that call
-    # tasks directly must find the shared test app's again.
-    app.extensions["celery"].set_default()
-    app.extensions["celery"].set_current()
+    give_back(app, limited)
 
 
 def test_one_token_is_limited_with_retry_after(limited_app: Flask) -> None:

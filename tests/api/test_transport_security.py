@@ -13,28 +13,17 @@ from sqlalchemy import delete
 from feedback_service.auth.models import User
 from feedback_service.auth.users import create_user
 from feedback_service.db import get_session
+from tests.apps import another_app, give_back
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def make_app(app: Flask, database_url: str, broker_url: str) -> Iterator[Callable[..., Flask]]:
-    from feedback_service import create_app
-
     made: list[Flask] = []
 
     def make(base_url: str, **extra: object) -> Flask:
-        new = create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": database_url,
-                "BROKER_URL": broker_url,
-                "CELERY_TASK_ALWAYS_EAGER": True,
-                "RATELIMIT_ENABLED": False,
-                "PUBLIC_BASE_URL": base_url,
-                **extra,
-            }
-        )
+        new = another_app(database_url, broker_url, PUBLIC_BASE_URL=base_url, **extra)
         with new.app_context():
             session = get_session()
             create_user(
@@ -50,9 +39,7 @@ def make_app(app: Flask, database_url: str, broker_url: str) -> Iterator[Callabl
             session = get_session()
             session.execute(delete(User).where(User.email == "tls@example.test"))
             session.commit()
-        new.extensions["db"].engine.dispose()
-    app.extensions["celery"].set_default()
-    app.extensions["celery"].set_current()
+    give_back(app, *made)
 
 
 def sign_in_cookies(app: Flask) -> list[str]:

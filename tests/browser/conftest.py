@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
 
-from feedback_service.models import Base
+from tests.apps import another_app, empty_tables, give_back
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-KEEP_TABLES = {"surveys", "alembic_version"}
 
 os.environ.setdefault("SE_OFFLINE", "true")
 
@@ -42,29 +40,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def live_app(app: Flask, database_url: str, broker_url: str) -> Iterator[Flask]:
     """The app with committed data; tasks run inline (eager), limits off."""
-    from feedback_service import create_app
-
-    live = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "BROKER_URL": broker_url,
-            "CELERY_TASK_ALWAYS_EAGER": True,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    live = another_app(database_url, broker_url)
     yield live
-    # create_app made its Celery app the current and default one: give it back.
-    app.extensions["celery"].set_default()
-    app.extensions["celery"].set_current()
-    engine = live.extensions["db"].engine
-    existing = set(inspect(engine).get_table_names())
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name in existing and table.name not in KEEP_TABLES:
-                conn.execute(table.delete())
-        conn.execute(text("UPDATE surveys SET throttle_days = 30 WHERE key = 'post-ticket'"))
-    engine.dispose()
+    empty_tables(live.extensions["db"].engine)
+    give_back(app, live)
 
 
 def serve(app: Flask) -> tuple[str, threading.Thread, object]:

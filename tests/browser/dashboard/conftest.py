@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
 
 from feedback_service.dashboard.demo import (
@@ -25,10 +24,9 @@ from feedback_service.dashboard.demo import (
     rebuild_rollups,
     seed_demo,
 )
-from feedback_service.models import Base
+from tests.apps import another_app, empty_tables, give_back
 
 PASSWORD = "browser demo password"
-KEEP_TABLES = {"surveys", "alembic_version"}
 
 
 @dataclass(frozen=True)
@@ -40,18 +38,9 @@ class DemoSite:
 
 @pytest.fixture(scope="package")
 def demo_site(app: Flask, database_url: str, broker_url: str) -> Iterator[DemoSite]:
-    from feedback_service import create_app
     from feedback_service.db import get_session
 
-    live = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "BROKER_URL": broker_url,
-            "CELERY_TASK_ALWAYS_EAGER": True,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    live = another_app(database_url, broker_url)
     with live.app_context():
         session = get_session()
         summary = seed_demo(session, days=100, agents=8, seed=7, password=PASSWORD)
@@ -67,13 +56,5 @@ def demo_site(app: Flask, database_url: str, broker_url: str) -> Iterator[DemoSi
         yield DemoSite(f"http://127.0.0.1:{server.server_port}", live, summary)
     finally:
         server.shutdown()
-        # create_app made its Celery app the process default: give it back.
-        app.extensions["celery"].set_default()
-        engine = live.extensions["db"].engine
-        existing = set(inspect(engine).get_table_names())
-        with engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name in existing and table.name not in KEEP_TABLES:
-                    conn.execute(table.delete())
-            conn.execute(text("UPDATE surveys SET throttle_days = 30 WHERE key = 'post-ticket'"))
-        engine.dispose()
+        empty_tables(live.extensions["db"].engine)
+        give_back(app, live)
