@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, ColumnElement, Table, bindparam, or_, select, te
 from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.cache import TTLCache, engine_key
-from feedback_service.db import DriverStatement, UTCDateTime, utcnow
+from feedback_service.db import UTCDateTime, utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
@@ -88,36 +88,6 @@ def survey_rules(session: Session, key: str) -> SurveyRules:
     return _rules.get_or_load((engine_key(session), key), load)
 
 
-@dataclass(frozen=True)
-class SurveyTerms:
-    """What taking an answer needs of a survey: the metrics it asks and how long
-    an answer may be amended. Cached per process for a few seconds: a survey made
-    meanwhile is simply not in it yet (its answers take the general path), and a
-    change made in another process applies here within the TTL."""
-
-    id: int
-    metrics: frozenset[str]
-    amend_window_hours: int
-
-
-_terms: TTLCache[str, dict[int, SurveyTerms]] = TTLCache(ttl_seconds=5)
-
-
-def survey_terms(session: Session) -> dict[int, SurveyTerms]:
-    """Every survey's terms by id (a handful of rows, read at most every 5 s)."""
-
-    def load() -> dict[int, SurveyTerms]:
-        rows = session.execute(select(Survey.id, Survey.questions, Survey.amend_window_hours))
-        return {
-            row.id: SurveyTerms(
-                row.id, frozenset(q["metric"] for q in row.questions), row.amend_window_hours
-            )
-            for row in rows
-        }
-
-    return _terms.get_or_load(engine_key(session), load)
-
-
 def list_surveys(session: Session) -> list[Survey]:
     return list(session.scalars(select(Survey).order_by(Survey.id)))
 
@@ -137,7 +107,6 @@ def update_survey(session: Session, key: str, data: dict[str, Any]) -> Survey:
         setattr(survey, name, value)
     session.flush()
     _rules.discard((engine_key(session), key))
-    _terms.discard(engine_key(session))
     return survey
 
 
@@ -186,9 +155,8 @@ def usable_email(address: str | None) -> bool:
 # customer has committed by then, and this statement's snapshot sees it. The
 # rules Python already decided (unsubscribed, no usable email, sampling) come in
 # as parameters; the order of the reasons is the order of the CASE.
-DISPATCH_INVITATION = DriverStatement(
-    text(
-        """
+DISPATCH_INVITATION = text(
+    """
     WITH rules AS (
         SELECT
           EXISTS (SELECT 1 FROM invitations WHERE ticket_id = :ticket_id
@@ -224,20 +192,19 @@ DISPATCH_INVITATION = DriverStatement(
     ON CONFLICT DO NOTHING
     RETURNING id, reason
     """
-    ).bindparams(
-        *(
-            bindparam(name, type_=UTCDateTime)
-            for name in (
-                "send_at",
-                "sent_at",
-                "expires_at",
-                "expires_if_suppressed",
-                "now",
-                "throttle_from",
-            )
-        ),
-        bindparam("sampled_out", type_=Boolean),
-    )
+).bindparams(
+    *(
+        bindparam(name, type_=UTCDateTime)
+        for name in (
+            "send_at",
+            "sent_at",
+            "expires_at",
+            "expires_if_suppressed",
+            "now",
+            "throttle_from",
+        )
+    ),
+    bindparam("sampled_out", type_=Boolean),
 )
 
 
@@ -327,33 +294,37 @@ def dispatch(
         send_at = now + dt.timedelta(seconds=survey.send_delay_seconds if delay is None else delay)
     expire_after = dt.timedelta(days=survey.expire_after_days)
     token = secrets.token_urlsafe(24)
-    row = DISPATCH_INVITATION.first(
-        session.connection(),
-        {
-            "token": token,
-            "survey_id": survey.id,
-            "ticket_id": ticket.id,
-            "customer_id": customer.id,
-            "agent_id": agent.id,
-            "team_id": agent.team_id,
-            "channel": ticket.channel,
-            "locale": base_locale(customer.locale),
-            "delivery": delivery,
-            "status": status,
-            "known_reason": _known_reason(customer, delivery),
-            "sampled_out": not sampled_in(survey.key, *ticket_ref, survey.sampling_rate),
-            # A zero-day window asks nothing: the cutoff lies in the future.
-            "throttle_from": now - dt.timedelta(days=survey.throttle_days)
-            if survey.throttle_days > 0
-            else now + dt.timedelta(days=1),
-            "idempotency_key": idempotency_key,
-            "idempotency_fingerprint": fingerprint,
-            "send_at": send_at,
-            "sent_at": now if status == "sent" else None,
-            "expires_at": send_at + expire_after,
-            "expires_if_suppressed": now + expire_after,
-            "now": now,
-        },
+    row = (
+        session.connection()
+        .execute(
+            DISPATCH_INVITATION,
+            {
+                "token": token,
+                "survey_id": survey.id,
+                "ticket_id": ticket.id,
+                "customer_id": customer.id,
+                "agent_id": agent.id,
+                "team_id": agent.team_id,
+                "channel": ticket.channel,
+                "locale": base_locale(customer.locale),
+                "delivery": delivery,
+                "status": status,
+                "known_reason": _known_reason(customer, delivery),
+                "sampled_out": not sampled_in(survey.key, *ticket_ref, survey.sampling_rate),
+                # A zero-day window asks nothing: the cutoff lies in the future.
+                "throttle_from": now - dt.timedelta(days=survey.throttle_days)
+                if survey.throttle_days > 0
+                else now + dt.timedelta(days=1),
+                "idempotency_key": idempotency_key,
+                "idempotency_fingerprint": fingerprint,
+                "send_at": send_at,
+                "sent_at": now if status == "sent" else None,
+                "expires_at": send_at + expire_after,
+                "expires_if_suppressed": now + expire_after,
+                "now": now,
+            },
+        )
+        .first()
     )
     if row is None:
         # Already invited, or lost a race with an identical call: the winner's answer.
@@ -363,8 +334,8 @@ def dispatch(
         if idempotency_key and winner.idempotency_key == idempotency_key:
             _same_body_or_422(winner, idempotency_key, fingerprint)
         return DispatchResult(winner, created=False)
-    new_id: int = row["id"]
-    reason: str | None = row["reason"]
+    new_id: int = row.id
+    reason: str | None = row.reason
     if reason is not None:
         return DispatchResult(
             NewInvitation(new_id, token, "suppressed", reason, None), created=True
