@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python -m bench.bench_invitations [--seconds 15] [--rounds 3] [--connections 16]
       [--cpu]   (then also: where the CPU goes per request, and GET /healthz of both)
+      [--compare-ref main]   (the previous code too, from a temporary git worktree)
 
 The floor and the service are served side by side with the same gunicorn
 settings and measured in alternating rounds, so a busy spell on the shared
@@ -13,6 +14,7 @@ after-commit enqueue publishes to) and wrk (apt-get install -y wrk).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -22,11 +24,14 @@ import redis
 from bench.floor_app import create_table
 from bench.harness import (
     TABLE_HEADER,
+    LoadResult,
     alternate,
     combined,
+    commit_of,
     cpu_per_request,
     gunicorn,
     machine_note,
+    reference_checkout,
     scratch_database,
     served_with,
     wrk,
@@ -73,7 +78,7 @@ end
 """
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
     parser.add_argument("--rounds", type=int, default=3)
@@ -87,14 +92,127 @@ def main() -> None:
         action="store_true",
         help="after the rounds, the CPU per request of each endpoint by process group",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--compare-ref",
+        metavar="REF",
+        default=None,
+        help="also serve the code of git REF (e.g. main) from a temporary worktree, "
+        "measured in the same alternating rounds",
+    )
+    return parser.parse_args()
 
+
+def make_api_key() -> str:
+    """An ingest key in the scratch database (both services read the same table)."""
+    from feedback_service import create_app
+    from feedback_service.auth.service import create_api_key
+    from feedback_service.db import get_session
+
+    app = create_app()
+    with app.app_context():
+        session = get_session()
+        _key, plain = create_api_key(session, "bench", ["ingest"])
+        session.commit()
+    return plain
+
+
+def measure(
+    args: argparse.Namespace, env: dict[str, str], tmp: Path
+) -> tuple[list[tuple[str, str, Path]], list[list[LoadResult]], list[str]]:
+    """Serve the floor, this service and (``--compare-ref``) the reference side by
+    side with the same gunicorn settings; measure them in alternating rounds."""
+    served = (args.workers, args.worker_class, args.threads)
+    with contextlib.ExitStack() as stack:
+        floor_url = stack.enter_context(gunicorn("bench.floor_app:app", env, *served))
+        service_url = stack.enter_context(gunicorn("feedback_service:create_app()", env, *served))
+        runs = [
+            ("one-INSERT floor", floor_url, tmp / "floor.lua"),
+            ("POST /api/v1/invitations", service_url, tmp / "invitation.lua"),
+        ]
+        if args.compare_ref:
+            ref_root = stack.enter_context(reference_checkout(args.compare_ref))
+            ref_url = stack.enter_context(
+                gunicorn("feedback_service:create_app()", env, *served, root=ref_root)
+            )
+            name = f"POST /api/v1/invitations ({args.compare_ref})"
+            runs.append((name, ref_url, tmp / "invitation.lua"))
+        for _name, url, script in runs:
+            wrk("warm-up", url, script, seconds=3, connections=args.connections)
+        rounds = alternate(
+            runs, seconds=args.seconds, rounds=args.rounds, connections=args.connections
+        )
+        # The gunicorn processes of each endpoint, told apart by their app spec.
+        groups = {"floor gunicorn": "floor_app", "service gunicorn": "create_app"}
+        cpu_runs = [
+            *runs[:2],
+            ("GET /healthz of the floor", f"{floor_url}/healthz", tmp / "get.lua"),
+            ("GET /healthz of the service", f"{service_url}/healthz", tmp / "get.lua"),
+        ]
+        cpu = [
+            cpu_per_request(
+                name,
+                url,
+                script,
+                groups,
+                seconds=max(1, args.seconds // args.rounds),
+                connections=args.connections,
+            )
+            for name, url, script in (cpu_runs if args.cpu else [])
+        ]
+    return runs, rounds, cpu
+
+
+def report(
+    args: argparse.Namespace,
+    runs: list[tuple[str, str, Path]],
+    rounds: list[list[LoadResult]],
+) -> None:
+    served = (args.workers, args.worker_class, args.threads)
+    print(
+        f"\n{args.seconds}s per endpoint in {args.rounds} alternating rounds, "
+        f"{args.connections} connections, {served_with(*served)}, PostgreSQL, Redis broker"
+        + (
+            f"; reference: {args.compare_ref} = {commit_of(args.compare_ref)}"
+            if args.compare_ref
+            else ""
+        )
+        + "\n"
+    )
+    print(TABLE_HEADER)
+    for parts in zip(*rounds, strict=True):
+        for result in parts:
+            print(result.row())
+    totals = [
+        combined(f"**all rounds**: {name}", rounds[i]) for i, (name, _u, _s) in enumerate(runs)
+    ]
+    for total in totals:
+        print(total.row())
+    floor = totals[0]
+    print()
+    for i, total in enumerate(totals[1:], start=1):
+        ratios = [
+            s.requests_per_second / f.requests_per_second
+            for f, s in zip(rounds[0], rounds[i], strict=True)
+        ]
+        print(
+            f"throughput ratio {runs[i][0]} / floor: "
+            f"{total.requests_per_second / floor.requests_per_second:.2f}"
+            f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+        )
+    if len(totals) == 3:
+        print(
+            f"this code / {args.compare_ref}: "
+            f"{totals[1].requests_per_second / totals[2].requests_per_second:.2f}"
+        )
+
+
+def main() -> None:
+    args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     (tmp / "invitation.lua").write_text(INVITATION_LUA)
     (tmp / "floor.lua").write_text(FLOOR_LUA)
     (tmp / "get.lua").write_text(GET_LUA)
     broker = "redis://127.0.0.1:6379/14"
-    served = (args.workers, args.worker_class, args.threads)
     with scratch_database("fs_bench_invitations") as database_url:
         create_table(database_url)
         env = {
@@ -106,70 +224,12 @@ def main() -> None:
             "RATELIMIT_ENABLED": "false",
         }
         os.environ.update(env)
-        from feedback_service import create_app
-        from feedback_service.auth.service import create_api_key
-        from feedback_service.db import get_session
-
-        app = create_app()
-        with app.app_context():
-            session = get_session()
-            _key, plain = create_api_key(session, "bench", ["ingest"])
-            session.commit()
-        os.environ["BENCH_KEY"] = plain
-
+        os.environ["BENCH_KEY"] = make_api_key()
         before = machine_note()
-        # Both served at once with the same gunicorn settings; measured in turn.
-        with (
-            gunicorn("bench.floor_app:app", env, *served) as floor_url,
-            gunicorn("feedback_service:create_app()", env, *served) as service_url,
-        ):
-            runs = [
-                ("one-INSERT floor", floor_url, tmp / "floor.lua"),
-                ("POST /api/v1/invitations", service_url, tmp / "invitation.lua"),
-            ]
-            for _name, url, script in runs:
-                wrk("warm-up", url, script, seconds=3, connections=args.connections)
-            rounds = alternate(
-                runs, seconds=args.seconds, rounds=args.rounds, connections=args.connections
-            )
-            # The gunicorn processes of each endpoint, told apart by their app spec.
-            groups = {"floor gunicorn": "floor_app", "service gunicorn": "create_app"}
-            cpu_runs = [
-                *runs,
-                ("GET /healthz of the floor", f"{floor_url}/healthz", tmp / "get.lua"),
-                ("GET /healthz of the service", f"{service_url}/healthz", tmp / "get.lua"),
-            ]
-            cpu = [
-                cpu_per_request(
-                    name,
-                    url,
-                    script,
-                    groups,
-                    seconds=max(1, args.seconds // args.rounds),
-                    connections=args.connections,
-                )
-                for name, url, script in (cpu_runs if args.cpu else [])
-            ]
+        runs, rounds, cpu = measure(args, env, tmp)
         after = machine_note()
         redis.Redis.from_url(broker).flushdb()
-
-    print(
-        f"\n{args.seconds}s per endpoint in {args.rounds} alternating rounds, "
-        f"{args.connections} connections, {served_with(*served)}, PostgreSQL, Redis broker\n"
-    )
-    print(TABLE_HEADER)
-    for parts in zip(*rounds, strict=True):
-        for result in parts:
-            print(result.row())
-    floor, service = (combined(runs[i][0], rounds[i]) for i in range(2))
-    print(floor.row().replace("| one", "| **all rounds**: one"))
-    print(service.row().replace("| POST", "| **all rounds**: POST"))
-    ratios = [s.requests_per_second / f.requests_per_second for f, s in zip(*rounds, strict=True)]
-    overall = service.requests_per_second / floor.requests_per_second
-    print(
-        f"\nthroughput ratio service/floor: {overall:.2f}"
-        f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
-    )
+    report(args, runs, rounds)
     if cpu:
         print("\n" + "\n".join(cpu))
     print(f"\nbefore: {before}\nafter: {after}")

@@ -58,8 +58,12 @@ def gunicorn(
     workers: int | None = None,
     worker_class: str | None = None,
     threads: int | None = None,
+    root: Path = ROOT,
 ) -> Iterator[str]:
     """Serve ``app_spec`` with gunicorn on a free port; yields the base URL.
+
+    ``root`` is the checkout whose code is served (``reference_checkout``): run in
+    it, Python imports its packages before the installed (editable) ones.
 
     Started in the project's root, gunicorn reads ``gunicorn.conf.py`` as it does
     in production (Dockerfile, bin/run); ``workers``, ``worker_class`` and
@@ -87,7 +91,7 @@ def gunicorn(
             "warning",
             app_spec,
         ],
-        cwd=ROOT,
+        cwd=root,
         env={**os.environ, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -106,6 +110,39 @@ def gunicorn(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def reference_checkout(ref: str) -> Iterator[Path]:
+    """The code of git ``ref`` (e.g. ``main``) in a temporary detached worktree,
+    removed afterwards: the previous code, served beside this one in one run."""
+    path = Path(tempfile.mkdtemp(prefix="bench-ref-")) / "checkout"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(path), ref],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    try:
+        imported = subprocess.run(
+            [sys.executable, "-c", "import feedback_service; print(feedback_service.__file__)"],
+            cwd=path,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        if not imported.startswith(str(path)):
+            raise RuntimeError(f"{ref}: the checkout's code is not the one imported ({imported})")
+        yield path
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
+
+
+def commit_of(ref: str) -> str:
+    """The short hash ``ref`` names now (for the printed report)."""
+    return subprocess.run(
+        ["git", "rev-parse", "--short", ref], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @dataclass

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -155,60 +156,16 @@ def _drop_after_rollback(session: Session) -> None:
     session.info.pop(_HOOKS_KEY, None)
 
 
-# --- prebuilt statements on the hot paths ---------------------------------------------
+# --- dialect-specific statements -------------------------------------------------------
+
+_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
-class DriverStatement:
-    """A constant ``text()`` statement run straight through the driver's cursor of
-    a SQLAlchemy connection, in that connection's transaction.
-
-    For the few statements every dispatch or answer runs: SQLAlchemy's execution
-    and result layers cost about 0.5 ms of CPU per statement there, more than the
-    driver's own work. The SQL is what SQLAlchemy compiles for the dialect (casts
-    included), compiled once; parameters go through their types' bind processors
-    (UTCDateTime, JSON...) and the typed result columns of a ``.columns()``
-    statement through their result processors, as SQLAlchemy would do. On a
-    driver without named ``%(name)s`` parameters (SQLite) it runs the ordinary
-    way. What is skipped: SQLAlchemy's cursor events (``DATABASE_ECHO`` does not show these)
-    and its wrapping of driver errors.
-    """
-
-    def __init__(self, statement: Any) -> None:
-        self.statement = statement
-        self._compiled: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
-
-    def _for(self, dialect: Dialect) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        ready = self._compiled.get(dialect.name)
-        if ready is None:
-            compiled = self.statement.compile(dialect=dialect)
-            binds = {
-                name: processor
-                for name, bind in compiled.binds.items()
-                if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
-            }
-            results = {
-                column.name: processor
-                for column in getattr(self.statement, "selected_columns", ())
-                if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
-            }
-            ready = self._compiled[dialect.name] = (str(compiled), binds, results)
-        return ready
-
-    def first(self, connection: Any, params: dict[str, Any]) -> dict[str, Any] | None:
-        """The first row as a dict (None if there is none)."""
-        if connection.dialect.paramstyle != "pyformat":  # SQLite: the ordinary way
-            row_ = connection.execute(self.statement, params).mappings().first()
-            return dict(row_) if row_ is not None else None
-        sql, binds, results = self._for(connection.dialect)
-        values = {k: binds[k](v) if k in binds else v for k, v in params.items()}
-        with connection.connection.driver_connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            found = cursor.fetchone()
-            if found is None:
-                return None
-            names = [d.name for d in cursor.description]
-        row = dict(zip(names, found, strict=True))
-        for name, processor in results.items():
-            if name in row:
-                row[name] = processor(row[name])
-        return row
+def insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` into ``table`` in the named dialect (``connection.dialect.name``):
+    the construct that has ``on_conflict_do_nothing`` / ``on_conflict_do_update``,
+    which both databases support alike."""
+    return _INSERTS[dialect](table)

@@ -1,5 +1,5 @@
 """Celery, bound to the Flask app: the task base class, the beat schedule, the sweep."""
 
-from workers.celery_app import celery_init_app, enqueue, enqueue_after_commit
+from workers.celery_app import celery_init_app
 
-__all__ = ["celery_init_app", "enqueue", "enqueue_after_commit"]
+__all__ = ["celery_init_app"]

@@ -15,10 +15,6 @@ from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Flask, current_app, has_app_context
 from kombu import Exchange, Queue
-from sqlalchemy.orm import Session
-
-from feedback_service.db import after_commit
-from workers.publish import publisher_for
 
 TASK_MODULES = [
     "workers.sweep",
@@ -51,7 +47,7 @@ def bulk_queue(default_queue: str) -> str:
 
 def _queue(name: str) -> Queue:
     # What Celery would make for a queue it was not told about: a direct exchange
-    # of the same name (the lean publisher relies on this shape, workers/publish.py).
+    # of the same name.
     return Queue(name, Exchange(name, type="direct"), routing_key=name)
 
 
@@ -158,9 +154,13 @@ def celery_init_app(app: Flask) -> Celery:
         task_eager_propagates=True,
         broker_connection_retry_on_startup=True,
         # Redis redelivers an unacknowledged task after this; tasks are idempotent.
-        # (kombu's SQLAlchemy transport hands its options to create_engine: none.)
+        # Bounded socket waits: a broker that hangs must not hang a request's
+        # after-commit send. (kombu's SQLAlchemy transport hands its options to
+        # create_engine: none.)
         broker_transport_options=(
-            {"visibility_timeout": 3600} if app.config["BROKER_URL"].startswith("redis") else {}
+            {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
+            if app.config["BROKER_URL"].startswith("redis")
+            else {}
         ),
         beat_schedule=BEAT_SCHEDULE,
         beat_schedule_filename=f"{app.config['DATA_DIR']}/celerybeat-schedule",
@@ -181,44 +181,3 @@ def _fresh_connections_after_fork(**_kwargs: Any) -> None:
         flask_app.extensions["db"].engine.dispose(close=False)
     except ImportError:
         pass
-
-
-def bound_task(task: Task) -> Task:
-    """The task as registered on this Flask app's Celery app.
-
-    Shared tasks follow Celery's process-wide default app; resolving through
-    ``current_app`` keeps each Flask app (and each test app) on its own broker.
-    """
-    celery: Celery = current_app.extensions["celery"]
-    bound: Task = celery.tasks[task.name]
-    return bound
-
-
-def enqueue(task: Task, *args: Any, **options: Any) -> None:
-    """Send ``task(*args)`` now. ``retry=False`` (the request path: a failure is
-    left to the sweep) takes the lean Redis publish where it applies."""
-    bound = bound_task(task)
-    if options == {"retry": False}:
-        send_without_retry(bound, args)
-    else:
-        bound.apply_async(args=args, **options)
-
-
-def send_without_retry(bound: Task, args: tuple[Any, ...]) -> None:
-    publisher = publisher_for(bound.app)
-    if publisher is None or not publisher.publish(bound, args):
-        bound.apply_async(args=args, retry=False)
-
-
-def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: Any) -> None:
-    """Send ``task(*args)`` once ``session`` commits; never for a rolled-back change.
-
-    If the broker is down the commit still stands: the sweep enqueues the work later.
-    (With ``task_always_eager`` in unit tests the task runs inline, in its own app
-    context and session, right after the commit.)
-    """
-    bound = bound_task(task)
-    if options:
-        after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
-    else:
-        after_commit(session, lambda: send_without_retry(bound, args))

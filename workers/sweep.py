@@ -21,7 +21,7 @@ from feedback_service.db import get_session
 from feedback_service.surveys import responses as responses_service
 from feedback_service.surveys import service as surveys_service
 from feedback_service.surveys import tasks as survey_tasks
-from workers.celery_app import enqueue
+from feedback_service.tasks import enqueue
 
 log = logging.getLogger(__name__)
 

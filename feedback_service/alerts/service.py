@@ -204,7 +204,7 @@ def raise_alert(
     session.add_all(deliveries)
     session.flush()
     from feedback_service.alerts import tasks  # tasks import this module
-    from workers.celery_app import enqueue_after_commit
+    from feedback_service.tasks import enqueue_after_commit
 
     for delivery in deliveries:
         enqueue_after_commit(session, tasks.deliver_alert, delivery.id)

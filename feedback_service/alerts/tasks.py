@@ -18,7 +18,7 @@ from feedback_service.surveys.delivery import (
     TemporaryDeliveryError,
     deliver,
 )
-from workers.celery_app import enqueue
+from feedback_service.tasks import enqueue
 
 log = logging.getLogger(__name__)
 

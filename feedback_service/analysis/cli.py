@@ -94,7 +94,7 @@ def rescore_command(batch_size: int, background: bool, resume_id: int | None) ->
     from feedback_service.analysis.comments import rescore
     from feedback_service.analysis.comments.analyzer import current_analyzer
     from feedback_service.analysis.comments.tasks import rescore_batch, rescore_once
-    from workers.celery_app import enqueue
+    from feedback_service.tasks import enqueue
 
     session = get_session()
     analyzer = current_analyzer()

@@ -11,7 +11,7 @@ from typing import Any
 
 from feedback_service.analysis.tasks import process_response
 from feedback_service.surveys.signals import response_saved
-from workers.celery_app import enqueue
+from feedback_service.tasks import enqueue
 
 
 @response_saved.connect

@@ -1,8 +1,8 @@
 """Upserting the helpdesk's teams, agents, customers and tickets by their own ids.
 
-This runs on every dispatch call, so it is written for few round trips and little
-Python: prebuilt SQL that PostgreSQL and SQLite both understand
-(INSERT .. ON CONFLICT .. DO UPDATE .. RETURNING). Fields the helpdesk did not
+This runs on every dispatch call, so it is written for few round trips: one
+SQLAlchemy ``INSERT .. ON CONFLICT .. DO UPDATE .. RETURNING`` per row, which
+PostgreSQL and SQLite both run. Fields the helpdesk did not
 send are passed as NULL and kept (COALESCE), so a partial payload never blanks
 what an earlier one said, and two concurrent calls about the same ticket both
 succeed and leave one row.
@@ -11,138 +11,112 @@ succeed and leave one row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, TextClause, bindparam, func, select, text
+from sqlalchemy import Boolean, Executable, Table, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from feedback_service.cache import TTLCache, engine_key
-from feedback_service.db import DriverStatement, UTCDateTime, after_commit, utcnow
-from feedback_service.helpdesk.models import Agent, Team
+from feedback_service.db import after_commit, insert_for, utcnow
+from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 
 TICKET_TIMES = ("opened_at", "first_response_at", "resolved_at", "closed_at")
 
 
-def _stmt(sql: str, *times: str) -> TextClause:
-    """A statement whose timestamp parameters go through UTCDateTime."""
-    return text(sql).bindparams(*(bindparam(t, type_=UTCDateTime) for t in times))
+TEAMS: Table = Team.__table__  # type: ignore[assignment]
+AGENTS: Table = Agent.__table__  # type: ignore[assignment]
+CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
+TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+
+TEAM_GET = select(TEAMS.c.id).where(TEAMS.c.external_id == bindparam("external_id"))
+AGENT_GET = select(AGENTS.c.id, AGENTS.c.team_id, AGENTS.c.name, AGENTS.c.email).where(
+    AGENTS.c.external_id == bindparam("external_id")
+)
 
 
-TEAM_GET = text("SELECT id FROM teams WHERE external_id = :name")
-TEAM_INSERT = _stmt(
-    "INSERT INTO teams (external_id, name, created_at) VALUES (:name, :name, :now) "
-    "ON CONFLICT (external_id) DO NOTHING RETURNING id",
-    "now",
-)
-AGENT_GET = text("SELECT id, team_id, name, email FROM agents WHERE external_id = :external_id")
-AGENT_UPSERT = _stmt(
-    """
-    INSERT INTO agents (external_id, name, email, team_id, created_at, updated_at)
-    VALUES (:external_id, :name, :email, :team_id, :now, :now)
-    ON CONFLICT (external_id) DO UPDATE SET
-        name = COALESCE(excluded.name, agents.name),
-        email = COALESCE(excluded.email, agents.email),
-        team_id = COALESCE(excluded.team_id, agents.team_id),
-        updated_at = excluded.updated_at
-    RETURNING id, team_id, name, email
-    """,
-    "now",
-)
-# The customer and ticket upserts, as fragments: run one after the other (any
-# database), or as one statement on PostgreSQL (``upsert_customer_and_ticket``).
-_CUSTOMER_UPSERT = """
-    INSERT INTO customers (external_id, email, name, locale, created_at, updated_at)
-    VALUES ({external_id}, {email}, {name}, {locale}, :now, :now)
-    ON CONFLICT (external_id) DO UPDATE SET
-        email = COALESCE(excluded.email, customers.email),
-        name = COALESCE(excluded.name, customers.name),
-        locale = COALESCE(excluded.locale, customers.locale),
-        updated_at = excluded.updated_at
-    RETURNING id, email, locale, unsubscribed_at
-"""
-_TICKET_UPSERT = """
-    INSERT INTO tickets (
-        source, external_id, subject, channel, product, tags, opened_at,
-        first_response_at, resolved_at, closed_at, closed_at_source, contacts, escalated,
-        reopened, agent_id, team_id, customer_id, created_at, updated_at)
-    VALUES (
-        :source, :external_id, :subject, :channel, :product, :tags, :opened_at,
-        :first_response_at, :resolved_at, :closed_at, :closed_at_source, :contacts, :escalated,
-        :reopened,
-        :agent_id, :team_id, {customer_id}, :now, :now)
-    ON CONFLICT (source, external_id) DO UPDATE SET
-        subject = COALESCE(excluded.subject, tickets.subject),
-        channel = COALESCE(excluded.channel, tickets.channel),
-        product = COALESCE(excluded.product, tickets.product),
-        tags = CASE WHEN :has_tags THEN excluded.tags ELSE tickets.tags END,
-        opened_at = COALESCE(excluded.opened_at, tickets.opened_at),
-        first_response_at = COALESCE(excluded.first_response_at, tickets.first_response_at),
-        resolved_at = COALESCE(excluded.resolved_at, tickets.resolved_at),
-        closed_at = CASE WHEN {better_close} THEN excluded.closed_at
-                         ELSE tickets.closed_at END,
-        closed_at_source = CASE WHEN {better_close} THEN excluded.closed_at_source
-                                ELSE tickets.closed_at_source END,
-        contacts = COALESCE(excluded.contacts, tickets.contacts),
-        escalated = COALESCE(excluded.escalated, tickets.escalated),
-        reopened = COALESCE(excluded.reopened, tickets.reopened),
-        agent_id = COALESCE(excluded.agent_id, tickets.agent_id),
-        team_id = COALESCE(excluded.team_id, tickets.team_id),
-        customer_id = COALESCE(excluded.customer_id, tickets.customer_id),
-        updated_at = excluded.updated_at
-    RETURNING id, channel
-"""
-# A close time replaces the stored one when it is at least as good: the helpdesk's
-# own close time always (it may move when a ticket is closed again), the resolve
-# time over a dispatch time, and a dispatch time never moves once set.
-_BETTER_CLOSE = (
-    "(tickets.closed_at IS NULL OR excluded.closed_at_source = 'closed_at' "
-    "OR (excluded.closed_at_source = 'resolved_at' "
-    "AND COALESCE(tickets.closed_at_source, 'closed_at') = 'dispatch'))"
-)
-_TICKET_PARAMS = (
-    bindparam("has_tags", type_=Boolean),
-    bindparam("tags", type_=JSON),
-    bindparam("escalated", type_=Boolean),
-    bindparam("reopened", type_=Boolean),
-)
+def _kept(table: Table, excluded: Any, *names: str) -> dict[str, Any]:
+    """``SET name = COALESCE(excluded.name, table.name)``: a field the helpdesk did
+    not send (NULL) keeps what an earlier payload said."""
+    return {name: func.coalesce(excluded[name], table.c[name]) for name in names}
 
-CUSTOMER_UPSERT = _stmt(
-    _CUSTOMER_UPSERT.format(
-        external_id=":external_id", email=":email", name=":name", locale=":locale"
-    ),
-    "now",
-).columns(unsubscribed_at=UTCDateTime)
-TICKET_UPSERT = _stmt(
-    _TICKET_UPSERT.format(customer_id=":customer_id", better_close=_BETTER_CLOSE),
-    "now",
-    *TICKET_TIMES,
-).bindparams(*_TICKET_PARAMS)
-# PostgreSQL: both in one round trip (data-modifying CTEs). The customer's row is
-# locked first, as when they run apart; the dispatch rules are evaluated by the
-# next statement, whose snapshot is taken after that lock was granted.
-CUSTOMER_AND_TICKET_UPSERT_PG = DriverStatement(
-    _stmt(
-        "WITH customer AS ("  # noqa: S608 (constant fragments above; no input)
-        + _CUSTOMER_UPSERT.format(
-            external_id=":customer_external_id",
-            email=":customer_email",
-            name=":customer_name",
-            locale=":customer_locale",
-        )
-        + "), ticket AS ("
-        + _TICKET_UPSERT.format(customer_id="(SELECT id FROM customer)", better_close=_BETTER_CLOSE)
-        + """)
-    SELECT customer.id AS customer_id, customer.email, customer.locale,
-           customer.unsubscribed_at, ticket.id AS ticket_id, ticket.channel
-    FROM customer, ticket
-    """,
-        "now",
-        *TICKET_TIMES,
+
+# The upserts are built once per dialect (each has its own INSERT .. ON CONFLICT
+# construct); SQLAlchemy compiles each once and caches it.
+@functools.cache
+def _team_insert(dialect: str) -> Executable:
+    return (
+        insert_for(dialect, TEAMS)
+        .on_conflict_do_nothing(index_elements=[TEAMS.c.external_id])
+        .returning(TEAMS.c.id)
     )
-    .bindparams(*_TICKET_PARAMS)
-    .columns(unsubscribed_at=UTCDateTime)
-)
+
+
+@functools.cache
+def _agent_upsert(dialect: str) -> Executable:
+    stmt = insert_for(dialect, AGENTS)
+    return stmt.on_conflict_do_update(
+        index_elements=[AGENTS.c.external_id],
+        set_={
+            **_kept(AGENTS, stmt.excluded, "name", "email", "team_id"),
+            "updated_at": stmt.excluded.updated_at,
+        },
+    ).returning(AGENTS.c.id, AGENTS.c.team_id, AGENTS.c.name, AGENTS.c.email)
+
+
+@functools.cache
+def _customer_upsert(dialect: str) -> Executable:
+    stmt = insert_for(dialect, CUSTOMERS)
+    return stmt.on_conflict_do_update(
+        index_elements=[CUSTOMERS.c.external_id],
+        set_={
+            **_kept(CUSTOMERS, stmt.excluded, "email", "name", "locale"),
+            "updated_at": stmt.excluded.updated_at,
+        },
+    ).returning(CUSTOMERS.c.id, CUSTOMERS.c.email, CUSTOMERS.c.locale, CUSTOMERS.c.unsubscribed_at)
+
+
+@functools.cache
+def _ticket_upsert(dialect: str) -> Executable:
+    stmt = insert_for(dialect, TICKETS)
+    new = stmt.excluded
+    # A close time replaces the stored one when it is at least as good: the
+    # helpdesk's own close time always (it may move when a ticket is closed again),
+    # the resolve time over a dispatch time, and a dispatch time never moves once set.
+    better_close = or_(
+        TICKETS.c.closed_at.is_(None),
+        new.closed_at_source == "closed_at",
+        and_(
+            new.closed_at_source == "resolved_at",
+            func.coalesce(TICKETS.c.closed_at_source, "closed_at") == "dispatch",
+        ),
+    )
+    kept = ("subject", "channel", "product", "opened_at", "first_response_at", "resolved_at")
+    return stmt.on_conflict_do_update(
+        index_elements=[TICKETS.c.source, TICKETS.c.external_id],
+        set_={
+            **_kept(TICKETS, new, *kept),
+            # Tags sent (even empty) replace the stored ones; tags left out keep them.
+            "tags": case((bindparam("has_tags", type_=Boolean), new.tags), else_=TICKETS.c.tags),
+            "closed_at": case((better_close, new.closed_at), else_=TICKETS.c.closed_at),
+            "closed_at_source": case(
+                (better_close, new.closed_at_source), else_=TICKETS.c.closed_at_source
+            ),
+            **_kept(
+                TICKETS,
+                new,
+                "contacts",
+                "escalated",
+                "reopened",
+                "agent_id",
+                "team_id",
+                "customer_id",
+            ),
+            "updated_at": new.updated_at,
+        },
+    ).returning(TICKETS.c.id, TICKETS.c.channel)
+
 
 # Team and agent rows change rarely and are named on every call: remember them.
 _team_ids: TTLCache[tuple[str, str], int] = TTLCache(ttl_seconds=300)
@@ -177,11 +151,14 @@ def team_id_for(session: Session, name: str) -> int:
     if known is not None:
         return known
     conn = session.connection()
-    found = conn.execute(TEAM_GET, {"name": name}).scalar()
+    found = conn.execute(TEAM_GET, {"external_id": name}).scalar()
     if found is None:
-        found = conn.execute(TEAM_INSERT, {"name": name, "now": utcnow()}).scalar()
+        found = conn.execute(
+            _team_insert(conn.dialect.name),
+            {"external_id": name, "name": name, "created_at": utcnow()},
+        ).scalar()
     if found is None:  # another request created it a moment ago
-        found = conn.execute(TEAM_GET, {"name": name}).scalar()
+        found = conn.execute(TEAM_GET, {"external_id": name}).scalar()
     team_id = int(found)  # type: ignore[arg-type]
     # Remembered only once committed: a rolled-back insert must not be cached.
     after_commit(session, lambda: _team_ids.put(key, team_id))
@@ -209,14 +186,16 @@ def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
     # dispatches for one agent would queue behind each other on that lock.
     row = connection.execute(AGENT_GET, {"external_id": data["id"]}).first()
     if row is None or not _agent_unchanged(row, data, team_id):
+        now = utcnow()
         row = connection.execute(
-            AGENT_UPSERT,
+            _agent_upsert(connection.dialect.name),
             {
                 "external_id": data["id"],
                 "name": data.get("name"),
                 "email": data.get("email"),
                 "team_id": team_id,
-                "now": utcnow(),
+                "created_at": now,
+                "updated_at": now,
             },
         ).one()
     agent = AgentRow(row.id, row.team_id, row.name, row.email)
@@ -227,20 +206,19 @@ def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
 def upsert_customer(session: Session, data: dict[str, Any]) -> CustomerRow:
     """Also locks an existing customer's row until commit, so the throttle rule
     sees concurrent dispatches to one customer one after the other."""
-    row = (
-        session.connection()
-        .execute(
-            CUSTOMER_UPSERT,
-            {
-                "external_id": data["id"],
-                "email": data.get("email"),
-                "name": data.get("name"),
-                "locale": data.get("locale"),
-                "now": utcnow(),
-            },
-        )
-        .one()
-    )
+    connection = session.connection()
+    now = utcnow()
+    row = connection.execute(
+        _customer_upsert(connection.dialect.name),
+        {
+            "external_id": data["id"],
+            "email": data.get("email"),
+            "name": data.get("name"),
+            "locale": data.get("locale"),
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).one()
     return CustomerRow(row.id, row.email, row.locale, row.unsubscribed_at)
 
 
@@ -261,7 +239,8 @@ def _ticket_params(
         "reopened": data.get("reopened"),
         "agent_id": agent.id if agent else None,
         "team_id": agent.team_id if agent else None,
-        "now": now,
+        "created_at": now,
+        "updated_at": now,
     }
     for name in TICKET_TIMES:
         params[name] = data.get(name)
@@ -293,7 +272,8 @@ def upsert_ticket(
 ) -> TicketRow:
     params = _ticket_params(data, source, agent, utcnow())
     params["customer_id"] = customer.id if customer else None
-    row = session.connection().execute(TICKET_UPSERT, params).one()
+    connection = session.connection()
+    row = connection.execute(_ticket_upsert(connection.dialect.name), params).one()
     return TicketRow(row.id, row.channel)
 
 
@@ -305,26 +285,10 @@ def upsert_customer_and_ticket(
     source: str,
     agent: AgentRow | None,
 ) -> tuple[CustomerRow, TicketRow]:
-    """``upsert_customer`` then ``upsert_ticket`` for that customer: one statement
-    on PostgreSQL, two elsewhere (SQLite has no INSERT inside WITH)."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        customer = upsert_customer(session, customer_data)
-        ticket = upsert_ticket(session, ticket_data, source=source, agent=agent, customer=customer)
-        return customer, ticket
-    params = _ticket_params(ticket_data, source, agent, utcnow())
-    params.update(
-        customer_external_id=customer_data["id"],
-        customer_email=customer_data.get("email"),
-        customer_name=customer_data.get("name"),
-        customer_locale=customer_data.get("locale"),
-    )
-    row = CUSTOMER_AND_TICKET_UPSERT_PG.first(connection, params)
-    assert row is not None  # an upsert always returns its row
-    return (
-        CustomerRow(row["customer_id"], row["email"], row["locale"], row["unsubscribed_at"]),
-        TicketRow(row["ticket_id"], row["channel"]),
-    )
+    """``upsert_customer`` then ``upsert_ticket`` for that customer."""
+    customer = upsert_customer(session, customer_data)
+    ticket = upsert_ticket(session, ticket_data, source=source, agent=agent, customer=customer)
+    return customer, ticket
 
 
 # --- teams (the API) ----------------------------------------------------------------

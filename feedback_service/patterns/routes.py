@@ -29,7 +29,7 @@ from feedback_service.patterns.schemas import (
     ProductGapsQuery,
     RefreshIn,
 )
-from workers.celery_app import enqueue_after_commit
+from feedback_service.tasks import enqueue_after_commit
 
 patterns_blp = Blueprint(
     "patterns",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from feedback_service.db import get_session, utcnow
 from feedback_service.patterns import service
 from feedback_service.patterns.models import PatternRun
-from workers.celery_app import enqueue
+from feedback_service.tasks import enqueue
 
 log = logging.getLogger(__name__)
 

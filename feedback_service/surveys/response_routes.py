@@ -57,13 +57,6 @@ def submit_response(data: dict[str, Any]) -> tuple[Response, int]:
     5,000 characters 422.
     """
     session = get_session()
-    # The bodies are built as ResponseOut would dump them (responses.response_json).
-    first = responses.answer_first_time(
-        session, data["token"], data["answers"], data["comment"], source="api"
-    )
-    if first is not None:
-        session.commit()
-        return jsonify(first), 201
     invitation, response = responses.find_by_token(session, data["token"])
     answers = responses.validate_answers(invitation.survey, data["answers"])
     comment = responses.clean_comment(data["comment"])
@@ -74,6 +67,7 @@ def submit_response(data: dict[str, Any]) -> tuple[Response, int]:
         )
     saved = responses.save(session, invitation, response, answers, comment, source="api")
     session.commit()
+    # The body is built as ResponseOut would dump it (responses.response_json).
     return jsonify(response_body(saved.response, invitation)), 201 if saved.created else 200
 
 

@@ -26,24 +26,24 @@ first answer), then 409; a provisional or scanner one can always be changed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, Integer, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Executable, Table, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from feedback_service.db import UTCDateTime, after_commit, utcnow
+from feedback_service.db import after_commit, insert_for, utcnow
 from feedback_service.errors import Conflict, Gone, NotFound, ValidationError
 from feedback_service.helpdesk.models import Customer
 from feedback_service.privacy.redact import redact_comment
 from feedback_service.surveys.metrics import METRICS
 from feedback_service.surveys.models import Invitation, Response, Survey
-from feedback_service.surveys.service import record_event, survey_terms
+from feedback_service.surveys.service import record_event
 from feedback_service.surveys.signals import response_saved
 
 MAX_COMMENT_LENGTH = 5000
@@ -189,41 +189,27 @@ def clean_comment(comment: str | None) -> str | None:
 # --- writing ----------------------------------------------------------------------
 
 
-_INSERT_COLUMNS = (
-    "invitation_id, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale, "
-    "csat, nps, ces, fcr, comment, status, source, submitted_at, updated_at, confirmed_at, "
-    "version, processed_version"
-)
-_INSERT_VALUES = (
-    ":invitation_id, :survey_id, :ticket_id, :customer_id, :agent_id, :team_id, :channel, "
-    ":locale, :csat, :nps, :ces, :fcr, :comment, :status, :source, :now, :now, :confirmed_at, "
-    "1, 0"
-)
-_TIMES = (bindparam("now", type_=UTCDateTime), bindparam("confirmed_at", type_=UTCDateTime))
-# The first answer is the hot path (every email click and widget post): prebuilt
-# SQL, one round trip on PostgreSQL (the invitation's answered_at is set in the
-# same statement), two on SQLite, which has no INSERT inside WITH.
-INSERT_RESPONSE_PG = text(
-    f"""
-    WITH inserted AS (
-        INSERT INTO responses ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES})
-        ON CONFLICT (invitation_id) DO NOTHING
-        RETURNING id
-    ), answered AS (
-        UPDATE invitations SET answered_at = :now
-        WHERE id = :invitation_id AND answered_at IS NULL
-          AND EXISTS (SELECT 1 FROM inserted)
+RESPONSES: Table = Response.__table__  # type: ignore[assignment]
+INVITATIONS: Table = Invitation.__table__  # type: ignore[assignment]
+
+
+@functools.cache
+def _insert_response(dialect: str) -> Executable:
+    """One invitation holds one response: when a concurrent first answer got there
+    first this INSERT does nothing, and ``save`` amends the winner's row instead."""
+    return (
+        insert_for(dialect, RESPONSES)
+        .on_conflict_do_nothing(index_elements=[RESPONSES.c.invitation_id])
+        .returning(RESPONSES.c.id)
     )
-    SELECT id FROM inserted
-    """  # noqa: S608 (built from the constant column lists above; no input)
-).bindparams(*_TIMES)
-INSERT_RESPONSE = text(
-    f"INSERT INTO responses ({_INSERT_COLUMNS}) VALUES ({_INSERT_VALUES}) "  # noqa: S608
-    "ON CONFLICT (invitation_id) DO NOTHING RETURNING id"
-).bindparams(*_TIMES)
-MARK_ANSWERED = text(
-    "UPDATE invitations SET answered_at = :now WHERE id = :invitation_id AND answered_at IS NULL"
-).bindparams(*_TIMES[:1])
+
+
+# The invitation keeps when it was first answered: one UPDATE after the INSERT.
+MARK_ANSWERED = (
+    update(INVITATIONS)
+    .where(INVITATIONS.c.id == bindparam("invitation_id"), INVITATIONS.c.answered_at.is_(None))
+    .values(answered_at=bindparam("now"))
+)
 
 
 def _notify(session: Session, response_id: int) -> None:
@@ -306,16 +292,22 @@ def _create(
         "source": source,
         **{metric: answers.get(metric) for metric in METRICS},
     }
-    params = {**values, "now": now, "confirmed_at": now if status == CONFIRMED else None}
+    confirmed_at = now if status == CONFIRMED else None
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        new_id = connection.execute(INSERT_RESPONSE_PG, params).scalar()
-    else:
-        new_id = connection.execute(INSERT_RESPONSE, params).scalar()
-        if new_id is not None:
-            connection.execute(MARK_ANSWERED, params)
+    new_id = connection.execute(
+        _insert_response(connection.dialect.name),
+        {
+            **values,
+            "submitted_at": now,
+            "updated_at": now,
+            "confirmed_at": confirmed_at,
+            "version": 1,
+            "processed_version": 0,
+        },
+    ).scalar()
     if new_id is None:
         return None
+    connection.execute(MARK_ANSWERED, {"invitation_id": invitation.id, "now": now})
     if invitation.answered_at is None:
         # Written by the statement above; the loaded object is told so, unflushed.
         set_committed_value(invitation, "answered_at", now)
@@ -325,139 +317,11 @@ def _create(
         id=new_id,
         submitted_at=now,
         updated_at=now,
-        confirmed_at=params["confirmed_at"],
+        confirmed_at=confirmed_at,
         version=1,
         processed_version=0,
         **values,
     )
-
-
-# --- the first answer by the JSON API, in one statement ------------------------
-
-
-# The invitation is found by its token and answered in the same statement, only
-# if it is open and its survey is one that asks every metric given; otherwise
-# nothing is written and the caller takes the general path, which explains why.
-FIRST_ANSWER_PG = text(
-    f"""
-    WITH inv AS (
-        SELECT id, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale
-        FROM invitations
-        WHERE token = :token AND survey_id = ANY(:survey_ids)
-          AND status IN ('scheduled', 'sending', 'sent')
-          AND (expires_at IS NULL OR expires_at > :now)
-    ), inserted AS (
-        INSERT INTO responses ({_INSERT_COLUMNS})
-        SELECT id, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale,
-               :csat, :nps, :ces, :fcr, :comment, :status, :source, :now, :now,
-               :confirmed_at, 1, 0
-        FROM inv
-        ON CONFLICT (invitation_id) DO NOTHING
-        RETURNING id, survey_id
-    ), answered AS (
-        UPDATE invitations SET answered_at = :now
-        WHERE id = (SELECT id FROM inv) AND answered_at IS NULL
-          AND EXISTS (SELECT 1 FROM inserted)
-    )
-    SELECT id, survey_id FROM inserted
-    """  # noqa: S608 (built from the constant column list above; no input)
-).bindparams(*_TIMES, bindparam("survey_ids", type_=ARRAY(Integer)))
-
-
-def answer_first_time(
-    session: Session,
-    token: str,
-    answers: Mapping[str, Any],
-    comment: str | None,
-    *,
-    source: str,
-    now: dt.datetime | None = None,
-) -> dict[str, Any] | None:
-    """The common case of the JSON API, in one round trip on PostgreSQL: a first,
-    valid answer to an open invitation. Returns the response as the API shows it,
-    or None having written nothing (any other case: an amendment, a bad value,
-    a closed survey, an unknown token, SQLite), for the general path to handle.
-
-    The statement is atomic on its own, so when the session has its own
-    connection it runs in autocommit: durable when it returns, without the
-    BEGIN and COMMIT round trips. The request's ``session.commit()`` then only
-    runs the after-commit hooks (the analysis task is sent). Inside a caller's
-    transaction (tests) it joins that transaction instead.
-    """
-    if session.get_bind().dialect.name != "postgresql" or not TOKEN_RE.match(token):
-        return None
-    stored: dict[str, int] = {}
-    for metric, value in answers.items():
-        clean = on_scale(metric, value)
-        if clean is None:
-            return None
-        stored[metric] = clean
-    if comment is not None:
-        comment = comment.strip() or None
-        if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
-            return None
-        comment = redact_comment(comment)
-    if not stored and comment is None:
-        return None
-    bind = session.get_bind()
-    autocommit = isinstance(bind, Engine) and not session.in_transaction()
-    terms = survey_terms(session)
-    survey_ids = [t.id for t in terms.values() if t.metrics.issuperset(stored)]
-    if not survey_ids:
-        return None
-    now = now or utcnow()
-    params = {
-        "token": token,
-        "survey_ids": survey_ids,
-        **{metric: stored.get(metric) for metric in METRICS},
-        "comment": comment,
-        "status": CONFIRMED,
-        "source": source,
-        "now": now,
-        "confirmed_at": now,
-    }
-    if autocommit:
-        row = _first_answer_autocommit(bind, params)  # type: ignore[arg-type]
-    else:
-        row = session.connection().execute(FIRST_ANSWER_PG, params).first()
-    if row is None:
-        return None
-    response_id, survey_id = row[0], row[1]
-    _notify(session, response_id)
-    window = terms[survey_id].amend_window_hours
-    return response_json(
-        response_id, CONFIRMED, stored, comment, now, now, now + dt.timedelta(hours=window)
-    )
-
-
-_first_answer_sql: dict[str, str] = {}
-
-
-def _first_answer_autocommit(engine: Engine, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    """FIRST_ANSWER_PG on a pooled connection of its own, in autocommit, straight
-    through the driver: this is most of what the request does, and SQLAlchemy's
-    Connection, statement and result layers cost more CPU than the statement.
-    The SQL is the one SQLAlchemy compiles (with its casts), compiled once; the
-    values are already what the columns take (UTC datetimes, ints, str)."""
-    sql = _first_answer_sql.get(engine.dialect.name)
-    if sql is None:
-        sql = _first_answer_sql[engine.dialect.name] = str(
-            FIRST_ANSWER_PG.compile(dialect=engine.dialect)
-        )
-    pooled = engine.raw_connection()
-    try:
-        driver: Any = pooled.driver_connection
-        driver.autocommit = True
-        try:
-            with driver.cursor() as cursor:
-                cursor.execute(sql, params)
-                row: tuple[Any, ...] | None = cursor.fetchone()
-        finally:
-            if not driver.closed:
-                driver.autocommit = False
-    finally:
-        pooled.close()  # back to the pool (a broken connection is discarded)
-    return row
 
 
 def response_json(
@@ -470,7 +334,7 @@ def response_json(
     amend_until: dt.datetime,
 ) -> dict[str, Any]:
     """A response as the JSON API shows it (``schemas.ResponseOut``, already dumped:
-    the hot path skips marshmallow; a test checks the two agree)."""
+    the answer endpoint skips marshmallow; a test checks the two agree)."""
     shown: dict[str, Any] = {}
     for metric in METRICS:
         value = answers.get(metric)

@@ -28,7 +28,7 @@ from feedback_service.surveys.schemas import (
     SurveyPatch,
 )
 from feedback_service.surveys.tasks import send_invitation
-from workers import enqueue_after_commit
+from feedback_service.tasks import enqueue_after_commit
 
 SEND_NOW_WINDOW = dt.timedelta(seconds=5)
 

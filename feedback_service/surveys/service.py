@@ -6,6 +6,7 @@ Functions take a session, flush and never commit; the request or task commits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -13,11 +14,25 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Table, bindparam, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Executable,
+    Table,
+    bindparam,
+    case,
+    exists,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.cache import TTLCache, engine_key
-from feedback_service.db import DriverStatement, UTCDateTime, utcnow
+from feedback_service.db import UTCDateTime, insert_for, utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
@@ -88,36 +103,6 @@ def survey_rules(session: Session, key: str) -> SurveyRules:
     return _rules.get_or_load((engine_key(session), key), load)
 
 
-@dataclass(frozen=True)
-class SurveyTerms:
-    """What taking an answer needs of a survey: the metrics it asks and how long
-    an answer may be amended. Cached per process for a few seconds: a survey made
-    meanwhile is simply not in it yet (its answers take the general path), and a
-    change made in another process applies here within the TTL."""
-
-    id: int
-    metrics: frozenset[str]
-    amend_window_hours: int
-
-
-_terms: TTLCache[str, dict[int, SurveyTerms]] = TTLCache(ttl_seconds=5)
-
-
-def survey_terms(session: Session) -> dict[int, SurveyTerms]:
-    """Every survey's terms by id (a handful of rows, read at most every 5 s)."""
-
-    def load() -> dict[int, SurveyTerms]:
-        rows = session.execute(select(Survey.id, Survey.questions, Survey.amend_window_hours))
-        return {
-            row.id: SurveyTerms(
-                row.id, frozenset(q["metric"] for q in row.questions), row.amend_window_hours
-            )
-            for row in rows
-        }
-
-    return _terms.get_or_load(engine_key(session), load)
-
-
 def list_surveys(session: Session) -> list[Survey]:
     return list(session.scalars(select(Survey).order_by(Survey.id)))
 
@@ -137,7 +122,6 @@ def update_survey(session: Session, key: str, data: dict[str, Any]) -> Survey:
         setattr(survey, name, value)
     session.flush()
     _rules.discard((engine_key(session), key))
-    _terms.discard(engine_key(session))
     return survey
 
 
@@ -186,59 +170,66 @@ def usable_email(address: str | None) -> bool:
 # customer has committed by then, and this statement's snapshot sees it. The
 # rules Python already decided (unsubscribed, no usable email, sampling) come in
 # as parameters; the order of the reasons is the order of the CASE.
-DISPATCH_INVITATION = DriverStatement(
-    text(
-        """
-    WITH rules AS (
-        SELECT
-          EXISTS (SELECT 1 FROM invitations WHERE ticket_id = :ticket_id
-                  AND survey_id <> :survey_id
-                  AND status IN ('scheduled', 'sending', 'sent')) AS already_surveyed,
-          EXISTS (SELECT 1 FROM invitations WHERE customer_id = :customer_id
-                  AND ticket_id <> :ticket_id AND created_at > :throttle_from
-                  AND status IN ('scheduled', 'sending', 'sent')) AS recently_surveyed
-    ), decided AS (
-        SELECT CASE
-            WHEN CAST(:known_reason AS VARCHAR(200)) IS NOT NULL
-                THEN CAST(:known_reason AS VARCHAR(200))
-            WHEN already_surveyed THEN 'already_surveyed'
-            WHEN recently_surveyed THEN 'recently_surveyed'
-            WHEN :sampled_out THEN 'sampled_out'
-        END AS reason
-        FROM rules
+_PASSED = (
+    "token", "survey_id", "ticket_id", "customer_id", "agent_id", "team_id", "channel",
+    "locale", "delivery", "idempotency_key", "idempotency_fingerprint",
+)  # fmt: skip
+
+
+def _param(name: str) -> BindParameter[Any]:
+    """A parameter typed like the invitations column it fills (UTCDateTime...)."""
+    return bindparam(name, type_=INVITATIONS.c[name].type)
+
+
+@functools.cache
+def _dispatch_invitation(dialect: str) -> Executable:
+    """INSERT .. SELECT the invitation with its decided reason, ON CONFLICT DO
+    NOTHING (an invitation of this ticket and survey, or this Idempotency-Key,
+    exists) RETURNING id, reason. Built once per dialect."""
+    inv = INVITATIONS.alias("earlier")
+    active = inv.c.status.in_(ACTIVE_STATUSES)
+    ticket_id, throttle_from = _param("ticket_id"), bindparam("throttle_from", type_=UTCDateTime)
+    already_surveyed = exists().where(
+        inv.c.ticket_id == ticket_id, inv.c.survey_id != _param("survey_id"), active
     )
-    INSERT INTO invitations (
-        token, survey_id, ticket_id, customer_id, agent_id, team_id, channel, locale,
-        delivery, status, reason, idempotency_key, idempotency_fingerprint, send_at, sent_at,
-        expires_at, attempts, created_at, updated_at)
-    SELECT
-        :token, :survey_id, :ticket_id, :customer_id, :agent_id, :team_id, :channel, :locale,
-        :delivery,
-        CASE WHEN reason IS NULL THEN :status ELSE 'suppressed' END,
-        reason, :idempotency_key, :idempotency_fingerprint,
-        CASE WHEN reason IS NULL THEN :send_at END,
-        CASE WHEN reason IS NULL THEN :sent_at END,
-        CASE WHEN reason IS NULL THEN :expires_at ELSE :expires_if_suppressed END,
-        0, :now, :now
-    FROM decided WHERE true
-    ON CONFLICT DO NOTHING
-    RETURNING id, reason
-    """
-    ).bindparams(
-        *(
-            bindparam(name, type_=UTCDateTime)
-            for name in (
-                "send_at",
-                "sent_at",
-                "expires_at",
-                "expires_if_suppressed",
-                "now",
-                "throttle_from",
-            )
+    recently_surveyed = exists().where(
+        inv.c.customer_id == _param("customer_id"),
+        inv.c.ticket_id != ticket_id,
+        inv.c.created_at > throttle_from,
+        active,
+    )
+    known_reason = bindparam("known_reason", type_=INVITATIONS.c.reason.type)
+    decided = select(
+        case(
+            (known_reason.is_not(None), known_reason),
+            (already_surveyed, literal("already_surveyed")),
+            (recently_surveyed, literal("recently_surveyed")),
+            (bindparam("sampled_out", type_=Boolean), literal("sampled_out")),
+        ).label("reason")
+    ).cte("decided")
+    asked = decided.c.reason.is_(None)
+    chosen = {
+        **{name: _param(name) for name in _PASSED},
+        "status": case((asked, _param("status")), else_=literal("suppressed")),
+        "reason": decided.c.reason,
+        "send_at": case((asked, _param("send_at"))),
+        "sent_at": case((asked, _param("sent_at"))),
+        "expires_at": case(
+            (asked, _param("expires_at")),
+            else_=bindparam("expires_if_suppressed", type_=UTCDateTime),
         ),
-        bindparam("sampled_out", type_=Boolean),
+        "attempts": literal(0),
+        "created_at": bindparam("now", type_=UTCDateTime),
+        "updated_at": bindparam("now", type_=UTCDateTime),
+    }
+    # SQLite needs a WHERE in an INSERT .. SELECT followed by ON CONFLICT.
+    rows = select(*chosen.values()).select_from(decided).where(true())
+    return (
+        insert_for(dialect, INVITATIONS)
+        .from_select(list(chosen), rows)
+        .on_conflict_do_nothing()
+        .returning(INVITATIONS.c.id, INVITATIONS.c.reason)
     )
-)
 
 
 def _known_reason(customer: helpdesk.CustomerRow, delivery: str) -> str | None:
@@ -327,8 +318,9 @@ def dispatch(
         send_at = now + dt.timedelta(seconds=survey.send_delay_seconds if delay is None else delay)
     expire_after = dt.timedelta(days=survey.expire_after_days)
     token = secrets.token_urlsafe(24)
-    row = DISPATCH_INVITATION.first(
-        session.connection(),
+    connection = session.connection()
+    row = connection.execute(
+        _dispatch_invitation(connection.dialect.name),
         {
             "token": token,
             "survey_id": survey.id,
@@ -354,7 +346,7 @@ def dispatch(
             "expires_if_suppressed": now + expire_after,
             "now": now,
         },
-    )
+    ).first()
     if row is None:
         # Already invited, or lost a race with an identical call: the winner's answer.
         winner = _existing(session, ticket.id, survey.id, idempotency_key)
@@ -363,8 +355,8 @@ def dispatch(
         if idempotency_key and winner.idempotency_key == idempotency_key:
             _same_body_or_422(winner, idempotency_key, fingerprint)
         return DispatchResult(winner, created=False)
-    new_id: int = row["id"]
-    reason: str | None = row["reason"]
+    new_id: int = row.id
+    reason: str | None = row.reason
     if reason is not None:
         return DispatchResult(
             NewInvitation(new_id, token, "suppressed", reason, None), created=True

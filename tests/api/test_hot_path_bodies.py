@@ -1,7 +1,6 @@
 """The two hot endpoints build their JSON bodies directly (no marshmallow dump on
 the way out); these tests hold them to the output schemas the OpenAPI document
-publishes, and hold the one-statement first answer (PostgreSQL) to the general
-path's answer for the same response."""
+publishes, and a first answer to the body its repeat shows."""
 
 from __future__ import annotations
 
@@ -81,9 +80,8 @@ def test_the_first_answer_and_its_repeat_show_the_same_response(
 def test_an_answer_to_a_survey_made_a_moment_ago_is_taken(
     client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
-    """The first-answer statement knows surveys from a per-process cache; one the
-    cache has not seen yet still takes answers (by the general path)."""
-    # Fill the cache with the surveys that exist now.
+    """A survey created after the service has already taken answers takes its own
+    at once (no per-process view of the surveys holds it back)."""
     warm = _invite(client, auth("ingest"), delivery="link").json
     assert (
         client.post(

@@ -21,11 +21,11 @@ from feedback_service.alerts.models import Alert, AlertDelivery
 from feedback_service.alerts.tasks import sweep_alert_deliveries
 from feedback_service.db import get_session, utcnow
 from feedback_service.helpdesk import service as helpdesk_service
+from feedback_service.tasks import enqueue
 from tests.api.test_alerts import SECRET, WebhookReceiver, serve_webhook, verify
 from tests.integration.conftest import RecordingHandler, wait_for
 from tests.integration.test_collect_concurrency import committed_invitation
 from tests.integration.test_collect_worker import drain
-from workers.celery_app import enqueue
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from feedback_service.analysis import receivers
 from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
 from feedback_service.surveys.signals import response_saved
+from feedback_service.tasks import enqueue
 from tests.integration.conftest import wait_for
 from tests.integration.test_collect_concurrency import committed_invitation
-from workers.celery_app import enqueue
 from workers.sweep import sweep_responses
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ from feedback_service.analysis.comments.analyzer import current_analyzer, model_
 from feedback_service.analysis.models import TrainingRun
 from feedback_service.auth.service import create_api_key
 from feedback_service.db import get_session
+from feedback_service.tasks import enqueue
 from tests.api.test_rating_adaptation import rated_comments
 from tests.integration.conftest import wait_for
-from workers.celery_app import enqueue
 
 pytestmark = pytest.mark.integration
 

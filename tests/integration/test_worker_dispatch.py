@@ -154,7 +154,7 @@ def test_invitation_committed_while_the_broker_was_down_is_sent_by_the_sweep(
     smtp_server: tuple[Controller, RecordingHandler],
 ) -> None:
     from feedback_service import create_app
-    from workers import enqueue
+    from feedback_service.tasks import enqueue
     from workers.sweep import sweep
 
     _controller, handler = smtp_server

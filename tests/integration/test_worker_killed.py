@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
+from feedback_service.tasks import enqueue
 from tests.integration.conftest import BULK_QUEUE, TASK_QUEUE, WorkerStarter, wait_for
 from tests.integration.test_collect_concurrency import committed_invitation
 from tests.integration.test_scanner_ratings import api_key, rollups_equal_a_rebuild
-from workers.celery_app import enqueue
 from workers.sweep import sweep_responses
 
 pytestmark = pytest.mark.integration

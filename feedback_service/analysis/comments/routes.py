@@ -40,7 +40,7 @@ from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.job_lock import lock_scope
 from feedback_service.limits import body_limit
-from workers.celery_app import enqueue_after_commit
+from feedback_service.tasks import enqueue_after_commit
 
 comments_blp = Blueprint(
     "comments",

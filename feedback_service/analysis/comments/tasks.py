@@ -18,7 +18,7 @@ from feedback_service.analysis.comments.analyzer import current_analyzer, model_
 from feedback_service.analysis.models import TrainingRun
 from feedback_service.db import get_session, utcnow
 from feedback_service.surveys.models import Response
-from workers.celery_app import enqueue, enqueue_after_commit
+from feedback_service.tasks import enqueue, enqueue_after_commit
 
 if TYPE_CHECKING:
     from feedback_service.analysis.text import Analyzer
