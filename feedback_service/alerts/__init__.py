@@ -23,7 +23,9 @@ __all__ = ["Alert", "init_app", "open_alert_count", "raise_alert"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the alerts API (and with it the email templates)."""
+    """Register the alerts API (and with it the email templates); subscribe to
+    processed answers."""
+    from feedback_service.alerts import receivers  # noqa: F401  (connects signals)
     from feedback_service.alerts.routes import alerts_blp
     from feedback_service.api import api
 

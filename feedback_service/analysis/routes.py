@@ -6,12 +6,9 @@ from the same report dict the JSON is, so the two cannot disagree.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, current_app
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -30,7 +27,7 @@ from feedback_service.analysis.schemas import (
 )
 from feedback_service.api import requires_scope
 from feedback_service.db import get_session
-from feedback_service.privacy.spreadsheet import safe_cell
+from feedback_service.privacy.spreadsheet import csv_response
 
 reports_blp = Blueprint(
     "reports", __name__, url_prefix="/api/v1", description="Scores, scorecards and targets"
@@ -39,20 +36,6 @@ reports_blp = Blueprint(
 
 def _min_n() -> int:
     return int(current_app.config["MIN_SAMPLE"])
-
-
-def csv_response(rows: Sequence[dict[str, Any]], name: str) -> Response:
-    out = io.StringIO()
-    columns = list(rows[0]) if rows else []
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        # repr keeps every digit of a float, so the CSV carries the JSON's numbers;
-        # text a spreadsheet would run as a formula is neutralised (privacy/spreadsheet).
-        writer.writerow({k: safe_cell(v) for k, v in row.items()})
-    response = Response(out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
 
 
 def _filters(args: dict[str, Any]) -> reports.Filters:

@@ -1,5 +1,8 @@
 """Background work of the analysis feature, started when a response is saved.
 
+``process_response`` keeps the rollups, analyses the comment, then sends
+``signals.answer_processed`` for other features (alerts) to act on the answer.
+
 Tasks take ids, are idempotent and acknowledged late (the Celery binding's
 defaults). A response carries ``version`` (bumped on every change) and
 ``processed_version``; a task processes the version it finds and records it, so a
@@ -9,11 +12,12 @@ re-delivered task is a no-op and an amended response is processed again.
 from __future__ import annotations
 
 from celery import shared_task
+from flask import current_app
 from sqlalchemy import select, update
 
-from feedback_service.alerts.responses import alert_on_response
 from feedback_service.analysis import rollups
 from feedback_service.analysis.comments.tasks import analyse_in_task, load_comment_analyzer
+from feedback_service.analysis.signals import answer_processed
 from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
 
@@ -38,13 +42,12 @@ def process_response(response_id: int) -> str:
         session.rollback()
         return "up-to-date"
     rollups.apply_response(session, row)
-    # --- comment analysis (issue 7): this version's comment, with its rating ---
+    # Comment analysis (issue 7): this version's comment, with its rating.
     analyse_in_task(session, row, analyzer)
-    # --- end comment analysis ---
-
-    # Alerts: a detractor / very dissatisfied answer with a comment alerts once.
-    alert_on_response(session, row)
-
+    # Subscribers (alerts: a detractor answer with a comment alerts once) write in
+    # this transaction, so they are done exactly when the version is recorded.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    answer_processed.send(app, session=session, response=row)
     session.execute(
         update(Response)
         .where(Response.id == response_id, Response.processed_version < row.version)

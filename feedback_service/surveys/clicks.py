@@ -12,7 +12,8 @@ whether a person was seen (``surveys/responses.py`` states the rule):
 * a person seen on the page of a click (the beacon), or a mail client's
   one-click POST, applies that click's rating and confirms the response.
 
-Functions take a session, flush and never commit.
+Called by ``surveys/collect.py`` (``submit`` and ``seen``). Functions take a
+session, flush and never commit.
 """
 
 from __future__ import annotations
@@ -56,9 +57,8 @@ def record(
     now: dt.datetime,
 ) -> tuple[responses.Saved, RatingClick]:
     """A rating followed by GET from the email: kept, and held back until a person
-    is seen. Closed surveys and answers past their amend window raise as ``save``
-    does, before anything is written."""
-    responses.check_can_answer(invitation, response, now)
+    is seen. The caller (``collect.submit``) has checked that the invitation takes
+    it; ``answers`` are validated values."""
     _lock_invitation(session, invitation)
     click = RatingClick(
         invitation_id=invitation.id,
@@ -130,8 +130,8 @@ def posted(
     now: dt.datetime,
 ) -> responses.Saved:
     """A mail client's one-click POST (RFC 8058 style: the unguessable token in the
-    URL is the credential, and scanners do not POST): a person, at once."""
-    responses.check_can_answer(invitation, response, now)
+    URL is the credential, and scanners do not POST): a person, at once. Checked
+    and validated by the caller, as ``record``."""
     click = RatingClick(
         invitation_id=invitation.id,
         answers=dict(answers),

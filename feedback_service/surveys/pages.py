@@ -32,7 +32,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError, ValidationError
-from feedback_service.surveys import clicks, i18n, responses
+from feedback_service.surveys import collect, i18n, responses
 from feedback_service.surveys.metrics import METRICS, SUPPORTED_LOCALES, base_locale
 from feedback_service.surveys.models import Invitation
 from feedback_service.surveys.models import Response as SurveyResponse
@@ -92,13 +92,11 @@ def _embed() -> bool:
     return request.values.get("embed") == "1"
 
 
-def _load(
-    session: Session, token: str, *, with_ticket: bool = False
-) -> tuple[Invitation, SurveyResponse | None]:
-    invitation, response = responses.find_by_token(session, token, with_ticket=with_ticket)
+def _load(session: Session, token: str, *, with_ticket: bool = False) -> collect.Found:
+    found = collect.find(session, token, with_ticket=with_ticket)
     # Error pages raised after this point speak the invitation's language.
-    g.page_locale = base_locale(invitation.locale)
-    return invitation, response
+    g.page_locale = base_locale(found.invitation.locale)
+    return found
 
 
 def _error_locale() -> str:
@@ -213,20 +211,25 @@ def survey_page(token: str) -> Response:
     """
     session = get_session()
     now = utcnow()
-    invitation, response = _load(session, token, with_ticket=True)
+    found = _load(session, token, with_ticket=True)
+    invitation, response = found.invitation, found.response
     raw = _clicked(invitation)
     if raw and request.method == "GET":
         try:
-            answers = responses.validate_answers(invitation.survey, raw)
+            submitted = collect.submit(
+                session, token, raw, None, way=collect.Way.CLICK, found=found, now=now
+            )
         except ValidationError as exc:
-            locale = base_locale(invitation.locale)
-            responses.check_can_answer(invitation, response, now)
-            return _survey_page(invitation, response, status=422, errors=_field_errors(locale, exc))
-        saved, click = clicks.record(session, invitation, response, answers, now=now)
+            return _invalid(found, exc)
         session.commit()
-        selected = {m: str(v) for m, v in answers.items()}
+        # Valid values are ints and FCR's booleans, shown as the form's "1"/"0".
+        selected = {m: str(int(v)) for m, v in raw.items()}
         return _survey_page(
-            invitation, saved.response, saved_now=True, selected=selected, click_id=click.id
+            invitation,
+            submitted.response,
+            saved_now=True,
+            selected=selected,
+            click_id=submitted.click_id,
         )
     if response is not None and not responses.can_amend(response, invitation.survey, now):
         return _page("message.html", base_locale(invitation.locale), 200, kind="answered")
@@ -240,65 +243,70 @@ def survey_page(token: str) -> Response:
 @pages_bp.route("/s/<token>", methods=["POST"])
 def submit_form(token: str) -> Response | Any:
     session = get_session()
-    now = utcnow()
-    invitation, response = _load(session, token, with_ticket=True)
-    locale = base_locale(invitation.locale)
+    found = _load(session, token, with_ticket=True)
+    invitation = found.invitation
     form = request.form
     if "csrf_token" not in form and _clicked(invitation):
-        return _one_click_post(invitation, response, now)
+        return _one_click_post(found)
     selected = {m: form[m] for m in invitation.survey.metrics if form.get(m)}
-    comment_text = form.get("comment", "")
+    comment = form.get("comment", "")
     if not csrf_ok(form.get("csrf_token"), token):
         return _survey_page(
             invitation,
-            response,
+            found.response,
             status=400,
-            form_error=i18n.text(locale, "form_expired"),
+            form_error=i18n.text(base_locale(invitation.locale), "form_expired"),
             selected=selected,
-            comment=comment_text,
+            comment=comment,
         )
+    answers = {m: _parse(m, v) for m, v in selected.items()}
     try:
-        answers = responses.validate_answers(
-            invitation.survey, {m: _parse(m, v) for m, v in selected.items()}
-        )
-        comment = responses.clean_comment(comment_text)
-        if not answers and comment is None and response is None:
-            raise ValidationError("Nothing to save.", fields={"answers": ["Nothing given."]})
+        collect.submit(session, token, answers, comment, way=collect.Way.FORM, found=found)
     except ValidationError as exc:
-        responses.check_can_answer(invitation, response, now)
-        errors = _field_errors(locale, exc)
-        nothing = errors.pop("answers", None)
-        return _survey_page(
-            invitation,
-            response,
-            status=422,
-            errors=errors,
-            form_error=i18n.text(locale, "nothing_given") if nothing else None,
-            selected=selected,
-            comment=comment_text,
-        )
-    responses.save(session, invitation, response, answers, comment, source="page", now=now)
+        return _invalid(found, exc, selected=selected, comment=comment)
     session.commit()
     target = url_for(".thanks", token=token, embed="1" if _embed() else None)
     return redirect(target, code=303)
 
 
-def _one_click_post(
-    invitation: Invitation, response: SurveyResponse | None, now: dt.datetime
-) -> Response:
+def _one_click_post(found: collect.Found) -> Response:
     """``POST /s/<token>?csat=4`` with no form token: a mail client's one-click POST
     (RFC 8058 style; the unguessable token in the URL is the credential, and mail
     scanners do not POST). A person: the rating is recorded confirmed."""
     session = get_session()
-    locale = base_locale(invitation.locale)
+    invitation = found.invitation
+    raw = _clicked(invitation)
     try:
-        answers = responses.validate_answers(invitation.survey, _clicked(invitation))
+        collect.submit(
+            session, invitation.token, raw, None, way=collect.Way.ONE_CLICK_POST, found=found
+        )
     except ValidationError as exc:
-        responses.check_can_answer(invitation, response, now)
-        return _survey_page(invitation, response, status=422, errors=_field_errors(locale, exc))
-    clicks.posted(session, invitation, response, answers, now=now)
+        return _invalid(found, exc)
     session.commit()
+    locale = base_locale(invitation.locale)
     return _page("message.html", locale, 200, kind="thanks", amendable=False, deadline="")
+
+
+def _invalid(
+    found: collect.Found,
+    exc: ValidationError,
+    *,
+    selected: dict[str, str] | None = None,
+    comment: str | None = None,
+) -> Response:
+    """The survey again, 422, each bad field marked in the customer's language."""
+    locale = base_locale(found.invitation.locale)
+    errors = _field_errors(locale, exc)
+    nothing = errors.pop("answers", None)
+    return _survey_page(
+        found.invitation,
+        found.response,
+        status=422,
+        errors=errors,
+        form_error=i18n.text(locale, "nothing_given") if nothing else None,
+        selected=selected,
+        comment=comment,
+    )
 
 
 @pages_bp.route("/s/<token>/seen", methods=["POST"])
@@ -311,12 +319,8 @@ def seen(token: str) -> Response:
     if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**31:
         return Response(status=400)
     session = get_session()
-    now = utcnow()
-    invitation, response = _load(session, token)
-    click = clicks.find(session, invitation, int(raw))
-    if click is None:
+    if not collect.seen(session, _load(session, token), int(raw)):
         return Response(status=400)
-    clicks.seen(session, invitation, response, click, now=now)
     session.commit()
     return Response(status=204)
 
@@ -324,7 +328,8 @@ def seen(token: str) -> Response:
 @pages_bp.route("/s/<token>/thanks", methods=["GET"])
 def thanks(token: str) -> Response | Any:
     session = get_session()
-    invitation, response = _load(session, token)
+    found = _load(session, token)
+    invitation, response = found.invitation, found.response
     if response is None:
         return redirect(url_for(".survey_page", token=token, embed="1" if _embed() else None))
     locale = base_locale(invitation.locale)
@@ -351,7 +356,7 @@ def _format_deadline(when: dt.datetime) -> str:
 
 @pages_bp.route("/u/<token>", methods=["GET"])
 def unsubscribe_page(token: str) -> Response:
-    invitation, _response = _load(get_session(), token)
+    invitation = _load(get_session(), token).invitation
     locale = base_locale(invitation.locale)
     if invitation.customer.unsubscribed_at is not None:
         return _page("message.html", locale, 200, kind="unsubscribed")
@@ -364,7 +369,7 @@ def unsubscribe(token: str) -> Response:
     (``List-Unsubscribe=One-Click``), which carries no CSRF token: the unguessable
     token in the URL is the only credential, as the RFC intends."""
     session = get_session()
-    invitation, _response = _load(session, token)
+    invitation = _load(session, token).invitation
     locale = base_locale(invitation.locale)
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     if not one_click and not csrf_ok(request.form.get("csrf_token"), token):

@@ -14,11 +14,8 @@ from flask_smorest import Blueprint
 
 from feedback_service.api import public
 from feedback_service.db import get_session, utcnow
-from feedback_service.errors import ValidationError
-from feedback_service.surveys import i18n, responses
+from feedback_service.surveys import collect, i18n, responses
 from feedback_service.surveys.metrics import METRICS, base_locale
-from feedback_service.surveys.models import Invitation
-from feedback_service.surveys.models import Response as SurveyResponse
 from feedback_service.surveys.schemas import CustomerSurveyOut, ResponseIn, ResponseOut
 
 responses_blp = Blueprint(
@@ -27,18 +24,6 @@ responses_blp = Blueprint(
     url_prefix="/api/v1",
     description="Customer answers, authenticated by the invitation token (widgets, apps)",
 )
-
-
-def response_body(response: SurveyResponse, invitation: Invitation) -> dict[str, Any]:
-    return responses.response_json(
-        response.id,
-        response.status,
-        response.answers(),
-        response.comment,
-        response.submitted_at,
-        response.updated_at,
-        responses.amend_deadline(response, invitation.survey),
-    )
 
 
 @responses_blp.route("/responses", methods=["POST"])
@@ -57,18 +42,11 @@ def submit_response(data: dict[str, Any]) -> tuple[Response, int]:
     5,000 characters 422.
     """
     session = get_session()
-    invitation, response = responses.find_by_token(session, data["token"])
-    answers = responses.validate_answers(invitation.survey, data["answers"])
-    comment = responses.clean_comment(data["comment"])
-    if not answers and comment is None:
-        raise ValidationError(
-            "Give at least one answer or a comment.",
-            fields={"answers": ["Nothing to save."]},
-        )
-    saved = responses.save(session, invitation, response, answers, comment, source="api")
+    submitted = collect.submit(
+        session, data["token"], data["answers"], data["comment"], way=collect.Way.API
+    )
     session.commit()
-    # The body is built as ResponseOut would dump it (responses.response_json).
-    return jsonify(response_body(saved.response, invitation)), 201 if saved.created else 200
+    return jsonify(submitted.shown), 201 if submitted.created else 200
 
 
 @responses_blp.route("/surveys/by-token/<token>", methods=["GET"])
@@ -106,7 +84,7 @@ def survey_by_token(token: str) -> dict[str, Any]:
                 "options": options,
             }
         )
-    given = response_body(response, invitation) if response is not None else None
+    given = collect.shown(response, invitation) if response is not None else None
     return {
         "locale": locale,
         "title": i18n.text(locale, "survey_title", ticket=invitation.ticket.external_id),

@@ -1,0 +1,15 @@
+"""Signals the analysis feature sends; other features subscribe without analysis
+knowing them (alerts listen here, analysis never imports alerts)."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent by ``process_response`` once an answer's version has been processed
+#: (rollups and comment analysis written), inside the task's transaction, with
+#: ``session=<Session>`` and ``response=<surveys.models.Response>``. Receivers
+#: may write through the session (flush, never commit): what they write commits
+#: with the processing, or is rolled back with it and done again on the retry.
+answer_processed = _signals.signal("answer-processed")
