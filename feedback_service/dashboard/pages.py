@@ -13,9 +13,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from feedback_service.analysis import reports
-from feedback_service.analysis import targets as targets_service
-from feedback_service.analysis.routes import csv_response
 from feedback_service.dashboard import charts, extensions, queries
 from feedback_service.dashboard.security import current_scope, login_required
 from feedback_service.dashboard.views import (
@@ -29,6 +26,9 @@ from feedback_service.dashboard.views import (
 from feedback_service.db import get_session
 from feedback_service.errors import ValidationError
 from feedback_service.helpdesk.models import Agent, Team
+from feedback_service.scores import reports
+from feedback_service.scores import targets as targets_service
+from feedback_service.scores.routes import csv_response
 
 TRENDED = ("csat", "fcr", "ces", "nps")
 # Targets drawn on a trend only where the chart's scale is the target's scale.

@@ -14,7 +14,6 @@ from flask import Flask, Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from feedback_service.analysis.routes import csv_response
 from feedback_service.api import requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError
@@ -29,6 +28,7 @@ from feedback_service.patterns.schemas import (
     ProductGapsQuery,
     RefreshIn,
 )
+from feedback_service.scores.routes import csv_response
 from workers.celery_app import enqueue_after_commit
 
 patterns_blp = Blueprint(

@@ -23,8 +23,8 @@ from scipy.stats import beta as beta_dist
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis import reports
 from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.scores import reports
 from feedback_service.surveys.models import Invitation, Response, Survey
 from tests.integration.test_rollups import World, make_world, process
 

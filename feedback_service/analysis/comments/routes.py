@@ -33,13 +33,13 @@ from feedback_service.analysis.comments.tasks import (
     rescore_batch,
     train_model,
 )
-from feedback_service.analysis.routes import csv_response
 from feedback_service.api import requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.job_lock import lock_scope
 from feedback_service.limits import body_limit
+from feedback_service.scores.routes import csv_response
 from workers.celery_app import enqueue_after_commit
 
 comments_blp = Blueprint(

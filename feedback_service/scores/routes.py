@@ -15,8 +15,11 @@ from flask import Flask, Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from feedback_service.analysis import reports, targets
-from feedback_service.analysis.schemas import (
+from feedback_service.api import requires_scope
+from feedback_service.db import get_session
+from feedback_service.privacy.spreadsheet import safe_cell
+from feedback_service.scores import reports, targets
+from feedback_service.scores.schemas import (
     AgentReportOut,
     DriversOut,
     PagedReportQuery,
@@ -28,9 +31,6 @@ from feedback_service.analysis.schemas import (
     TrendOut,
     TrendQuery,
 )
-from feedback_service.api import requires_scope
-from feedback_service.db import get_session
-from feedback_service.privacy.spreadsheet import safe_cell
 
 reports_blp = Blueprint(
     "reports", __name__, url_prefix="/api/v1", description="Scores, scorecards and targets"

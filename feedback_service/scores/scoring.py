@@ -28,7 +28,7 @@ from typing import Any
 # norm.ppf) and imports in a tenth of the time.
 from scipy.special import ndtri
 
-from feedback_service.analysis.intervals import mean_interval_one
+from feedback_service.scores.intervals import mean_interval_one
 from feedback_service.surveys.metrics import METRICS
 
 Histogram = Mapping[int, int]

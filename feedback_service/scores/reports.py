@@ -27,7 +27,6 @@ from sqlalchemy import Float, and_, case, cast, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from feedback_service.analysis import targets as targets_service
 from feedback_service.analysis.models import (
     DURATION_KINDS,
     FCR_GAP_COUNTS,
@@ -51,7 +50,12 @@ from feedback_service.analysis.models import (
     TicketDurationRollup,
     TicketRollup,
 )
-from feedback_service.analysis.scoring import (
+from feedback_service.db import utcnow
+from feedback_service.errors import NotFound, ValidationError
+from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.helpdesk.service import CLOSE_SOURCES
+from feedback_service.scores import targets as targets_service
+from feedback_service.scores.scoring import (
     CES_AGREE,
     CSAT_TOP_BOX,
     FCR_YES,
@@ -62,7 +66,7 @@ from feedback_service.analysis.scoring import (
     score,
     wilson_interval,
 )
-from feedback_service.analysis.stats import (
+from feedback_service.scores.stats import (
     ShrunkEstimate,
     interpolate,
     locate_rank,
@@ -74,11 +78,7 @@ from feedback_service.analysis.stats import (
     shrink_histograms,
     shrink_proportions,
 )
-from feedback_service.analysis.waiting import unconfirmed_ratings
-from feedback_service.db import utcnow
-from feedback_service.errors import NotFound, ValidationError
-from feedback_service.helpdesk.models import Agent, Team, Ticket
-from feedback_service.helpdesk.service import CLOSE_SOURCES
+from feedback_service.scores.waiting import unconfirmed_ratings
 from feedback_service.surveys.metrics import METRICS as METRIC_SPECS
 from feedback_service.surveys.models import Invitation, Response, Survey
 
