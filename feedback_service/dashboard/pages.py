@@ -8,7 +8,8 @@ templates draw them. Nothing here computes a score.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from feedback_service.dashboard.views import (
 from feedback_service.db import get_session
 from feedback_service.errors import ValidationError
 from feedback_service.helpdesk.models import Agent, Team
-from feedback_service.scores import reports
+from feedback_service.scores import service as reports
 from feedback_service.scores import targets as targets_service
 from feedback_service.scores.routes import csv_response
 
@@ -35,7 +36,9 @@ TRENDED = ("csat", "fcr", "ces", "nps")
 TARGET_ON_CHART = ("csat", "fcr")
 
 
-def _trend_charts(items: list[dict[str, Any]], tiles: list[queries.MetricTile]) -> dict[str, str]:
+def _trend_charts(
+    items: Sequence[Mapping[str, Any]], tiles: list[queries.MetricTile]
+) -> dict[str, str]:
     by_metric = {t.metric: t for t in tiles}
     return {
         metric: charts.line_chart(
@@ -126,8 +129,9 @@ def scoped_scorecards(view: queries.View) -> list[dict[str, Any]]:
     session = get_session()
     scope = current_scope()
     f = view.filters
-    cards = reports.scorecards(
-        session, reports.Filters(f.start, f.end, f.team_id, None), min_sample()
+    cards = cast(
+        list[dict[str, Any]],
+        reports.scorecards(session, reports.Filters(f.start, f.end, f.team_id, None), min_sample()),
     )
     agents = {
         a.external_id: a

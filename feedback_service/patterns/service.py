@@ -44,8 +44,8 @@ from feedback_service.errors import NotFound, ValidationError
 from feedback_service.patterns import loading
 from feedback_service.patterns.models import PatternFinding, PatternRun
 from feedback_service.patterns.trend import weekly_trend
-from feedback_service.scores.reports import resolve_filters
 from feedback_service.scores.scoring import DEFAULT_MIN_N
+from feedback_service.scores.service import resolve_filters
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from feedback_service.analysis.models import (
 )
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
-from feedback_service.scores import reports
+from feedback_service.scores import service as reports
 from feedback_service.surveys.models import Response
 from tests.integration.test_rollups import START, make_world
 

@@ -13,7 +13,7 @@ from feedback_service.scores.intervals import (
     mean_intervals,
     shrunk_mean_intervals,
 )
-from feedback_service.scores.reports import _shrink
+from feedback_service.scores.scorecards import _shrink
 from feedback_service.scores.scoring import NPS_POINTS, score, wilson_interval
 from feedback_service.surveys.metrics import METRICS
 

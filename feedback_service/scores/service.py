@@ -1,0 +1,92 @@
+"""The scores service: what other features and the HTTP layer call.
+
+The reports a CX manager opens first, computed from rollups and ticket data,
+each in the module of its concern (``filters``, ``kpis``, ``scorecards``,
+``trends``, ``drivers``, ``csv_rows``); functions take a session and plain
+filters and return typed results, so the routes only parse and serialise.
+Callers outside ``scores/`` import from here, never from those modules.
+"""
+
+from __future__ import annotations
+
+from feedback_service.scores.csv_rows import (
+    driver_rows,
+    scorecard_rows,
+    summary_rows,
+    trend_rows,
+)
+from feedback_service.scores.drivers import (
+    DRIVER_RUN_MAX_AGE,
+    Drivers,
+    FcrGap,
+    compute_drivers,
+    drivers,
+    fcr_gaps,
+    latest_driver_run,
+    store_driver_run,
+)
+from feedback_service.scores.filters import (
+    METRICS,
+    Filters,
+    filter_conditions,
+    resolve_filters,
+    response_conditions,
+)
+from feedback_service.scores.histograms import Rate
+from feedback_service.scores.kpis import Kpis, Summary, invitations_sent, operational_kpis, summary
+from feedback_service.scores.scorecards import (
+    AgentReport,
+    Scorecard,
+    agent_report,
+    get_agent,
+    scorecards,
+)
+from feedback_service.scores.targets import (
+    TARGET_RANGES,
+    TargetSet,
+    list_targets,
+    replace_targets,
+)
+from feedback_service.scores.targets import load as load_targets
+from feedback_service.scores.trends import INTERVALS, Trend, TrendItem, trend_series, trends
+
+__all__ = [
+    "DRIVER_RUN_MAX_AGE",
+    "INTERVALS",
+    "METRICS",
+    "TARGET_RANGES",
+    "AgentReport",
+    "Drivers",
+    "FcrGap",
+    "Filters",
+    "Kpis",
+    "Rate",
+    "Scorecard",
+    "Summary",
+    "TargetSet",
+    "Trend",
+    "TrendItem",
+    "agent_report",
+    "compute_drivers",
+    "driver_rows",
+    "drivers",
+    "fcr_gaps",
+    "filter_conditions",
+    "get_agent",
+    "invitations_sent",
+    "latest_driver_run",
+    "list_targets",
+    "load_targets",
+    "operational_kpis",
+    "replace_targets",
+    "resolve_filters",
+    "response_conditions",
+    "scorecard_rows",
+    "scorecards",
+    "store_driver_run",
+    "summary",
+    "summary_rows",
+    "trend_rows",
+    "trend_series",
+    "trends",
+]
