@@ -260,4 +260,4 @@ def trend_series(
 ) -> list[reports.TrendItem]:
     first, last = trend_window(f.end or today(), weeks, f.start)
     window = reports.Filters(first, last, f.team_id, f.agent_id, f.channel, f.survey_id)
-    return reports.trend_series(session, window, None, "week", min_n)
+    return reports.trend_series(session, window, "week", min_n)

@@ -26,7 +26,7 @@ from feedback_service.analysis.themes import (
 )
 from feedback_service.auth.users import Scope
 from feedback_service.helpdesk.models import Agent, Ticket
-from feedback_service.scores.filters import Filters, response_conditions
+from feedback_service.scores.filters import Filters, column_conditions, response_conditions
 from feedback_service.surveys.models import Response
 
 
@@ -124,16 +124,10 @@ def _finding_conditions(scope: Scope, f: Filters) -> list[Any]:
     """The report filters on ``comment_findings`` (agent, team and time are copied
     there from the response, so counting by category reads that table alone)."""
     cf = CommentFinding
-    conditions: list[Any] = [scope.clause(cf.agent_id, cf.team_id)]
-    if f.start_time() is not None:
-        conditions.append(cf.submitted_at >= f.start_time())
-    if f.end_time() is not None:
-        conditions.append(cf.submitted_at < f.end_time())
-    if f.team_id is not None:
-        conditions.append(cf.team_id == f.team_id)
-    if f.agent_id is not None:
-        conditions.append(cf.agent_id == f.agent_id)
-    return conditions
+    return [
+        scope.clause(cf.agent_id, cf.team_id),
+        *column_conditions(f, cf.submitted_at, cf.team_id, cf.agent_id),
+    ]
 
 
 def finding_counts(

@@ -15,6 +15,14 @@ from feedback_service.scores.trends import Trend
 Row = dict[str, Any]
 
 
+def _bounds(interval: IntervalOut | Mapping[str, float] | None) -> dict[str, float | None]:
+    """An interval as the ``low`` and ``high`` cells (empty without one)."""
+    return {
+        "low": interval["low"] if interval else None,
+        "high": interval["high"] if interval else None,
+    }
+
+
 def _figure(
     name: str, value: Any, n: Any, interval: IntervalOut | None = None, low_sample: Any = None
 ) -> Row:
@@ -22,8 +30,7 @@ def _figure(
         "figure": name,
         "value": value,
         "n": n,
-        "low": interval["low"] if interval else None,
-        "high": interval["high"] if interval else None,
+        **_bounds(interval),
         "low_sample": low_sample,
     }
 
@@ -75,8 +82,7 @@ def scorecard_rows(cards: Iterable[Scorecard | Mapping[str, Any]]) -> list[Row]:
                     "metric": metric,
                     "value": m["value"],
                     "n": m["n"],
-                    "low": m["interval"]["low"] if m["interval"] else None,
-                    "high": m["interval"]["high"] if m["interval"] else None,
+                    **_bounds(m["interval"]),
                     "low_sample": m["low_sample"],
                     "target": m["target"],
                     "gap": m["gap"],
@@ -88,26 +94,22 @@ def scorecard_rows(cards: Iterable[Scorecard | Mapping[str, Any]]) -> list[Row]:
 
 
 def trend_rows(report: Trend) -> list[Row]:
-    rows = []
-    for item in report["items"]:
-        interval = item.get("interval")
-        rows.append(
-            {
-                "period": item["period"],
-                "end": item["end"],
-                "value": item.get("value"),
-                "n": item.get("n"),
-                "low": interval["low"] if interval else None,
-                "high": interval["high"] if interval else None,
-                "low_sample": item.get("low_sample"),
-                "good_pct": item.get("good_pct"),
-                "centre_pct": item.get("centre_pct"),
-                "lower_pct": item.get("lower_pct"),
-                "upper_pct": item.get("upper_pct"),
-                "out_of_control": item.get("out_of_control"),
-            }
-        )
-    return rows
+    return [
+        {
+            "period": item["period"],
+            "end": item["end"],
+            "value": item["value"],
+            "n": item["n"],
+            **_bounds(item["interval"]),
+            "low_sample": item["low_sample"],
+            "good_pct": item["good_pct"],
+            "centre_pct": item["centre_pct"],
+            "lower_pct": item["lower_pct"],
+            "upper_pct": item["upper_pct"],
+            "out_of_control": item["out_of_control"],
+        }
+        for item in report["items"]
+    ]
 
 
 def driver_rows(report: Drivers) -> list[Row]:

@@ -125,6 +125,34 @@ def rollup_pieces(
     return pieces
 
 
+def column_conditions(
+    f: Filters,
+    when: Any,
+    team: Any,
+    agent: Any,
+    channel: Any | None = None,
+    survey: Any | None = None,
+) -> list[ColumnElement[bool]]:
+    """The report's filters on a table's own columns: ``when`` in the range, and
+    its team, agent, channel and survey (a filter on a column not given is not
+    applied: the table does not carry it)."""
+    conditions: list[ColumnElement[bool]] = []
+    if f.start_time() is not None:
+        conditions.append(when >= f.start_time())
+    if f.end_time() is not None:
+        conditions.append(when < f.end_time())
+    wanted: list[tuple[Any, object]] = [
+        (team, f.team_id),
+        (agent, f.agent_id),
+        (channel, f.channel),
+        (survey, f.survey_id),
+    ]
+    for column, value in wanted:
+        if column is not None and value is not None:
+            conditions.append(column == value)
+    return conditions
+
+
 def response_conditions(f: Filters) -> list[ColumnElement[bool]]:
     """The confirmed responses under the report's filters (what every score reads)."""
     return [Response.status == "confirmed", *filter_conditions(f)]
@@ -132,39 +160,21 @@ def response_conditions(f: Filters) -> list[ColumnElement[bool]]:
 
 def filter_conditions(f: Filters) -> list[ColumnElement[bool]]:
     """The report's filters on responses, whatever their status."""
-    conditions: list[ColumnElement[bool]] = []
-    if f.start_time() is not None:
-        conditions.append(Response.submitted_at >= f.start_time())
-    if f.end_time() is not None:
-        conditions.append(Response.submitted_at < f.end_time())
-    if f.team_id is not None:
-        conditions.append(Response.team_id == f.team_id)
-    if f.agent_id is not None:
-        conditions.append(Response.agent_id == f.agent_id)
-    if f.channel is not None:
-        conditions.append(Response.channel == f.channel)
-    if f.survey_id is not None:
-        conditions.append(Response.survey_id == f.survey_id)
-    return conditions
+    r = Response
+    return column_conditions(f, r.submitted_at, r.team_id, r.agent_id, r.channel, r.survey_id)
 
 
 def ticket_conditions(f: Filters) -> list[ColumnElement[bool]]:
     """The tickets closed in the range under the report's filters."""
-    conditions: list[ColumnElement[bool]] = [Ticket.closed_at.is_not(None)]
-    if f.start_time() is not None:
-        conditions.append(Ticket.closed_at >= f.start_time())
-    if f.end_time() is not None:
-        conditions.append(Ticket.closed_at < f.end_time())
-    if f.team_id is not None:
-        conditions.append(Ticket.team_id == f.team_id)
-    if f.agent_id is not None:
-        conditions.append(Ticket.agent_id == f.agent_id)
-    if f.channel is not None:
-        conditions.append(Ticket.channel == f.channel)
+    t = Ticket
+    conditions = [
+        t.closed_at.is_not(None),
+        *column_conditions(f, t.closed_at, t.team_id, t.agent_id, t.channel),
+    ]
     if f.survey_id is not None:
         # Tickets have no survey; the filter means "tickets invited to it".
         conditions.append(
-            Ticket.id.in_(select(Invitation.ticket_id).where(Invitation.survey_id == f.survey_id))
+            t.id.in_(select(Invitation.ticket_id).where(Invitation.survey_id == f.survey_id))
         )
     return conditions
 

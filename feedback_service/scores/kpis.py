@@ -32,6 +32,7 @@ from feedback_service.helpdesk.service import CLOSE_SOURCES
 from feedback_service.scores.filters import (
     METRICS,
     Filters,
+    column_conditions,
     filter_conditions,
     rollup_conditions,
     rollup_pieces,
@@ -290,19 +291,10 @@ def invitations_sent(session: Session, f: Filters) -> int:
             total += int(session.scalar(select(func.sum(table.sent)).where(*cells)) or 0)
         return total
     i = Invitation
-    conditions: list[ColumnElement[bool]] = [i.sent_at.is_not(None)]
-    if f.start_time() is not None:
-        conditions.append(i.sent_at >= f.start_time())
-    if f.end_time() is not None:
-        conditions.append(i.sent_at < f.end_time())
-    if f.team_id is not None:
-        conditions.append(i.team_id == f.team_id)
-    if f.agent_id is not None:
-        conditions.append(i.agent_id == f.agent_id)
-    if f.channel is not None:
-        conditions.append(i.channel == f.channel)
-    if f.survey_id is not None:
-        conditions.append(i.survey_id == f.survey_id)
+    conditions = [
+        i.sent_at.is_not(None),
+        *column_conditions(f, i.sent_at, i.team_id, i.agent_id, i.channel, i.survey_id),
+    ]
     return int(session.scalar(select(func.count()).select_from(i).where(*conditions)) or 0)
 
 

@@ -229,7 +229,7 @@ def agent_report(
     if card is None:
         card = scorecards(session, Filters(**{**peers.__dict__, "agent_id": agent.id}), min_n)[0]
     mine = Filters(f.start, f.end, f.team_id, agent.id, f.channel, f.survey_id)
-    weekly = trend_series(session, mine, None, "week", min_n)
+    weekly = trend_series(session, mine, "week", min_n)
     comments, total = agent_comments(session, mine, page, per_page)
     return {
         "scorecard": card,

@@ -48,7 +48,15 @@ from feedback_service.scores.targets import (
     replace_targets,
 )
 from feedback_service.scores.targets import load as load_targets
-from feedback_service.scores.trends import INTERVALS, Trend, TrendItem, trend_series, trends
+from feedback_service.scores.trends import (
+    INTERVALS,
+    MetricTrendItem,
+    Trend,
+    TrendItem,
+    metric_series,
+    trend_series,
+    trends,
+)
 
 __all__ = [
     "DRIVER_RUN_MAX_AGE",
@@ -60,6 +68,7 @@ __all__ = [
     "FcrGap",
     "Filters",
     "Kpis",
+    "MetricTrendItem",
     "Rate",
     "Scorecard",
     "Summary",
@@ -77,6 +86,7 @@ __all__ = [
     "latest_driver_run",
     "list_targets",
     "load_targets",
+    "metric_series",
     "operational_kpis",
     "replace_targets",
     "resolve_filters",

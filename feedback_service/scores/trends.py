@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Required, TypedDict, cast
+from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -45,22 +45,18 @@ class TrendPoint(TypedDict):
     out_of_control: bool
 
 
-class TrendItem(TypedDict, total=False):
-    """One period: a one-metric series carries the ``TrendPoint`` keys at the top
-    level, an every-metric series one ``TrendPoint`` per metric."""
+class MetricTrendItem(TrendPoint):
+    """One period of a one-metric trend."""
 
-    period: Required[str]
-    end: Required[str]
-    value: float | None
-    n: int
-    interval: IntervalOut | None
-    low_sample: bool
-    mean: float | None
-    good_pct: float | None
-    centre_pct: float | None
-    lower_pct: float | None
-    upper_pct: float | None
-    out_of_control: bool
+    period: str
+    end: str
+
+
+class TrendItem(TypedDict):
+    """One period of every metric's trend."""
+
+    period: str
+    end: str
     csat: TrendPoint
     nps: TrendPoint
     ces: TrendPoint
@@ -71,7 +67,7 @@ class Trend(TypedDict):
     metric: str
     interval: str
     good: str
-    items: list[TrendItem]
+    items: list[MetricTrendItem]
 
 
 def period_start(day: dt.date, interval: str) -> dt.date:
@@ -117,12 +113,11 @@ def _point(metric: str, hist: Histogram, chart: PChartPoint, min_n: int) -> Tren
     }
 
 
-def trend_series(
-    session: Session, f: Filters, metric: str | None, interval: str, min_n: int
-) -> list[TrendItem]:
-    """Per period: each metric's score (or one metric's) with n and interval, and
-    a p-chart on the metric's good share judged against the periods before it."""
-    metrics = [metric] if metric else list(METRICS)
+def _series(
+    session: Session, f: Filters, metrics: list[str], interval: str, min_n: int
+) -> list[tuple[str, str, dict[str, TrendPoint]]]:
+    """Per period (its first and last day): each metric's score with n and
+    interval, and a p-chart on its good share judged against the periods before."""
     by_day = histograms(session, f, "day", metrics=metrics, daily=interval != "month")
     days = [k[0] for k in by_day]
     if not days and (f.start is None or f.end is None):
@@ -144,21 +139,37 @@ def trend_series(
         )
         for m in metrics
     }
-    items = []
+    out = []
     for i, start in enumerate(starts):
         end = min(next_period(start, interval), last + dt.timedelta(days=1))
-        item: dict[str, object] = {
-            "period": start.isoformat(),
-            "end": (end - dt.timedelta(days=1)).isoformat(),
+        points = {m: _point(m, merged[i].get(m, {}), charts[m][i], min_n) for m in metrics}
+        out.append((start.isoformat(), (end - dt.timedelta(days=1)).isoformat(), points))
+    return out
+
+
+def trend_series(session: Session, f: Filters, interval: str, min_n: int) -> list[TrendItem]:
+    """Every metric's trend, one ``TrendPoint`` per metric and period."""
+    return [
+        {
+            "period": period,
+            "end": end,
+            "csat": points["csat"],
+            "nps": points["nps"],
+            "ces": points["ces"],
+            "fcr": points["fcr"],
         }
-        for m in metrics:
-            entry = _point(m, merged[i].get(m, {}), charts[m][i], min_n)
-            if metric:
-                item.update(entry)
-            else:
-                item[m] = entry
-        items.append(cast(TrendItem, item))
-    return items
+        for period, end, points in _series(session, f, list(METRICS), interval, min_n)
+    ]
+
+
+def metric_series(
+    session: Session, f: Filters, metric: str, interval: str, min_n: int
+) -> list[MetricTrendItem]:
+    """One metric's trend, its ``TrendPoint`` keys beside the period's."""
+    return [
+        {"period": period, "end": end, **points[metric]}
+        for period, end, points in _series(session, f, [metric], interval, min_n)
+    ]
 
 
 def trends(session: Session, f: Filters, metric: str, interval: str, min_n: int) -> Trend:
@@ -166,5 +177,5 @@ def trends(session: Session, f: Filters, metric: str, interval: str, min_n: int)
         "metric": metric,
         "interval": interval,
         "good": GOOD_LABEL[metric],
-        "items": trend_series(session, f, metric, interval, min_n),
+        "items": metric_series(session, f, metric, interval, min_n),
     }
