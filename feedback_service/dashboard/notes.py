@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from feedback_service.auth.models import User
 from feedback_service.auth.users import Scope
 from feedback_service.dashboard.models import CommentNote
-from feedback_service.scores.comments import PER_PAGE, CommentQuery, ExplorerRow
-from feedback_service.scores.comments import explore_comments as comments_page
+from feedback_service.scores.service import PER_PAGE, CommentQuery, ExplorerRow
+from feedback_service.scores.service import explore_comments as comments_page
 from feedback_service.surveys.models import Response
 
 NOTE_MAX = 2000

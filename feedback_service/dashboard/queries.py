@@ -23,21 +23,21 @@ from feedback_service.dashboard.notes import NOTE_MAX as NOTE_MAX
 from feedback_service.dashboard.notes import add_note as add_note
 from feedback_service.dashboard.notes import explore_comments as explore_comments
 from feedback_service.scores import service as reports
-from feedback_service.scores.comments import COMPLAINT_ONLY as COMPLAINT_ONLY
-from feedback_service.scores.comments import PER_PAGE as PER_PAGE
-from feedback_service.scores.comments import RATING_CHOICES as RATING_CHOICES
-from feedback_service.scores.comments import SENTIMENT_CHOICES as SENTIMENT_CHOICES
-from feedback_service.scores.comments import CategoryCount as CategoryCount
-from feedback_service.scores.comments import CommentQuery as CommentQuery
-from feedback_service.scores.comments import analysed_comments as analysed_comments
-from feedback_service.scores.comments import finding_counts as finding_counts
-from feedback_service.scores.comments import product_themes as product_themes
-from feedback_service.scores.comments import recent_comments as recent_comments
-from feedback_service.scores.comments import visible_response as visible_response
-from feedback_service.scores.filters import team_choices
-from feedback_service.scores.filters import team_id as team_id_of
-from feedback_service.scores.scorecards import agent_row as agent_row
 from feedback_service.scores.scoring import wilson_interval
+from feedback_service.scores.service import COMPLAINT_ONLY as COMPLAINT_ONLY
+from feedback_service.scores.service import PER_PAGE as PER_PAGE
+from feedback_service.scores.service import RATING_CHOICES as RATING_CHOICES
+from feedback_service.scores.service import SENTIMENT_CHOICES as SENTIMENT_CHOICES
+from feedback_service.scores.service import CategoryCount as CategoryCount
+from feedback_service.scores.service import CommentQuery as CommentQuery
+from feedback_service.scores.service import agent_row as agent_row
+from feedback_service.scores.service import analysed_comments as analysed_comments
+from feedback_service.scores.service import finding_counts as finding_counts
+from feedback_service.scores.service import product_themes as product_themes
+from feedback_service.scores.service import recent_comments as recent_comments
+from feedback_service.scores.service import team_choices
+from feedback_service.scores.service import team_id as team_id_of
+from feedback_service.scores.service import visible_response as visible_response
 
 # --- the period, the viewer's filters ---------------------------------------------
 

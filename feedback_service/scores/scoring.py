@@ -13,7 +13,7 @@ Conventions:
 * ``n == 0`` gives ``value=None``, ``interval=None`` and ``low_sample=True``.
 * Every interval lies on its scale for every ``n >= 1``: Wilson for the
   proportions, a Dirichlet posterior on the answer histogram for means and NPS
-  (``analysis/intervals.py`` says which and why).
+  (``scores/intervals.py`` says which and why).
 """
 
 from __future__ import annotations
