@@ -49,9 +49,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         comments,
         receivers,  # noqa: F401  (connects signals)
     )
-    from feedback_service.analysis import routes as reports_routes
     from feedback_service.helpdesk.routes import teams_blp
     from feedback_service.patterns import routes as patterns_routes
+    from feedback_service.scores import routes as reports_routes
     from feedback_service.surveys import ratelimit
     from feedback_service.surveys.pages import pages_bp
     from feedback_service.surveys.response_routes import responses_blp

@@ -1,6 +1,6 @@
 """The scheduled digest: the last complete day or week against the one before.
 
-Everything in it comes from the reports (``analysis.reports``): scores with their
+Everything in it comes from the scores service (``scores.service``): scores with their
 intervals from the exact rollups, the targets, the scorecards' shrunk estimates,
 and the comment analyses' categories. Dates are UTC calendar days.
 """
@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from feedback_service.alerts.models import Alert, Digest
 from feedback_service.alerts.service import STALE_SENDING, open_alert_count
-from feedback_service.analysis import reports
-from feedback_service.analysis import targets as targets_service
 from feedback_service.analysis.models import NO_ID, CommentAnalysis
 from feedback_service.db import utcnow
+from feedback_service.scores import service as reports
 from feedback_service.surveys.models import Response
 
 WORST_AGENTS = 5
@@ -113,8 +112,10 @@ def _period(start: dt.date, end: dt.date) -> dict[str, str]:
     return {"from": start.isoformat(), "to": end.isoformat()}
 
 
-def _metrics(session: Session, current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
-    goals = targets_service.load(session)
+def _metrics(
+    session: Session, current: reports.Summary, previous: reports.Summary
+) -> dict[str, Any]:
+    goals = reports.load_targets(session)
     out: dict[str, Any] = {}
     for metric in reports.METRICS:
         now_, before = current["metrics"][metric], previous["metrics"][metric]
@@ -209,7 +210,7 @@ def _rising_categories(
     return rising[:RISING_CATEGORIES]
 
 
-def _rate_pct(rate: dict[str, Any]) -> float | None:
+def _rate_pct(rate: reports.Rate) -> float | None:
     value = rate.get("value")
     return None if value is None else float(value)
 

@@ -1,5 +1,4 @@
-"""``flask scores ...``: maintenance of the score rollups; ``flask analysis ...``:
-retraining the comment model and re-scoring comments."""
+"""``flask analysis ...``: retraining the comment model and re-scoring comments."""
 
 from __future__ import annotations
 
@@ -10,22 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from feedback_service.analysis import rollups
 from feedback_service.db import get_session
-
-scores_cli = AppGroup("scores", help="Score rollups behind the reports.")
-
-
-@scores_cli.command("rebuild")
-def rebuild_command() -> None:
-    """Recompute every rollup: score rollups from the responses table (confirmed
-    answers only), ticket rollups from the tickets (PostgreSQL)."""
-    session = get_session()
-    started = time.perf_counter()
-    cells = rollups.rebuild(session)
-    session.commit()
-    click.echo(f"rebuilt {cells} rollup cells in {time.perf_counter() - started:.1f}s")
-
 
 analysis_cli = AppGroup("analysis", help="Comment analysis: retraining and re-scoring.")
 

@@ -82,8 +82,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
-from feedback_service.analysis.scoring import DEFAULT_MIN_N, Interval, wilson_interval
-from feedback_service.analysis.stats import benjamini_hochberg, fisher_exact_greater
+from feedback_service.scores.scoring import DEFAULT_MIN_N, Interval, wilson_interval
+from feedback_service.scores.stats import benjamini_hochberg, fisher_exact_greater
 
 # The agent-directed categories of the shipped taxonomy: a finding in one of these
 # is ``about: "agent"``; every other complaint category found piling up at one

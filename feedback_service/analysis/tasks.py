@@ -62,7 +62,7 @@ def process_response(response_id: int) -> str:
 @shared_task(name="feedback_service.analysis.tasks.compute_driver_run")
 def compute_driver_run() -> int:
     """The beat's task: recompute and store the unfiltered drivers report."""
-    from feedback_service.analysis.reports import store_driver_run
+    from feedback_service.scores.service import store_driver_run
 
     session = get_session()
     run = store_driver_run(session)

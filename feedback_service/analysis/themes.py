@@ -92,7 +92,6 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from feedback_service.analysis.stats import benjamini_hochberg
 from feedback_service.analysis.theme_names import (
     MERGE_NAME_COVERAGE,
     ParsedSentence,
@@ -100,6 +99,7 @@ from feedback_service.analysis.theme_names import (
     label_themes,
     theme_stop_words,
 )
+from feedback_service.scores.stats import benjamini_hochberg
 
 DISSATISFIED_MAX: Final = 3  # CSAT 1..3 is outside the top-2-box
 _SLUG: Final = re.compile(r"[^a-z0-9]+")

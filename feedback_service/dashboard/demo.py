@@ -484,7 +484,7 @@ def seed_demo(
         password=password,
         agent_external_id=own_agent.external_id,
     )
-    from feedback_service.analysis import targets as targets_service
+    from feedback_service.scores import targets as targets_service
 
     if not targets_service.list_targets(session):
         # Targets of a typical support team, so the gaps show from the start.

@@ -8,13 +8,12 @@ templates draw them. Nothing here computes a score.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from feedback_service.analysis import reports
-from feedback_service.analysis import targets as targets_service
 from feedback_service.dashboard import charts, extensions, queries
 from feedback_service.dashboard.security import current_scope, login_required
 from feedback_service.dashboard.views import (
@@ -29,13 +28,17 @@ from feedback_service.db import get_session
 from feedback_service.errors import ValidationError
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.privacy.spreadsheet import csv_response
+from feedback_service.scores import service as reports
+from feedback_service.scores import targets as targets_service
 
 TRENDED = ("csat", "fcr", "ces", "nps")
 # Targets drawn on a trend only where the chart's scale is the target's scale.
 TARGET_ON_CHART = ("csat", "fcr")
 
 
-def _trend_charts(items: list[dict[str, Any]], tiles: list[queries.MetricTile]) -> dict[str, str]:
+def _trend_charts(
+    items: Sequence[Mapping[str, Any]], tiles: list[queries.MetricTile]
+) -> dict[str, str]:
     by_metric = {t.metric: t for t in tiles}
     return {
         metric: charts.line_chart(
@@ -126,8 +129,9 @@ def scoped_scorecards(view: queries.View) -> list[dict[str, Any]]:
     session = get_session()
     scope = current_scope()
     f = view.filters
-    cards = reports.scorecards(
-        session, reports.Filters(f.start, f.end, f.team_id, None), min_sample()
+    cards = cast(
+        list[dict[str, Any]],
+        reports.scorecards(session, reports.Filters(f.start, f.end, f.team_id, None), min_sample()),
     )
     agents = {
         a.external_id: a

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from feedback_service.analysis.schemas import ReportQuery
 from feedback_service.limits import DateRange
+from feedback_service.scores.schemas import ReportQuery
 
 
 class ComplaintPatternsQuery(ReportQuery):

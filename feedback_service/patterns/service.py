@@ -38,14 +38,14 @@ from feedback_service.analysis.patterns import (
     explain,
     find_agent_patterns,
 )
-from feedback_service.analysis.reports import resolve_filters
-from feedback_service.analysis.scoring import DEFAULT_MIN_N
 from feedback_service.analysis.themes import GapReport, find_product_gaps
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.patterns import loading
 from feedback_service.patterns.models import PatternFinding, PatternRun
 from feedback_service.patterns.trend import weekly_trend
+from feedback_service.scores.scoring import DEFAULT_MIN_N
+from feedback_service.scores.service import resolve_filters
 
 log = logging.getLogger(__name__)
 

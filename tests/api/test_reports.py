@@ -23,8 +23,9 @@ from scipy.stats import beta as beta_dist
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis import reports
 from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.scores import drivers
+from feedback_service.scores import service as reports
 from feedback_service.surveys.models import Invitation, Response, Survey
 from tests.integration.test_rollups import World, make_world, process
 
@@ -717,7 +718,7 @@ def test_drivers_fit_on_the_most_recent_answers_in_the_filter(
 ) -> None:
     """Over the sample limit, the regression and the differences use the most
     recently submitted answers with a CSAT, not the first rows the database finds."""
-    monkeypatch.setattr(reports, "DRIVER_SAMPLE", 30)
+    monkeypatch.setattr(drivers, "DRIVER_SAMPLE", 30)
     team = world.teams[0]
     body = get(client, "/api/v1/reports/drivers", headers, team=team.external_id).json
     rows = [r for r in raw_responses(db_session, team_id=team.id) if r.csat is not None]

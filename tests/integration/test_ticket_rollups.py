@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis import reports, rollups
+from feedback_service.analysis import rollups
 from feedback_service.analysis.models import (
     FCR_GAP_COUNTS,
     NO_CHANNEL,
@@ -33,6 +33,7 @@ from feedback_service.analysis.models import (
 )
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
+from feedback_service.scores import service as reports
 from feedback_service.surveys.models import Response
 from tests.integration.test_rollups import START, make_world
 

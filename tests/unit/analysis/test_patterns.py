@@ -17,7 +17,7 @@ from feedback_service.analysis.patterns import (
     find_agent_patterns,
     stratified_exact_greater,
 )
-from feedback_service.analysis.stats import fisher_exact_greater
+from feedback_service.scores.stats import fisher_exact_greater
 
 
 def agent(

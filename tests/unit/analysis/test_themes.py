@@ -8,7 +8,7 @@ from functools import cache
 
 import pytest
 
-from feedback_service.analysis import planted, stats
+from feedback_service.analysis import planted
 from feedback_service.analysis.themes import (
     GapReport,
     ResponseBaseline,
@@ -17,6 +17,7 @@ from feedback_service.analysis.themes import (
     find_product_gaps,
     is_theme_sentence,
 )
+from feedback_service.scores import stats
 
 
 @cache

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from feedback_service.analysis.reports import INTERVALS, METRICS
-from feedback_service.analysis.targets import TARGET_RANGES
 from feedback_service.limits import DateRange, page_number
+from feedback_service.scores.filters import METRICS
+from feedback_service.scores.targets import TARGET_RANGES
+from feedback_service.scores.trends import INTERVALS
 
 MAX_PER_PAGE = 500
 

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from scipy.stats import beta as beta_dist
 from scipy.stats import norm
 
-from feedback_service.analysis.scoring import (
+from feedback_service.scores.scoring import (
     Interval,
     normal_quantile,
     score,
 )
-from feedback_service.analysis.stats import (
+from feedback_service.scores.stats import (
     ShrunkEstimate,
     _beta_prior,
     rank_with_evidence,

@@ -16,8 +16,8 @@ import numpy as np
 # in a tenth of scipy.stats' time, which the web process would otherwise pay.
 from scipy.special import betaincinv
 
-from feedback_service.analysis.intervals import shrunk_mean_intervals
-from feedback_service.analysis.scoring import Interval
+from feedback_service.scores.intervals import shrunk_mean_intervals
+from feedback_service.scores.scoring import Interval
 
 # When the data cannot support a fitted prior (too few agents, or no spread
 # between them), the prior counts as this many answers at the pooled rate: an

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback_service.analysis.intervals import (
+from feedback_service.scores.intervals import (
     mean_interval_one,
     mean_intervals,
     shrunk_mean_intervals,
 )
-from feedback_service.analysis.reports import _shrink
-from feedback_service.analysis.scoring import NPS_POINTS, score, wilson_interval
+from feedback_service.scores.scorecards import _shrink
+from feedback_service.scores.scoring import NPS_POINTS, score, wilson_interval
 from feedback_service.surveys.metrics import METRICS
 
 SCALE = {"csat": (0.0, 100.0), "nps": (-100.0, 100.0), "ces": (1.0, 7.0), "fcr": (0.0, 100.0)}

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback_service.analysis.stats import interpolate, locate_rank, percentile_positions
+from feedback_service.scores.stats import interpolate, locate_rank, percentile_positions
 
 
 def banded_percentile(values: list[float], q: float, width: float) -> float:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from feedback_service.analysis.scoring import (
+from feedback_service.scores.scoring import (
     Interval,
     mean_interval,
     merge_histograms,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback_service.analysis.scoring import Interval
-from feedback_service.analysis.stats import (
+from feedback_service.scores.scoring import Interval
+from feedback_service.scores.stats import (
     ShrunkEstimate,
     benjamini_hochberg,
     burst_pvalue,

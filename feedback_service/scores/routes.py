@@ -1,7 +1,7 @@
 """HTTP layer of the reports and targets: parse, call the service, serialise.
 
 Every report takes the shared filters and ``?format=csv``; the CSV rows are built
-from the same report dict the JSON is, so the two cannot disagree.
+from the same report the JSON is, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from flask import Flask, current_app
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from feedback_service.analysis import reports, targets
-from feedback_service.analysis.schemas import (
+from feedback_service.api import requires_scope
+from feedback_service.db import get_session
+from feedback_service.privacy.spreadsheet import csv_response
+from feedback_service.scores import service as scores
+from feedback_service.scores.schemas import (
     AgentReportOut,
     DriversOut,
     PagedReportQuery,
@@ -25,9 +28,6 @@ from feedback_service.analysis.schemas import (
     TrendOut,
     TrendQuery,
 )
-from feedback_service.api import requires_scope
-from feedback_service.db import get_session
-from feedback_service.privacy.spreadsheet import csv_response
 
 reports_blp = Blueprint(
     "reports", __name__, url_prefix="/api/v1", description="Scores, scorecards and targets"
@@ -38,8 +38,8 @@ def _min_n() -> int:
     return int(current_app.config["MIN_SAMPLE"])
 
 
-def _filters(args: dict[str, Any]) -> reports.Filters:
-    return reports.resolve_filters(get_session(), args)
+def _filters(args: dict[str, Any]) -> scores.Filters:
+    return scores.resolve_filters(get_session(), args)
 
 
 @reports_blp.route("/reports/summary", methods=["GET"])
@@ -49,9 +49,9 @@ def _filters(args: dict[str, Any]) -> reports.Filters:
 def summary(args: dict[str, Any]) -> Any:
     """Every metric with n and 95% interval, response and comment rates, and the
     operational KPIs of the tickets closed in the range."""
-    report = reports.summary(get_session(), _filters(args), _min_n())
+    report = scores.summary(get_session(), _filters(args), _min_n())
     if args["format"] == "csv":
-        return csv_response(reports.summary_rows(report), "summary")
+        return csv_response(scores.summary_rows(report), "summary")
     return report
 
 
@@ -62,11 +62,11 @@ def summary(args: dict[str, Any]) -> Any:
 def agents(args: dict[str, Any]) -> Any:
     """One scorecard per agent: scores, targets and gaps, shrunk estimates, and a
     rank among peers only for agents with enough answers."""
-    cards = reports.scorecards(get_session(), _filters(args), _min_n())
+    cards = scores.scorecards(get_session(), _filters(args), _min_n())
     page, per_page = args["page"], args["per_page"]
     items = cards[(page - 1) * per_page : page * per_page]
     if args["format"] == "csv":
-        return csv_response(reports.scorecard_rows(items), "agents")
+        return csv_response(scores.scorecard_rows(items), "agents")
     return {"items": items, "page": page, "per_page": per_page, "total": len(cards)}
 
 
@@ -78,8 +78,8 @@ def agent(args: dict[str, Any], agent_id: str) -> Any:
     """One agent: scorecard, weekly trend, and the comments about them (paginated;
     the CSV export is the comments page)."""
     session = get_session()
-    found = reports.get_agent(session, agent_id)
-    report = reports.agent_report(
+    found = scores.get_agent(session, agent_id)
+    report = scores.agent_report(
         session, found, _filters(args), _min_n(), args["page"], args["per_page"]
     )
     if args["format"] == "csv":
@@ -94,11 +94,11 @@ def agent(args: dict[str, Any], agent_id: str) -> Any:
 def trends(args: dict[str, Any]) -> Any:
     """A metric per day, week or month with intervals, flagged where a period is
     out of statistical control against the periods before it (p-chart)."""
-    report = reports.trends(
+    report = scores.trends(
         get_session(), _filters(args), args["metric"], args["interval"], _min_n()
     )
     if args["format"] == "csv":
-        return csv_response(reports.trend_rows(report), f"trend-{args['metric']}")
+        return csv_response(scores.trend_rows(report), f"trend-{args['metric']}")
     return report
 
 
@@ -109,9 +109,9 @@ def trends(args: dict[str, Any]) -> Any:
 def drivers(args: dict[str, Any]) -> Any:
     """Which operational factors go with low CSAT (odds ratios and plain
     differences), and per agent the gap between customer and desk FCR."""
-    report = reports.drivers(get_session(), _filters(args))
+    report = scores.drivers(get_session(), _filters(args))
     if args["format"] == "csv":
-        return csv_response(reports.driver_rows(report), "drivers")
+        return csv_response(scores.driver_rows(report), "drivers")
     return report
 
 
@@ -120,7 +120,7 @@ def drivers(args: dict[str, Any]) -> Any:
 @reports_blp.response(200, TargetsOut)
 def list_targets() -> Any:
     """Every target: per metric for everyone, a team or an agent."""
-    return {"items": targets.list_targets(get_session())}
+    return {"items": scores.list_targets(get_session())}
 
 
 @reports_blp.route("/targets", methods=["PUT"])
@@ -130,15 +130,15 @@ def list_targets() -> Any:
 def put_targets(data: dict[str, Any]) -> Any:
     """Replace the whole set of targets (the most specific one wins per agent)."""
     session = get_session()
-    targets.replace_targets(session, data["items"])
+    scores.replace_targets(session, data["items"])
     session.commit()
-    return {"items": targets.list_targets(session)}
+    return {"items": scores.list_targets(session)}
 
 
 def init_app(app: Flask) -> None:
     """Register the reports API and the ``flask scores`` commands."""
-    from feedback_service.analysis.cli import scores_cli
     from feedback_service.api import api
+    from feedback_service.scores.cli import scores_cli
 
     api.register_blueprint(reports_blp)
     app.cli.add_command(scores_cli)

@@ -13,7 +13,7 @@ Conventions:
 * ``n == 0`` gives ``value=None``, ``interval=None`` and ``low_sample=True``.
 * Every interval lies on its scale for every ``n >= 1``: Wilson for the
   proportions, a Dirichlet posterior on the answer histogram for means and NPS
-  (``analysis/intervals.py`` says which and why).
+  (``scores/intervals.py`` says which and why).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 # norm.ppf) and imports in a tenth of the time.
 from scipy.special import ndtri
 
-from feedback_service.analysis.intervals import mean_interval_one
+from feedback_service.scores.intervals import mean_interval_one
 from feedback_service.surveys.metrics import METRICS
 
 Histogram = Mapping[int, int]

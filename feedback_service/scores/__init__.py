@@ -1,0 +1,1 @@
+"""Scores: rollups, scoring (pure), reports by concern, targets and their HTTP layer."""
