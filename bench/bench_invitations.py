@@ -25,6 +25,7 @@ from bench.floor_app import create_table
 from bench.harness import (
     TABLE_HEADER,
     LoadResult,
+    add_compare_ref,
     alternate,
     combined,
     commit_of,
@@ -92,13 +93,7 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="after the rounds, the CPU per request of each endpoint by process group",
     )
-    parser.add_argument(
-        "--compare-ref",
-        metavar="REF",
-        default=None,
-        help="also serve the code of git REF (e.g. main) from a temporary worktree, "
-        "measured in the same alternating rounds",
-    )
+    add_compare_ref(parser)
     return parser.parse_args()
 
 

@@ -42,6 +42,7 @@ from bench.floor_app import create_table
 from bench.harness import (
     TABLE_HEADER,
     LoadResult,
+    add_compare_ref,
     combined,
     commit_of,
     gunicorn,
@@ -220,13 +221,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--rate-seconds", type=int, default=20, help="per endpoint")
     parser.add_argument("--rate-rounds", type=int, default=2)
-    parser.add_argument(
-        "--compare-ref",
-        metavar="REF",
-        default=None,
-        help="also serve the code of git REF (e.g. main) from a temporary worktree, "
-        "measured in the same alternating rounds",
-    )
+    add_compare_ref(parser)
     return parser.parse_args()
 
 

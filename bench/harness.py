@@ -5,6 +5,7 @@ Loads go only to 127.0.0.1 and every run is bounded in time.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
@@ -140,6 +141,16 @@ def reference_checkout(ref: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
+
+
+def add_compare_ref(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--compare-ref",
+        metavar="REF",
+        default=None,
+        help="also serve the code of git REF (the previous code, e.g. the commit this "
+        "branch started from) from a temporary worktree, in the same alternating rounds",
+    )
 
 
 def commit_of(ref: str) -> str:

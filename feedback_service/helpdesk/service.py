@@ -53,28 +53,28 @@ def _team_insert(dialect: str) -> Executable:
     )
 
 
+def _upsert(dialect: str, table: Table, kept: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    """INSERT a row named by its helpdesk ``external_id``, or update the ``kept``
+    fields the payload sent (``_kept``) and ``updated_at``."""
+    stmt = insert_for(dialect, table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.external_id],
+        set_={**_kept(table, stmt.excluded, *kept), "updated_at": stmt.excluded.updated_at},
+    ).returning(*(table.c[name] for name in returning))
+
+
 @functools.cache
 def _agent_upsert(dialect: str) -> Executable:
-    stmt = insert_for(dialect, AGENTS)
-    return stmt.on_conflict_do_update(
-        index_elements=[AGENTS.c.external_id],
-        set_={
-            **_kept(AGENTS, stmt.excluded, "name", "email", "team_id"),
-            "updated_at": stmt.excluded.updated_at,
-        },
-    ).returning(AGENTS.c.id, AGENTS.c.team_id, AGENTS.c.name, AGENTS.c.email)
+    kept = ("name", "email", "team_id")
+    upsert: Executable = _upsert(dialect, AGENTS, kept, ("id", *kept))
+    return upsert
 
 
 @functools.cache
 def _customer_upsert(dialect: str) -> Executable:
-    stmt = insert_for(dialect, CUSTOMERS)
-    return stmt.on_conflict_do_update(
-        index_elements=[CUSTOMERS.c.external_id],
-        set_={
-            **_kept(CUSTOMERS, stmt.excluded, "email", "name", "locale"),
-            "updated_at": stmt.excluded.updated_at,
-        },
-    ).returning(CUSTOMERS.c.id, CUSTOMERS.c.email, CUSTOMERS.c.locale, CUSTOMERS.c.unsubscribed_at)
+    returning = ("id", "email", "locale", "unsubscribed_at")
+    upsert: Executable = _upsert(dialect, CUSTOMERS, ("email", "name", "locale"), returning)
+    return upsert
 
 
 @functools.cache
@@ -93,6 +93,7 @@ def _ticket_upsert(dialect: str) -> Executable:
         ),
     )
     kept = ("subject", "channel", "product", "opened_at", "first_response_at", "resolved_at")
+    counted = ("contacts", "escalated", "reopened", "agent_id", "team_id", "customer_id")
     return stmt.on_conflict_do_update(
         index_elements=[TICKETS.c.source, TICKETS.c.external_id],
         set_={
@@ -103,16 +104,7 @@ def _ticket_upsert(dialect: str) -> Executable:
             "closed_at_source": case(
                 (better_close, new.closed_at_source), else_=TICKETS.c.closed_at_source
             ),
-            **_kept(
-                TICKETS,
-                new,
-                "contacts",
-                "escalated",
-                "reopened",
-                "agent_id",
-                "team_id",
-                "customer_id",
-            ),
+            **_kept(TICKETS, new, *counted),
             "updated_at": new.updated_at,
         },
     ).returning(TICKETS.c.id, TICKETS.c.channel)
