@@ -11,7 +11,7 @@ Every request answers a fresh invitation (a new response: the INSERT path); the
 invitations are seeded in bulk beforehand.
 
 Run:  .venv/bin/python -m bench.bench_responses [--seconds 15] [--rounds 3] [--connections 16]
-      [--compare-ref main]   (the previous code too, from a temporary git worktree)
+      [--compare-ref REF]   (the previous code too, e.g. 7e894a7, from a temporary git worktree)
 
 The floor and the service are served side by side with the same gunicorn
 settings; the throughput runs alternate between them in rounds, so a busy spell
@@ -329,7 +329,7 @@ def report(args: argparse.Namespace, endpoints: list[Endpoint], fixed: list[Load
             f"throughput ratio {endpoint.name} / floor: {overall:.2f}"
             f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
         )
-    if len(totals) == 3:
+    if len(totals) == 3 and totals[2].requests_per_second:
         print(
             f"this code / {args.compare_ref}: "
             f"{totals[1].requests_per_second / totals[2].requests_per_second:.2f}"

@@ -107,6 +107,8 @@ def gunicorn(
                 if process.poll() is not None:
                     raise RuntimeError(Path(log.name).read_text()) from None
                 time.sleep(0.2)
+        else:
+            raise RuntimeError(f"{app_spec} never answered /healthz:\n{Path(log.name).read_text()}")
         yield url
     finally:
         process.terminate()
