@@ -166,6 +166,14 @@ def _agent_unchanged(agent: AgentRow | Any, data: dict[str, Any], team_id: int |
     )
 
 
+def _row_values(data: dict[str, Any], fields: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    """An upserted row's values: the helpdesk's id, the ``fields`` of its payload
+    (None where it sent nothing: the upsert keeps the stored value), ``extra``, now."""
+    now = utcnow()
+    sent = {field: data.get(field) for field in fields}
+    return {"external_id": data["id"], **sent, **extra, "created_at": now, "updated_at": now}
+
+
 def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
     team_id = team_id_for(session, data["team"]) if data.get("team") else None
     key = (engine_key(session), data["id"])
@@ -178,17 +186,9 @@ def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
     # dispatches for one agent would queue behind each other on that lock.
     row = connection.execute(AGENT_GET, {"external_id": data["id"]}).first()
     if row is None or not _agent_unchanged(row, data, team_id):
-        now = utcnow()
         row = connection.execute(
             _agent_upsert(connection.dialect.name),
-            {
-                "external_id": data["id"],
-                "name": data.get("name"),
-                "email": data.get("email"),
-                "team_id": team_id,
-                "created_at": now,
-                "updated_at": now,
-            },
+            _row_values(data, ("name", "email"), team_id=team_id),
         ).one()
     agent = AgentRow(row.id, row.team_id, row.name, row.email)
     after_commit(session, lambda: _agents.put(key, agent))
@@ -199,17 +199,9 @@ def upsert_customer(session: Session, data: dict[str, Any]) -> CustomerRow:
     """Also locks an existing customer's row until commit, so the throttle rule
     sees concurrent dispatches to one customer one after the other."""
     connection = session.connection()
-    now = utcnow()
     row = connection.execute(
         _customer_upsert(connection.dialect.name),
-        {
-            "external_id": data["id"],
-            "email": data.get("email"),
-            "name": data.get("name"),
-            "locale": data.get("locale"),
-            "created_at": now,
-            "updated_at": now,
-        },
+        _row_values(data, ("email", "name", "locale")),
     ).one()
     return CustomerRow(row.id, row.email, row.locale, row.unsubscribed_at)
 
