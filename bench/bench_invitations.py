@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python -m bench.bench_invitations [--seconds 15] [--rounds 3] [--connections 16]
       [--cpu]   (then also: where the CPU goes per request, and GET /healthz of both)
-      [--compare-ref main]   (the previous code too, from a temporary git worktree)
+      [--compare-ref REF]   (the previous code too, e.g. 7e894a7, from a temporary git worktree)
 
 The floor and the service are served side by side with the same gunicorn
 settings and measured in alternating rounds, so a busy spell on the shared
@@ -25,6 +25,7 @@ from bench.floor_app import create_table
 from bench.harness import (
     TABLE_HEADER,
     LoadResult,
+    add_compare_ref,
     alternate,
     combined,
     commit_of,
@@ -92,13 +93,7 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="after the rounds, the CPU per request of each endpoint by process group",
     )
-    parser.add_argument(
-        "--compare-ref",
-        metavar="REF",
-        default=None,
-        help="also serve the code of git REF (e.g. main) from a temporary worktree, "
-        "measured in the same alternating rounds",
-    )
+    add_compare_ref(parser)
     return parser.parse_args()
 
 
@@ -199,7 +194,7 @@ def report(
             f"{total.requests_per_second / floor.requests_per_second:.2f}"
             f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
         )
-    if len(totals) == 3:
+    if len(totals) == 3 and totals[2].requests_per_second:
         print(
             f"this code / {args.compare_ref}: "
             f"{totals[1].requests_per_second / totals[2].requests_per_second:.2f}"

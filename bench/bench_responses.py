@@ -11,6 +11,7 @@ Every request answers a fresh invitation (a new response: the INSERT path); the
 invitations are seeded in bulk beforehand.
 
 Run:  .venv/bin/python -m bench.bench_responses [--seconds 15] [--rounds 3] [--connections 16]
+      [--compare-ref REF]   (the previous code too, e.g. 7e894a7, from a temporary git worktree)
 
 The floor and the service are served side by side with the same gunicorn
 settings; the throughput runs alternate between them in rounds, so a busy spell
@@ -22,6 +23,7 @@ after-commit enqueue publishes to) and wrk (apt-get install -y wrk).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -29,6 +31,7 @@ import queue
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -39,9 +42,12 @@ from bench.floor_app import create_table
 from bench.harness import (
     TABLE_HEADER,
     LoadResult,
+    add_compare_ref,
     combined,
+    commit_of,
     gunicorn,
     machine_note,
+    reference_checkout,
     scratch_database,
     served_with,
     wrk,
@@ -203,7 +209,7 @@ def fixed_rate_rounds(
     return results
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
     parser.add_argument("--rounds", type=int, default=3)
@@ -215,20 +221,144 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--rate-seconds", type=int, default=20, help="per endpoint")
     parser.add_argument("--rate-rounds", type=int, default=2)
-    args = parser.parse_args()
+    add_compare_ref(parser)
+    return parser.parse_args()
 
+
+@dataclass
+class Endpoint:
+    name: str
+    url: str
+    path: str
+    script: Path
+    bodies: list[bytes]  # for the fixed-rate phase
+    runs: list[LoadResult] = field(default_factory=list)
+
+
+def throughput_rounds(endpoints: list[Endpoint], args: argparse.Namespace) -> None:
+    """wrk on each endpoint in turn, ``args.rounds`` times. Every service run starts
+    past the tokens earlier runs answered (all services share the invitations)."""
+    per_run = max(1, args.seconds // args.rounds)
+    offset = 0
+    for endpoint in endpoints:
+        os.environ["BENCH_OFFSET"] = str(offset)
+        warm = wrk(
+            "warm-up", endpoint.url, endpoint.script, seconds=3, connections=args.connections
+        )
+        offset += warm.requests + 100
+    for round_ in range(args.rounds):
+        for endpoint in endpoints:
+            os.environ["BENCH_OFFSET"] = str(offset)
+            result = wrk(
+                f"{endpoint.name} (round {round_ + 1})",
+                endpoint.url,
+                endpoint.script,
+                seconds=per_run,
+                connections=args.connections,
+            )
+            endpoint.runs.append(result)
+            offset += result.requests + 100
+
+
+def measure(
+    args: argparse.Namespace, env: dict[str, str], tmp: Path, rate_tokens: list[str]
+) -> tuple[list[Endpoint], list[LoadResult]]:
+    """Floor, service and (``--compare-ref``) the reference served side by side with
+    the same gunicorn settings: throughput rounds, then the fixed-rate rounds."""
+    served = (args.workers, args.worker_class, args.threads)
+    fixed_count = int(args.rate * args.rate_seconds)
+    floor_body = json.dumps({"token": "x", **ANSWER}).encode()
+    with contextlib.ExitStack() as stack:
+        urls = [
+            stack.enter_context(gunicorn("bench.floor_app:app", env, *served)),
+            stack.enter_context(gunicorn("feedback_service:create_app()", env, *served)),
+        ]
+        names = ["one-INSERT floor", "POST /api/v1/responses"]
+        if args.compare_ref:
+            ref_root = stack.enter_context(reference_checkout(args.compare_ref))
+            urls.append(
+                stack.enter_context(
+                    gunicorn("feedback_service:create_app()", env, *served, root=ref_root)
+                )
+            )
+            names.append(f"POST /api/v1/responses ({args.compare_ref})")
+        endpoints = [
+            Endpoint(names[0], urls[0], "/floor", tmp / "floor.lua", [floor_body] * fixed_count)
+        ]
+        for i, (name, url) in enumerate(zip(names[1:], urls[1:], strict=True)):
+            tokens = rate_tokens[i * fixed_count : (i + 1) * fixed_count]
+            bodies = [json.dumps({"token": t, **ANSWER}).encode() for t in tokens]
+            endpoints.append(Endpoint(name, url, "/api/v1/responses", tmp / "response.lua", bodies))
+        throughput_rounds(endpoints, args)
+        fixed = fixed_rate_rounds(
+            [(f"{e.name} @ {args.rate:.0f}/s", e.url, e.path, e.bodies) for e in endpoints],
+            args.rate,
+            args.rate_rounds,
+        )
+    return endpoints, fixed
+
+
+def report(args: argparse.Namespace, endpoints: list[Endpoint], fixed: list[LoadResult]) -> None:
+    served = (args.workers, args.worker_class, args.threads)
+    reference = (
+        f"; reference: {args.compare_ref} = {commit_of(args.compare_ref)}"
+        if args.compare_ref
+        else ""
+    )
+    print(
+        f"\nThroughput: wrk, {args.seconds}s per endpoint in {args.rounds} alternating rounds, "
+        f"{args.connections} connections, {served_with(*served)}, "
+        f"PostgreSQL, Redis broker{reference}\n"
+    )
+    print(TABLE_HEADER)
+    for parts in zip(*(e.runs for e in endpoints), strict=True):
+        for result in parts:
+            print(result.row())
+    totals = [combined(f"**all rounds**: {e.name}", e.runs) for e in endpoints]
+    for total in totals:
+        print(total.row())
+    print()
+    floor = endpoints[0]
+    for endpoint, total in zip(endpoints[1:], totals[1:], strict=True):
+        ratios = [
+            s.requests_per_second / f.requests_per_second
+            for f, s in zip(floor.runs, endpoint.runs, strict=True)
+        ]
+        overall = total.requests_per_second / totals[0].requests_per_second
+        print(
+            f"throughput ratio {endpoint.name} / floor: {overall:.2f}"
+            f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+        )
+    if len(totals) == 3 and totals[2].requests_per_second:
+        print(
+            f"this code / {args.compare_ref}: "
+            f"{totals[1].requests_per_second / totals[2].requests_per_second:.2f}"
+        )
+    print(
+        f"\nFixed rate: open loop, {args.rate_seconds}s per endpoint in {args.rate_rounds} "
+        "alternating rounds, latency from each request's schedule\n"
+    )
+    print(TABLE_HEADER)
+    for result in fixed:
+        print(result.row())
+
+
+def main() -> None:
+    args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-responses-"))
     (tmp / "response.lua").write_text(RESPONSE_LUA)
     (tmp / "floor.lua").write_text(FLOOR_LUA)
     broker = "redis://127.0.0.1:6379/13"
-    served = (args.workers, args.worker_class, args.threads)
     fixed_count = int(args.rate * args.rate_seconds)
-    per_run = max(1, args.seconds // args.rounds)
+    services = 2 if args.compare_ref else 1
     with scratch_database("fs_bench_responses") as database_url:
         create_table(database_url)
-        # Enough fresh invitations for warm-up, the wrk runs and the fixed-rate run.
-        tokens = seed_invitations(database_url, 60_000 + fixed_count)
-        wrk_tokens, rate_tokens = tokens[:-fixed_count], tokens[-fixed_count:]
+        # Enough fresh invitations for warm-up, the wrk runs and the fixed-rate runs.
+        tokens = seed_invitations(database_url, 60_000 * services + fixed_count * services)
+        wrk_tokens, rate_tokens = (
+            tokens[: -fixed_count * services],
+            tokens[-fixed_count * services :],
+        )
         (tmp / "tokens.txt").write_text("\n".join(wrk_tokens) + "\n")
         env = {
             "DATABASE_URL": database_url,
@@ -240,95 +370,15 @@ def main() -> None:
         }
         os.environ.update(env)
         os.environ["BENCH_TOKENS"] = str(tmp / "tokens.txt")
-        rate_bodies = [json.dumps({"token": t, **ANSWER}).encode() for t in rate_tokens]
-        floor_bodies = [json.dumps({"token": "x", **ANSWER}).encode()] * fixed_count
-
         before = machine_note()
-        floor_runs: list[LoadResult] = []
-        service_runs: list[LoadResult] = []
-        # Both served at once with the same gunicorn settings, measured in turn.
-        with (
-            gunicorn("bench.floor_app:app", env, *served) as floor_url,
-            gunicorn("feedback_service:create_app()", env, *served) as service_url,
-        ):
-            floor_script, service_script = tmp / "floor.lua", tmp / "response.lua"
-            wrk("warm-up", floor_url, floor_script, seconds=3, connections=args.connections)
-            os.environ["BENCH_OFFSET"] = "0"
-            warm = wrk(
-                "warm-up", service_url, service_script, seconds=3, connections=args.connections
-            )
-            # Each service run starts past the tokens earlier runs answered.
-            offset = warm.requests + 100
-            for round_ in range(args.rounds):
-                floor_runs.append(
-                    wrk(
-                        f"one-INSERT floor (round {round_ + 1})",
-                        floor_url,
-                        floor_script,
-                        seconds=per_run,
-                        connections=args.connections,
-                    )
-                )
-                os.environ["BENCH_OFFSET"] = str(offset)
-                service_runs.append(
-                    wrk(
-                        f"POST /api/v1/responses (round {round_ + 1})",
-                        service_url,
-                        service_script,
-                        seconds=per_run,
-                        connections=args.connections,
-                    )
-                )
-                offset += service_runs[-1].requests + 100
-            floor_fixed, service_fixed = fixed_rate_rounds(
-                [
-                    (f"one-INSERT floor @ {args.rate:.0f}/s", floor_url, "/floor", floor_bodies),
-                    (
-                        f"POST /api/v1/responses @ {args.rate:.0f}/s",
-                        service_url,
-                        "/api/v1/responses",
-                        rate_bodies,
-                    ),
-                ],
-                args.rate,
-                args.rate_rounds,
-            )
+        endpoints, fixed = measure(args, env, tmp, rate_tokens)
         after = machine_note()
         engine = create_engine(database_url)
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM responses")).scalar_one()
         engine.dispose()
         redis.Redis.from_url(broker).flushdb()
-
-    print(
-        f"\nThroughput: wrk, {args.seconds}s per endpoint in {args.rounds} alternating rounds, "
-        f"{args.connections} connections, {served_with(*served)}, "
-        "PostgreSQL, Redis broker\n"
-    )
-    print(TABLE_HEADER)
-    for floor_run, service_run in zip(floor_runs, service_runs, strict=True):
-        print(floor_run.row())
-        print(service_run.row())
-    floor = combined("**all rounds**: one-INSERT floor", floor_runs)
-    service = combined("**all rounds**: POST /api/v1/responses", service_runs)
-    print(floor.row())
-    print(service.row())
-    ratios = [
-        s.requests_per_second / f.requests_per_second
-        for f, s in zip(floor_runs, service_runs, strict=True)
-    ]
-    overall = service.requests_per_second / floor.requests_per_second
-    print(
-        f"\nthroughput ratio service/floor: {overall:.2f}"
-        f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
-    )
-    print(
-        f"\nFixed rate: open loop, {args.rate_seconds}s per endpoint in {args.rate_rounds} "
-        "alternating rounds, latency from each request's schedule\n"
-    )
-    print(TABLE_HEADER)
-    print(floor_fixed.row())
-    print(service_fixed.row())
+    report(args, endpoints, fixed)
     print(f"\nresponses stored: {stored:,} (every request a new one)")
     print(f"\nbefore: {before}\nafter: {after}")
 

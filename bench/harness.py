@@ -5,6 +5,7 @@ Loads go only to 127.0.0.1 and every run is bounded in time.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
@@ -106,10 +107,16 @@ def gunicorn(
                 if process.poll() is not None:
                     raise RuntimeError(Path(log.name).read_text()) from None
                 time.sleep(0.2)
+        else:
+            raise RuntimeError(f"{app_spec} never answered /healthz:\n{Path(log.name).read_text()}")
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a loaded machine: stop waiting for grace
+            process.kill()
+            process.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -136,6 +143,16 @@ def reference_checkout(ref: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
+
+
+def add_compare_ref(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--compare-ref",
+        metavar="REF",
+        default=None,
+        help="also serve the code of git REF (the previous code, e.g. the commit this "
+        "branch started from) from a temporary worktree, in the same alternating rounds",
+    )
 
 
 def commit_of(ref: str) -> str:

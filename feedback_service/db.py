@@ -96,10 +96,6 @@ class Database:
         self.engine = make_engine(url, echo)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
 
 def init_app(app: Flask) -> Database:
     database = Database(app.config["DATABASE_URL"], app.config["DATABASE_ECHO"])
@@ -158,14 +154,14 @@ def _drop_after_rollback(session: Session) -> None:
 
 # --- dialect-specific statements -------------------------------------------------------
 
-_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+_INSERTS: dict[str, Callable[[Table | type[Base]], postgresql.Insert | sqlite.Insert]] = {
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
 }
 
 
-def insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """``INSERT`` into ``table`` in the named dialect (``connection.dialect.name``):
-    the construct that has ``on_conflict_do_nothing`` / ``on_conflict_do_update``,
-    which both databases support alike."""
+def insert_for(dialect: str, table: Table | type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` into ``table`` (or a model's table) in the named dialect
+    (``connection.dialect.name``): the construct that has ``on_conflict_do_nothing``
+    and ``on_conflict_do_update``, which both databases support alike."""
     return _INSERTS[dialect](table)

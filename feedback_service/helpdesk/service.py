@@ -53,28 +53,28 @@ def _team_insert(dialect: str) -> Executable:
     )
 
 
+def _upsert(dialect: str, table: Table, kept: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    """INSERT a row named by its helpdesk ``external_id``, or update the ``kept``
+    fields the payload sent (``_kept``) and ``updated_at``."""
+    stmt = insert_for(dialect, table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.external_id],
+        set_={**_kept(table, stmt.excluded, *kept), "updated_at": stmt.excluded.updated_at},
+    ).returning(*(table.c[name] for name in returning))
+
+
 @functools.cache
 def _agent_upsert(dialect: str) -> Executable:
-    stmt = insert_for(dialect, AGENTS)
-    return stmt.on_conflict_do_update(
-        index_elements=[AGENTS.c.external_id],
-        set_={
-            **_kept(AGENTS, stmt.excluded, "name", "email", "team_id"),
-            "updated_at": stmt.excluded.updated_at,
-        },
-    ).returning(AGENTS.c.id, AGENTS.c.team_id, AGENTS.c.name, AGENTS.c.email)
+    kept = ("name", "email", "team_id")
+    upsert: Executable = _upsert(dialect, AGENTS, kept, ("id", *kept))
+    return upsert
 
 
 @functools.cache
 def _customer_upsert(dialect: str) -> Executable:
-    stmt = insert_for(dialect, CUSTOMERS)
-    return stmt.on_conflict_do_update(
-        index_elements=[CUSTOMERS.c.external_id],
-        set_={
-            **_kept(CUSTOMERS, stmt.excluded, "email", "name", "locale"),
-            "updated_at": stmt.excluded.updated_at,
-        },
-    ).returning(CUSTOMERS.c.id, CUSTOMERS.c.email, CUSTOMERS.c.locale, CUSTOMERS.c.unsubscribed_at)
+    returning = ("id", "email", "locale", "unsubscribed_at")
+    upsert: Executable = _upsert(dialect, CUSTOMERS, ("email", "name", "locale"), returning)
+    return upsert
 
 
 @functools.cache
@@ -93,6 +93,7 @@ def _ticket_upsert(dialect: str) -> Executable:
         ),
     )
     kept = ("subject", "channel", "product", "opened_at", "first_response_at", "resolved_at")
+    counted = ("contacts", "escalated", "reopened", "agent_id", "team_id", "customer_id")
     return stmt.on_conflict_do_update(
         index_elements=[TICKETS.c.source, TICKETS.c.external_id],
         set_={
@@ -103,16 +104,7 @@ def _ticket_upsert(dialect: str) -> Executable:
             "closed_at_source": case(
                 (better_close, new.closed_at_source), else_=TICKETS.c.closed_at_source
             ),
-            **_kept(
-                TICKETS,
-                new,
-                "contacts",
-                "escalated",
-                "reopened",
-                "agent_id",
-                "team_id",
-                "customer_id",
-            ),
+            **_kept(TICKETS, new, *counted),
             "updated_at": new.updated_at,
         },
     ).returning(TICKETS.c.id, TICKETS.c.channel)
@@ -174,6 +166,14 @@ def _agent_unchanged(agent: AgentRow | Any, data: dict[str, Any], team_id: int |
     )
 
 
+def _row_values(data: dict[str, Any], fields: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    """An upserted row's values: the helpdesk's id, the ``fields`` of its payload
+    (None where it sent nothing: the upsert keeps the stored value), ``extra``, now."""
+    now = utcnow()
+    sent = {field: data.get(field) for field in fields}
+    return {"external_id": data["id"], **sent, **extra, "created_at": now, "updated_at": now}
+
+
 def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
     team_id = team_id_for(session, data["team"]) if data.get("team") else None
     key = (engine_key(session), data["id"])
@@ -186,17 +186,9 @@ def upsert_agent(session: Session, data: dict[str, Any]) -> AgentRow:
     # dispatches for one agent would queue behind each other on that lock.
     row = connection.execute(AGENT_GET, {"external_id": data["id"]}).first()
     if row is None or not _agent_unchanged(row, data, team_id):
-        now = utcnow()
         row = connection.execute(
             _agent_upsert(connection.dialect.name),
-            {
-                "external_id": data["id"],
-                "name": data.get("name"),
-                "email": data.get("email"),
-                "team_id": team_id,
-                "created_at": now,
-                "updated_at": now,
-            },
+            _row_values(data, ("name", "email"), team_id=team_id),
         ).one()
     agent = AgentRow(row.id, row.team_id, row.name, row.email)
     after_commit(session, lambda: _agents.put(key, agent))
@@ -207,17 +199,9 @@ def upsert_customer(session: Session, data: dict[str, Any]) -> CustomerRow:
     """Also locks an existing customer's row until commit, so the throttle rule
     sees concurrent dispatches to one customer one after the other."""
     connection = session.connection()
-    now = utcnow()
     row = connection.execute(
         _customer_upsert(connection.dialect.name),
-        {
-            "external_id": data["id"],
-            "email": data.get("email"),
-            "name": data.get("name"),
-            "locale": data.get("locale"),
-            "created_at": now,
-            "updated_at": now,
-        },
+        _row_values(data, ("email", "name", "locale")),
     ).one()
     return CustomerRow(row.id, row.email, row.locale, row.unsubscribed_at)
 
