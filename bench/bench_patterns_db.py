@@ -32,8 +32,7 @@ import psycopg
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from feedback_service.analysis import planted
-from feedback_service.patterns import planted_db
+from feedback_service.demo import planted, planted_db
 
 TEAMS, PER_TEAM, WEEKS = 50, 10, 12
 

@@ -63,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from feedback_service.analysis.patterns import (
+from feedback_service.patterns.agents import (
     CATEGORY,
     COMPLAINT_CATEGORIES,
     NEGATIVE_COMMENTS,

@@ -39,7 +39,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service.analysis.models import CommentAnalysis
-from feedback_service.analysis.patterns import (
+from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.patterns.agents import (
     COMPLAINT_CATEGORIES,
     LOW_RATING_BARS,
     NEGATIVE_SENTIMENTS,
@@ -51,8 +52,7 @@ from feedback_service.analysis.patterns import (
     counted_findings,
     low_ratings,
 )
-from feedback_service.analysis.themes import ResponseBaseline, ThemeComment, is_theme_sentence
-from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.patterns.themes import ResponseBaseline, ThemeComment, is_theme_sentence
 from feedback_service.surveys.models import Response
 
 NO_TEAM: Final = ""

@@ -32,19 +32,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from feedback_service.alerts import raise_alert
-from feedback_service.analysis.patterns import (
+from feedback_service.analysis.reports import resolve_filters
+from feedback_service.analysis.scoring import DEFAULT_MIN_N
+from feedback_service.db import utcnow
+from feedback_service.errors import NotFound, ValidationError
+from feedback_service.patterns import loading
+from feedback_service.patterns.agents import (
     AgentPattern,
     adjusted_csat,
     explain,
     find_agent_patterns,
 )
-from feedback_service.analysis.reports import resolve_filters
-from feedback_service.analysis.scoring import DEFAULT_MIN_N
-from feedback_service.analysis.themes import GapReport, find_product_gaps
-from feedback_service.db import utcnow
-from feedback_service.errors import NotFound, ValidationError
-from feedback_service.patterns import loading
 from feedback_service.patterns.models import PatternFinding, PatternRun
+from feedback_service.patterns.themes import GapReport, find_product_gaps
 from feedback_service.patterns.trend import weekly_trend
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.auth.models import User
-from feedback_service.dashboard.demo import (
+from feedback_service.demo.seed import (
     COACHING_AGENT,
     EXPORT_BUG,
     RUDE,

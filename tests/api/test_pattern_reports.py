@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.alerts.models import Alert
-from feedback_service.analysis import planted
+from feedback_service.demo import planted, planted_db
 from feedback_service.helpdesk.models import Agent
-from feedback_service.patterns import planted_db, service, tasks
+from feedback_service.patterns import service, tasks
 from feedback_service.patterns.models import PatternFinding, PatternRun
 from feedback_service.surveys.models import Response
 

@@ -13,9 +13,9 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis import planted
+from feedback_service.demo import planted, planted_db
 from feedback_service.helpdesk.models import Team
-from feedback_service.patterns import loading, planted_db
+from feedback_service.patterns import loading
 
 
 def test_agent_counts_csat_and_theme_sentences_match_the_generator(db_session: Session) -> None:

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
 
-from feedback_service.dashboard.demo import (
+from feedback_service.demo.seed import (
     DemoSummary,
     analyse_and_find_patterns,
     raise_recent_alerts,

@@ -93,7 +93,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from feedback_service.analysis.stats import benjamini_hochberg
-from feedback_service.analysis.theme_names import (
+from feedback_service.patterns.theme_names import (
     MERGE_NAME_COVERAGE,
     ParsedSentence,
     ThemeLabel,

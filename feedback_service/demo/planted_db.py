@@ -23,7 +23,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.models import CommentAnalysis
-from feedback_service.analysis.planted import CHANNELS, ISSUES, PlantedData, comment_text
+from feedback_service.demo.planted import CHANNELS, ISSUES, PlantedData, comment_text
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 

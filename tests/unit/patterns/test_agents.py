@@ -6,8 +6,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from feedback_service.analysis import planted
-from feedback_service.analysis.patterns import (
+from feedback_service.analysis.stats import fisher_exact_greater
+from feedback_service.demo import planted
+from feedback_service.patterns.agents import (
     AgentCsatCounts,
     AgentPeriod,
     ExampleComment,
@@ -17,7 +18,6 @@ from feedback_service.analysis.patterns import (
     find_agent_patterns,
     stratified_exact_greater,
 )
-from feedback_service.analysis.stats import fisher_exact_greater
 
 
 def agent(

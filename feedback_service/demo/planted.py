@@ -42,13 +42,13 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from feedback_service.analysis.patterns import (
+from feedback_service.patterns.agents import (
     AgentCsatCounts,
     AgentPeriod,
     ExampleComment,
     blame_of,
 )
-from feedback_service.analysis.themes import ThemeComment
+from feedback_service.patterns.themes import ThemeComment
 
 CHANNELS: Final = ("email", "chat", "phone")
 FIRST_WEEK: Final = dt.date(2026, 9, 7)  # a Monday
