@@ -22,8 +22,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from feedback_service.demo import planted
-from feedback_service.patterns.agents import adjusted_csat, find_agent_patterns
-from feedback_service.patterns.themes import ResponseBaseline, find_product_gaps
+from feedback_service.patterns.agents import find_agent_patterns
+from feedback_service.patterns.csat import adjusted_csat
+from feedback_service.patterns.gaps import find_product_gaps
+from feedback_service.patterns.themes import ResponseBaseline
 
 T = TypeVar("T")
 

@@ -43,7 +43,7 @@ from feedback_service.patterns.agents import (
     AgentPattern,
     find_agent_patterns,
 )
-from feedback_service.patterns.themes import find_product_gaps
+from feedback_service.patterns.gaps import find_product_gaps
 
 PATTERN_LEVELS = (0.005, 0.01, 0.02, 0.03, 0.05)
 BUG_LEVELS = (0.001, 0.002, 0.004, 0.008, 0.015)

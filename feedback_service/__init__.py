@@ -28,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         customers,
         dashboard,
         db,
+        demo,
         errors,
         health,
         limits,
@@ -65,7 +66,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # The customer-facing endpoints, authenticated by token only, are rate-limited.
     ratelimit.init_app(app, pages_bp, responses_blp)
     app.register_blueprint(health.bp)
-    dashboard.init_app(app)  # the manager web UI and the `users`/`demo` commands
+    dashboard.init_app(app)  # the manager web UI and the `users` command
+    demo.init_app(app)  # the `demo seed` command
     reports_routes.init_app(app)  # reports and targets API, `flask scores` commands
     comments.init_app(app)  # comments, corrections, labels, models; `flask analysis`
     patterns_routes.init_app(app)  # complaint patterns and product gaps

@@ -42,12 +42,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from feedback_service.patterns.agents import (
-    AgentCsatCounts,
-    AgentPeriod,
-    ExampleComment,
-    blame_of,
-)
+from feedback_service.patterns.agents import AgentPeriod, ExampleComment
+from feedback_service.patterns.csat import AgentCsatCounts, blame_of
 from feedback_service.patterns.themes import ThemeComment
 
 CHANNELS: Final = ("email", "chat", "phone")

@@ -23,7 +23,6 @@ normal per-response processing (the workers' sweep), or sends it there itself.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 import random
 import secrets
@@ -31,19 +30,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import click
-from flask import Flask, current_app
-from flask.cli import AppGroup
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from feedback_service.auth.users import create_user
-from feedback_service.db import get_session, utcnow
+from feedback_service.db import utcnow
+from feedback_service.demo.phrases import (
+    BILLING,
+    EXPORT_BUG,
+    MIXED,
+    NEUTRAL,
+    PRAISE,
+    PROCESS,
+    PRODUCT_BUGS,
+    REOPENED,
+    RUDE,
+    SLOW,
+    UNHELPFUL,
+)
 from feedback_service.errors import Conflict
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
-
-log = logging.getLogger(__name__)
 
 DEMO_PREFIX = "demo-"
 TEAMS = ("Billing", "Technical", "Accounts", "Onboarding")
@@ -83,83 +90,8 @@ COACHING_AGENT = len(TEAMS)
 DEMO_TARGETS = {"csat": 75.0, "nps": 0.0, "ces": 5.0, "fcr": 70.0}
 BUG_WEEKS = 3
 
-PRAISE = (
-    "{agent} was fantastic, patient and clear. Sorted in minutes.",
-    "Really helpful! {agent} explained everything and followed up the next day.",
-    "Thank you {agent}, you went above and beyond.",
-    "Quick, friendly and knew exactly what to do. Great service.",
-    "{agent} took the time to understand my problem. Much appreciated.",
-    "Best support experience I've had in a long time.",
-    "Solved on the first call, and {agent} even showed me a shortcut.",
-    "Very professional and kind. Thanks for the help!",
-    "Clear instructions, no jargon. 10/10.",
-    "I was frustrated when I called, {agent} calmed me down and fixed it.",
-)
-RUDE = (
-    "{agent} was rude and made me feel stupid for asking.",
-    "The agent was dismissive and kept cutting me off.",
-    "{agent} clearly didn't want to help. Condescending tone the whole time.",
-    "Felt like I was bothering {agent}. Short answers and no empathy at all.",
-    "Unprofessional. {agent} told me to 'just read the FAQ' and ended the chat.",
-    "The person I spoke to was impatient and sarcastic.",
-    "{agent} hung up on me before the problem was solved.",
-)
-UNHELPFUL = (
-    "The agent didn't seem to understand the problem.",
-    "Got a copy-paste answer that had nothing to do with my question.",
-    "I was told it was fixed but it wasn't.",
-    "Nobody took ownership, I was passed around three times.",
-)
-SLOW = (
-    "Took four days to get a reply. Far too slow.",
-    "Waited ages for an answer, the fix itself was quick.",
-    "It took way too long to resolve something this simple.",
-    "Slow response. I had to chase twice before anyone answered.",
-    "On hold for 40 minutes before anyone picked up.",
-)
-REOPENED = (
-    "Had to contact you again because the first fix didn't work.",
-    "This is the third time I'm reporting the same issue.",
-    "The problem came back the next day and I had to open a new ticket.",
-)
-BILLING = (
-    "I was charged twice this month and still waiting for the refund.",
-    "The refund takes 10 business days? That's ridiculous.",
-    "Your invoices are confusing, I can't tell what I'm paying for.",
-    "Price went up without any notice.",
-    "Cancelling my subscription shouldn't require a phone call.",
-)
-PROCESS = (
-    "I had to repeat my whole story to every new person.",
-    "Why do I need to verify my identity three times for a simple question?",
-    "The chat bot kept looping before I could reach a human.",
-    "Your policy doesn't allow exchanges after 14 days, which is too strict.",
-)
-PRODUCT_BUGS = {
-    "login": "The password reset email never arrives, had to get support to do it.",
-    "sync": "Sync still loses my latest changes sometimes.",
-    "api": "Your API rate limits are too low for a normal integration.",
-}
-EXPORT_BUG = (
-    "The mobile app crashes every time I export a report to PDF.",
-    "PDF export crashes the app on my phone. Support had no fix yet.",
-    "Export to PDF is broken since the last update, the app just closes.",
-    "App keeps crashing on export, I need these reports for work!",
-    "Agent was nice but the crash when exporting PDFs is still there.",
-)
-MIXED = (
-    "{agent} was nice but it took too long overall.",
-    "Problem solved in the end, though I had to explain it twice.",
-    "Friendly agent, but the product really should just work.",
-    "Okay experience. Not great, not bad.",
-    "Fine, but the wait on the phone was long.",
-)
-NEUTRAL = (
-    "Thanks.",
-    "ok",
-    "Issue resolved.",
-    "No further comments.",
-)
+TICKETS_PER_AGENT_DAY = 14
+EXPECTED_HOURS = {"email": 8.0, "chat": 0.6, "phone": 0.4}
 
 
 @dataclass(frozen=True)
@@ -239,7 +171,46 @@ def seed_demo(
     survey = session.scalars(select(Survey).where(Survey.key == "post-ticket")).one()
     nps_survey = session.scalars(select(Survey).where(Survey.key == "nps")).first()
 
-    # --- teams and agents ----------------------------------------------------------
+    team_ids, specs = _teams_and_agents(session, rng, agents)
+    customer_ids = _customers(session, rng, days, agents)
+    tickets = _tickets(rng, specs, customer_ids, days, now)
+    private = ("_spec", "_topic", "_hours")
+    ticket_ids = _insert_returning_ids(
+        session, Ticket, [{k: v for k, v in t.items() if k not in private} for t in tickets]
+    )
+    invitations, answers = _invitations(rng, tickets, ticket_ids, survey, now)
+    invitation_ids = _insert_returning_ids(session, Invitation, invitations)
+    response_rows: list[dict[str, Any]] = []
+    for invitation_id, answer in zip(invitation_ids, answers, strict=True):
+        if answer:
+            response_rows.append({**answer, "invitation_id": invitation_id})
+    nps_invitations: list[dict[str, Any]] = []
+    if nps_survey is not None:
+        # A relationship NPS on a slice of the answered tickets, for the NPS tile.
+        nps_invitations, nps_answers = _nps_rows(rng, response_rows, nps_survey.id)
+        for invitation_id, answer in zip(
+            _insert_returning_ids(session, Invitation, nps_invitations), nps_answers, strict=True
+        ):
+            response_rows.append({**answer, "invitation_id": invitation_id})
+    response_ids = _insert_returning_ids(session, Response, response_rows)
+    _people(session, specs, team_ids[0], password)
+    session.flush()
+    return DemoSummary(
+        teams=len(team_ids),
+        agents=len(specs),
+        customers=len(customer_ids),
+        tickets=len(ticket_ids),
+        invitations=len(invitations) + len(nps_invitations),
+        responses=len(response_ids),
+        coaching_agent=specs[COACHING_AGENT].name,
+        password=password,
+        response_ids=response_ids,
+    )
+
+
+def _teams_and_agents(
+    session: Session, rng: random.Random, agents: int
+) -> tuple[list[int], list[_AgentSpec]]:
     team_ids = _insert_returning_ids(
         session,
         Team,
@@ -282,12 +253,13 @@ def seed_demo(
                 channel_mix=(1 - phone - chat, chat, phone),
             )
         )
+    return team_ids, specs
 
-    # --- customers -------------------------------------------------------------------
-    tickets_per_agent_day = 14
+
+def _customers(session: Session, rng: random.Random, days: int, agents: int) -> list[int]:
     # Returning customers: about three tickets each over the period.
-    customer_count = max(50, days * agents * tickets_per_agent_day // 3)
-    customer_ids = _insert_returning_ids(
+    customer_count = max(50, days * agents * TICKETS_PER_AGENT_DAY // 3)
+    return _insert_returning_ids(
         session,
         Customer,
         [
@@ -301,74 +273,95 @@ def seed_demo(
         ],
     )
 
-    # --- tickets -------------------------------------------------------------------------
+
+def _tickets(
+    rng: random.Random,
+    specs: Sequence[_AgentSpec],
+    customer_ids: Sequence[int],
+    days: int,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Closed tickets per agent and day (fewer at weekends), closed before ``now``."""
     start = (now - dt.timedelta(days=days)).replace(hour=0, minute=0, second=0)
-    bug_start = now - dt.timedelta(weeks=BUG_WEEKS)
     tickets: list[dict[str, Any]] = []
     for day in range(days):
         date = start + dt.timedelta(days=day)
         weekend = date.weekday() >= 5
         for spec in specs:
-            volume = tickets_per_agent_day // (4 if weekend else 1)
+            volume = TICKETS_PER_AGENT_DAY // (4 if weekend else 1)
             for _ in range(max(0, int(rng.gauss(volume, 2)))):
-                opened = date + dt.timedelta(minutes=rng.randint(7 * 60, 19 * 60))
-                channel = ("email", "chat", "phone")[
-                    rng.choices(range(3), weights=spec.channel_mix)[0]
-                ]
-                product = rng.choice(PRODUCTS)
-                topic = rng.choice(PRODUCT_TOPICS[product])
-                if product == "Mobile app" and opened >= bug_start:
-                    # The export bug spreads: ever more of the mobile tickets.
-                    share = 0.15 + 0.5 * (opened - bug_start) / (now - bug_start)
-                    if rng.random() < share:
-                        topic = "export"
-                subject, tags = TOPICS[topic]
-                first_minutes = {
-                    "email": rng.lognormvariate(math.log(180), 0.9),
-                    "chat": rng.lognormvariate(math.log(2), 0.8),
-                    "phone": rng.lognormvariate(math.log(1), 0.6),
-                }[channel]
-                escalated = rng.random() < (0.25 if topic == "export" else 0.07)
-                base_hours = {"email": 8.0, "chat": 0.6, "phone": 0.4}[channel]
-                resolve_hours = rng.lognormvariate(math.log(base_hours), 1.0) * (
-                    3.0 if escalated else 1.0
-                )
-                reopened = rng.random() < (0.18 if escalated or topic == "export" else 0.06)
-                contacts = 1 + (rng.random() < 0.15) + (2 if reopened else 0) + escalated
-                first = opened + dt.timedelta(minutes=first_minutes)
-                resolved = max(first, opened + dt.timedelta(hours=resolve_hours))
-                closed = resolved + dt.timedelta(minutes=rng.randint(1, 90))
-                if closed >= now:
-                    continue
-                tickets.append(
-                    {
-                        "source": "demo",
-                        "external_id": f"{DEMO_PREFIX}{len(tickets) + 1:07d}",
-                        "subject": subject,
-                        "channel": channel,
-                        "product": product,
-                        "tags": list(tags),
-                        "opened_at": opened,
-                        "first_response_at": first,
-                        "resolved_at": resolved,
-                        "closed_at": closed,
-                        "contacts": contacts,
-                        "escalated": escalated,
-                        "reopened": reopened,
-                        "agent_id": spec.id,
-                        "team_id": spec.team_id,
-                        "customer_id": rng.choice(customer_ids),
-                        "_spec": spec,
-                        "_topic": topic,
-                        "_hours": resolve_hours,
-                    }
-                )
-    private = ("_spec", "_topic", "_hours")
-    ticket_ids = _insert_returning_ids(
-        session, Ticket, [{k: v for k, v in t.items() if k not in private} for t in tickets]
-    )
+                ticket = _ticket(rng, spec, date, now, customer_ids, len(tickets) + 1)
+                if ticket is not None:
+                    tickets.append(ticket)
+    return tickets
 
-    # --- invitations and responses ---------------------------------------------------------
+
+def _ticket(
+    rng: random.Random,
+    spec: _AgentSpec,
+    date: dt.datetime,
+    now: dt.datetime,
+    customer_ids: Sequence[int],
+    number: int,
+) -> dict[str, Any] | None:
+    """One ticket of ``spec`` opened on ``date``; ``None`` if it would close after ``now``."""
+    bug_start = now - dt.timedelta(weeks=BUG_WEEKS)
+    opened = date + dt.timedelta(minutes=rng.randint(7 * 60, 19 * 60))
+    channel = ("email", "chat", "phone")[rng.choices(range(3), weights=spec.channel_mix)[0]]
+    product = rng.choice(PRODUCTS)
+    topic = rng.choice(PRODUCT_TOPICS[product])
+    if product == "Mobile app" and opened >= bug_start:
+        # The export bug spreads: ever more of the mobile tickets.
+        share = 0.15 + 0.5 * (opened - bug_start) / (now - bug_start)
+        if rng.random() < share:
+            topic = "export"
+    subject, tags = TOPICS[topic]
+    first_minutes = {
+        "email": rng.lognormvariate(math.log(180), 0.9),
+        "chat": rng.lognormvariate(math.log(2), 0.8),
+        "phone": rng.lognormvariate(math.log(1), 0.6),
+    }[channel]
+    escalated = rng.random() < (0.25 if topic == "export" else 0.07)
+    base_hours = EXPECTED_HOURS[channel]
+    resolve_hours = rng.lognormvariate(math.log(base_hours), 1.0) * (3.0 if escalated else 1.0)
+    reopened = rng.random() < (0.18 if escalated or topic == "export" else 0.06)
+    contacts = 1 + (rng.random() < 0.15) + (2 if reopened else 0) + escalated
+    first = opened + dt.timedelta(minutes=first_minutes)
+    resolved = max(first, opened + dt.timedelta(hours=resolve_hours))
+    closed = resolved + dt.timedelta(minutes=rng.randint(1, 90))
+    if closed >= now:
+        return None
+    return {
+        "source": "demo",
+        "external_id": f"{DEMO_PREFIX}{number:07d}",
+        "subject": subject,
+        "channel": channel,
+        "product": product,
+        "tags": list(tags),
+        "opened_at": opened,
+        "first_response_at": first,
+        "resolved_at": resolved,
+        "closed_at": closed,
+        "contacts": contacts,
+        "escalated": escalated,
+        "reopened": reopened,
+        "agent_id": spec.id,
+        "team_id": spec.team_id,
+        "customer_id": rng.choice(customer_ids),
+        "_spec": spec,
+        "_topic": topic,
+        "_hours": resolve_hours,
+    }
+
+
+def _invitations(
+    rng: random.Random,
+    tickets: Sequence[dict[str, Any]],
+    ticket_ids: Sequence[int],
+    survey: Survey,
+    now: dt.datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An invitation per ticket, and its answer (``{}`` when not answered)."""
     invitations: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []
     for ticket, ticket_id in zip(tickets, ticket_ids, strict=True):
@@ -399,67 +392,65 @@ def seed_demo(
             }
         )
         answers.append(_answer(rng, ticket, ticket_id, submitted, survey.id) if responded else {})
-    invitation_ids = _insert_returning_ids(session, Invitation, invitations)
-    response_rows: list[dict[str, Any]] = []
-    for invitation_id, answer in zip(invitation_ids, answers, strict=True):
-        if answer:
-            response_rows.append({**answer, "invitation_id": invitation_id})
+    return invitations, answers
 
-    # A relationship NPS on a slice of the answered tickets, for the NPS tile.
-    nps_invitations: list[dict[str, Any]] = []
-    nps_answers: list[dict[str, Any]] = []
-    if nps_survey is not None:
-        for row in response_rows:
-            if rng.random() >= 0.15:
-                continue
-            nps = max(0, min(10, round(rng.gauss(2.0 * row["csat"] - 1.0, 1.3))))
-            nps_invitations.append(
-                {
-                    "token": secrets.token_urlsafe(24),
-                    "survey_id": nps_survey.id,
-                    "ticket_id": row["ticket_id"],
-                    "customer_id": row["customer_id"],
-                    "agent_id": row["agent_id"],
-                    "team_id": row["team_id"],
-                    "channel": row["channel"],
-                    "locale": "en",
-                    "delivery": "email",
-                    "status": "sent",
-                    "send_at": row["submitted_at"],
-                    "sent_at": row["submitted_at"],
-                    "answered_at": row["submitted_at"],
-                    "attempts": 1,
-                    "created_at": row["submitted_at"],
-                    "updated_at": row["submitted_at"],
-                }
-            )
-            nps_answers.append(
-                {
-                    **{k: row[k] for k in ("ticket_id", "customer_id", "agent_id", "team_id")},
-                    "survey_id": nps_survey.id,
-                    "channel": row["channel"],
-                    "locale": "en",
-                    "nps": nps,
-                    "status": "confirmed",
-                    "source": "email",
-                    "submitted_at": row["submitted_at"],
-                    "updated_at": row["submitted_at"],
-                    "confirmed_at": row["submitted_at"],
-                    "version": 1,
-                    "processed_version": 0,
-                }
-            )
-        for invitation_id, answer in zip(
-            _insert_returning_ids(session, Invitation, nps_invitations), nps_answers, strict=True
-        ):
-            response_rows.append({**answer, "invitation_id": invitation_id})
-    response_ids = _insert_returning_ids(session, Response, response_rows)
 
-    # --- people ------------------------------------------------------------------------------
-    first_team = session.get(Team, team_ids[0])
+def _nps_rows(
+    rng: random.Random, response_rows: Sequence[dict[str, Any]], survey_id: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """NPS invitations and answers for about 15% of the answered tickets."""
+    invitations: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    for row in response_rows:
+        if rng.random() >= 0.15:
+            continue
+        nps = max(0, min(10, round(rng.gauss(2.0 * row["csat"] - 1.0, 1.3))))
+        at = row["submitted_at"]
+        who = {k: row[k] for k in ("ticket_id", "customer_id", "agent_id", "team_id")}
+        invitations.append(
+            {
+                "token": secrets.token_urlsafe(24),
+                "survey_id": survey_id,
+                **who,
+                "channel": row["channel"],
+                "locale": "en",
+                "delivery": "email",
+                "status": "sent",
+                "send_at": at,
+                "sent_at": at,
+                "answered_at": at,
+                "attempts": 1,
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        answers.append(
+            {
+                **who,
+                "survey_id": survey_id,
+                "channel": row["channel"],
+                "locale": "en",
+                "nps": nps,
+                "status": "confirmed",
+                "source": "email",
+                "submitted_at": at,
+                "updated_at": at,
+                "confirmed_at": at,
+                "version": 1,
+                "processed_version": 0,
+            }
+        )
+    return invitations, answers
+
+
+def _people(
+    session: Session, specs: Sequence[_AgentSpec], first_team_id: int, password: str
+) -> None:
+    """The three demo users, and score targets if none are set."""
+    first_team = session.get(Team, first_team_id)
     assert first_team is not None
     own_agent = next(
-        s for i, s in enumerate(specs) if s.team_id == team_ids[0] and i != COACHING_AGENT
+        s for i, s in enumerate(specs) if s.team_id == first_team_id and i != COACHING_AGENT
     )
     create_user(
         session,
@@ -491,18 +482,6 @@ def seed_demo(
         targets_service.replace_targets(
             session, [{"metric": m, "value": v} for m, v in DEMO_TARGETS.items()]
         )
-    session.flush()
-    return DemoSummary(
-        teams=len(team_ids),
-        agents=len(agent_ids),
-        customers=len(customer_ids),
-        tickets=len(ticket_ids),
-        invitations=len(invitations) + len(nps_invitations),
-        responses=len(response_ids),
-        coaching_agent=specs[COACHING_AGENT].name,
-        password=password,
-        response_ids=response_ids,
-    )
 
 
 def _answer(
@@ -516,7 +495,7 @@ def _answer(
     spec: _AgentSpec = ticket["_spec"]
     topic: str = ticket["_topic"]
     hours: float = ticket["_hours"]
-    expected_hours = {"email": 8.0, "chat": 0.6, "phone": 0.4}[ticket["channel"]]
+    expected_hours = EXPECTED_HOURS[ticket["channel"]]
     slowness = max(0.0, math.log(hours / expected_hours))  # 0 when on time
     latent = (
         4.45
@@ -591,146 +570,3 @@ def _comment(
         # must stand out from, not silence.
         pool = RUDE if rng.random() < 0.08 else rng.choice((UNHELPFUL, PROCESS, SLOW))
     return rng.choice(pool).format(agent=first_name)
-
-
-def process_seeded_responses(app: Flask, response_ids: Sequence[int]) -> tuple[int, int]:
-    """Hand the seeded responses to the normal processing path, as if each had
-    been saved through the survey pages: ``surveys.signals.response_saved`` per
-    response (analysis listens and enqueues its task). Returns (sent, failed).
-
-    A failed send (broker down) stops here: the responses are committed with
-    ``processed_version < version``, so the periodic sweep processes them later.
-    """
-    from feedback_service.surveys.signals import response_saved
-
-    sent = 0
-    for response_id in response_ids:
-        try:
-            response_saved.send(app, response_id=response_id)
-        except Exception:
-            log.exception("processing not started; the sweep will pick responses up")
-            return sent, len(response_ids) - sent
-        sent += 1
-    return sent, 0
-
-
-def rebuild_rollups(session: Session) -> int:
-    """The analysis feature's set-based rebuild of the score rollups (flushes only).
-
-    Bulk-inserted rows bypass the per-response path, so the rollups the reports
-    read are recomputed in one go; the per-response task still runs later (from
-    the sweep, ``processed_version < version``) and finds its snapshot in place.
-    """
-    from feedback_service.analysis import rollups
-
-    return rollups.rebuild(session)
-
-
-def analyse_and_find_patterns(session: Session, batch: int = 500) -> tuple[int, int]:
-    """Analyse every seeded comment and compute both pattern reports now, through
-    the analysis and patterns features' own services (flushes only), so the demo
-    opens with complaint themes, patterns and product gaps instead of waiting for
-    the sweep and the nightly schedule. Returns (comments analysed, runs done)."""
-    from feedback_service.analysis.comments.analyzer import current_analyzer
-    from feedback_service.analysis.comments.service import ResponseFacts, write_analyses
-    from feedback_service.analysis.models import CommentAnalysis
-    from feedback_service.patterns import service as patterns
-
-    analyzer = current_analyzer()
-    done = set(session.scalars(select(CommentAnalysis.response_id)))
-    pending = [
-        r
-        for r in session.scalars(
-            select(Response)
-            .where(Response.comment.is_not(None), Response.status == "confirmed")
-            .order_by(Response.id)
-        )
-        if r.id not in done and (r.comment or "").strip()
-    ]
-    for start in range(0, len(pending), batch):
-        facts = [ResponseFacts.of(r) for r in pending[start : start + batch]]
-        results = analyzer.analyze_many([f.comment for f in facts], [f.ratings for f in facts])
-        write_analyses(session, list(zip(facts, results, strict=True)))
-    runs = 0
-    for kind in (patterns.COMPLAINT_PATTERNS, patterns.PRODUCT_GAPS):
-        run = patterns.create_run(session, kind, {}, trigger="schedule")
-        patterns.start_run(session, run)
-        emerging = patterns.compute_run(session, run)
-        # As the scheduled task does: an emerging product gap raises an alert.
-        patterns.alert_emerging(session, run, emerging)
-        runs += 1
-    return len(pending), runs
-
-
-def raise_recent_alerts(session: Session, days: int = 2) -> int:
-    """The alerts the last ``days`` of answers would have raised had they come in
-    one by one (unhappy customers with a comment), through the alerts feature's
-    own rule; its sweep delivers them (webhook / the lead's email) as usual."""
-    from feedback_service.alerts.responses import alert_on_response
-
-    since = utcnow() - dt.timedelta(days=days)
-    raised = 0
-    for response in session.scalars(
-        select(Response).where(Response.submitted_at >= since, Response.comment.is_not(None))
-    ):
-        raised += alert_on_response(session, response) is not None
-    return raised
-
-
-demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
-
-
-@demo_cli.command("seed")
-@click.option("--days", default=120, show_default=True, help="Months of history, in days.")
-@click.option("--agents", default=24, show_default=True)
-@click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
-@click.option("--password", default=None, help="Password of the demo users (default: random).")
-@click.option(
-    "--process",
-    type=click.Choice(("full", "rebuild", "each", "none")),
-    default="full",
-    show_default=True,
-    help="full: rebuild the rollups, analyse every comment and compute the pattern "
-    "reports now (a minute), so the whole dashboard is filled at once. "
-    "rebuild: recompute the score rollups at once, set-based (seconds); the "
-    "workers' sweep then runs the per-response processing. each: also send "
-    "response_saved for every response now (minutes with the embedded broker). "
-    "none: leave everything to the sweep.",
-)
-def demo_seed(days: int, agents: int, seed: int, password: str | None, process: str) -> None:
-    """Seed teams, agents, customers, tickets, responses, comments and demo users."""
-    session = get_session()
-    try:
-        summary = seed_demo(session, days=days, agents=agents, seed=seed, password=password)
-    except Conflict as error:
-        session.rollback()
-        raise click.ClickException(error.message) from None
-    session.commit()
-    click.echo(
-        f"seeded {summary.teams} teams, {summary.agents} agents, {summary.customers} customers, "
-        f"{summary.tickets} tickets, {summary.invitations} invitations, "
-        f"{summary.responses} responses"
-    )
-    click.echo(f"coaching case planted: {summary.coaching_agent}")
-    click.echo("sign in at /dashboard/login as manager@demo.test, lead@demo.test, agent@demo.test")
-    click.echo(f"password (all three): {summary.password}")
-    if process in ("full", "rebuild", "each"):
-        cells = rebuild_rollups(session)
-        session.commit()
-        click.echo(f"score rollups rebuilt ({cells} cells)")
-    if process == "full":
-        analysed, runs = analyse_and_find_patterns(session)
-        alerts = raise_recent_alerts(session)
-        session.commit()
-        click.echo(
-            f"{analysed} comments analysed, {runs} pattern reports computed, {alerts} alerts raised"
-        )
-    if process == "each":
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        sent, failed = process_seeded_responses(app, summary.response_ids)
-        click.echo(
-            f"processing started for {sent} responses"
-            + (f"; {failed} left to the sweep" if failed else "")
-        )
-    elif process in ("rebuild", "none"):
-        click.echo("the worker's sweep processes each response (comment analysis) shortly")

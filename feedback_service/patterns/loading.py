@@ -45,13 +45,12 @@ from feedback_service.patterns.agents import (
     LOW_RATING_BARS,
     NEGATIVE_SENTIMENTS,
     PRAISE_CATEGORIES,
-    AgentCsatCounts,
     AgentPeriod,
     ExampleComment,
-    blame_of,
     counted_findings,
     low_ratings,
 )
+from feedback_service.patterns.csat import AgentCsatCounts, blame_of
 from feedback_service.patterns.themes import ResponseBaseline, ThemeComment, is_theme_sentence
 from feedback_service.surveys.models import Response
 
@@ -388,12 +387,14 @@ class ThemeInputs:
 
 
 def load_theme_inputs(session: Session, scope: Scope, window: DayRange) -> ThemeInputs:
-    """Theme sentences over ``window`` (whole 7-day weeks ending on its last day)
-    and the baseline of every response in it (contact share, CSAT of the rest)."""
-    if window.days % 7:
-        raise ValueError("the themes' window must be whole weeks")
-    weeks = window.days // 7
-    week_starts = tuple(window.first + dt.timedelta(days=7 * k) for k in range(weeks))
+    """Theme sentences over ``window`` in 7-day weeks ending on its last day (the
+    first one shorter when the window is not whole weeks; a run's always is) and
+    the baseline of every response in it (contact share, CSAT of the rest)."""
+    weeks = -(-window.days // 7)
+    week_starts = tuple(
+        max(window.first, window.last - dt.timedelta(days=7 * (weeks - k) - 1))
+        for k in range(weeks)
+    )
     anchors = tuple(_ANCHOR_MONDAY + dt.timedelta(days=7 * k) for k in range(weeks))
     hist_rows = session.execute(
         select(Response.csat, func.count(Response.id))
@@ -411,7 +412,7 @@ def load_theme_inputs(session: Session, scope: Scope, window: DayRange) -> Theme
     for row in _comment_rows(session, scope, window.start, window.end):
         response_id, agent, _team, _ch, submitted, csat, ticket, product, esc, reo, findings = row
         troubled = bool(esc) or bool(reo)
-        bucket = (submitted.date() - window.first).days // 7
+        bucket = weeks - 1 - (window.last - submitted.date()).days // 7
         for finding in findings or []:
             target = finding.get("target")
             if not is_theme_sentence(target, finding.get("sentiment"), troubled=troubled):

@@ -54,35 +54,14 @@ How themes are built, and why
    ``product/bug/export-to-pdf-crashes``. ``key_phrases`` stay the top terms of
    the theme's mean TF-IDF vector.
 
-What is reported per theme: volume (distinct comments), share of all comments
-given, share of contacts (when the caller passes all responses), weekly counts,
-distinct agents / tickets, the products with their comment counts, and the
-CSAT of the responses in the theme against the rest (mean and top-2-box, DESIGN.md section 2).
 
-* **Recurring / product gap.** A theme is *recurring* when it reaches at least
-  ``min_agents`` agents and ``min_tickets`` tickets and no single agent holds
-  more than ``max_top_agent_share`` of it: a problem that follows one agent
-  around is that agent's, not the product's. A recurring product-directed
-  theme is a ``product_gap``.
-* **Pareto.** Themes sorted by dissatisfied volume (comments whose CSAT answer
-  was not top-2-box, or that came without one: a written complaint is
-  dissatisfaction), with the cumulative share; the ``vital_few`` are the
-  themes up to and including the one that crosses ``pareto_share`` (80%).
-* **Emerging.** The latest week's count against the theme's own earlier weeks
-  with an exact conditional test (:func:`burst_pvalue`): if the weekly rate
-  had not changed, the latest week's share of the theme's comments over the
-  window would be binomial with ``p = 1 / weeks``. Because every theme is
-  tested every week, the p-values are corrected with Benjamini-Hochberg across
-  themes before comparing with ``burst_alpha``, and the count must reach
-  ``burst_min_count`` (the two conditions of ``stats.is_burst``).
+What a report says of each theme is in ``gaps.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
-import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,7 +71,6 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from feedback_service.analysis.stats import benjamini_hochberg
 from feedback_service.patterns.theme_names import (
     MERGE_NAME_COVERAGE,
     ParsedSentence,
@@ -100,9 +78,6 @@ from feedback_service.patterns.theme_names import (
     label_themes,
     theme_stop_words,
 )
-
-DISSATISFIED_MAX: Final = 3  # CSAT 1..3 is outside the top-2-box
-_SLUG: Final = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,132 +127,6 @@ class ResponseBaseline:
 
     responses: int
     csat: Mapping[int, int]  # CSAT answer 1..5 -> count, over all responses
-
-
-@dataclass(frozen=True, slots=True)
-class WeekCount:
-    week: dt.date
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class ThemeExample:
-    comment_id: str
-    ticket_id: str
-    agent_id: str
-    sentence: str
-
-
-@dataclass(frozen=True, slots=True)
-class Theme:
-    theme_id: str
-    target: str
-    category: str
-    name: str
-    key_phrases: tuple[str, ...]
-    comments: int
-    dissatisfied: int
-    share: float  # of all comments given
-    contact_share: float | None  # of all responses, with a baseline
-    weekly: tuple[WeekCount, ...]
-    agents: int
-    tickets: int
-    products: tuple[str, ...]  # most frequent first
-    top_agent_share: float
-    csat_answers: int
-    csat_mean: float | None
-    csat_top2: float | None  # percent
-    rest_csat_mean: float | None
-    rest_csat_top2: float | None
-    csat_effect: float | None  # csat_top2 - rest_csat_top2, in points
-    recurring: bool
-    product_gap: bool
-    burst_p: float | None
-    burst_q: float | None
-    emerging: bool
-    examples: tuple[ThemeExample, ...]
-    product_counts: tuple[int, ...] = ()  # distinct comments per product, as ``products``
-
-
-@dataclass(frozen=True, slots=True)
-class ParetoRow:
-    theme_id: str
-    name: str
-    dissatisfied: int
-    share: float
-    cumulative_share: float
-    vital_few: bool
-
-
-@dataclass(frozen=True, slots=True)
-class GapReport:
-    themes: tuple[Theme, ...]  # by volume, largest first
-    pareto: tuple[ParetoRow, ...]
-    weeks: tuple[dt.date, ...]
-    comments: int
-    # theme_id of each input comment, in input order ("" after ``as_of``), so the
-    # caller can store it per comment for drill-down.
-    assignments: tuple[str, ...] = ()
-
-    @property
-    def product_gaps(self) -> tuple[Theme, ...]:
-        return tuple(t for t in self.themes if t.product_gap)
-
-    @property
-    def emerging(self) -> tuple[Theme, ...]:
-        return tuple(t for t in self.themes if t.emerging)
-
-
-def burst_pvalue(current: int, history: Sequence[int]) -> float:
-    """P(latest week >= ``current``) if the weekly rate never changed, given the total.
-
-    Conditional on the window's total ``N``, equal weekly Poisson rates make the
-    latest week ``Binomial(N, 1 / weeks)``. This differs from
-    ``stats.burst_pvalue``, which plugs the history's mean in as the known
-    Poisson rate: with a theme's small weekly counts the mean of a few weeks is
-    itself noisy, and the plug-in test raised a false "emerging" theme in 4 of
-    50 null seeds of the evaluation (target: under 1 in 100 at
-    ``burst_alpha=0.01``) where this test raised none. A theme never seen
-    before still stands out: 5 comments after 7 silent weeks give p = 3e-5.
-    """
-    if current < 0 or any(c < 0 for c in history):
-        raise ValueError("counts must be non-negative")
-    if current == 0 or not history:
-        return 1.0
-    total = current + sum(history)
-    from scipy.stats import binom
-
-    return float(binom.sf(current - 1, total, 1.0 / (len(history) + 1)))
-
-
-def _slug(text: str, max_chars: int = 60) -> str:
-    """ASCII, lower case, words joined by "-": "Export to PDF" -> "export-to-pdf"."""
-    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = _SLUG.sub("-", ascii_.lower()).strip("-")
-    if len(slug) > max_chars:
-        slug = slug[:max_chars].rsplit("-", 1)[0]
-    return slug
-
-
-def _monday(day: dt.date) -> int:
-    return day.toordinal() - day.weekday()
-
-
-def _key_phrases(centroid: NDArray[np.float64], terms: NDArray[np.str_], top: int) -> list[str]:
-    order = [int(i) for i in np.argsort(-centroid)[: top * 4] if centroid[i] > 0]
-    if not order:
-        return []
-    best = centroid[order[0]]
-    bigrams = [str(terms[i]) for i in order if " " in terms[i] and centroid[i] >= 0.4 * best]
-    chosen: list[str] = []
-    for phrase in bigrams + [str(terms[i]) for i in order]:
-        words = set(phrase.split())
-        if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
-            continue
-        chosen.append(phrase)
-        if len(chosen) == top:
-            break
-    return chosen
 
 
 def _downweight_generic_terms(
@@ -435,71 +284,41 @@ def _merge_similar(
     return remap
 
 
-def find_product_gaps(
-    comments: Sequence[ThemeComment],
-    *,
-    baseline: ResponseBaseline | None = None,
-    as_of: dt.date | None = None,
-    min_agents: int = 3,
-    min_tickets: int = 5,
-    max_top_agent_share: float = 0.5,
-    min_theme_comments: int = 5,
-    topics_per_category: int = 6,
-    merge_similarity: float = 0.25,
-    burst_alpha: float = 0.01,
-    burst_min_count: int = 5,
-    pareto_share: float = 0.8,
-    fit_sample: int = 20_000,
-    nmf_sample: int = 5_000,
-    max_features: int = 20_000,
-    max_examples: int = 3,
-    key_phrases: int = 4,
-    label_sample: int = 300,
-    split_by_product: bool = True,
-    random_state: int = 0,
-) -> GapReport:
-    """Themes, product gaps, the Pareto view and emerging gaps over ``comments``.
+@dataclass(frozen=True, slots=True)
+class ThemeClusters:
+    """The theme of every comment row, with what a report needs of the themes.
 
-    ``as_of`` is the latest week to consider (default: the latest week in the
-    data); pass the last *complete* week, or a half-finished week will look
-    quiet. Comments after ``as_of`` are ignored. ``fit_sample`` bounds the
-    sentences the vectoriser is fitted on, ``nmf_sample`` the comments each
-    category's NMF is fitted on; everything else is only transformed.
-    ``label_sample`` bounds the comments per theme its name is chosen from.
-    ``split_by_product=False`` clusters each category across products from the
-    start (e.g. when the product field is not filled in).
+    ``theme`` and ``row_strength`` are per row of the comments given;
+    ``theme_cat`` indexes ``categories`` ("target/category") per theme;
+    ``centroids`` are the themes' mean TF-IDF vectors over ``terms``.
     """
+
+    theme: NDArray[np.int64]
+    row_strength: NDArray[np.float64]
+    text_code: NDArray[np.int64]
+    theme_cat: list[int]
+    categories: list[str]
+    names: list[ThemeLabel]
+    centroids: NDArray[np.float64]
+    terms: NDArray[np.str_]
+
+    @property
+    def count(self) -> int:
+        return len(self.theme_cat)
+
+
+def codes(values: Sequence[str]) -> tuple[NDArray[np.int64], list[str]]:
+    """Each value's index among the distinct values (in order of first appearance)."""
+    index: dict[str, int] = {}
+    coded = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64)
+    return coded, list(index)
+
+
+def _vectorise(
+    texts: list[str], *, fit_sample: int, max_features: int, rng: np.random.Generator
+) -> tuple[sp.csr_matrix, NDArray[np.str_]]:
+    """TF-IDF of every distinct sentence, fitted on a seeded sample of them."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-
-    last = _monday(as_of) if as_of else max((_monday(c.week) for c in comments), default=0)
-    given = len(comments)
-    kept = [i for i, c in enumerate(comments) if _monday(c.week) <= last]
-    comments = [comments[i] for i in kept]
-    if not comments:
-        return GapReport((), (), (), 0)
-    rng = np.random.default_rng(random_state)
-
-    # Columns, with distinct values coded once.
-    def codes(values: list[str]) -> tuple[NDArray[np.int64], list[str]]:
-        index: dict[str, int] = {}
-        coded = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64)
-        return coded, list(index)
-
-    text_code, texts = codes([c.sentence for c in comments])
-    _, cats = codes([f"{c.target}/{c.category}" for c in comments])
-    part_code, parts = codes(
-        [f"{c.target}/{c.category}/{c.product if split_by_product else ''}" for c in comments]
-    )
-    cat_of_part = [cats.index(p.rsplit("/", 1)[0]) for p in parts]
-    agent_code, _ = codes([c.agent_id for c in comments])
-    ticket_code, _ = codes([c.ticket_id for c in comments])
-    product_code, products = codes([c.product for c in comments])
-    comment_code, _ = codes([c.comment_id for c in comments])
-    week_ord = np.fromiter((_monday(c.week) for c in comments), np.int64)
-    first = int(week_ord.min())
-    n_weeks = (last - first) // 7 + 1
-    week_idx = (week_ord - first) // 7
-    csat = np.fromiter((c.csat if c.csat is not None else 0 for c in comments), np.int64)
 
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2),
@@ -515,310 +334,204 @@ def find_product_gaps(
     except ValueError:  # too few sentences for min_df: fall back to every term
         vectorizer.set_params(min_df=1)
         vectorizer.fit([texts[i] for i in np.sort(sample)])
-    x_text = sp.csr_matrix(vectorizer.transform(texts))
-    terms = vectorizer.get_feature_names_out()
-    x_text = _downweight_generic_terms(x_text, text_code, part_code, len(parts))
+    return sp.csr_matrix(vectorizer.transform(texts)), vectorizer.get_feature_names_out()
 
-    # Theme of each distinct sentence, partition by partition (a sentence keeps its
-    # category; with ``split_by_product`` also its product, for now).
-    theme_of_pair: dict[tuple[int, int], int] = {}
-    strength_of_pair: dict[tuple[int, int], float] = {}
-    theme_cat: list[int] = []
-    for g in np.argsort(parts):
-        in_part = np.unique(text_code[part_code == g])
-        counts = np.bincount(text_code[part_code == g], minlength=len(texts))[in_part]
-        labels, strength = _cluster_category(
-            x_text[in_part],
-            counts.astype(np.float64),
-            n_components=topics_per_category,
-            min_size=min_theme_comments,
-            merge_similarity=merge_similarity,
-            fit_sample=nmf_sample,
-            rng=rng,
-            random_state=random_state,
-        )
-        base = len(theme_cat)
-        theme_cat.extend([cat_of_part[g]] * (int(labels.max()) + 1))
-        for s, t, st in zip(in_part.tolist(), labels.tolist(), strength.tolist(), strict=True):
-            theme_of_pair[(int(g), s)] = base + t
-            strength_of_pair[(int(g), s)] = st
-    pairs_ = list(zip(part_code.tolist(), text_code.tolist(), strict=True))
-    theme = np.fromiter((theme_of_pair[p] for p in pairs_), np.int64, len(pairs_))
-    row_strength = np.fromiter((strength_of_pair[p] for p in pairs_), np.float64, len(pairs_))
-    n_texts = len(texts)
 
-    def members_of(theme: NDArray[np.int64], n_themes: int) -> sp.csr_matrix:
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    topics_per_category: int
+    min_theme_comments: int
+    merge_similarity: float
+    nmf_sample: int
+    label_sample: int
+    random_state: int
+
+
+class _Clusterer:
+    """The steps of :func:`cluster_themes` over one set of comments."""
+
+    def __init__(
+        self, x_text: sp.csr_matrix, text_code: NDArray[np.int64], texts: list[str]
+    ) -> None:
+        self.x_text = x_text
+        self.text_code = text_code
+        self.texts = texts
+        self.parsed: dict[int, ParsedSentence] = {}
+
+    def members(self, theme: NDArray[np.int64], n_themes: int) -> sp.csr_matrix:
         """Comments per (theme, distinct sentence)."""
-        return sp.csr_matrix((np.ones(theme.size), (theme, text_code)), shape=(n_themes, n_texts))
+        return sp.csr_matrix(
+            (np.ones(theme.size), (theme, self.text_code)), shape=(n_themes, len(self.texts))
+        )
 
-    def centroids_of(members: sp.csr_matrix) -> NDArray[np.float64]:
-        sums = np.asarray((members @ x_text).todense(), dtype=np.float64)
+    def centroids(self, theme: NDArray[np.int64], n_themes: int) -> NDArray[np.float64]:
+        members = self.members(theme, n_themes)
+        sums = np.asarray((members @ self.x_text).todense(), dtype=np.float64)
         return sums / np.maximum(np.asarray(members.sum(axis=1)), 1.0)
 
-    def merged(
-        theme: NDArray[np.int64], theme_cat: list[int], remap: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], list[int]]:
-        keep = np.unique(remap)
-        return np.searchsorted(keep, remap)[theme], [theme_cat[t] for t in keep.tolist()]
+    def partitions(
+        self,
+        part_code: NDArray[np.int64],
+        parts: list[str],
+        cat_of_part: list[int],
+        settings: _Settings,
+        rng: np.random.Generator,
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], list[int]]:
+        """Theme and strength of each row, partition by partition (a sentence keeps
+        its category; with ``split_by_product`` also its product, for now)."""
+        theme_of_pair: dict[tuple[int, int], int] = {}
+        strength_of_pair: dict[tuple[int, int], float] = {}
+        theme_cat: list[int] = []
+        text_code = self.text_code
+        for g in np.argsort(parts):
+            in_part = np.unique(text_code[part_code == g])
+            counts = np.bincount(text_code[part_code == g], minlength=len(self.texts))[in_part]
+            labels, strength = _cluster_category(
+                self.x_text[in_part],
+                counts.astype(np.float64),
+                n_components=settings.topics_per_category,
+                min_size=settings.min_theme_comments,
+                merge_similarity=settings.merge_similarity,
+                fit_sample=settings.nmf_sample,
+                rng=rng,
+                random_state=settings.random_state,
+            )
+            base = len(theme_cat)
+            theme_cat.extend([cat_of_part[g]] * (int(labels.max()) + 1))
+            for s, t, st in zip(in_part.tolist(), labels.tolist(), strength.tolist(), strict=True):
+                theme_of_pair[(int(g), s)] = base + t
+                strength_of_pair[(int(g), s)] = st
+        pairs = list(zip(part_code.tolist(), text_code.tolist(), strict=True))
+        theme = np.fromiter((theme_of_pair[p] for p in pairs), np.int64, len(pairs))
+        strength = np.fromiter((strength_of_pair[p] for p in pairs), np.float64, len(pairs))
+        return theme, strength, theme_cat
 
-    # The same problem under two products is one theme: themes of one category
-    # whose centroids are as close as NMF's own near-duplicates are merged.
-    # Clustering per product first keeps a small product's own problem ("the
-    # printer driver will not install") from being absorbed by a large theme
-    # that shares a word with it, which clustering across products did.
-    if split_by_product:
+    def across_products(
+        self, theme: NDArray[np.int64], theme_cat: list[int], merge_similarity: float
+    ) -> tuple[NDArray[np.int64], list[int]]:
+        """The same problem under two products is one theme: themes of one category
+        whose centroids are as close as NMF's own near-duplicates are merged.
+        Clustering per product first keeps a small product's own problem ("the
+        printer driver will not install") from being absorbed by a large theme
+        that shares a word with it, which clustering across products did."""
         remap = _merge_similar(
-            centroids_of(members_of(theme, len(theme_cat))),
+            self.centroids(theme, len(theme_cat)),
             np.bincount(theme, minlength=len(theme_cat)).astype(np.float64),
             np.asarray(theme_cat),
             merge_similarity,
         )
-        theme, theme_cat = merged(theme, theme_cat, remap)
+        theme, theme_cat = _merged(theme, theme_cat, remap)
         # One pass of nearest centroid within the category: a sentence that was
         # rare in its product's partition (folded into whatever component was
         # left there) joins the theme that says what it says.
         theme = _nearest_theme(
-            x_text,
-            text_code,
+            self.x_text,
+            self.text_code,
             theme,
             np.asarray(theme_cat),
-            centroids_of(members_of(theme, len(theme_cat))),
+            self.centroids(theme, len(theme_cat)),
         )
         used = np.unique(theme)  # a theme all of whose sentences moved is gone
-        theme, theme_cat = np.searchsorted(used, theme), [theme_cat[t] for t in used.tolist()]
+        return np.searchsorted(used, theme), [theme_cat[t] for t in used.tolist()]
 
-    # Names. Two themes of one category with the same representative phrase are
-    # one problem told twice: they are merged too, and named again.
-    stop = theme_stop_words()
-    parsed: dict[int, ParsedSentence] = {}
-
-    def label(theme: NDArray[np.int64], theme_cat: list[int]) -> list[ThemeLabel]:
-        members = members_of(theme, len(theme_cat))
+    def label(
+        self,
+        theme: NDArray[np.int64],
+        theme_cat: list[int],
+        row_strength: NDArray[np.float64],
+        settings: _Settings,
+    ) -> list[ThemeLabel]:
+        members = self.members(theme, len(theme_cat))
         order = np.lexsort((-row_strength, theme))
         _, first_of = np.unique(theme[order], return_index=True)
-        typical = text_code[order[first_of]].tolist()
+        typical = self.text_code[order[first_of]].tolist()
         return label_themes(
             [(m.indices.astype(np.int64), m.data) for m in members],
             typical,
-            texts,
-            parsed,
-            stop,
-            np.random.default_rng(random_state + 1),
-            sample=label_sample,
+            self.texts,
+            self.parsed,
+            theme_stop_words(),
+            np.random.default_rng(settings.random_state + 1),
+            sample=settings.label_sample,
         )
 
-    names = label(theme, theme_cat)
+
+def _merged(
+    theme: NDArray[np.int64], theme_cat: list[int], remap: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], list[int]]:
+    keep = np.unique(remap)
+    return np.searchsorted(keep, remap)[theme], [theme_cat[t] for t in keep.tolist()]
+
+
+def _same_name_remap(names: Sequence[ThemeLabel], theme_cat: list[int]) -> NDArray[np.int64]:
+    """Merge when one theme's name also describes a good part of the other
+    ("crash when exporting PDFs" fits half of "export crashes the app"): the
+    two are one problem worded two ways. Identical names are the plain case. A
+    name has two content words at least, so this never merges on one shared word."""
+    remap = np.arange(len(theme_cat))
+    for a_, b_ in itertools.combinations(range(len(theme_cat)), 2):
+        if theme_cat[a_] != theme_cat[b_]:
+            continue
+        across = max(
+            names[a_].cover[b_] if names[a_].cover else 0.0,
+            names[b_].cover[a_] if names[b_].cover else 0.0,
+        )
+        if across >= MERGE_NAME_COVERAGE:
+            remap[remap == remap[b_]] = remap[a_]
+    return remap
+
+
+def cluster_themes(
+    comments: Sequence[ThemeComment],
+    *,
+    topics_per_category: int = 6,
+    min_theme_comments: int = 5,
+    merge_similarity: float = 0.25,
+    fit_sample: int = 20_000,
+    nmf_sample: int = 5_000,
+    max_features: int = 20_000,
+    label_sample: int = 300,
+    split_by_product: bool = True,
+    random_state: int = 0,
+) -> ThemeClusters:
+    """The themes of ``comments`` (not empty), named, as steps 1 to 4 above build them."""
+    settings = _Settings(
+        topics_per_category,
+        min_theme_comments,
+        merge_similarity,
+        nmf_sample,
+        label_sample,
+        random_state,
+    )
+    rng = np.random.default_rng(random_state)
+    text_code, texts = codes([c.sentence for c in comments])
+    _, cats = codes([f"{c.target}/{c.category}" for c in comments])
+    part_code, parts = codes(
+        [f"{c.target}/{c.category}/{c.product if split_by_product else ''}" for c in comments]
+    )
+    cat_of_part = [cats.index(p.rsplit("/", 1)[0]) for p in parts]
+    x_text, terms = _vectorise(texts, fit_sample=fit_sample, max_features=max_features, rng=rng)
+    x_text = _downweight_generic_terms(x_text, text_code, part_code, len(parts))
+    steps = _Clusterer(x_text, text_code, texts)
+    theme, row_strength, theme_cat = steps.partitions(part_code, parts, cat_of_part, settings, rng)
+    if split_by_product:
+        theme, theme_cat = steps.across_products(theme, theme_cat, merge_similarity)
+    # Two themes of one category with the same representative phrase are one
+    # problem told twice: they are merged too, and named again.
+    names = steps.label(theme, theme_cat, row_strength, settings)
     while True:
-        # Merge when one theme's name also describes a good part of the other
-        # ("crash when exporting PDFs" fits half of "export crashes the app"):
-        # the two are one problem worded two ways. Identical names are the plain
-        # case. A name has two content words at least, so this never merges on
-        # one shared word.
-        remap = np.arange(len(theme_cat))
-        for a_, b_ in itertools.combinations(range(len(theme_cat)), 2):
-            if theme_cat[a_] != theme_cat[b_]:
-                continue
-            across = max(
-                names[a_].cover[b_] if names[a_].cover else 0.0,
-                names[b_].cover[a_] if names[b_].cover else 0.0,
-            )
-            if across >= MERGE_NAME_COVERAGE:
-                remap[remap == remap[b_]] = remap[a_]
+        remap = _same_name_remap(names, theme_cat)
         if (remap == np.arange(len(theme_cat))).all():
             break
-        theme, theme_cat = merged(theme, theme_cat, remap)
-        names = label(theme, theme_cat)
-    n_themes = len(theme_cat)
-    centroids = centroids_of(members_of(theme, n_themes))
-
-    # One comment counts once per theme even if two of its sentences land there.
-    _, first_row = np.unique(theme * (comment_code.max() + 1) + comment_code, return_index=True)
-    t_row, w_row, c_row = theme[first_row], week_idx[first_row], csat[first_row]
-    volume = np.bincount(t_row, minlength=n_themes)
-    weekly = np.bincount(t_row * n_weeks + w_row, minlength=n_themes * n_weeks).reshape(
-        n_themes, n_weeks
+        theme, theme_cat = _merged(theme, theme_cat, remap)
+        names = steps.label(theme, theme_cat, row_strength, settings)
+    return ThemeClusters(
+        theme=theme,
+        row_strength=row_strength,
+        text_code=text_code,
+        theme_cat=theme_cat,
+        categories=cats,
+        names=names,
+        centroids=steps.centroids(theme, len(theme_cat)),
+        terms=terms,
     )
-    # csat 0 (no answer) counts too: a written complaint is dissatisfaction.
-    dissatisfied = np.bincount(t_row[c_row <= DISSATISFIED_MAX], minlength=n_themes)
-    hist = np.bincount(t_row * 6 + c_row, minlength=n_themes * 6).reshape(n_themes, 6)[:, 1:]
-    n_distinct_comments = int(np.unique(comment_code).size)
-
-    def distinct(codes_: NDArray[np.int64]) -> NDArray[np.int64]:
-        pairs = np.unique(theme * (codes_.max() + 1) + codes_)
-        return np.bincount(pairs // (codes_.max() + 1), minlength=n_themes)
-
-    agents = distinct(agent_code)
-    tickets = distinct(ticket_code)
-    per_agent = np.unique(
-        t_row * (agent_code.max() + 1) + agent_code[first_row], return_counts=True
-    )
-    top_agent = np.zeros(n_themes, dtype=np.int64)
-    np.maximum.at(top_agent, per_agent[0] // (agent_code.max() + 1), per_agent[1])
-    # Distinct comments per product, most frequent first in the report.
-    per_product = np.bincount(
-        t_row * len(products) + product_code[first_row], minlength=n_themes * len(products)
-    ).reshape(n_themes, len(products))
-
-    scores = np.arange(1, 6)
-    all_hist = (
-        np.array([baseline.csat.get(int(s), 0) for s in scores])
-        if baseline is not None
-        else hist.sum(axis=0)
-    )
-
-    def mean_top2(h: NDArray[np.int64]) -> tuple[float | None, float | None]:
-        n = int(h.sum())
-        if n <= 0:
-            return None, None
-        return float(h @ scores / n), float(100.0 * h[3:].sum() / n)
-
-    # Emerging: latest week against the theme's own history, corrected across themes.
-    if n_weeks >= 2:
-        pvalues = [
-            burst_pvalue(int(weekly[t, -1]), weekly[t, :-1].tolist()) for t in range(n_themes)
-        ]
-        qvalues = benjamini_hochberg(pvalues)
-    else:
-        pvalues, qvalues = [], []
-
-    # Examples: the sentences most typical of the theme, one comment each.
-    examples: dict[int, list[ThemeExample]] = {}
-    seen: set[tuple[int, int]] = set()
-    order = sorted(
-        range(len(comments)),
-        key=lambda r: (-row_strength[r], r),
-    )
-    for r in order:
-        t = int(theme[r])
-        bucket = examples.setdefault(t, [])
-        if len(bucket) >= max_examples or (t, int(text_code[r])) in seen:
-            continue
-        seen.add((t, int(text_code[r])))
-        c = comments[r]
-        bucket.append(ThemeExample(c.comment_id, c.ticket_id, c.agent_id, c.sentence))
-
-    week_dates = tuple(dt.date.fromordinal(first + 7 * i) for i in range(n_weeks))
-    # Unique names: the larger theme keeps its phrase, a smaller one with the same
-    # phrase (another category) takes its next best, or the category in brackets.
-    shown: list[str] = [""] * n_themes
-    taken: set[str] = set()
-    for t in sorted(range(n_themes), key=lambda t: (-int(volume[t]), t)):
-        category = cats[theme_cat[t]].split("/")[1]
-        options = [names[t].name, *(n for n, _ in names[t].alternatives)]
-        chosen = next((o for o in options if o and o.lower() not in taken), None)
-        if chosen is None:
-            plain = options[0] or category.replace("-", " ")
-            chosen, suffix = f"{plain} ({category})", 2
-            while chosen.lower() in taken:
-                chosen, suffix = f"{plain} ({category} {suffix})", suffix + 1
-        shown[t] = chosen
-        taken.add(chosen.lower())
-
-    product_order = [
-        [int(i) for i in np.argsort(-per_product[t], kind="stable") if per_product[t, i]]
-        for t in range(n_themes)
-    ]
-    built: list[Theme] = []
-    used_ids: set[str] = set()
-    for t in range(n_themes):
-        target, category = cats[theme_cat[t]].split("/", 1)
-        phrases = tuple(_key_phrases(centroids[t], terms, key_phrases))
-        slug = _slug(shown[t]) or "other"
-        prefix = f"{target}/{category}/"
-        theme_id = f"{prefix}{slug}"
-        suffix = 2
-        while theme_id in used_ids:
-            theme_id = f"{prefix}{slug}-{suffix}"
-            suffix += 1
-        used_ids.add(theme_id)
-        mean, top2 = mean_top2(hist[t])
-        rest_mean, rest_top2 = mean_top2(np.maximum(all_hist - hist[t], 0))
-        top_share = float(top_agent[t] / volume[t]) if volume[t] else 0.0
-        recurring = bool(
-            agents[t] >= min_agents
-            and tickets[t] >= min_tickets
-            and top_share <= max_top_agent_share
-        )
-        burst_p = float(pvalues[t]) if pvalues else None
-        burst_q = float(qvalues[t]) if qvalues else None
-        built.append(
-            Theme(
-                theme_id=theme_id,
-                target=target,
-                category=category,
-                name=shown[t],
-                key_phrases=phrases,
-                comments=int(volume[t]),
-                dissatisfied=int(dissatisfied[t]),
-                share=float(volume[t] / n_distinct_comments),
-                contact_share=float(volume[t] / baseline.responses)
-                if baseline is not None and baseline.responses
-                else None,
-                weekly=tuple(
-                    WeekCount(d, int(v)) for d, v in zip(week_dates, weekly[t], strict=True)
-                ),
-                agents=int(agents[t]),
-                tickets=int(tickets[t]),
-                products=tuple(products[i] for i in product_order[t]),
-                product_counts=tuple(int(per_product[t, i]) for i in product_order[t]),
-                top_agent_share=top_share,
-                csat_answers=int(hist[t].sum()),
-                csat_mean=mean,
-                csat_top2=top2,
-                rest_csat_mean=rest_mean,
-                rest_csat_top2=rest_top2,
-                csat_effect=top2 - rest_top2
-                if top2 is not None and rest_top2 is not None
-                else None,
-                recurring=recurring,
-                product_gap=recurring and target == "product",
-                burst_p=burst_p,
-                burst_q=burst_q,
-                emerging=bool(
-                    burst_q is not None
-                    and burst_q < burst_alpha
-                    and weekly[t, -1] >= burst_min_count
-                ),
-                examples=tuple(examples.get(t, ())),
-            )
-        )
-    theme_ids = [th.theme_id for th in built]
-    built.sort(key=lambda th: (-th.comments, th.theme_id))
-    return GapReport(
-        themes=tuple(built),
-        pareto=_pareto(built, pareto_share),
-        weeks=week_dates,
-        comments=n_distinct_comments,
-        assignments=_assignments(given, kept, [theme_ids[t] for t in theme.tolist()]),
-    )
-
-
-def _assignments(given: int, kept: list[int], ids: list[str]) -> tuple[str, ...]:
-    out = [""] * given
-    for i, theme_id in zip(kept, ids, strict=True):
-        out[i] = theme_id
-    return tuple(out)
-
-
-def _pareto(themes: Sequence[Theme], pareto_share: float) -> tuple[ParetoRow, ...]:
-    ranked = sorted(themes, key=lambda th: (-th.dissatisfied, th.theme_id))
-    total = sum(th.dissatisfied for th in ranked)
-    rows = []
-    cumulative = 0
-    crossed = False
-    for th in ranked:
-        if total == 0:
-            break
-        cumulative += th.dissatisfied
-        rows.append(
-            ParetoRow(
-                theme_id=th.theme_id,
-                name=th.name,
-                dissatisfied=th.dissatisfied,
-                share=th.dissatisfied / total,
-                cumulative_share=cumulative / total,
-                vital_few=not crossed,
-            )
-        )
-        crossed = crossed or cumulative / total >= pareto_share
-    return tuple(rows)

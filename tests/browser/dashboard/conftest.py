@@ -18,13 +18,12 @@ from flask import Flask
 from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
 
-from feedback_service.demo.seed import (
-    DemoSummary,
+from feedback_service.demo.cli import (
     analyse_and_find_patterns,
     raise_recent_alerts,
     rebuild_rollups,
-    seed_demo,
 )
+from feedback_service.demo.seed import DemoSummary, seed_demo
 from feedback_service.models import Base
 
 PASSWORD = "browser demo password"

@@ -9,15 +9,13 @@ import pytest
 from feedback_service.analysis.stats import fisher_exact_greater
 from feedback_service.demo import planted
 from feedback_service.patterns.agents import (
-    AgentCsatCounts,
     AgentPeriod,
     ExampleComment,
-    adjusted_csat,
-    blame_of,
-    explain,
     find_agent_patterns,
     stratified_exact_greater,
 )
+from feedback_service.patterns.csat import AgentCsatCounts, adjusted_csat, blame_of
+from feedback_service.patterns.explain import explain
 
 
 def agent(

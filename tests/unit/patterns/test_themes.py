@@ -10,14 +10,8 @@ import pytest
 
 from feedback_service.analysis import stats
 from feedback_service.demo import planted
-from feedback_service.patterns.themes import (
-    GapReport,
-    ResponseBaseline,
-    ThemeComment,
-    burst_pvalue,
-    find_product_gaps,
-    is_theme_sentence,
-)
+from feedback_service.patterns.gaps import GapReport, burst_pvalue, find_product_gaps
+from feedback_service.patterns.themes import ResponseBaseline, ThemeComment, is_theme_sentence
 
 
 @cache
