@@ -42,6 +42,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from feedback_service.demo.issues import ISSUE_INDEX, ISSUES, NOBODY, Issue, comment_text
 from feedback_service.patterns.agents import AgentPeriod, ExampleComment
 from feedback_service.patterns.csat import AgentCsatCounts, blame_of
 from feedback_service.patterns.themes import ThemeComment
@@ -50,377 +51,6 @@ CHANNELS: Final = ("email", "chat", "phone")
 FIRST_WEEK: Final = dt.date(2026, 9, 7)  # a Monday
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """One thing a comment can say, with its base rate per response by channel."""
-
-    key: str
-    target: str
-    category: str
-    product: str
-    rates: tuple[float, float, float]  # email, chat, phone
-    phrasings: tuple[str, ...]
-
-
-_A = "agent"
-_P = "product"
-_R = "process"
-_N = "none"
-
-ISSUES: Final[tuple[Issue, ...]] = (
-    Issue(
-        "rude",
-        _A,
-        "rude",
-        "",
-        (0.002, 0.004, 0.012),
-        (
-            "the agent was rude to me",
-            "the rep hung up on me",
-            "she was condescending the whole call",
-            "he talked to me like I was an idiot",
-            "your agent was sarcastic and dismissive",
-            "the person in chat was really unprofessional",
-        ),
-    ),
-    Issue(
-        "unhelpful",
-        _A,
-        "unhelpful",
-        "",
-        (0.008, 0.008, 0.008),
-        (
-            "the agent did not even try to help",
-            "he just read me the FAQ",
-            "she kept telling me there was nothing she could do",
-            "the rep was useless",
-        ),
-    ),
-    Issue(
-        "slow-response",
-        _A,
-        "slow-response",
-        "",
-        (0.012, 0.006, 0.002),
-        (
-            "it took the agent three days to answer my email",
-            "he took ages to reply in chat",
-            "I waited a week for a response from her",
-            "the replies were painfully slow",
-        ),
-    ),
-    Issue(
-        "did-not-resolve",
-        _A,
-        "did-not-resolve",
-        "",
-        (0.01, 0.01, 0.01),
-        (
-            "my problem is still not solved",
-            "the agent closed the ticket without fixing anything",
-            "nothing was resolved",
-            "he said it was fixed but it was not",
-        ),
-    ),
-    Issue(
-        "knowledge",
-        _A,
-        "knowledge",
-        "",
-        (0.005, 0.005, 0.005),
-        (
-            "the agent did not know the product",
-            "she gave me wrong information about my plan",
-            "he clearly had no idea how the settings work",
-        ),
-    ),
-    Issue(
-        "communication",
-        _A,
-        "communication",
-        "",
-        (0.005, 0.005, 0.005),
-        (
-            "the explanation was confusing",
-            "he never told me what would happen next",
-            "her instructions made no sense",
-        ),
-    ),
-    Issue(
-        "praised",
-        _A,
-        "praised",
-        "",
-        (0.035, 0.04, 0.05),
-        (
-            "the agent was fantastic",
-            "she was patient and kind",
-            "he went above and beyond to help me",
-            "great rep, solved it in minutes",
-            "thank you for being so helpful",
-        ),
-    ),
-    Issue(
-        "crash-login",
-        _P,
-        "bug",
-        "Mobile app",
-        (0.008, 0.008, 0.008),
-        (
-            "the app crashes when I login",
-            "the mobile app crashes right after login",
-            "app crashes on the login screen",
-            "every login attempt and the app crashes",
-        ),
-    ),
-    Issue(
-        "sync",
-        _P,
-        "bug",
-        "Mobile app",
-        (0.006, 0.006, 0.006),
-        (
-            "my notes do not sync between phone and laptop",
-            "sync between devices has been broken for days",
-            "changes on my phone never sync to the laptop",
-            "the sync is broken again, my notes are missing",
-        ),
-    ),
-    Issue(
-        "export-csv",
-        _P,
-        "bug",
-        "Web dashboard",
-        (0.005, 0.005, 0.005),
-        (
-            "exporting reports to CSV fails",
-            "the CSV export button does nothing",
-            "report export to CSV produces an empty file",
-        ),
-    ),
-    Issue(
-        "notifications",
-        _P,
-        "bug",
-        "Mobile app",
-        (0.004, 0.004, 0.004),
-        (
-            "push notifications never arrive",
-            "I stopped getting push notifications on my phone",
-            "reminder notifications do not show up",
-        ),
-    ),
-    Issue(
-        "dark-mode",
-        _P,
-        "missing-feature",
-        "Mobile app",
-        (0.003, 0.003, 0.003),
-        (
-            "please add a dark mode",
-            "still no dark mode in the app",
-            "a dark mode theme would be really nice",
-        ),
-    ),
-    Issue(
-        "bulk-edit",
-        _P,
-        "missing-feature",
-        "Web dashboard",
-        (0.003, 0.003, 0.003),
-        (
-            "there is no bulk edit for contacts",
-            "I need bulk edit for my contact list",
-            "editing hundreds of contacts one by one is absurd, add bulk edit",
-        ),
-    ),
-    Issue(
-        "price-increase",
-        _P,
-        "pricing",
-        "Subscription",
-        (0.006, 0.006, 0.006),
-        (
-            "the new subscription price is too expensive",
-            "you raised the subscription price again",
-            "the subscription price increase is not worth it",
-        ),
-    ),
-    Issue(
-        "settings-menu",
-        _P,
-        "usability",
-        "Web dashboard",
-        (0.004, 0.004, 0.004),
-        (
-            "the settings menu is impossible to find",
-            "I could not find the privacy settings in the menu",
-            "the settings menu layout is confusing",
-        ),
-    ),
-    Issue(
-        "slow-dashboard",
-        _P,
-        "performance",
-        "Web dashboard",
-        (0.005, 0.005, 0.005),
-        (
-            "the dashboard takes forever to load",
-            "the web dashboard is painfully slow to load",
-            "loading the dashboard takes over a minute",
-        ),
-    ),
-    Issue(
-        "password-reset",
-        _P,
-        "account-access",
-        "Account",
-        (0.005, 0.005, 0.005),
-        (
-            "the password reset email never arrives",
-            "I never received the password reset link",
-            "password reset does not send any email",
-        ),
-    ),
-    Issue(
-        "hold-time",
-        _R,
-        "wait-time",
-        "",
-        (0.004, 0.006, 0.02),
-        (
-            "I was on hold for forty minutes",
-            "the hold queue was over an hour long",
-            "waiting on hold that long is unacceptable",
-        ),
-    ),
-    Issue(
-        "transfers",
-        _R,
-        "transfer",
-        "",
-        (0.001, 0.003, 0.008),
-        (
-            "I got transferred three times",
-            "they transferred me between departments",
-            "transferred again to another team",
-        ),
-    ),
-    Issue(
-        "refund-policy",
-        _R,
-        "policy",
-        "",
-        (0.004, 0.004, 0.004),
-        (
-            "your refund policy is unfair",
-            "a refund policy of fourteen days is ridiculous",
-            "the refund policy makes no sense",
-        ),
-    ),
-    Issue(
-        "late-delivery",
-        _R,
-        "delivery",
-        "Hardware",
-        (0.005, 0.005, 0.005),
-        (
-            "the delivery of my parcel was two weeks late",
-            "the courier delivery never came",
-            "delivery took far longer than promised",
-        ),
-    ),
-    Issue(
-        "double-charge",
-        _R,
-        "billing-process",
-        "Subscription",
-        (0.004, 0.004, 0.004),
-        (
-            "I was charged twice this month",
-            "my card got charged twice for one order",
-            "I was charged twice, a duplicate on my statement",
-        ),
-    ),
-    Issue(
-        "other",
-        _N,
-        "other",
-        "",
-        (0.01, 0.01, 0.01),
-        ("I contacted you about my order", "it was about my account", "see my previous ticket"),
-    ),
-    Issue(
-        "praise-general",
-        _N,
-        "praise-general",
-        "",
-        (0.015, 0.015, 0.015),
-        ("love the product", "great company", "keep up the good work"),
-    ),
-    # Planted only: never present at a base rate.
-    Issue(
-        "invoice-download",
-        _P,
-        "bug",
-        "Billing portal",
-        (0.0, 0.0, 0.0),
-        (
-            "downloading an invoice gives an error 500",
-            "the invoice PDF download fails with error 500",
-            "I cannot download my invoice anymore, error 500",
-            "invoice download is broken since the update",
-        ),
-    ),
-    Issue(
-        "printer-driver",
-        _P,
-        "bug",
-        "Printer",
-        (0.0, 0.0, 0.0),
-        (
-            "the printer driver will not install on Windows",
-            "the printer driver installer fails on my laptop",
-            "printer driver setup crashes halfway through the install",
-        ),
-    ),
-)
-ISSUE_INDEX: Final = {issue.key: i for i, issue in enumerate(ISSUES)}
-_OPENERS: Final = ("", "", "", "Honestly, ", "Once again ", "Ugh, ", "FYI ", "Well, ")
-_TAILS: Final = (
-    ".",
-    ".",
-    "!",
-    " and it is really annoying.",
-    ". Please sort this out.",
-    ", third time this month.",
-    " and I am losing patience.",
-    ", not impressed.",
-)
-_DETAILS: Final = (
-    " (order {n})",
-    " on my {word}",
-    ", ticket {n}",
-    " since {word}",
-    " - account {n}",
-    " with my {word}",
-    " (ref {n})",
-    " again on {word}",
-)
-_WORDS: Final = (
-    "iphone",
-    "android tablet",
-    "work laptop",
-    "monday",
-    "last week",
-    "the weekend",
-    "chromebook",
-    "pixel phone",
-    "office pc",
-    "tuesday morning",
-    "my partner's account",
-    "the family plan",
-)
 # CSAT 1..5 distributions: a complaint goes with a low score, praise with a high one.
 _CSAT_HAPPY: Final = (0.02, 0.03, 0.07, 0.30, 0.58)
 _CSAT_COMPLAINT: Final = (0.35, 0.25, 0.20, 0.12, 0.08)
@@ -514,7 +144,6 @@ def generate(
     agent_ids = tuple(f"agent-{i:04d}" for i in range(n_agents))
     team_ids = tuple(f"team-{i // agents_per_team:03d}" for i in range(n_agents))
     week_dates = tuple(FIRST_WEEK + dt.timedelta(weeks=w) for w in range(weeks))
-    current = np.arange(weeks) >= weeks - period_weeks
 
     # Agents differ in volume and in channel mix (around a team mix).
     volume = responses_per_agent_week * rng.uniform(0.7, 1.3, n_agents)
@@ -525,19 +154,11 @@ def generate(
     if plant.confounded_agent:
         mix[confounded] = (0.03, 0.02, 0.95)
         volume[confounded] *= 2.5  # a busy phone agent: enough volume to look guilty
-
-    rates = comment_rate_scale * np.array([issue.rates for issue in ISSUES])  # (K, C)
-    extra = np.zeros((n_agents, weeks, len(ISSUES)))
-    patterns: set[tuple[str, str]] = set()
-    if plant.pattern_category is not None:
-        k = ISSUE_INDEX[plant.pattern_category]
-        extra[pattern_agent, current, k] = plant.pattern_extra_rate
-        patterns.add((agent_ids[pattern_agent], plant.pattern_category))
-    if plant.praise_extra_rate is not None:
-        k = ISSUE_INDEX["praised"]
-        extra[praise_agent, current, k] = plant.praise_extra_rate
-        patterns.add((agent_ids[praise_agent], "praised"))
-    p = rates[None, None, :, :] + extra[:, :, :, None]  # (A, W, K, C)
+    extra, patterns = _planted_rates(
+        plant, (n_agents, weeks), weeks - period_weeks, pattern_agent, praise_agent, agent_ids
+    )
+    p = comment_rate_scale * np.array([issue.rates for issue in ISSUES])[None, None, :, :]
+    p = p + extra[:, :, :, None]  # (A, W, K, C)
     if plant.spreading_bug:
         k = ISSUE_INDEX["invoice-download"]
         order = rng.permutation(n_agents)
@@ -547,14 +168,62 @@ def generate(
             p[reached, w, k, :] = plant.bug_rate
     if plant.single_agent_theme:
         p[one_theme_agent, :, ISSUE_INDEX["printer-driver"], :] = 0.03
-
-    # Responses per (agent, week, channel); comments by a multinomial over issues.
     lam = volume[:, None, None] * mix[:, None, :] * np.ones((1, weeks, 1))
+    agent, week, channel, issue = _responses(rng, lam, p)
+    return PlantedData(
+        agent_ids=agent_ids,
+        team_ids=team_ids,
+        weeks=week_dates,
+        agent=agent,
+        week=week,
+        channel=channel,
+        csat=_csat(rng, issue),
+        issue=issue,
+        confidence=rng.uniform(0.5, 1.0, issue.size).astype(np.float32),
+        phrasing=rng.integers(0, 1 << 30, issue.size, dtype=np.int32),
+        truth=GroundTruth(
+            patterns=frozenset(patterns),
+            emerging_issue="invoice-download" if plant.spreading_bug else None,
+            single_agent_issue="printer-driver" if plant.single_agent_theme else None,
+            confounded_agent=agent_ids[confounded] if plant.confounded_agent else None,
+            single_agent=agent_ids[one_theme_agent] if plant.single_agent_theme else None,
+        ),
+        period_weeks=period_weeks,
+    )
+
+
+def _planted_rates(
+    plant: Plant,
+    shape: tuple[int, int],
+    first_current: int,
+    pattern_agent: int,
+    praise_agent: int,
+    agent_ids: Sequence[str],
+) -> tuple[NDArray[np.float64], set[tuple[str, str]]]:
+    """Rates added per (agent, week, issue) by the planted patterns, and the truth."""
+    extra = np.zeros((*shape, len(ISSUES)))
+    current = np.arange(shape[1]) >= first_current
+    patterns: set[tuple[str, str]] = set()
+    if plant.pattern_category is not None:
+        k = ISSUE_INDEX[plant.pattern_category]
+        extra[pattern_agent, current, k] = plant.pattern_extra_rate
+        patterns.add((agent_ids[pattern_agent], plant.pattern_category))
+    if plant.praise_extra_rate is not None:
+        k = ISSUE_INDEX["praised"]
+        extra[praise_agent, current, k] = plant.praise_extra_rate
+        patterns.add((agent_ids[praise_agent], "praised"))
+    return extra, patterns
+
+
+def _responses(
+    rng: np.random.Generator, lam: NDArray[np.float64], p: NDArray[np.float64]
+) -> tuple[NDArray[np.int32], NDArray[np.int16], NDArray[np.int8], NDArray[np.int16]]:
+    """Responses per (agent, week, channel) and their comments, one row per response:
+    agent, week, channel and issue (-1: no comment), by a multinomial over issues."""
     n = rng.poisson(lam)  # (A, W, C)
     probs = np.moveaxis(p, 2, 3)  # (A, W, C, K)
     no_comment = 1.0 - probs.sum(axis=3, keepdims=True)
     counts = rng.multinomial(n, np.concatenate([probs, no_comment], axis=3))  # (A, W, C, K+1)
-
     cells = counts.reshape(-1, len(ISSUES) + 1)
     flat = cells.ravel()
     a_idx, w_idx, c_idx = np.unravel_index(np.arange(cells.shape[0]), n.shape)
@@ -562,14 +231,20 @@ def generate(
     row_cell = np.repeat(np.arange(cells.shape[0]).repeat(len(ISSUES) + 1), flat)
     issue = np.repeat(k_idx, flat).astype(np.int16)
     issue[issue == len(ISSUES)] = -1
-    agent = a_idx[row_cell].astype(np.int32)
-    week = w_idx[row_cell].astype(np.int16)
-    channel = c_idx[row_cell].astype(np.int8)
+    return (
+        a_idx[row_cell].astype(np.int32),
+        w_idx[row_cell].astype(np.int16),
+        c_idx[row_cell].astype(np.int8),
+        issue,
+    )
 
+
+def _csat(rng: np.random.Generator, issue: NDArray[np.int16]) -> NDArray[np.int8]:
+    """CSAT 1..5 per response: low with a complaint, high with praise."""
     kinds = np.zeros(issue.size, dtype=np.int8)  # 0 happy, 1 complaint, 2 praise
     targets = np.array([i.target for i in ISSUES])
     is_praise = np.array([i.category in ("praised", "praise-general") for i in ISSUES])
-    complaint = np.array([t != _N for t in targets]) & ~is_praise
+    complaint = np.array([t != NOBODY for t in targets]) & ~is_praise
     has = issue >= 0
     kinds[has & complaint[np.where(has, issue, 0)]] = 1
     kinds[has & is_praise[np.where(has, issue, 0)]] = 2
@@ -578,52 +253,7 @@ def generate(
     for kind, dist in enumerate((_CSAT_HAPPY, _CSAT_COMPLAINT, _CSAT_PRAISE)):
         sel = kinds == kind
         csat[sel] = np.searchsorted(np.cumsum(dist)[:-1], u[sel], side="right") + 1
-    confidence = rng.uniform(0.5, 1.0, issue.size).astype(np.float32)
-    phrasing = rng.integers(0, 1 << 30, issue.size, dtype=np.int32)
-
-    truth = GroundTruth(
-        patterns=frozenset(patterns),
-        emerging_issue="invoice-download" if plant.spreading_bug else None,
-        single_agent_issue="printer-driver" if plant.single_agent_theme else None,
-        confounded_agent=agent_ids[confounded] if plant.confounded_agent else None,
-        single_agent=agent_ids[one_theme_agent] if plant.single_agent_theme else None,
-    )
-    return PlantedData(
-        agent_ids=agent_ids,
-        team_ids=team_ids,
-        weeks=week_dates,
-        agent=agent,
-        week=week,
-        channel=channel,
-        csat=csat,
-        issue=issue,
-        confidence=confidence,
-        phrasing=phrasing,
-        truth=truth,
-        period_weeks=period_weeks,
-    )
-
-
-def comment_text(issue_index: int, phrasing: int) -> str:
-    """The comment text for a response: an opener, one phrasing of the issue, a tail.
-
-    One comment in two also carries a detail of its own (an order number, a
-    device, a day), as real comments do, so that almost every comment is a
-    distinct string and the benchmark cannot win by de-duplicating text.
-    """
-    issue = ISSUES[issue_index]
-    core = issue.phrasings[phrasing % len(issue.phrasings)]
-    opener = _OPENERS[(phrasing >> 4) % len(_OPENERS)]
-    tail = _TAILS[(phrasing >> 8) % len(_TAILS)]
-    pick = phrasing >> 12
-    detail = ""
-    if pick % 2:
-        template = _DETAILS[(pick >> 1) % len(_DETAILS)]
-        detail = template.format(
-            n=(pick >> 4) % 900_000 + 100_000, word=_WORDS[(pick >> 5) % len(_WORDS)]
-        )
-    text = f"{opener}{core}{detail}{tail}"
-    return text[0].upper() + text[1:]
+    return csat
 
 
 def _period_mask(data: PlantedData, period: str) -> NDArray[np.bool_]:
@@ -631,6 +261,26 @@ def _period_mask(data: PlantedData, period: str) -> NDArray[np.bool_]:
     end = n_weeks if period == "current" else n_weeks - data.period_weeks
     start = end - data.period_weeks
     return (data.week >= start) & (data.week < end)
+
+
+def _best_examples(
+    data: PlantedData, rows: NDArray[np.int64], keys: NDArray[np.int64], max_examples: int
+) -> dict[tuple[int, int], list[ExampleComment]]:
+    """Up to ``max_examples`` comments per (agent, key), highest confidence first."""
+    order = np.lexsort((-data.confidence[rows], keys, data.agent[rows]))
+    out: dict[tuple[int, int], list[ExampleComment]] = {}
+    for r, key in zip(rows[order].tolist(), keys[order].tolist(), strict=True):
+        bucket = out.setdefault((int(data.agent[r]), int(key)), [])
+        if len(bucket) < max_examples:
+            bucket.append(
+                ExampleComment(
+                    comment_id=f"C{r}",
+                    ticket_id=f"T{r}",
+                    confidence=round(float(data.confidence[r]), 3),
+                    sentence=comment_text(int(data.issue[r]), int(data.phrasing[r])),
+                )
+            )
+    return out
 
 
 def agent_periods(
@@ -651,9 +301,9 @@ def agent_periods(
     responses = np.bincount(agent * n_ch + channel, minlength=n_agents * n_ch).reshape(
         n_agents, n_ch
     )
-    categories = sorted({i.category for i in ISSUES if i.target != _N})
+    categories = sorted({i.category for i in ISSUES if i.target != NOBODY})
     category_of = np.array(
-        [categories.index(i.category) if i.target != _N else -1 for i in ISSUES] + [-1]
+        [categories.index(i.category) if i.target != NOBODY else -1 for i in ISSUES] + [-1]
     )
     cat = category_of[np.where(issue >= 0, issue, len(ISSUES))]
     sel = cat >= 0
@@ -663,26 +313,7 @@ def agent_periods(
         (a * len(categories) + k) * n_ch + c, minlength=n_agents * len(categories) * n_ch
     ).reshape(n_agents, len(categories), n_ch)
 
-    def best(
-        rows: NDArray[np.int64], keys: NDArray[np.int64]
-    ) -> dict[tuple[int, int], list[ExampleComment]]:
-        # Highest confidence first within each (agent, key).
-        order = np.lexsort((-data.confidence[rows], keys, data.agent[rows]))
-        out: dict[tuple[int, int], list[ExampleComment]] = {}
-        for r, key in zip(rows[order].tolist(), keys[order].tolist(), strict=True):
-            bucket = out.setdefault((int(data.agent[r]), int(key)), [])
-            if len(bucket) < max_examples:
-                bucket.append(
-                    ExampleComment(
-                        comment_id=f"C{r}",
-                        ticket_id=f"T{r}",
-                        confidence=round(float(data.confidence[r]), 3),
-                        sentence=comment_text(int(data.issue[r]), int(data.phrasing[r])),
-                    )
-                )
-        return out
-
-    examples = best(rows, k)
+    examples = _best_examples(data, rows, k, max_examples)
     complaint_issue = np.array([_is_complaint(i) for i in ISSUES] + [False])
     negative = complaint_issue[np.where(issue >= 0, issue, len(ISSUES))]
     low = data.csat[mask] <= 2
@@ -692,7 +323,9 @@ def agent_periods(
             agent[flag] * n_ch + channel[flag], minlength=n_agents * n_ch
         ).reshape(n_agents, n_ch)
     negative_rows = np.flatnonzero(mask)[negative]
-    negative_examples = best(negative_rows, np.zeros(negative_rows.size, dtype=np.int64))
+    negative_examples = _best_examples(
+        data, negative_rows, np.zeros(negative_rows.size, dtype=np.int64), max_examples
+    )
 
     out = []
     for a_i in range(n_agents):
@@ -719,7 +352,7 @@ def agent_periods(
 
 
 def _is_complaint(issue: Issue) -> bool:
-    return issue.target != _N and issue.category not in ("praised", "praise-general")
+    return issue.target != NOBODY and issue.category not in ("praised", "praise-general")
 
 
 def csat_counts(data: PlantedData, period: str = "current") -> list[AgentCsatCounts]:

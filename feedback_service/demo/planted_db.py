@@ -23,7 +23,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.models import CommentAnalysis
-from feedback_service.demo.planted import CHANNELS, ISSUES, PlantedData, comment_text
+from feedback_service.demo.issues import ISSUES, comment_text
+from feedback_service.demo.planted import CHANNELS, PlantedData
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 
@@ -85,39 +86,102 @@ def _insert_returning(
     return [found[k] for k in wanted]
 
 
-def load_planted(
-    session: Session,
-    data: PlantedData,
-    *,
-    first_day: dt.date | None = None,
-    survey_key: str = "post-ticket",
-    tag: str | None = None,
-) -> LoadedWorld:
-    """Insert ``data`` (every response, every comment and its analysis); flush only.
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The planted rows with their people's ids: one method per table written."""
 
-    ``first_day`` moves the data in time (default: the planted weeks' own dates);
-    ``tag`` prefixes every external id so two loads never collide.
-    """
-    tag = f"p{secrets.token_hex(3)}-" if tag is None else tag
-    first_day = first_day or data.weeks[0]
-    survey_id = session.scalar(select(Survey.id).where(Survey.key == survey_key))
-    if survey_id is None:
-        raise ValueError(f"no survey {survey_key!r}")
-    now = dt.datetime.now(dt.UTC)
+    data: PlantedData
+    tag: str
+    now: dt.datetime
+    who: list[dict[str, Any]]  # per row: its customer, agent, team and channel
+    moments: list[dt.datetime]
+    texts: list[str | None]
 
+    def ticket(self, r: int) -> dict[str, Any]:
+        issue = int(self.data.issue[r])
+        return {
+            **self.who[r],
+            "source": "api",
+            "external_id": f"{self.tag}T{r}",
+            "product": (ISSUES[issue].product or None) if issue >= 0 else None,
+            "tags": [],
+            "closed_at": self.moments[r] - dt.timedelta(hours=1),
+            "contacts": 1,
+            "escalated": False,
+            "reopened": False,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+
+    def invitation(self, r: int, survey_id: int, ticket_id: int) -> dict[str, Any]:
+        return {
+            **self.who[r],
+            "token": f"{self.tag}{r:x}",
+            "survey_id": survey_id,
+            "ticket_id": ticket_id,
+            "locale": "en",
+            "delivery": "email",
+            "status": "sent",
+            "attempts": 1,
+            "sent_at": self.moments[r] - dt.timedelta(minutes=30),
+            "answered_at": self.moments[r],
+            "created_at": self.moments[r] - dt.timedelta(minutes=50),
+            "updated_at": self.moments[r],
+        }
+
+    def response(
+        self, r: int, survey_id: int, ticket_id: int, invitation_id: int
+    ) -> dict[str, Any]:
+        return {
+            **self.who[r],
+            "invitation_id": invitation_id,
+            "survey_id": survey_id,
+            "ticket_id": ticket_id,
+            "locale": "en",
+            "csat": int(self.data.csat[r]),
+            "comment": self.texts[r],
+            "status": "confirmed",
+            "source": "page",
+            "submitted_at": self.moments[r],
+            "updated_at": self.moments[r],
+            "confirmed_at": self.moments[r],
+            "version": 1,
+            "processed_version": 1,
+        }
+
+    def analysis(self, r: int, response_id: int) -> dict[str, Any]:
+        issue = int(self.data.issue[r])
+        return {
+            "response_id": response_id,
+            "response_version": 1,
+            "model_version": MODEL_VERSION,
+            "language": "en",
+            "supported": True,
+            "sentiment": finding_sentiment(issue),
+            "sentiment_score": None,
+            "findings": [
+                {
+                    "target": ISSUES[issue].target,
+                    "category": ISSUES[issue].category,
+                    "confidence": round(float(self.data.confidence[r]), 3),
+                    "sentence": self.texts[r],
+                    "sentiment": finding_sentiment(issue),
+                }
+            ],
+            "key_phrases": [],
+            "created_at": self.moments[r],
+            "updated_at": self.moments[r],
+        }
+
+
+def _people(
+    session: Session, data: PlantedData, tag: str, now: dt.datetime
+) -> tuple[dict[str, int], list[int], list[int]]:
+    """Teams, agents and customers: their ids by team name, agent index, customer index."""
     team_names = sorted(set(data.team_ids))
-    team_pk = dict(
-        zip(
-            team_names,
-            _insert_returning(
-                session,
-                Team,
-                "external_id",
-                [{"external_id": f"{tag}{t}", "name": t, "created_at": now} for t in team_names],
-            ),
-            strict=True,
-        )
-    )
+    team_rows = [{"external_id": f"{tag}{t}", "name": t, "created_at": now} for t in team_names]
+    team_ids = _insert_returning(session, Team, "external_id", team_rows)
+    team_pk = dict(zip(team_names, team_ids, strict=True))
     agent_pk = _insert_returning(
         session,
         Agent,
@@ -147,119 +211,64 @@ def load_planted(
             for i in range(min(CUSTOMERS, max(1, data.responses)))
         ],
     )
+    return team_pk, agent_pk, customer_pk
 
+
+def load_planted(
+    session: Session,
+    data: PlantedData,
+    *,
+    first_day: dt.date | None = None,
+    survey_key: str = "post-ticket",
+    tag: str | None = None,
+) -> LoadedWorld:
+    """Insert ``data`` (every response, every comment and its analysis); flush only.
+
+    ``first_day`` moves the data in time (default: the planted weeks' own dates);
+    ``tag`` prefixes every external id so two loads never collide.
+    """
+    tag = f"p{secrets.token_hex(3)}-" if tag is None else tag
+    first_day = first_day or data.weeks[0]
+    survey_id = session.scalar(select(Survey.id).where(Survey.key == survey_key))
+    if survey_id is None:
+        raise ValueError(f"no survey {survey_key!r}")
+    now = dt.datetime.now(dt.UTC)
     rows = range(data.responses)
-    agent = data.agent.tolist()
-    channel = data.channel.tolist()
-    issue = data.issue.tolist()
-    csat = data.csat.tolist()
-    moments = [submitted_at(data, r, first_day) for r in rows]
-    tickets = _insert_returning(
-        session,
-        Ticket,
-        "external_id",
-        [
+    team_pk, agent_pk, customer_pk = _people(session, data, tag, now)
+    agent, channel, issue = data.agent.tolist(), data.channel.tolist(), data.issue.tolist()
+    out = _Rows(
+        data,
+        tag,
+        now,
+        who=[
             {
-                "source": "api",
-                "external_id": f"{tag}T{r}",
-                "channel": CHANNELS[channel[r]],
-                "product": (ISSUES[issue[r]].product or None) if issue[r] >= 0 else None,
-                "tags": [],
-                "closed_at": moments[r] - dt.timedelta(hours=1),
-                "contacts": 1,
-                "escalated": False,
-                "reopened": False,
+                "customer_id": customer_pk[r % len(customer_pk)],
                 "agent_id": agent_pk[agent[r]],
                 "team_id": team_pk[data.team_ids[agent[r]]],
-                "customer_id": customer_pk[r % len(customer_pk)],
-                "created_at": now,
-                "updated_at": now,
+                "channel": CHANNELS[channel[r]],
             }
             for r in rows
         ],
+        moments=[submitted_at(data, r, first_day) for r in rows],
+        texts=[
+            comment_text(issue[r], int(data.phrasing[r])) if issue[r] >= 0 else None for r in rows
+        ],
     )
+    tickets = _insert_returning(session, Ticket, "external_id", [out.ticket(r) for r in rows])
     invitations = _insert_returning(
-        session,
-        Invitation,
-        "token",
-        [
-            {
-                "token": f"{tag}{r:x}",
-                "survey_id": survey_id,
-                "ticket_id": tickets[r],
-                "customer_id": customer_pk[r % len(customer_pk)],
-                "agent_id": agent_pk[agent[r]],
-                "team_id": team_pk[data.team_ids[agent[r]]],
-                "channel": CHANNELS[channel[r]],
-                "locale": "en",
-                "delivery": "email",
-                "status": "sent",
-                "attempts": 1,
-                "sent_at": moments[r] - dt.timedelta(minutes=30),
-                "answered_at": moments[r],
-                "created_at": moments[r] - dt.timedelta(minutes=50),
-                "updated_at": moments[r],
-            }
-            for r in rows
-        ],
+        session, Invitation, "token", [out.invitation(r, survey_id, tickets[r]) for r in rows]
     )
-    texts = [comment_text(issue[r], int(data.phrasing[r])) if issue[r] >= 0 else None for r in rows]
     responses = _insert_returning(
         session,
         Response,
         "invitation_id",
-        [
-            {
-                "invitation_id": invitations[r],
-                "survey_id": survey_id,
-                "ticket_id": tickets[r],
-                "customer_id": customer_pk[r % len(customer_pk)],
-                "agent_id": agent_pk[agent[r]],
-                "team_id": team_pk[data.team_ids[agent[r]]],
-                "channel": CHANNELS[channel[r]],
-                "locale": "en",
-                "csat": csat[r],
-                "comment": texts[r],
-                "status": "confirmed",
-                "source": "page",
-                "submitted_at": moments[r],
-                "updated_at": moments[r],
-                "confirmed_at": moments[r],
-                "version": 1,
-                "processed_version": 1,
-            }
-            for r in rows
-        ],
+        [out.response(r, survey_id, tickets[r], invitations[r]) for r in rows],
     )
     commented = np.flatnonzero(data.issue >= 0).tolist()
     if commented:
         analyses: Any = CommentAnalysis.__table__
         session.connection().execute(
-            insert(analyses),
-            [
-                {
-                    "response_id": responses[r],
-                    "response_version": 1,
-                    "model_version": MODEL_VERSION,
-                    "language": "en",
-                    "supported": True,
-                    "sentiment": finding_sentiment(issue[r]),
-                    "sentiment_score": None,
-                    "findings": [
-                        {
-                            "target": ISSUES[issue[r]].target,
-                            "category": ISSUES[issue[r]].category,
-                            "confidence": round(float(data.confidence[r]), 3),
-                            "sentence": texts[r],
-                            "sentiment": finding_sentiment(issue[r]),
-                        }
-                    ],
-                    "key_phrases": [],
-                    "created_at": moments[r],
-                    "updated_at": moments[r],
-                }
-                for r in commented
-            ],
+            insert(analyses), [out.analysis(r, responses[r]) for r in commented]
         )
     session.flush()
     return LoadedWorld(
