@@ -1,4 +1,4 @@
-"""Write ``analysis.planted`` data into the database, as the service would hold it.
+"""Write ``demo.planted`` data into the database, as the service would hold it.
 
 For the API and integration tests (planted findings must come back out of the
 real endpoints) and for demos. Each planted response becomes a customer's

@@ -16,7 +16,7 @@ Which findings count:
   comments count through their categories only, see ``NEGATIVE_SENTIMENTS``);
   low ratings (CSAT <= 2, NPS <= 6, CES <= 2) are counted in SQL with the
   answers to each question as their denominator, commented or not;
-* a not-satisfied CSAT answer is blamed (``patterns.blame_of``) on the targets of
+* a not-satisfied CSAT answer is blamed (``csat.blame_of``) on the targets of
   its comment's non-positive findings, so praise of the agent in a comment that
   complains about the product does not keep the answer against the agent;
 * themes take only complaint sentences (``themes.is_theme_sentence``): negative

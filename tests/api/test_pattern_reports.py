@@ -1,6 +1,6 @@
 """Complaint patterns and product gaps through the API, on planted data in the database.
 
-The data come from ``analysis.planted`` (one agent with many rude complaints, a
+The data come from ``demo.planted`` (one agent with many rude complaints, a
 product bug spreading across agents in the last weeks, everyone else ordinary)
 written into the real tables by ``patterns.planted_db``; the reports must name
 exactly the planted agent and the planted bug, and nothing on the same data
