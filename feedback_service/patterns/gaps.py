@@ -42,6 +42,7 @@ from feedback_service.patterns.themes import (
     ResponseBaseline,
     ThemeClusters,
     ThemeComment,
+    ThemeSettings,
     cluster_themes,
     codes,
 )
@@ -309,12 +310,12 @@ def _theme_ids(clusters: ThemeClusters, shown: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Rules:
-    min_agents: int
-    min_tickets: int
-    max_top_agent_share: float
-    burst_alpha: float
-    burst_min_count: int
-    key_phrases: int
+    min_agents: int  # a recurring theme reaches this many agents
+    min_tickets: int  # and this many tickets,
+    max_top_agent_share: float  # and no agent holds more of it than this
+    burst_alpha: float  # emerging: BH-corrected burst q below this
+    burst_min_count: int  # and at least this many comments in the latest week
+    key_phrases: int  # top terms shown per theme
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,18 +468,18 @@ def find_product_gaps(
     comments = [comments[i] for i in kept]
     if not comments:
         return GapReport((), (), (), 0)
-    clusters = cluster_themes(
-        comments,
-        topics_per_category=topics_per_category,
-        min_theme_comments=min_theme_comments,
-        merge_similarity=merge_similarity,
-        fit_sample=fit_sample,
-        nmf_sample=nmf_sample,
-        max_features=max_features,
-        label_sample=label_sample,
-        split_by_product=split_by_product,
-        random_state=random_state,
+    settings = ThemeSettings(
+        topics_per_category,
+        min_theme_comments,
+        merge_similarity,
+        fit_sample,
+        nmf_sample,
+        max_features,
+        label_sample,
+        split_by_product,
+        random_state,
     )
+    clusters = cluster_themes(comments, settings)
     context, counts = _context(comments, clusters, last, baseline, max_examples)
     rules = _Rules(
         min_agents, min_tickets, max_top_agent_share, burst_alpha, burst_min_count, key_phrases

@@ -338,13 +338,18 @@ def _vectorise(
 
 
 @dataclass(frozen=True, slots=True)
-class _Settings:
-    topics_per_category: int
-    min_theme_comments: int
-    merge_similarity: float
-    nmf_sample: int
-    label_sample: int
-    random_state: int
+class ThemeSettings:
+    """How themes are built (the defaults are what the product-gap runs use)."""
+
+    topics_per_category: int = 6  # NMF components asked for per partition
+    min_theme_comments: int = 5  # a smaller component is folded into another
+    merge_similarity: float = 0.25  # the centroid cosine at which two themes are one
+    fit_sample: int = 20_000  # distinct sentences the vectoriser is fitted on
+    nmf_sample: int = 5_000  # comments each partition's NMF is fitted on
+    max_features: int = 20_000  # vocabulary cap
+    label_sample: int = 300  # comments per theme its name is chosen from
+    split_by_product: bool = True  # cluster each category per product first
+    random_state: int = 0
 
 
 class _Clusterer:
@@ -374,7 +379,7 @@ class _Clusterer:
         part_code: NDArray[np.int64],
         parts: list[str],
         cat_of_part: list[int],
-        settings: _Settings,
+        settings: ThemeSettings,
         rng: np.random.Generator,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], list[int]]:
         """Theme and strength of each row, partition by partition (a sentence keeps
@@ -439,7 +444,7 @@ class _Clusterer:
         theme: NDArray[np.int64],
         theme_cat: list[int],
         row_strength: NDArray[np.float64],
-        settings: _Settings,
+        settings: ThemeSettings,
     ) -> list[ThemeLabel]:
         members = self.members(theme, len(theme_cat))
         order = np.lexsort((-row_strength, theme))
@@ -482,40 +487,27 @@ def _same_name_remap(names: Sequence[ThemeLabel], theme_cat: list[int]) -> NDArr
 
 
 def cluster_themes(
-    comments: Sequence[ThemeComment],
-    *,
-    topics_per_category: int = 6,
-    min_theme_comments: int = 5,
-    merge_similarity: float = 0.25,
-    fit_sample: int = 20_000,
-    nmf_sample: int = 5_000,
-    max_features: int = 20_000,
-    label_sample: int = 300,
-    split_by_product: bool = True,
-    random_state: int = 0,
+    comments: Sequence[ThemeComment], settings: ThemeSettings = ThemeSettings()
 ) -> ThemeClusters:
     """The themes of ``comments`` (not empty), named, as steps 1 to 4 above build them."""
-    settings = _Settings(
-        topics_per_category,
-        min_theme_comments,
-        merge_similarity,
-        nmf_sample,
-        label_sample,
-        random_state,
-    )
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(settings.random_state)
     text_code, texts = codes([c.sentence for c in comments])
     _, cats = codes([f"{c.target}/{c.category}" for c in comments])
     part_code, parts = codes(
-        [f"{c.target}/{c.category}/{c.product if split_by_product else ''}" for c in comments]
+        [
+            f"{c.target}/{c.category}/{c.product if settings.split_by_product else ''}"
+            for c in comments
+        ]
     )
     cat_of_part = [cats.index(p.rsplit("/", 1)[0]) for p in parts]
-    x_text, terms = _vectorise(texts, fit_sample=fit_sample, max_features=max_features, rng=rng)
+    x_text, terms = _vectorise(
+        texts, fit_sample=settings.fit_sample, max_features=settings.max_features, rng=rng
+    )
     x_text = _downweight_generic_terms(x_text, text_code, part_code, len(parts))
     steps = _Clusterer(x_text, text_code, texts)
     theme, row_strength, theme_cat = steps.partitions(part_code, parts, cat_of_part, settings, rng)
-    if split_by_product:
-        theme, theme_cat = steps.across_products(theme, theme_cat, merge_similarity)
+    if settings.split_by_product:
+        theme, theme_cat = steps.across_products(theme, theme_cat, settings.merge_similarity)
     # Two themes of one category with the same representative phrase are one
     # problem told twice: they are merged too, and named again.
     names = steps.label(theme, theme_cat, row_strength, settings)
@@ -525,13 +517,5 @@ def cluster_themes(
             break
         theme, theme_cat = _merged(theme, theme_cat, remap)
         names = steps.label(theme, theme_cat, row_strength, settings)
-    return ThemeClusters(
-        theme=theme,
-        row_strength=row_strength,
-        text_code=text_code,
-        theme_cat=theme_cat,
-        categories=cats,
-        names=names,
-        centroids=steps.centroids(theme, len(theme_cat)),
-        terms=terms,
-    )
+    centroids = steps.centroids(theme, len(theme_cat))
+    return ThemeClusters(theme, row_strength, text_code, theme_cat, cats, names, centroids, terms)
