@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from feedback_service.alerts.models import Alert
 from feedback_service.demo import issues, planted, planted_db
 from feedback_service.helpdesk.models import Agent
-from feedback_service.patterns import service, tasks
+from feedback_service.patterns import compute, service, tasks
 from feedback_service.patterns.models import PatternFinding, PatternRun
 from feedback_service.surveys.models import Response
 
@@ -352,7 +352,7 @@ def test_a_crashing_run_is_marked_failed_with_its_error(
     def explode(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("the test broke the pattern test")
 
-    monkeypatch.setattr(service, "find_agent_patterns", explode)
+    monkeypatch.setattr(compute, "find_agent_patterns", explode)
     queued = client.post(f"{PATTERNS}/refresh", json=all_weeks(world), headers=headers)
     assert queued.status_code == 202
     job = get_json(client, queued.headers["Location"], headers)
