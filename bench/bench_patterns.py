@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_patterns.py [--responses 1000000] [--seed 0]
 
-Generates the responses with :mod:`feedback_service.analysis.planted` (500
+Generates the responses with :mod:`feedback_service.demo.planted` (500
 agents in 50 teams, 12 weeks, about 20% of responses with a comment), then
 times each pure step the workers will run: counting per agent and period (what
 SQL will do in production, here numpy), the pattern test over both periods,
@@ -21,9 +21,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from feedback_service.analysis import planted
-from feedback_service.analysis.patterns import adjusted_csat, find_agent_patterns
-from feedback_service.analysis.themes import ResponseBaseline, find_product_gaps
+from feedback_service.demo import planted
+from feedback_service.patterns.agents import find_agent_patterns
+from feedback_service.patterns.csat import adjusted_csat
+from feedback_service.patterns.gaps import find_product_gaps
+from feedback_service.patterns.themes import ResponseBaseline
 
 T = TypeVar("T")
 

@@ -32,8 +32,7 @@ import psycopg
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from feedback_service.analysis import planted
-from feedback_service.patterns import planted_db
+from feedback_service.demo import issues, planted, planted_db
 
 TEAMS, PER_TEAM, WEEKS = 50, 10, 12
 
@@ -96,7 +95,7 @@ def load(dsn: str, data: planted.PlantedData, first_day: dt.date) -> None:
                     "api",
                     f"T{r}",
                     planted.CHANNELS[channel[r]],
-                    (planted.ISSUES[issue[r]].product or None) if issue[r] >= 0 else None,
+                    (issues.ISSUES[issue[r]].product or None) if issue[r] >= 0 else None,
                     "[]",
                     moments[r] - hour,
                     1,
@@ -139,7 +138,7 @@ def load(dsn: str, data: planted.PlantedData, first_day: dt.date) -> None:
             ),
         )
         texts = {
-            r: planted.comment_text(issue[r], int(data.phrasing[r]))
+            r: issues.comment_text(issue[r], int(data.phrasing[r]))
             for r in np.flatnonzero(data.issue >= 0).tolist()
         }
         copy_rows(
@@ -189,8 +188,8 @@ def load(dsn: str, data: planted.PlantedData, first_day: dt.date) -> None:
                     json.dumps(
                         [
                             {
-                                "target": planted.ISSUES[issue[r]].target,
-                                "category": planted.ISSUES[issue[r]].category,
+                                "target": issues.ISSUES[issue[r]].target,
+                                "category": issues.ISSUES[issue[r]].category,
                                 "confidence": round(float(data.confidence[r]), 3),
                                 "sentence": texts[r],
                                 "sentiment": planted_db.finding_sentiment(issue[r]),

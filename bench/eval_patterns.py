@@ -37,13 +37,13 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from feedback_service.analysis import planted
-from feedback_service.analysis.patterns import (
+from feedback_service.demo import planted
+from feedback_service.patterns.agents import (
     COMPLAINT_CATEGORIES,
     AgentPattern,
     find_agent_patterns,
 )
-from feedback_service.analysis.themes import find_product_gaps
+from feedback_service.patterns.gaps import find_product_gaps
 
 PATTERN_LEVELS = (0.005, 0.01, 0.02, 0.03, 0.05)
 BUG_LEVELS = (0.001, 0.002, 0.004, 0.008, 0.015)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/eval_patterns_real.py [--seeds 60] [--data /work/shared/data]
 
-Why: the synthetic generator (``analysis/planted.py``) hands the pattern test the
+Why: the synthetic generator (``demo/planted.py``) hands the pattern test the
 category each comment was written for. Real comments go through the comment
 classifier first, and it files many complaints about a representative under
 process or product categories ("on hold for two hours" as wait-time). This
@@ -63,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from feedback_service.analysis.patterns import (
+from feedback_service.patterns.agents import (
     CATEGORY,
     COMPLAINT_CATEGORIES,
     NEGATIVE_COMMENTS,

@@ -28,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         customers,
         dashboard,
         db,
+        demo,
         errors,
         health,
         limits,
@@ -45,12 +46,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     access_log.install_log_masking()  # survey tokens masked in log lines
     celery_init_app(app)
 
-    from feedback_service.analysis import (
-        comments,
-        receivers,  # noqa: F401  (connects signals)
-    )
+    from feedback_service.analysis import comments
     from feedback_service.helpdesk.routes import teams_blp
     from feedback_service.patterns import routes as patterns_routes
+    from feedback_service.scores import receivers  # noqa: F401  (connects signals)
     from feedback_service.scores import routes as reports_routes
     from feedback_service.surveys import ratelimit
     from feedback_service.surveys.pages import pages_bp
@@ -65,7 +64,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # The customer-facing endpoints, authenticated by token only, are rate-limited.
     ratelimit.init_app(app, pages_bp, responses_blp)
     app.register_blueprint(health.bp)
-    dashboard.init_app(app)  # the manager web UI and the `users`/`demo` commands
+    dashboard.init_app(app)  # the manager web UI and the `users` command
+    demo.init_app(app)  # the `demo seed` command
     reports_routes.init_app(app)  # reports and targets API, `flask scores` commands
     comments.init_app(app)  # comments, corrections, labels, models; `flask analysis`
     patterns_routes.init_app(app)  # complaint patterns and product gaps

@@ -19,7 +19,7 @@ from kombu import Exchange, Queue
 TASK_MODULES = [
     "workers.sweep",
     "feedback_service.surveys.tasks",
-    "feedback_service.analysis.tasks",
+    "feedback_service.scores.tasks",
     "feedback_service.analysis.comments.tasks",
     "feedback_service.alerts.tasks",
     "feedback_service.patterns.tasks",
@@ -36,7 +36,7 @@ BULK_TASKS = (
     "feedback_service.patterns.tasks.scheduled_pattern_run",
     "feedback_service.analysis.comments.tasks.train_model",
     "feedback_service.analysis.comments.tasks.rescore_batch",
-    "feedback_service.analysis.tasks.compute_driver_run",
+    "feedback_service.scores.tasks.compute_driver_run",
     "feedback_service.alerts.tasks.send_digest",
 )
 
@@ -54,7 +54,7 @@ def _queue(name: str) -> Queue:
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The unfiltered drivers report is served from the latest run while fresh.
     "compute-driver-run": {
-        "task": "feedback_service.analysis.tasks.compute_driver_run",
+        "task": "feedback_service.scores.tasks.compute_driver_run",
         "schedule": timedelta(minutes=15),
     },
     # A comment re-scoring pass whose chain of batch tasks broke carries on.

@@ -16,8 +16,8 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from feedback_service.analysis import tasks as analysis_tasks
 from feedback_service.db import get_session
+from feedback_service.scores import tasks as score_tasks
 from feedback_service.surveys import responses as responses_service
 from feedback_service.surveys import service as surveys_service
 from feedback_service.surveys import tasks as survey_tasks
@@ -49,7 +49,7 @@ def sweep_responses() -> dict[str, int]:
     response_ids = responses_service.unprocessed_ids(session, grace)
     session.rollback()
     for response_id in response_ids:
-        enqueue(analysis_tasks.process_response, response_id)
+        enqueue(score_tasks.process_response, response_id)
     if response_ids:
         log.info("sweep re-enqueued %d responses", len(response_ids))
     return {"responses": len(response_ids)}

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from feedback_service.alerts.responses import alert_on_response
-from feedback_service.analysis.signals import answer_processed
+from feedback_service.scores.signals import answer_processed
 from feedback_service.surveys.models import Response
 
 

@@ -1,8 +1,9 @@
 """Complaint patterns per representative and recurring product gaps, wired up.
 
-The arithmetic lives in ``analysis/patterns.py`` and ``analysis/themes.py``
-(pure); this feature loads their inputs from the database, runs them in
-workers or on demand, stores each run with the data range it covers, and
-serves the latest matching run through ``/api/v1/reports/complaint-patterns``
-and ``/api/v1/reports/product-gaps``.
+The arithmetic is pure (``agents``, ``csat``, ``explain``, ``themes``,
+``theme_names``, ``gaps``, ``trend``); ``loading`` reads their inputs from the
+database; ``service`` and ``compute`` create runs, compute them in workers or
+on demand and store each with the data range it covers; ``routes`` serves the
+latest matching run through ``/api/v1/reports/complaint-patterns`` and
+``/api/v1/reports/product-gaps``.
 """

@@ -16,7 +16,7 @@ Which findings count:
   comments count through their categories only, see ``NEGATIVE_SENTIMENTS``);
   low ratings (CSAT <= 2, NPS <= 6, CES <= 2) are counted in SQL with the
   answers to each question as their denominator, commented or not;
-* a not-satisfied CSAT answer is blamed (``patterns.blame_of``) on the targets of
+* a not-satisfied CSAT answer is blamed (``csat.blame_of``) on the targets of
   its comment's non-positive findings, so praise of the agent in a comment that
   complains about the product does not keep the answer against the agent;
 * themes take only complaint sentences (``themes.is_theme_sentence``): negative
@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -38,21 +38,21 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from feedback_service.analysis.complaints import is_theme_sentence
 from feedback_service.analysis.models import CommentAnalysis
-from feedback_service.analysis.patterns import (
+from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.patterns.agents import (
     COMPLAINT_CATEGORIES,
     LOW_RATING_BARS,
     NEGATIVE_SENTIMENTS,
     PRAISE_CATEGORIES,
-    AgentCsatCounts,
     AgentPeriod,
     ExampleComment,
-    blame_of,
     counted_findings,
     low_ratings,
 )
-from feedback_service.analysis.themes import ResponseBaseline, ThemeComment, is_theme_sentence
-from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.patterns.csat import AgentCsatCounts, blame_of
+from feedback_service.patterns.themes import ResponseBaseline, ThemeComment
 from feedback_service.surveys.models import Response
 
 NO_TEAM: Final = ""
@@ -223,23 +223,11 @@ def _worst_sentence(findings: Sequence[dict[str, Any]]) -> dict[str, Any] | None
     return None
 
 
-def load_agent_inputs(
-    session: Session,
-    scope: Scope,
-    current: DayRange,
-    previous: DayRange,
-    *,
-    max_examples: int = 3,
-) -> AgentInputs:
-    """Per agent and period: responses by channel, hits by category and channel,
-    negative comments and low ratings (with the answers to each question) by
-    channel, the best examples; and the current period's CSAT answers split by
-    blame.
-
-    Every category whose finding names a target (agent, product or process) is
-    counted: a complaint when the finding is not positive, praise (``praised``)
-    when it is not negative; a response counts at most once per category.
-    """
+def _count_periods(
+    session: Session, scope: Scope, current: DayRange, previous: DayRange
+) -> tuple[dict[str, dict[str, _AgentCounts]], int]:
+    """Responses and low ratings (with the answers to each question) per agent,
+    period and channel, counted in SQL; and the current period's responses."""
     periods: dict[str, dict[str, _AgentCounts]] = {"current": {}, "previous": {}}
     period = case((Response.submitted_at >= current.start, "current"), else_="previous")
     channel = func.coalesce(Response.channel, NO_CHANNEL)
@@ -265,7 +253,14 @@ def load_agent_inputs(
                 record.measures[measure][ch] = record.measures[measure].get(ch, 0) + low
         if name == "current":
             responses += int(n)
+    return periods, responses
 
+
+def _csat_answers(
+    session: Session, scope: Scope, current: DayRange
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(CSAT answers, satisfied ones) per (agent, team) in the current period."""
+    team = func.coalesce(Team.external_id, NO_TEAM)
     satisfied = case((Response.csat >= 4, 1), else_=0)
     csat_rows = session.execute(
         select(Agent.external_id, team, func.count(Response.csat), func.sum(satisfied))
@@ -274,40 +269,57 @@ def load_agent_inputs(
         .where(*_conditions(scope, current.start, current.end), Response.csat.is_not(None))
         .group_by(Agent.external_id, team)
     )
-    csat_answers = {(a, t): (int(n), int(s or 0)) for a, t, n, s in csat_rows}
-    blamed: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    agent_categories = set(COMPLAINT_CATEGORIES) | set(PRAISE_CATEGORIES)
+    return {(a, t): (int(n), int(s or 0)) for a, t, n, s in csat_rows}
 
-    comments = 0
-    for row in _agent_comment_rows(session, scope, previous.start, current.end):
+
+def _example(response_id: int, ticket: Any, finding: Mapping[str, Any]) -> ExampleComment:
+    return ExampleComment(
+        comment_id=str(response_id),
+        ticket_id=str(ticket),
+        confidence=round(float(finding.get("confidence") or 0.0), 3),
+        sentence=str(finding.get("sentence") or ""),
+    )
+
+
+@dataclass(slots=True)
+class _CommentTally:
+    """What the commented responses add: hits, negative comments, examples, blame."""
+
+    periods: dict[str, dict[str, _AgentCounts]]
+    current_start: dt.datetime
+    max_examples: int
+    comments: int = 0
+    blamed: dict[tuple[str, str], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    agent_categories: set[str] = field(
+        default_factory=lambda: set(COMPLAINT_CATEGORIES) | set(PRAISE_CATEGORIES)
+    )
+
+    def add(self, row: Any) -> None:
         response_id, agent, team_id, ch, submitted, csat, nps, ces, ticket, sentiment, findings = (
             row
         )
         team_id = team_id or NO_TEAM
         key = ch or NO_CHANNEL
-        in_current = submitted >= current.start
+        in_current = submitted >= self.current_start
         findings = findings or []
         if in_current:
-            comments += 1
+            self.comments += 1
             if csat is not None and csat <= 3:
                 targets = [f.get("target") for f in findings if f.get("sentiment") != "positive"]
-                blamed[(agent, team_id)][blame_of(t for t in targets if t)] += 1
-        counts = periods["current" if in_current else "previous"].get(agent)
+                self.blamed[(agent, team_id)][blame_of(t for t in targets if t)] += 1
+        counts = self.periods["current" if in_current else "previous"].get(agent)
         if counts is None:
-            continue
+            return
         for category, finding in counted_findings(findings).items():
             if finding.get("target") == "agent":
-                agent_categories.add(category)
+                self.agent_categories.add(category)
             by_channel = counts.hits[category]
             by_channel[key] = by_channel.get(key, 0) + 1
             if in_current:
-                example = ExampleComment(
-                    comment_id=str(response_id),
-                    ticket_id=str(ticket),
-                    confidence=round(float(finding.get("confidence") or 0.0), 3),
-                    sentence=str(finding.get("sentence") or ""),
-                )
-                _keep(counts.examples[category], example, int(response_id), max_examples)
+                example = _example(response_id, ticket, finding)
+                _keep(counts.examples[category], example, int(response_id), self.max_examples)
         flagged = []
         if sentiment in NEGATIVE_SENTIMENTS:
             by_channel = counts.measures["negative_comments"]
@@ -316,40 +328,61 @@ def load_agent_inputs(
         flagged += low_ratings({"csat": csat, "nps": nps, "ces": ces})
         worst = _worst_sentence(findings) if in_current and flagged else None
         if worst is not None:
-            example = ExampleComment(
-                comment_id=str(response_id),
-                ticket_id=str(ticket),
-                confidence=round(float(worst.get("confidence") or 0.0), 3),
-                sentence=str(worst.get("sentence") or ""),
-            )
+            example = _example(response_id, ticket, worst)
             for measure in flagged:
-                _keep(counts.measure_examples[measure], example, int(response_id), max_examples)
+                heap = counts.measure_examples[measure]
+                _keep(heap, example, int(response_id), self.max_examples)
 
-    def best_first(heaps: dict[str, Heap]) -> dict[str, tuple[ExampleComment, ...]]:
-        return {
-            name: tuple(e for _c, _i, e in sorted(heap, key=lambda x: x[:2], reverse=True))
-            for name, heap in heaps.items()
-        }
 
-    def as_periods(records: dict[str, _AgentCounts]) -> list[AgentPeriod]:
-        return [
-            AgentPeriod(
-                agent_id=agent,
-                team_id=r.team,
-                responses=dict(r.responses),
-                hits=dict(r.hits),
-                examples=best_first(r.examples),
-                # Negative comments are counted for everyone (zero is a count).
-                measures={"negative_comments": {}, **r.measures},
-                answered=dict(r.answered),
-                measure_examples=best_first(r.measure_examples),
-            )
-            for agent, r in sorted(records.items())
-        ]
+def _best_first(heaps: dict[str, Heap]) -> dict[str, tuple[ExampleComment, ...]]:
+    return {
+        name: tuple(e for _c, _i, e in sorted(heap, key=lambda x: x[:2], reverse=True))
+        for name, heap in heaps.items()
+    }
 
+
+def _as_periods(records: dict[str, _AgentCounts]) -> list[AgentPeriod]:
+    return [
+        AgentPeriod(
+            agent_id=agent,
+            team_id=r.team,
+            responses=dict(r.responses),
+            hits=dict(r.hits),
+            examples=_best_first(r.examples),
+            # Negative comments are counted for everyone (zero is a count).
+            measures={"negative_comments": {}, **r.measures},
+            answered=dict(r.answered),
+            measure_examples=_best_first(r.measure_examples),
+        )
+        for agent, r in sorted(records.items())
+    ]
+
+
+def load_agent_inputs(
+    session: Session,
+    scope: Scope,
+    current: DayRange,
+    previous: DayRange,
+    *,
+    max_examples: int = 3,
+) -> AgentInputs:
+    """Per agent and period: responses by channel, hits by category and channel,
+    negative comments and low ratings (with the answers to each question) by
+    channel, the best examples; and the current period's CSAT answers split by
+    blame.
+
+    Every category whose finding names a target (agent, product or process) is
+    counted: a complaint when the finding is not positive, praise (``praised``)
+    when it is not negative; a response counts at most once per category.
+    """
+    periods, responses = _count_periods(session, scope, current, previous)
+    csat_answers = _csat_answers(session, scope, current)
+    tally = _CommentTally(periods, current.start, max_examples)
+    for row in _agent_comment_rows(session, scope, previous.start, current.end):
+        tally.add(row)
     csat = []
     for (agent, team_id), (answers, good) in sorted(csat_answers.items()):
-        blame = blamed.get((agent, team_id), {})
+        blame = tally.blamed.get((agent, team_id), {})
         csat.append(
             AgentCsatCounts(
                 agent_id=agent,
@@ -361,15 +394,14 @@ def load_agent_inputs(
                 unsatisfied_process=blame.get("process", 0),
             )
         )
-    names = agent_names(session, sorted(periods["current"]))
     return AgentInputs(
-        current=as_periods(periods["current"]),
-        previous=as_periods(periods["previous"]),
+        current=_as_periods(periods["current"]),
+        previous=_as_periods(periods["previous"]),
         csat=csat,
         responses=responses,
-        comments=comments,
-        agent_names=names,
-        agent_categories=frozenset(agent_categories),
+        comments=tally.comments,
+        agent_names=agent_names(session, sorted(periods["current"])),
+        agent_categories=frozenset(tally.agent_categories),
     )
 
 
@@ -388,12 +420,14 @@ class ThemeInputs:
 
 
 def load_theme_inputs(session: Session, scope: Scope, window: DayRange) -> ThemeInputs:
-    """Theme sentences over ``window`` (whole 7-day weeks ending on its last day)
-    and the baseline of every response in it (contact share, CSAT of the rest)."""
-    if window.days % 7:
-        raise ValueError("the themes' window must be whole weeks")
-    weeks = window.days // 7
-    week_starts = tuple(window.first + dt.timedelta(days=7 * k) for k in range(weeks))
+    """Theme sentences over ``window`` in 7-day weeks ending on its last day (the
+    first one shorter when the window is not whole weeks; a run's always is) and
+    the baseline of every response in it (contact share, CSAT of the rest)."""
+    weeks = -(-window.days // 7)
+    week_starts = tuple(
+        max(window.first, window.last - dt.timedelta(days=7 * (weeks - k) - 1))
+        for k in range(weeks)
+    )
     anchors = tuple(_ANCHOR_MONDAY + dt.timedelta(days=7 * k) for k in range(weeks))
     hist_rows = session.execute(
         select(Response.csat, func.count(Response.id))
@@ -411,7 +445,7 @@ def load_theme_inputs(session: Session, scope: Scope, window: DayRange) -> Theme
     for row in _comment_rows(session, scope, window.start, window.end):
         response_id, agent, _team, _ch, submitted, csat, ticket, product, esc, reo, findings = row
         troubled = bool(esc) or bool(reo)
-        bucket = (submitted.date() - window.first).days // 7
+        bucket = weeks - 1 - (window.last - submitted.date()).days // 7
         for finding in findings or []:
             target = finding.get("target")
             if not is_theme_sentence(target, finding.get("sentiment"), troubled=troubled):

@@ -16,7 +16,7 @@ from celery import shared_task
 from sqlalchemy import select
 
 from feedback_service.db import get_session, utcnow
-from feedback_service.patterns import service
+from feedback_service.patterns import compute, service
 from feedback_service.patterns.models import PatternRun
 from feedback_service.tasks import enqueue
 
@@ -46,8 +46,8 @@ def compute_pattern_run(run_id: int) -> str:
     service.start_run(session, run)
     session.commit()
     try:
-        emerging = service.compute_run(session, run)
-        service.alert_emerging(session, run, emerging)
+        emerging = compute.compute_run(session, run)
+        compute.alert_emerging(session, run, emerging)
         session.commit()
     except Exception as exc:
         session.rollback()

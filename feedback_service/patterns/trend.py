@@ -3,7 +3,7 @@
 A theme's ``trend`` compares its recent weeks with the weeks before them. If
 the weekly rate never changed, the recent weeks' share of the window's total
 is binomial with ``p = recent weeks / all weeks`` (the same conditional
-argument as the burst test in ``analysis/themes.py``, over several weeks
+argument as the burst test in ``gaps.py``, over several weeks
 instead of one); a one-sided tail below ``alpha`` either way is ``rising`` or
 ``falling``, anything else ``steady``. A theme absent before its recent weeks
 is ``new``. Descriptive: not corrected across themes, unlike ``emerging``.

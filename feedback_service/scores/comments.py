@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service import words
-from feedback_service.analysis.models import CommentAnalysis, CommentFinding
-from feedback_service.analysis.themes import (
+from feedback_service.analysis.complaints import (
     COMPLAINT_SENTIMENTS,
     THEME_TARGETS,
     is_theme_sentence,
 )
+from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.auth.users import Scope
 from feedback_service.helpdesk.models import Agent, Ticket
 from feedback_service.scores.filters import Filters, column_conditions, response_conditions

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from feedback_service.alerts import raise_alert
 from feedback_service.alerts.models import Alert, AlertDelivery
-from feedback_service.analysis.tasks import process_response
 from feedback_service.helpdesk.models import Team
+from feedback_service.scores.tasks import process_response
 from feedback_service.surveys.models import Response
 from tests.factories import invitation_payload
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.alerts.models import Alert
-from feedback_service.analysis.signals import answer_processed
-from feedback_service.analysis.tasks import process_response
+from feedback_service.scores.signals import answer_processed
+from feedback_service.scores.tasks import process_response
 from tests.api.test_responses import new_invitation, stored
 
 

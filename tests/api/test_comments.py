@@ -97,7 +97,7 @@ def test_a_comment_is_analysed_with_its_sentences_rating_and_model_version(
 def test_an_amended_comment_is_analysed_again_and_a_redelivery_changes_nothing(
     app: Flask, client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
-    from feedback_service.analysis.tasks import process_response
+    from feedback_service.scores.tasks import process_response
 
     rid = submit(client, auth, MIXED, {"csat": 1})
     amend(client, db_session, rid, "Thank you, Dana was wonderful and fixed it fast.", 5)

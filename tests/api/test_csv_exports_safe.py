@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis import planted
-from feedback_service.dashboard.demo import DemoSummary, rebuild_rollups, seed_demo
+from feedback_service.demo import planted, planted_db
+from feedback_service.demo.cli import rebuild_rollups
+from feedback_service.demo.seed import DemoSummary, seed_demo
 from feedback_service.helpdesk.models import Agent, Ticket
-from feedback_service.patterns import planted_db
 from feedback_service.surveys.models import Response
 from tests.api.test_dashboard import PASSWORD, sign_in
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from feedback_service.auth.models import User
 from feedback_service.auth.users import set_password, visible_scope
 from feedback_service.config import load_settings
-from feedback_service.dashboard.demo import DemoSummary, rebuild_rollups, seed_demo
+from feedback_service.demo.cli import rebuild_rollups
+from feedback_service.demo.seed import DemoSummary, seed_demo
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.surveys.models import Response
 

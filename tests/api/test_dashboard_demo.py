@@ -10,13 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.auth.models import User
-from feedback_service.dashboard.demo import (
-    COACHING_AGENT,
-    EXPORT_BUG,
-    RUDE,
-    process_seeded_responses,
-    seed_demo,
-)
+from feedback_service.demo.cli import process_seeded_responses
+from feedback_service.demo.phrases import EXPORT_BUG, RUDE
+from feedback_service.demo.seed import COACHING_AGENT, seed_demo
 from feedback_service.helpdesk.models import Agent, Ticket
 from feedback_service.surveys.models import Response
 from feedback_service.surveys.signals import response_saved

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.auth.models import User
-from feedback_service.dashboard.demo import DEMO_TARGETS, DemoSummary, rebuild_rollups, seed_demo
 from feedback_service.dashboard.models import CommentNote
+from feedback_service.demo.cli import rebuild_rollups
+from feedback_service.demo.seed import DEMO_TARGETS, DemoSummary, seed_demo
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.scores.targets import list_targets
 from feedback_service.surveys.models import Response, Survey

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.auth.users import create_user
-from feedback_service.dashboard.demo import rebuild_rollups
+from feedback_service.demo.cli import rebuild_rollups
 from feedback_service.surveys.models import Response
 from tests.api.test_dashboard import PASSWORD, sign_in
 from tests.factories import invitation_payload

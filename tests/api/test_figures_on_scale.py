@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback_service.auth.users import create_user
-from feedback_service.dashboard.demo import rebuild_rollups
+from feedback_service.demo.cli import rebuild_rollups
 from feedback_service.helpdesk.models import Agent
 from tests.api.test_dashboard import PASSWORD, sign_in
 from tests.factories import invitation_payload

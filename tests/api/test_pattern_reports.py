@@ -1,6 +1,6 @@
 """Complaint patterns and product gaps through the API, on planted data in the database.
 
-The data come from ``analysis.planted`` (one agent with many rude complaints, a
+The data come from ``demo.planted`` (one agent with many rude complaints, a
 product bug spreading across agents in the last weeks, everyone else ordinary)
 written into the real tables by ``patterns.planted_db``; the reports must name
 exactly the planted agent and the planted bug, and nothing on the same data
@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.alerts.models import Alert
-from feedback_service.analysis import planted
+from feedback_service.demo import issues, planted, planted_db
 from feedback_service.helpdesk.models import Agent
-from feedback_service.patterns import planted_db, service, tasks
+from feedback_service.patterns import compute, service, tasks
 from feedback_service.patterns.models import PatternFinding, PatternRun
 from feedback_service.surveys.models import Response
 
@@ -140,7 +140,7 @@ def test_planted_agent_and_spreading_bug_are_exactly_what_the_reports_show(
     ).scalars()
     assert set(example_agents) == {world.agent(planted_agent)}
     db_session.rollback()  # end the test's read before the next request
-    rude = {p.lower() for p in planted.ISSUES[planted.ISSUE_INDEX[category]].phrasings}
+    rude = {p.lower() for p in issues.ISSUES[issues.ISSUE_INDEX[category]].phrasings}
     assert all(any(p in e["sentence"].lower() for p in rude) for e in pattern["examples"])
     assert report["run"]["from"] == period["from"] and report["run"]["to"] == period["to"]
     assert (
@@ -272,7 +272,7 @@ def test_an_agent_whose_complaints_land_in_many_categories_is_still_found(
     target = 5
     quiet = np.flatnonzero((data.agent == target) & (data.week >= 4) & (data.issue < 0))
     chosen = quiet[: len(quiet) // 4]
-    data.issue[chosen] = [planted.ISSUE_INDEX[keys[i % len(keys)]] for i in range(chosen.size)]
+    data.issue[chosen] = [issues.ISSUE_INDEX[keys[i % len(keys)]] for i in range(chosen.size)]
     data.csat[chosen] = 1
     world = load(db_session, data)
 
@@ -352,7 +352,7 @@ def test_a_crashing_run_is_marked_failed_with_its_error(
     def explode(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("the test broke the pattern test")
 
-    monkeypatch.setattr(service, "find_agent_patterns", explode)
+    monkeypatch.setattr(compute, "find_agent_patterns", explode)
     queued = client.post(f"{PATTERNS}/refresh", json=all_weeks(world), headers=headers)
     assert queued.status_code == 202
     job = get_json(client, queued.headers["Location"], headers)

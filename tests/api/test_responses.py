@@ -306,7 +306,7 @@ def test_saving_notifies_analysis_after_commit_and_the_task_records_the_version(
 def test_process_response_is_idempotent(
     app: Flask, client: FlaskClient, invitation: dict[str, Any], db_session: Session
 ) -> None:
-    from feedback_service.analysis.tasks import process_response
+    from feedback_service.scores.tasks import process_response
 
     answer = post(client, token=invitation["token"], answers={"csat": 4})
     response = stored(db_session, invitation["id"])

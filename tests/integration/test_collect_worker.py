@@ -8,8 +8,8 @@ import pytest
 import requests
 from flask import Flask
 
-from feedback_service.analysis import receivers
 from feedback_service.db import get_session
+from feedback_service.scores import receivers
 from feedback_service.surveys.models import Response
 from feedback_service.surveys.signals import response_saved
 from feedback_service.tasks import enqueue

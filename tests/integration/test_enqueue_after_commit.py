@@ -12,8 +12,8 @@ from flask import Flask
 from kombu.simple import SimpleQueue
 from sqlalchemy import select
 
-from feedback_service.analysis.tasks import process_response
 from feedback_service.db import get_session
+from feedback_service.scores.tasks import process_response
 from feedback_service.surveys.models import Response
 from feedback_service.tasks import enqueue_after_commit
 from tests.integration.conftest import TASK_QUEUE

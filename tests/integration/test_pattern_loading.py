@@ -13,9 +13,9 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis import planted
+from feedback_service.demo import planted, planted_db
 from feedback_service.helpdesk.models import Team
-from feedback_service.patterns import loading, planted_db
+from feedback_service.patterns import compute, loading, service
 
 
 def test_agent_counts_csat_and_theme_sentences_match_the_generator(db_session: Session) -> None:
@@ -93,3 +93,62 @@ def test_agent_counts_csat_and_theme_sentences_match_the_generator(db_session: S
         loading.count_responses(db_session, loading.Scope(team_id=team.id), everything) == in_team
     )
     assert loading.count_responses(db_session, loading.Scope(), everything) == data.responses
+
+
+def test_the_themes_of_a_period_are_the_product_gap_runs_themes(db_session: Session) -> None:
+    data = planted.generate(
+        12,
+        planted.Plant(single_agent_theme=True),
+        teams=2,
+        agents_per_team=4,
+        weeks=6,
+        responses_per_agent_week=60,
+    )
+    world = planted_db.load_planted(db_session, data)
+    db_session.flush()
+    whole = loading.DayRange(world.first_day, world.last_day)
+    run = service.create_run(
+        db_session, service.PRODUCT_GAPS, {"from": whole.first, "to": whole.last}
+    )
+    service.start_run(db_session, run)
+    compute.compute_run(db_session, run)
+    stored = service.gap_report(db_session, run, None)["items"]
+
+    period = compute.period_themes(db_session, loading.Scope(), whole)
+    assert [(t.theme_id, t.name, t.comments) for t in period.themes] == [
+        (item["theme"], item["name"], item["comments"]) for item in stored
+    ]
+    assert period.weeks == tuple(world.first_day + dt.timedelta(weeks=w) for w in range(6))
+    by_week = Counter(world.first_day + dt.timedelta(weeks=int(w)) for w in data.week.tolist())
+    assert period.responses == data.responses == sum(by_week.values())
+    for theme, item in zip(period.themes, stored, strict=True):
+        assert [w.week.isoformat() for w in theme.weekly] == [w["week"] for w in item["weekly"]]
+        assert period.agents[theme.theme_id][: service.TOP_AGENTS] == [
+            (a["agent"], a["comments"]) for a in item["top_agents"]
+        ]
+
+    # One agent's view keeps the themes their customers raised, at everyone's size.
+    printer = world.agent(str(data.truth.single_agent))
+    mine = compute.period_themes(db_session, loading.Scope(), whole, agent=printer)
+    assert {t.theme_id for t in mine.themes} == {
+        t.theme_id for t in period.themes if any(a == printer for a, _ in period.agents[t.theme_id])
+    }
+    assert any("printer" in t.name.lower() for t in mine.themes)
+    others = compute.period_themes(
+        db_session, loading.Scope(), whole, agent=world.agent(data.agent_ids[0])
+    )
+    assert not any("printer" in t.name.lower() for t in others.themes) or (
+        data.agent_ids[0] == data.truth.single_agent
+    )
+
+    # A period that is not whole weeks: buckets end on its last day, the first is short.
+    short = loading.DayRange(world.first_day + dt.timedelta(days=3), world.last_day)
+    partial = compute.period_themes(db_session, loading.Scope(), short)
+    assert partial.weeks[0] == short.first
+    assert partial.weeks[1:] == tuple(world.first_day + dt.timedelta(weeks=w) for w in range(1, 6))
+    in_short = sum(1 for m in _moments(data, world) if m >= short.first)
+    assert partial.responses == in_short
+
+
+def _moments(data: planted.PlantedData, world: planted_db.LoadedWorld) -> list[dt.date]:
+    return [planted_db.submitted_at(data, r, world.first_day).date() for r in range(data.responses)]

@@ -11,10 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedback_service.analysis import planted
 from feedback_service.auth.service import create_api_key
 from feedback_service.db import get_session
-from feedback_service.patterns import planted_db
+from feedback_service.demo import planted, planted_db
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration

@@ -232,7 +232,7 @@ def test_incremental_equals_rebuilt_equals_raw_counts(app: Flask, db_session: Se
 def test_the_task_counts_an_amended_response_once_and_ignores_a_redelivery(
     app: Flask, db_session: Session
 ) -> None:
-    from feedback_service.analysis.tasks import process_response
+    from feedback_service.scores.tasks import process_response
 
     rng = random.Random(7)
     world = make_world(db_session, rng, n_tickets=5, answer_rate=1.0, provisional_rate=0.0)

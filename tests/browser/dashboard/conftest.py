@@ -17,13 +17,12 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from feedback_service.dashboard.demo import (
-    DemoSummary,
+from feedback_service.demo.cli import (
     analyse_and_find_patterns,
     raise_recent_alerts,
     rebuild_rollups,
-    seed_demo,
 )
+from feedback_service.demo.seed import DemoSummary, seed_demo
 from tests.apps import another_app, empty_tables, give_back
 
 PASSWORD = "browser demo password"

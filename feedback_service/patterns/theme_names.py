@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
 
@@ -149,6 +149,116 @@ class ThemeLabel:
     cover: tuple[float, ...] = ()  # share of each theme's comments the phrase covers
 
 
+@dataclass(slots=True)
+class _Candidates:
+    """Candidate phrases of every theme, from the sampled sentences."""
+
+    stem_index: dict[str, int] = field(default_factory=dict)
+    rows: list[int] = field(default_factory=list)  # (draw, stem) pairs: a draw's stems
+    cols: list[int] = field(default_factory=list)
+    keys: list[frozenset[str]] = field(default_factory=list)
+    index: dict[frozenset[str], int] = field(default_factory=dict)
+    own: list[list[int]] = field(default_factory=list)  # per theme: its candidates
+    surfaces: list[dict[frozenset[str], Counter[str]]] = field(default_factory=list)
+    draws: int = 0
+
+
+def _draw(
+    members: Sequence[tuple[NDArray[np.int64], NDArray[np.float64]]],
+    sample: int,
+    rng: np.random.Generator,
+) -> tuple[list[NDArray[np.int64]], list[float]]:
+    """A bounded sample of each theme's comments (drawn by count), and its weight."""
+    draws: list[NDArray[np.int64]] = []
+    draw_weight: list[float] = []
+    for codes_, counts in members:
+        size = int(min(sample, counts.sum()))
+        drawn = rng.choice(codes_, size=size, replace=True, p=counts / counts.sum())
+        draws.append(drawn)
+        draw_weight.append(float(counts.sum()) / size)
+    return draws, draw_weight
+
+
+def _gather(
+    draws: Sequence[NDArray[np.int64]],
+    parse: Callable[[int], ParsedSentence],
+    max_candidates: int,
+) -> _Candidates:
+    found = _Candidates()
+    spans: dict[int, dict[frozenset[str], str]] = {}
+    for drawn in draws:
+        seen: Counter[frozenset[str]] = Counter()
+        forms: dict[frozenset[str], Counter[str]] = {}
+        for code in drawn.tolist():
+            p = parse(int(code))
+            for stem in p.stems:
+                found.rows.append(found.draws)
+                found.cols.append(found.stem_index.setdefault(stem, len(found.stem_index)))
+            if code not in spans:
+                spans[code] = _spans(p)
+            for key, words in spans[code].items():
+                seen[key] += 1
+                forms.setdefault(key, Counter())[words] += 1
+            found.draws += 1
+        floor = 2 if len(drawn) >= 10 else 1
+        mine = []
+        for key, n in seen.most_common(max_candidates):
+            if n < floor:
+                break
+            mine.append(found.index.setdefault(key, len(found.index)))
+            if len(found.keys) < len(found.index):
+                found.keys.append(key)
+        found.own.append(mine)
+        found.surfaces.append(forms)
+    return found
+
+
+def _covered(
+    found: _Candidates, draws: Sequence[NDArray[np.int64]], draw_weight: Sequence[float]
+) -> NDArray[np.float64]:
+    """Expected comments per (theme, candidate) whose content words hold the phrase's."""
+    if not found.keys:
+        return np.zeros((len(draws), 0))
+    d = sp.csr_matrix(
+        (np.ones(len(found.rows), dtype=np.float32), (found.rows, found.cols)),
+        shape=(found.draws, len(found.stem_index)),
+    )
+    c_rows = [i for i, key in enumerate(found.keys) for _ in key]
+    c_cols = [found.stem_index[s] for key in found.keys for s in key]
+    c = sp.csr_matrix(
+        (np.ones(len(c_rows), dtype=np.float32), (c_rows, c_cols)),
+        shape=(len(found.keys), len(found.stem_index)),
+    )
+    need = np.array([len(key) for key in found.keys], dtype=np.float32)
+    matched = sp.csr_matrix(d @ c.T)
+    matched.data = (matched.data >= need[matched.indices]).astype(np.float32)
+    owner = np.repeat(np.arange(len(draws)), [len(x) for x in draws])
+    w = sp.csr_matrix(
+        (np.asarray(draw_weight)[owner], (owner, np.arange(found.draws))),
+        shape=(len(draws), found.draws),
+    )
+    return np.asarray((w @ matched).todense())
+
+
+def _ranked(
+    t: int, total: float, found: _Candidates, covered: NDArray[np.float64]
+) -> list[tuple[float, str, frozenset[str]]]:
+    """Theme ``t``'s phrases that cover enough of it, best first."""
+    everywhere = covered.sum(axis=0)
+    ranked: list[tuple[float, str, frozenset[str]]] = []
+    for k in found.own[t]:
+        coverage = covered[t, k] / total
+        if coverage < MIN_NAME_COVERAGE:
+            continue
+        specificity = covered[t, k] / everywhere[k] if everywhere[k] else 0.0
+        key = found.keys[k]
+        score = coverage * specificity * (1.0 + 0.15 * (len(key) - 1))
+        words = found.surfaces[t][key].most_common(1)[0][0]
+        ranked.append((score, words, key))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    return ranked
+
+
 def label_themes(
     members: Sequence[tuple[NDArray[np.int64], NDArray[np.float64]]],
     typical: Sequence[int],
@@ -179,91 +289,18 @@ def label_themes(
             parsed[code] = _parse(texts[code], stop)
         return parsed[code]
 
-    spans: dict[int, dict[frozenset[str], str]] = {}
-
-    draws: list[NDArray[np.int64]] = []
-    draw_weight: list[float] = []
-    for codes_, counts in members:
-        size = int(min(sample, counts.sum()))
-        drawn = rng.choice(codes_, size=size, replace=True, p=counts / counts.sum())
-        draws.append(drawn)
-        draw_weight.append(float(counts.sum()) / size)
-
-    stem_index: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    candidates: list[frozenset[str]] = []
-    cand_index: dict[frozenset[str], int] = {}
-    own: list[list[int]] = []
-    surfaces: list[dict[frozenset[str], Counter[str]]] = []
-    row = 0
-    for drawn in draws:
-        seen: Counter[frozenset[str]] = Counter()
-        forms: dict[frozenset[str], Counter[str]] = {}
-        for code in drawn.tolist():
-            p = parse(int(code))
-            for stem in p.stems:
-                rows.append(row)
-                cols.append(stem_index.setdefault(stem, len(stem_index)))
-            if code not in spans:
-                spans[code] = _spans(p)
-            for key, words in spans[code].items():
-                seen[key] += 1
-                forms.setdefault(key, Counter())[words] += 1
-            row += 1
-        floor = 2 if len(drawn) >= 10 else 1
-        mine = []
-        for key, n in seen.most_common(max_candidates):
-            if n < floor:
-                break
-            mine.append(cand_index.setdefault(key, len(cand_index)))
-            if len(candidates) < len(cand_index):
-                candidates.append(key)
-        own.append(mine)
-        surfaces.append(forms)
-
-    labels: list[ThemeLabel] = []
+    draws, draw_weight = _draw(members, sample, rng)
+    found = _gather(draws, parse, max_candidates)
+    covered = _covered(found, draws, draw_weight)
     sizes = np.array([float(counts.sum()) for _, counts in members])
-    if candidates:
-        n_draws = row
-        d = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
-            shape=(n_draws, len(stem_index)),
-        )
-        c_rows = [i for i, key in enumerate(candidates) for _ in key]
-        c_cols = [stem_index[s] for key in candidates for s in key]
-        c = sp.csr_matrix(
-            (np.ones(len(c_rows), dtype=np.float32), (c_rows, c_cols)),
-            shape=(len(candidates), len(stem_index)),
-        )
-        need = np.array([len(key) for key in candidates], dtype=np.float32)
-        matched = sp.csr_matrix(d @ c.T)
-        matched.data = (matched.data >= need[matched.indices]).astype(np.float32)
-        owner = np.repeat(np.arange(len(draws)), [len(x) for x in draws])
-        w = sp.csr_matrix(
-            (np.asarray(draw_weight)[owner], (owner, np.arange(n_draws))),
-            shape=(len(draws), n_draws),
-        )
-        covered = np.asarray((w @ matched).todense())  # expected comments per theme
-        everywhere = covered.sum(axis=0)
+    labels: list[ThemeLabel] = []
     for t, (_codes, counts) in enumerate(members):
-        ranked: list[tuple[float, str, frozenset[str]]] = []
-        total = float(counts.sum())
-        for k in own[t]:
-            coverage = covered[t, k] / total
-            if coverage < MIN_NAME_COVERAGE:
-                continue
-            specificity = covered[t, k] / everywhere[k] if everywhere[k] else 0.0
-            key = candidates[k]
-            score = coverage * specificity * (1.0 + 0.15 * (len(key) - 1))
-            words = surfaces[t][key].most_common(1)[0][0]
-            ranked.append((score, words, key))
-        ranked.sort(key=lambda r: (-r[0], r[1]))
+        ranked = _ranked(t, float(counts.sum()), found, covered)
         options = [(n, key) for _, n, key in ranked]
         options.append((_shorten(parse(typical[t])), frozenset()))
         cover: tuple[float, ...] = ()
         if ranked:
-            k = cand_index[ranked[0][2]]
+            k = found.index[ranked[0][2]]
             cover = tuple((covered[:, k] / sizes).tolist())
         labels.append(ThemeLabel(options[0][0], options[0][1], tuple(options[1:]), cover))
     return labels

@@ -1,4 +1,4 @@
-"""Background work of the analysis feature, started when a response is saved.
+"""Answer processing and the scores' background work, started when a response is saved.
 
 ``process_response`` keeps the rollups, analyses the comment, then sends
 ``signals.answer_processed`` for other features (alerts) to act on the answer.
@@ -17,11 +17,14 @@ from sqlalchemy import select, update
 
 from feedback_service.analysis import rollups
 from feedback_service.analysis.comments.tasks import analyse_in_task, load_comment_analyzer
-from feedback_service.analysis.signals import answer_processed
 from feedback_service.db import get_session
+from feedback_service.scores.service import store_driver_run
+from feedback_service.scores.signals import answer_processed
 from feedback_service.surveys.models import Response
 
 
+# The task's wire name is older than this module: answers queued before the task
+# moved here from analysis/ are still processed.
 @shared_task(name="feedback_service.analysis.tasks.process_response")
 def process_response(response_id: int) -> str:
     session = get_session()
@@ -59,11 +62,9 @@ def process_response(response_id: int) -> str:
     return "processed"
 
 
-@shared_task(name="feedback_service.analysis.tasks.compute_driver_run")
+@shared_task(name="feedback_service.scores.tasks.compute_driver_run")
 def compute_driver_run() -> int:
     """The beat's task: recompute and store the unfiltered drivers report."""
-    from feedback_service.scores.service import store_driver_run
-
     session = get_session()
     run = store_driver_run(session)
     session.commit()

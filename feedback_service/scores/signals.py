@@ -1,5 +1,5 @@
-"""Signals the analysis feature sends; other features subscribe without analysis
-knowing them (alerts listen here, analysis never imports alerts)."""
+"""Signals answer processing sends; other features subscribe without scores
+knowing them (alerts listen here, scores never imports alerts)."""
 
 from __future__ import annotations
 

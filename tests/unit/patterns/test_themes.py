@@ -8,15 +8,10 @@ from functools import cache
 
 import pytest
 
-from feedback_service.analysis import planted
-from feedback_service.analysis.themes import (
-    GapReport,
-    ResponseBaseline,
-    ThemeComment,
-    burst_pvalue,
-    find_product_gaps,
-    is_theme_sentence,
-)
+from feedback_service.analysis.complaints import is_theme_sentence
+from feedback_service.demo import planted
+from feedback_service.patterns.gaps import GapReport, burst_pvalue, find_product_gaps
+from feedback_service.patterns.themes import ResponseBaseline, ThemeComment
 from feedback_service.scores import stats
 
 
@@ -171,7 +166,7 @@ def test_a_category_whose_sampled_sentences_share_no_term_is_one_theme() -> None
     import numpy as np
     import scipy.sparse as sp
 
-    from feedback_service.analysis.themes import _cluster_category
+    from feedback_service.patterns.themes import _cluster_category
 
     x = sp.csr_matrix(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.7, 0.7]]))
     weight = np.array([12.0, 8.0, 0.0])  # the non-empty sentence is never sampled

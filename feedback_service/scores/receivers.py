@@ -1,4 +1,4 @@
-"""Analysis listens to the surveys feature: every saved response is processed.
+"""Scores listen to the surveys feature: every saved response is processed.
 
 Imported once by the app factory. ``response_saved`` is sent after the commit
 that made the change durable, so the task can always load what it is given; if
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from feedback_service.analysis.tasks import process_response
+from feedback_service.scores.tasks import process_response
 from feedback_service.surveys.signals import response_saved
 from feedback_service.tasks import enqueue
 

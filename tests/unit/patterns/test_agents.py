@@ -6,17 +6,15 @@ from collections.abc import Mapping
 
 import pytest
 
-from feedback_service.analysis import planted
-from feedback_service.analysis.patterns import (
-    AgentCsatCounts,
+from feedback_service.demo import planted
+from feedback_service.patterns.agents import (
     AgentPeriod,
     ExampleComment,
-    adjusted_csat,
-    blame_of,
-    explain,
     find_agent_patterns,
     stratified_exact_greater,
 )
+from feedback_service.patterns.csat import AgentCsatCounts, adjusted_csat, blame_of
+from feedback_service.patterns.explain import explain
 from feedback_service.scores.stats import fisher_exact_greater
 
 

@@ -74,7 +74,7 @@ once, so hits never exceed responses and the hypergeometric is valid.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -82,7 +82,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
-from feedback_service.scores.scoring import DEFAULT_MIN_N, Interval, wilson_interval
 from feedback_service.scores.stats import benjamini_hochberg, fisher_exact_greater
 
 # The agent-directed categories of the shipped taxonomy: a finding in one of these
@@ -407,6 +406,114 @@ def _weights(is_measure: Sequence[bool], measure_share: float | None) -> list[fl
     return [w_measure if m else w_category for m in is_measure]
 
 
+def _tests_of(
+    current: Sequence[AgentPeriod],
+    complaint_categories: Sequence[str] | None,
+    praise_categories: Sequence[str],
+    measures: Sequence[str],
+) -> list[tuple[str, str | None, str]]:
+    """(measure, category, kind) of every test made per agent."""
+    if complaint_categories is None:
+        seen = {c for r in current for c in r.hits}
+        complaint_categories = sorted(seen - set(praise_categories))
+    tests_of: list[tuple[str, str | None, str]] = [
+        (CATEGORY, c, "complaint") for c in complaint_categories
+    ]
+    tests_of += [(CATEGORY, c, "praise") for c in praise_categories]
+    tests_of += [(m, None, "complaint") for m in measures]
+    return tests_of
+
+
+def _team_tests(
+    members: Sequence[AgentPeriod],
+    tests_of: Sequence[tuple[str, str | None, str]],
+    *,
+    agent_categories: Collection[str],
+    min_count: int,
+    adjust_for_channel: bool,
+) -> Iterator[_Test]:
+    """The tests of one team's agents whose team total reaches ``min_count``."""
+    for measure, category, kind in tests_of:
+        tallies = [r.tallies(measure, category) for r in members]
+        if measure != CATEGORY and not any(measure in r.measures for r in members):
+            continue
+        team_hits = _sum_by_channel(h for h, _ in tallies)
+        if sum(team_hits.values()) < min_count:
+            continue
+        team_n = _sum_by_channel(n for _, n in tallies)
+        about = (
+            ABOUT_AGENT
+            if measure == CATEGORY and category in agent_categories
+            else ABOUT_CONCENTRATED
+        )
+        for agent, (hits, answered) in zip(members, tallies, strict=True):
+            strata = _strata(hits, answered, team_hits, team_n)
+            if not adjust_for_channel:
+                strata = [_pooled(strata)]
+            if sum(s[1] for s in strata) == 0 or sum(s[3] for s in strata) == 0:
+                continue
+            yield _Test(agent, len(members) - 1, measure, category, kind, about, strata)
+
+
+def _finding(
+    test: _Test,
+    p: float,
+    q: float,
+    weight: float,
+    before: Mapping[str, AgentPeriod] | None,
+    max_examples: int,
+) -> AgentPattern:
+    strata = test.strata
+    count = sum(s[0] for s in strata)
+    n = sum(s[1] for s in strata)
+    expected = _expected(strata)
+    peer_count, peer_n = sum(s[2] for s in strata), sum(s[3] for s in strata)
+    trend = None
+    if before is not None:
+        prior = before.get(test.agent.agent_id)
+        prev_hits, prev_n = (
+            prior.tallies(test.measure, test.category) if prior is not None else ({}, {})
+        )
+        trend = _trend(count, n, sum(prev_hits.values()), sum(prev_n.values()))
+    return AgentPattern(
+        agent_id=test.agent.agent_id,
+        team_id=test.agent.team_id,
+        category=test.category,
+        kind=test.kind,
+        count=count,
+        responses=n,
+        rate=count / n,
+        peer_count=peer_count,
+        peer_responses=peer_n,
+        peer_rate=peer_count / peer_n,
+        expected_count=expected,
+        adjusted_peer_rate=expected / n,
+        rate_ratio=count / expected if expected > 0 else None,
+        rate_difference=(count - expected) / n,
+        p_value=p,
+        q_value=q,
+        trend=trend,
+        examples=tuple(test.agent.examples_of(test.measure, test.category))[:max_examples],
+        measure=test.measure,
+        about=test.about,
+        peers=test.peers,
+        weight=weight,
+    )
+
+
+def _holds(test: _Test, q: float, alpha: float, min_count: int, min_rate_ratio: float) -> bool:
+    """Significant after correction, frequent enough, and a large enough excess."""
+    count = sum(s[0] for s in test.strata)
+    if q >= alpha or count < min_count:
+        return False
+    expected = _expected(test.strata)
+    return expected <= 0 or count / expected >= min_rate_ratio
+
+
+def _order(f: AgentPattern) -> tuple[float, float, str, str, str]:
+    return (f.q_value, -(f.rate_ratio or math.inf), f.agent_id, f.measure, f.category or "")
+
+
 def find_agent_patterns(
     current: Sequence[AgentPeriod],
     previous: Sequence[AgentPeriod] | None = None,
@@ -452,310 +559,36 @@ def find_agent_patterns(
     teams: dict[str, list[AgentPeriod]] = {}
     for record in current:
         teams.setdefault(record.team_id, []).append(record)
-    before = {r.agent_id: r for r in previous or ()}
-    praise_set = set(praise_categories)
-    if complaint_categories is None:
-        seen = {c for r in current for c in r.hits}
-        complaint_categories = sorted(seen - praise_set)
-    tests_of: list[tuple[str, str | None, str]] = [
-        (CATEGORY, c, "complaint") for c in complaint_categories
+    tests_of = _tests_of(current, complaint_categories, praise_categories, measures)
+    candidates = [
+        test
+        for members in teams.values()
+        if len(members) >= 2
+        for test in _team_tests(
+            members,
+            tests_of,
+            agent_categories=agent_categories,
+            min_count=min_count,
+            adjust_for_channel=adjust_for_channel,
+        )
     ]
-    tests_of += [(CATEGORY, c, "praise") for c in praise_categories]
-    tests_of += [(m, None, "complaint") for m in measures]
-
-    candidates: list[_Test] = []
-    pvalues: list[float] = []
-    for members in teams.values():
-        if len(members) < 2:
-            continue
-        for measure, category, kind in tests_of:
-            tallies = [r.tallies(measure, category) for r in members]
-            if measure != CATEGORY and not any(measure in r.measures for r in members):
-                continue
-            team_hits = _sum_by_channel(h for h, _ in tallies)
-            if sum(team_hits.values()) < min_count:
-                continue
-            team_n = _sum_by_channel(n for _, n in tallies)
-            about = (
-                ABOUT_AGENT
-                if measure == CATEGORY and category in agent_categories
-                else ABOUT_CONCENTRATED
-            )
-            for agent, (hits, answered) in zip(members, tallies, strict=True):
-                strata = _strata(hits, answered, team_hits, team_n)
-                if not adjust_for_channel:
-                    strata = [_pooled(strata)]
-                if sum(s[1] for s in strata) == 0 or sum(s[3] for s in strata) == 0:
-                    continue
-                candidates.append(
-                    _Test(agent, len(members) - 1, measure, category, kind, about, strata)
-                )
-                pvalues.append(stratified_exact_greater(strata))
-
+    pvalues = [stratified_exact_greater(t.strata) for t in candidates]
     weights = _weights([t.measure != CATEGORY for t in candidates], measure_share)
     weighted = [min(1.0, p / w) for p, w in zip(pvalues, weights, strict=True)]
     qvalues = [float(q) for q in benjamini_hochberg(weighted)] if pvalues else []
+    before = {r.agent_id: r for r in previous} if previous else None
     complaints: list[AgentPattern] = []
     praise: list[AgentPattern] = []
     for test, p, q, weight in zip(candidates, pvalues, qvalues, weights, strict=True):
-        strata = test.strata
-        count = sum(s[0] for s in strata)
-        if q >= alpha or count < min_count:
-            continue
-        n = sum(s[1] for s in strata)
-        expected = _expected(strata)
-        ratio = count / expected if expected > 0 else None
-        if ratio is not None and ratio < min_rate_ratio:
-            continue
-        peer_count, peer_n = sum(s[2] for s in strata), sum(s[3] for s in strata)
-        trend = None
-        if previous:
-            prior = before.get(test.agent.agent_id)
-            prev_hits, prev_n = (
-                prior.tallies(test.measure, test.category) if prior is not None else ({}, {})
-            )
-            trend = _trend(count, n, sum(prev_hits.values()), sum(prev_n.values()))
-        finding = AgentPattern(
-            agent_id=test.agent.agent_id,
-            team_id=test.agent.team_id,
-            category=test.category,
-            kind=test.kind,
-            count=count,
-            responses=n,
-            rate=count / n,
-            peer_count=peer_count,
-            peer_responses=peer_n,
-            peer_rate=peer_count / peer_n,
-            expected_count=expected,
-            adjusted_peer_rate=expected / n,
-            rate_ratio=ratio,
-            rate_difference=(count - expected) / n,
-            p_value=p,
-            q_value=q,
-            trend=trend,
-            examples=tuple(test.agent.examples_of(test.measure, test.category))[:max_examples],
-            measure=test.measure,
-            about=test.about,
-            peers=test.peers,
-            weight=weight,
-        )
-        (complaints if test.kind == "complaint" else praise).append(finding)
-
-    def order(f: AgentPattern) -> tuple[float, float, str, str, str]:
-        return (f.q_value, -(f.rate_ratio or math.inf), f.agent_id, f.measure, f.category or "")
-
+        if _holds(test, q, alpha, min_count, min_rate_ratio):
+            finding = _finding(test, p, q, weight, before, max_examples)
+            (complaints if test.kind == "complaint" else praise).append(finding)
     return PatternReport(
-        complaints=tuple(sorted(complaints, key=order)),
-        praise=tuple(sorted(praise, key=order)),
+        complaints=tuple(sorted(complaints, key=_order)),
+        praise=tuple(sorted(praise, key=_order)),
         tests=len(pvalues),
         alpha=alpha,
         min_count=min_count,
         min_rate_ratio=min_rate_ratio,
         adjusted_for_channel=adjust_for_channel,
     )
-
-
-# --- Explaining a finding to a team lead --------------------------------------------
-
-_WHAT: Final = {
-    NEGATIVE_COMMENTS: ("left a negative comment on", "answers"),
-    LOW_CSAT: ("rated their satisfaction 1 or 2 out of 5 on", "CSAT answers"),
-    LOW_NPS: ("would not recommend us (0 to 6 out of 10) on", "NPS answers"),
-    LOW_CES: ("found the issue hard to handle (1 or 2 out of 7) on", "effort answers"),
-}
-_CATEGORY_WORDS: Final = {
-    "rude": "the agent being rude",
-    "unhelpful": "the agent being unhelpful",
-    "slow-response": "slow replies",
-    "did-not-resolve": "the issue not being resolved",
-    "knowledge": "the agent's product knowledge",
-    "communication": "unclear communication",
-    "bug": "bugs in the product",
-    "missing-feature": "a missing feature",
-    "pricing": "pricing",
-    "usability": "the product being hard to use",
-    "performance": "the product being slow",
-    "account-access": "account access",
-    "quality": "product quality",
-    "wait-time": "waiting times",
-    "transfer": "being transferred",
-    "policy": "a policy",
-    "delivery": "delivery",
-    "billing-process": "billing",
-}
-
-
-def _percent(rate: float) -> str:
-    pct = 100 * rate
-    return f"{pct:.1f}%" if 0 < pct < 1 else f"{pct:.0f}%"
-
-
-def _times(ratio: float) -> str:
-    return f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
-
-
-def _chance(q: float) -> str:
-    for bar in (1_000, 100, 20):
-        if q < 1 / bar:
-            return f"less than 1 time in {bar:,}"
-    return f"about 1 time in {max(1, round(1 / q)):,}" if q > 0 else "never"
-
-
-def explain(
-    finding: AgentPattern,
-    *,
-    agent_name: str,
-    team_name: str,
-    tests: int,
-    previous_days: int | None = None,
-) -> str:
-    """A sentence or three a team lead understands, with the numbers behind the finding.
-
-    E.g. "Customers of Dana left a negative comment on 30 of 100 answers (30%),
-    against 4% for the other 19 agents of Tier 1 on the same channels: 7.5 times
-    as often. Rising: 12% in the 28 days before. Chance alone would explain this
-    less than 1 time in 1,000 after checking 130 comparisons."
-    """
-    f = finding
-    if f.measure == CATEGORY:
-        words = _CATEGORY_WORDS.get(f.category or "", (f.category or "").replace("-", " "))
-        if f.kind == "praise":
-            what, unit = "praised the agent on", "answers"
-        else:
-            what, unit = f"complained about {words} on", "answers"
-    else:
-        what, unit = _WHAT.get(f.measure, (f"counted for {f.measure} on", "answers"))
-    peers = f"the other {f.peers} agent{'s' if f.peers != 1 else ''} of {team_name}"
-    text = (
-        f"Customers of {agent_name} {what} {f.count} of {f.responses} {unit} ({_percent(f.rate)}), "
-        f"against {_percent(f.adjusted_peer_rate)} for {peers} on the same channels"
-    )
-    if f.rate_ratio is None:
-        text += "."
-    else:
-        text += f": {_times(f.rate_ratio)} times as often."
-    if f.trend is not None:
-        before = f"in the {previous_days} days before" if previous_days else "in the period before"
-        if f.trend.previous_rate is None:
-            text += f" New: no answers {before}."
-        else:
-            text += (
-                f" {f.trend.direction.capitalize()}: {_percent(f.trend.previous_rate)} {before}."
-            )
-    comparisons = f"{tests:,} comparison{'s' if tests != 1 else ''}"
-    text += f" Chance alone would explain this {_chance(f.q_value)} after checking {comparisons}."
-    if f.measure == CATEGORY and f.about == ABOUT_CONCENTRATED and f.kind == "complaint":
-        text += (
-            f" These complaints are about the product or a process, not the agent's conduct;"
-            f" piling up at {agent_name}, they point to the cases routed to them or to what"
-            " they tell customers."
-        )
-    return text
-
-
-# --- Agent-adjusted CSAT ---------------------------------------------------------
-
-
-def blame_of(targets: Iterable[str]) -> str:
-    """Whom a not-satisfied answer's comment blames, for the adjusted CSAT.
-
-    Precedence agent > product > process > none: a comment that blames the agent
-    *and* the product stays against the agent (the agent was part of the
-    problem), and one blaming product and process counts as product.
-    """
-    found = set(targets)
-    for target in ("agent", "product", "process"):
-        if target in found:
-            return target
-    return "none"
-
-
-@dataclass(frozen=True, slots=True)
-class AgentCsatCounts:
-    """One agent's CSAT answers in a period, the not-satisfied ones split by blame.
-
-    *Not satisfied* is the complement of the top-2-box: answers 1, 2 or 3. The
-    ``unsatisfied_*`` counts use :func:`blame_of` on the answer's comment;
-    not-satisfied answers without a comment or blaming nobody are the remainder
-    (``answers - satisfied - the three``) and stay against the agent.
-    """
-
-    agent_id: str
-    team_id: str
-    answers: int
-    satisfied: int
-    unsatisfied_agent: int
-    unsatisfied_product: int
-    unsatisfied_process: int
-
-
-@dataclass(frozen=True, slots=True)
-class AgentAdjustedCsat:
-    """Raw and agent-adjusted CSAT (percent of top-2-box) with Wilson intervals."""
-
-    agent_id: str
-    team_id: str
-    answers: int
-    satisfied: int
-    csat: float | None
-    csat_interval: Interval | None
-    excused_product: int
-    excused_process: int
-    controllable_answers: int
-    adjusted_csat: float | None
-    adjusted_interval: Interval | None
-    low_sample: bool
-
-
-def adjusted_csat(
-    counts: Iterable[AgentCsatCounts], min_n: int = DEFAULT_MIN_N
-) -> list[AgentAdjustedCsat]:
-    """CSAT with product- and process-directed dissatisfaction taken out.
-
-    Formula::
-
-        csat          = satisfied / answers
-        controllable  = answers - unsatisfied_product - unsatisfied_process
-        adjusted_csat = satisfied / controllable
-
-    A not-satisfied answer whose comment blames only the product or a process
-    says nothing about the agent's own work, so it leaves the denominator; it is
-    not turned into a satisfied answer (that would credit the agent for a
-    product failure). Everything else stays: not-satisfied answers blaming the
-    agent, and those with no comment or no target, because silence is not an
-    excuse. Hence ``adjusted_csat >= csat`` always, and the gap is exactly the
-    share of dissatisfaction the agent does not control. ``low_sample`` is set
-    when the controllable answers are fewer than ``min_n``.
-    """
-    out = []
-    for c in counts:
-        excused = c.unsatisfied_product + c.unsatisfied_process
-        if min(c.satisfied, c.unsatisfied_agent, c.unsatisfied_product, c.unsatisfied_process) < 0:
-            raise ValueError(f"negative count for agent {c.agent_id}")
-        if c.satisfied + c.unsatisfied_agent + excused > c.answers:
-            raise ValueError(f"counts exceed answers for agent {c.agent_id}")
-        controllable = c.answers - excused
-        out.append(
-            AgentAdjustedCsat(
-                agent_id=c.agent_id,
-                team_id=c.team_id,
-                answers=c.answers,
-                satisfied=c.satisfied,
-                csat=100.0 * c.satisfied / c.answers if c.answers else None,
-                csat_interval=_pct(c.satisfied, c.answers),
-                excused_product=c.unsatisfied_product,
-                excused_process=c.unsatisfied_process,
-                controllable_answers=controllable,
-                adjusted_csat=100.0 * c.satisfied / controllable if controllable else None,
-                adjusted_interval=_pct(c.satisfied, controllable),
-                low_sample=controllable < min_n,
-            )
-        )
-    return out
-
-
-def _pct(successes: int, n: int) -> Interval | None:
-    if n <= 0:
-        return None
-    interval = wilson_interval(successes, n)
-    return Interval(100.0 * interval.low, 100.0 * interval.high)

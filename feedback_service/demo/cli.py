@@ -1,0 +1,168 @@
+"""``flask demo seed``: the command, and the processing it can start at once.
+
+The data set itself is ``seed.py``'s; this module hands the seeded rows to the
+features' own services (rollups, comment analysis, pattern runs, alerts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback_service.db import get_session, utcnow
+from feedback_service.demo.seed import seed_demo
+from feedback_service.errors import Conflict
+from feedback_service.surveys.models import Response
+
+log = logging.getLogger(__name__)
+
+
+def process_seeded_responses(app: Flask, response_ids: Sequence[int]) -> tuple[int, int]:
+    """Hand the seeded responses to the normal processing path, as if each had
+    been saved through the survey pages: ``surveys.signals.response_saved`` per
+    response (analysis listens and enqueues its task). Returns (sent, failed).
+
+    A failed send (broker down) stops here: the responses are committed with
+    ``processed_version < version``, so the periodic sweep processes them later.
+    """
+    from feedback_service.surveys.signals import response_saved
+
+    sent = 0
+    for response_id in response_ids:
+        try:
+            response_saved.send(app, response_id=response_id)
+        except Exception:
+            log.exception("processing not started; the sweep will pick responses up")
+            return sent, len(response_ids) - sent
+        sent += 1
+    return sent, 0
+
+
+def rebuild_rollups(session: Session) -> int:
+    """The analysis feature's set-based rebuild of the score rollups (flushes only).
+
+    Bulk-inserted rows bypass the per-response path, so the rollups the reports
+    read are recomputed in one go; the per-response task still runs later (from
+    the sweep, ``processed_version < version``) and finds its snapshot in place.
+    """
+    from feedback_service.analysis import rollups
+
+    return rollups.rebuild(session)
+
+
+def analyse_and_find_patterns(session: Session, batch: int = 500) -> tuple[int, int]:
+    """Analyse every seeded comment and compute both pattern reports now, through
+    the analysis and patterns features' own services (flushes only), so the demo
+    opens with complaint themes, patterns and product gaps instead of waiting for
+    the sweep and the nightly schedule. Returns (comments analysed, runs done)."""
+    from feedback_service.analysis.comments.analyzer import current_analyzer
+    from feedback_service.analysis.comments.service import ResponseFacts, write_analyses
+    from feedback_service.analysis.models import CommentAnalysis
+    from feedback_service.patterns import compute
+    from feedback_service.patterns import service as patterns
+
+    analyzer = current_analyzer()
+    done = set(session.scalars(select(CommentAnalysis.response_id)))
+    pending = [
+        r
+        for r in session.scalars(
+            select(Response)
+            .where(Response.comment.is_not(None), Response.status == "confirmed")
+            .order_by(Response.id)
+        )
+        if r.id not in done and (r.comment or "").strip()
+    ]
+    for start in range(0, len(pending), batch):
+        facts = [ResponseFacts.of(r) for r in pending[start : start + batch]]
+        results = analyzer.analyze_many([f.comment for f in facts], [f.ratings for f in facts])
+        write_analyses(session, list(zip(facts, results, strict=True)))
+    runs = 0
+    for kind in (patterns.COMPLAINT_PATTERNS, patterns.PRODUCT_GAPS):
+        run = patterns.create_run(session, kind, {}, trigger="schedule")
+        patterns.start_run(session, run)
+        emerging = compute.compute_run(session, run)
+        # As the scheduled task does: an emerging product gap raises an alert.
+        compute.alert_emerging(session, run, emerging)
+        runs += 1
+    return len(pending), runs
+
+
+def raise_recent_alerts(session: Session, days: int = 2) -> int:
+    """The alerts the last ``days`` of answers would have raised had they come in
+    one by one (unhappy customers with a comment), through the alerts feature's
+    own rule; its sweep delivers them (webhook / the lead's email) as usual."""
+    from feedback_service.alerts.responses import alert_on_response
+
+    since = utcnow() - dt.timedelta(days=days)
+    raised = 0
+    for response in session.scalars(
+        select(Response).where(Response.submitted_at >= since, Response.comment.is_not(None))
+    ):
+        raised += alert_on_response(session, response) is not None
+    return raised
+
+
+demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
+
+
+@demo_cli.command("seed")
+@click.option("--days", default=120, show_default=True, help="Months of history, in days.")
+@click.option("--agents", default=24, show_default=True)
+@click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
+@click.option("--password", default=None, help="Password of the demo users (default: random).")
+@click.option(
+    "--process",
+    type=click.Choice(("full", "rebuild", "each", "none")),
+    default="full",
+    show_default=True,
+    help="full: rebuild the rollups, analyse every comment and compute the pattern "
+    "reports now (a minute), so the whole dashboard is filled at once. "
+    "rebuild: recompute the score rollups at once, set-based (seconds); the "
+    "workers' sweep then runs the per-response processing. each: also send "
+    "response_saved for every response now (minutes with the embedded broker). "
+    "none: leave everything to the sweep.",
+)
+def demo_seed(days: int, agents: int, seed: int, password: str | None, process: str) -> None:
+    """Seed teams, agents, customers, tickets, responses, comments and demo users."""
+    session = get_session()
+    try:
+        summary = seed_demo(session, days=days, agents=agents, seed=seed, password=password)
+    except Conflict as error:
+        session.rollback()
+        raise click.ClickException(error.message) from None
+    session.commit()
+    click.echo(
+        f"seeded {summary.teams} teams, {summary.agents} agents, {summary.customers} customers, "
+        f"{summary.tickets} tickets, {summary.invitations} invitations, "
+        f"{summary.responses} responses"
+    )
+    click.echo(f"coaching case planted: {summary.coaching_agent}")
+    click.echo("sign in at /dashboard/login as manager@demo.test, lead@demo.test, agent@demo.test")
+    click.echo(f"password (all three): {summary.password}")
+    if process in ("full", "rebuild", "each"):
+        cells = rebuild_rollups(session)
+        session.commit()
+        click.echo(f"score rollups rebuilt ({cells} cells)")
+    if process == "full":
+        analysed, runs = analyse_and_find_patterns(session)
+        alerts = raise_recent_alerts(session)
+        session.commit()
+        click.echo(
+            f"{analysed} comments analysed, {runs} pattern reports computed, {alerts} alerts raised"
+        )
+    if process == "each":
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        sent, failed = process_seeded_responses(app, summary.response_ids)
+        click.echo(
+            f"processing started for {sent} responses"
+            + (f"; {failed} left to the sweep" if failed else "")
+        )
+    elif process in ("rebuild", "none"):
+        click.echo("the worker's sweep processes each response (comment analysis) shortly")
