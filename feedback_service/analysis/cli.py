@@ -10,8 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from feedback_service.analysis import rollups
 from feedback_service.db import get_session
+from feedback_service.scores import rollups
 
 scores_cli = AppGroup("scores", help="Score rollups behind the reports.")
 

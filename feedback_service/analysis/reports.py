@@ -28,29 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service.analysis import targets as targets_service
-from feedback_service.analysis.models import (
-    DURATION_KINDS,
-    FCR_GAP_COUNTS,
-    NO_ID,
-    RESPONSES_METRIC,
-    TICKET_COUNTS,
-    AgentScoreRollup,
-    CommentAnalysis,
-    DriverRun,
-    FcrGapRollup,
-    InvitationRollup,
-    MonthlyAgentScoreRollup,
-    MonthlyFcrGapRollup,
-    MonthlyInvitationRollup,
-    MonthlyScoreRollup,
-    MonthlyTeamScoreRollup,
-    MonthlyTicketDurationRollup,
-    MonthlyTicketRollup,
-    ScoreRollup,
-    TeamScoreRollup,
-    TicketDurationRollup,
-    TicketRollup,
-)
+from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.analysis.scoring import (
     CES_AGREE,
     CSAT_TOP_BOX,
@@ -79,6 +57,28 @@ from feedback_service.db import utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.helpdesk.service import CLOSE_SOURCES
+from feedback_service.scores.models import (
+    DURATION_KINDS,
+    FCR_GAP_COUNTS,
+    NO_ID,
+    RESPONSES_METRIC,
+    TICKET_COUNTS,
+    AgentScoreRollup,
+    DriverRun,
+    FcrGapRollup,
+    InvitationRollup,
+    MonthlyAgentScoreRollup,
+    MonthlyFcrGapRollup,
+    MonthlyInvitationRollup,
+    MonthlyScoreRollup,
+    MonthlyTeamScoreRollup,
+    MonthlyTicketDurationRollup,
+    MonthlyTicketRollup,
+    ScoreRollup,
+    TeamScoreRollup,
+    TicketDurationRollup,
+    TicketRollup,
+)
 from feedback_service.surveys.metrics import METRICS as METRIC_SPECS
 from feedback_service.surveys.models import Invitation, Response, Survey
 

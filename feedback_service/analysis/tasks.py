@@ -12,9 +12,9 @@ from celery import shared_task
 from sqlalchemy import select, update
 
 from feedback_service.alerts.responses import alert_on_response
-from feedback_service.analysis import rollups
 from feedback_service.analysis.comments.tasks import analyse_in_task, load_comment_analyzer
 from feedback_service.db import get_session
+from feedback_service.scores import rollups
 from feedback_service.surveys.models import Response
 
 

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 from feedback_service import words
 from feedback_service.analysis import reports
 from feedback_service.analysis import targets as targets_service
-from feedback_service.analysis.models import NO_ID, CommentAnalysis, CommentFinding
+from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.analysis.scoring import wilson_interval
 from feedback_service.auth.models import User
 from feedback_service.auth.users import Scope
 from feedback_service.dashboard.charts import TrendPoint
 from feedback_service.dashboard.models import CommentNote
 from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.scores.models import NO_ID
 from feedback_service.surveys.models import Response
 
 

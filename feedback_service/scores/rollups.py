@@ -49,7 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from feedback_service.analysis.models import (
+from feedback_service.scores.models import (
     NO_CHANNEL,
     NO_ID,
     RESPONSES_METRIC,

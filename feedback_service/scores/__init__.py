@@ -1,0 +1,1 @@
+"""Scores: rollups, scoring and reports."""
