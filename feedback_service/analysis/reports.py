@@ -78,6 +78,7 @@ from feedback_service.scores.models import (
     TeamScoreRollup,
     TicketDurationRollup,
     TicketRollup,
+    operational_fcr,
 )
 from feedback_service.surveys.metrics import METRICS as METRIC_SPECS
 from feedback_service.surveys.models import Invitation, Response, Survey
@@ -339,8 +340,7 @@ def _median_p90(values: list[float]) -> dict[str, Any]:
 
 
 def _op_fcr() -> ColumnElement[bool]:
-    t = Ticket
-    return and_(t.contacts <= 1, or_(t.reopened.is_(None), t.reopened.is_(False)))
+    return operational_fcr(Ticket.contacts, Ticket.reopened)
 
 
 def _kpis(

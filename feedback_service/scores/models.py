@@ -1,6 +1,7 @@
-"""What the scores feature keeps: the score rollups and what each response
-contributes to them, the ticket, invitation and FCR-gap rollups, score targets,
-and the stored drivers runs."""
+"""What the scores feature keeps: the rollup families (each declared once here,
+its tables, rebuild and PostgreSQL triggers derived by ``scores.declare``), what
+each response contributes to the score rollups, score targets, and the stored
+drivers runs."""
 
 from __future__ import annotations
 
@@ -18,14 +19,26 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    and_,
+    case,
+    column,
     func,
+    literal,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service.db import Base, UTCDateTime, utcnow
 from feedback_service.helpdesk.models import Ticket
-
-# --- score rollups ----------------------------------------------------------------
+from feedback_service.scores.declare import (
+    Family,
+    Grain,
+    Key,
+    Part,
+    RollupModel,
+    TriggerSet,
+    utc_day,
+)
 
 # Rollup keys use non-null sentinels for "none" (no agent, no team, no channel):
 # a NULL never equals another NULL, so a unique key with NULLs would let two rows
@@ -36,144 +49,309 @@ NO_CHANNEL = ""
 # this pseudo-metric, value 1 with a comment and 0 without: response and comment
 # counts then come from the rollups too, exactly like the scores.
 RESPONSES_METRIC = "responses"
+SURVEY_METRICS = ("csat", "nps", "ces", "fcr")
 
 
-class ScoreRollup(Base):
-    """How many confirmed answers had each value, per day x agent x team x channel x
-    survey x metric: exact histograms, so every score is recomputed from counts."""
-
-    __tablename__ = "score_rollups"
-    __table_args__ = (
-        UniqueConstraint("day", "agent_id", "team_id", "channel", "survey_id", "metric", "value"),
-        # Reports filter by metric and a date range and group by agent or value.
-        Index("ix_score_rollups_metric_day", "metric", "day"),
-        Index("ix_score_rollups_agent_id_day", "agent_id", "day"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    metric: Mapped[str] = mapped_column(String(20))
-    value: Mapped[int] = mapped_column(SmallInteger)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+def operational_fcr(contacts: Any, reopened: Any) -> ColumnElement[bool]:
+    """Operational FCR, the desk's own: one contact and not reopened (a ticket
+    whose contacts are unknown is not one). Over ``tickets`` columns or the
+    copies kept on each answer; the ticket and FCR-gap rollups, their triggers
+    and the reports all use this."""
+    return and_(contacts <= 1, reopened.is_not(True))
 
 
-class MonthlyScoreRollup(Base):
-    """``score_rollups`` summed by calendar month (``month`` is its first day).
-
-    Kept alongside the daily cells in the same transaction: a year of daily
-    cells is nearly as many rows as the responses themselves (every agent x
-    channel x survey x value on every day), so whole months are read from here
-    and only the partial months at the ends of a range from the daily table.
-    """
-
-    __tablename__ = "score_rollups_monthly"
-    __table_args__ = (
-        UniqueConstraint("month", "agent_id", "team_id", "channel", "survey_id", "metric", "value"),
-        Index("ix_score_rollups_monthly_metric_month", "metric", "month"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[dt.date] = mapped_column(Date)
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    metric: Mapped[str] = mapped_column(String(20))
-    value: Mapped[int] = mapped_column(SmallInteger)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+def _sentinel(name: str, none: int | str) -> ColumnElement[Any]:
+    return func.coalesce(column(name), none)
 
 
-class TeamScoreRollup(Base):
-    """``score_rollups`` without the agent and channel: per day x team x survey x
-    metric x value. Reports without an agent or channel filter (the summary,
-    the trends) read these few cells instead of every agent's and channel's.
-    Kept in the same transaction as the daily and monthly cells."""
-
-    __tablename__ = "score_rollups_team"
-    __table_args__ = (
-        UniqueConstraint("day", "team_id", "survey_id", "metric", "value"),
-        Index("ix_score_rollups_team_metric_day", "metric", "day"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    metric: Mapped[str] = mapped_column(String(20))
-    value: Mapped[int] = mapped_column(SmallInteger)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+AGENT = Key("agent_id", Integer(), _sentinel("agent_id", NO_ID), NO_ID)
+TEAM = Key("team_id", Integer(), _sentinel("team_id", NO_ID), NO_ID)
+CHANNEL = Key("channel", String(40), _sentinel("channel", NO_CHANNEL), NO_CHANNEL)
+SURVEY = Key("survey_id", Integer(), column("survey_id"))
 
 
-class MonthlyTeamScoreRollup(Base):
-    """``score_rollups_team`` summed by calendar month."""
+# --- score rollups -------------------------------------------------------------------
+# Kept by ``scores.rollups.apply_response`` in the task that processes an answer,
+# from the answer's snapshot in ``applied_responses`` (the source here), on both
+# databases. The grains without agent and channel (team) and without channel
+# (agent) let the summary, the trends and the scorecards read fewer cells; the
+# monthly ones let a year be read as twelve months.
 
-    __tablename__ = "score_rollups_team_monthly"
-    __table_args__ = (
-        UniqueConstraint("month", "team_id", "survey_id", "metric", "value"),
-        Index("ix_score_rollups_team_monthly_metric_month", "metric", "month"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[dt.date] = mapped_column(Date)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    metric: Mapped[str] = mapped_column(String(20))
-    value: Mapped[int] = mapped_column(SmallInteger)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class AgentScoreRollup(Base):
-    """``score_rollups`` without the channel: per day x agent x team x survey x
-    metric x value, for the scorecards and one agent's trend when no channel is
-    asked for (a quarter of the cells). Kept like the team cells."""
-
-    __tablename__ = "score_rollups_agent"
-    __table_args__ = (
-        UniqueConstraint("day", "agent_id", "team_id", "survey_id", "metric", "value"),
-        # Covering on PostgreSQL (migration 0013): the reports' reads are index-only.
-        Index(
-            "ix_score_rollups_agent_agent_id_day",
-            "agent_id",
-            "day",
-            postgresql_include=["team_id", "survey_id", "metric", "value", "count"],
+SCORES = Family(
+    name="scores",
+    source="applied_responses",
+    day=column("day"),
+    where=None,
+    # Snapshots hold the sentinels already.
+    keys=(
+        Key("agent_id", Integer(), column("agent_id"), NO_ID),
+        Key("team_id", Integer(), column("team_id"), NO_ID),
+        Key("channel", String(40), column("channel"), NO_CHANNEL),
+        SURVEY,
+        Key("metric", String(20)),
+        Key("value", SmallInteger()),
+    ),
+    counts={"count": None},
+    parts=(
+        Part(
+            {
+                "metric": literal(RESPONSES_METRIC, String(20)),
+                "value": case((column("commented"), 1), else_=0),
+            }
         ),
-        Index(
-            "ix_score_rollups_agent_day",
-            "day",
-            postgresql_include=["agent_id", "team_id", "survey_id", "metric", "value", "count"],
+        *(
+            Part(
+                {"metric": literal(metric, String(20)), "value": column(metric)},
+                column(metric).is_not(None),
+            )
+            for metric in SURVEY_METRICS
         ),
-    )
+    ),
+    grains=(
+        Grain("score_rollups", "day", indexes=(("metric", "day"), ("agent_id", "day"))),
+        Grain("score_rollups_monthly", "month", indexes=(("metric", "month"),)),
+        Grain(
+            "score_rollups_agent",
+            "day",
+            ("agent_id", "team_id", "survey_id", "metric", "value"),
+            covering=(("agent_id", "day"), ("day",)),
+        ),
+        Grain(
+            "score_rollups_agent_monthly",
+            "month",
+            ("agent_id", "team_id", "survey_id", "metric", "value"),
+        ),
+        Grain(
+            "score_rollups_team",
+            "day",
+            ("team_id", "survey_id", "metric", "value"),
+            indexes=(("metric", "day"),),
+        ),
+        Grain(
+            "score_rollups_team_monthly",
+            "month",
+            ("team_id", "survey_id", "metric", "value"),
+            indexes=(("metric", "month"),),
+        ),
+    ),
+)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    metric: Mapped[str] = mapped_column(String(20))
-    value: Mapped[int] = mapped_column(SmallInteger)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+# --- ticket rollups ------------------------------------------------------------------
+# The summary's operational KPIs over the tickets closed in a range (migration
+# 0009 says why): per closed day x agent x team x channel the counts behind
+# volume, escalation, reopen and operational FCR rates; per closed day x team x
+# duration kind, how many tickets fall in each log-spaced band of seconds
+# (``ticket_duration_bucket``, 5% wide), from which the reports read exact
+# percentiles band by band. Kept on PostgreSQL by triggers on ``tickets``;
+# empty on SQLite, where the reports compute the ticket KPIs from the tickets.
+
+TICKETS = Family(
+    name="tickets",
+    source="tickets",
+    day=utc_day(column("closed_at")),
+    where=column("closed_at").is_not(None),
+    keys=(AGENT, TEAM, CHANNEL),
+    counts={
+        "tickets": None,
+        "escalated_known": column("escalated").is_not(None),
+        "escalated": column("escalated").is_(True),
+        "reopened_known": column("reopened").is_not(None),
+        "reopened": column("reopened").is_(True),
+        "contacts_known": column("contacts").is_not(None),
+        "operational_fcr": operational_fcr(column("contacts"), column("reopened")),
+    },
+    grains=(Grain("ticket_rollups", "day"), Grain("ticket_rollups_monthly", "month")),
+)
+TICKET_COUNTS = tuple(TICKETS.counts)
+
+# The two durations whose median and p90 the summary reports: kind -> the
+# ticket column that ends it (it starts when the ticket is opened).
+DURATIONS = {"first_response": "first_response_at", "resolution": "resolved_at"}
+DURATION_KINDS = tuple(DURATIONS)
 
 
-class MonthlyAgentScoreRollup(Base):
-    """``score_rollups_agent`` summed by calendar month."""
+def duration_band(later: Any, opened: Any) -> ColumnElement[int]:
+    """The band of a duration: the SQL functions of migration 0009 (PostgreSQL)."""
+    return func.ticket_duration_bucket(func.ticket_seconds(later, opened))
 
-    __tablename__ = "score_rollups_agent_monthly"
-    __table_args__ = (
-        UniqueConstraint("month", "agent_id", "team_id", "survey_id", "metric", "value"),
-    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[dt.date] = mapped_column(Date)
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    metric: Mapped[str] = mapped_column(String(20))
-    value: Mapped[int] = mapped_column(SmallInteger)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+TICKET_DURATIONS = Family(
+    name="ticket_durations",
+    source="tickets",
+    day=utc_day(column("closed_at")),
+    where=column("closed_at").is_not(None),
+    keys=(TEAM, Key("kind", String(20)), Key("bucket", Integer())),
+    counts={"count": None},
+    parts=tuple(
+        Part(
+            {
+                "kind": literal(kind, String(20)),
+                "bucket": duration_band(column(later), column("opened_at")),
+            },
+            func.ticket_seconds(column(later), column("opened_at")).is_not(None),
+        )
+        for kind, later in DURATIONS.items()
+    ),
+    grains=(
+        Grain("ticket_duration_rollups", "day"),
+        Grain("ticket_duration_rollups_monthly", "month"),
+    ),
+)
+
+# --- invitation rollups --------------------------------------------------------------
+# How many invitations were sent per sent day x agent x team x channel x survey
+# (the response rate's denominator). Kept on PostgreSQL by triggers on
+# ``invitations``, empty on SQLite.
+
+INVITATIONS = Family(
+    name="invitations",
+    source="invitations",
+    day=utc_day(column("sent_at")),
+    where=column("sent_at").is_not(None),
+    keys=(AGENT, TEAM, CHANNEL, SURVEY),
+    counts={"sent": None},
+    grains=(Grain("invitation_rollups", "day"), Grain("invitation_rollups_monthly", "month")),
+)
+
+# --- FCR-gap rollups -----------------------------------------------------------------
+# Per answered day x agent x team x channel x survey: the confirmed answers with
+# a customer FCR on a ticket whose contacts are known, how many said "resolved",
+# how many the desk counts as first-contact resolutions, and how many of those
+# the customer said were not. Read from the ticket factors copied onto each
+# answer (migration 0014); kept on PostgreSQL by triggers on ``responses``,
+# empty on SQLite, where the drivers report joins answers to tickets.
+
+_DESK_FCR = operational_fcr(column("ticket_contacts"), column("ticket_reopened"))
+FCR_GAPS = Family(
+    name="fcr_gaps",
+    source="responses",
+    day=utc_day(column("submitted_at")),
+    where=and_(
+        column("status") == "confirmed",
+        column("fcr").is_not(None),
+        column("ticket_contacts").is_not(None),
+    ),
+    keys=(AGENT, TEAM, CHANNEL, SURVEY),
+    counts={
+        "answered": None,
+        "said_yes": column("fcr") == 1,
+        "desk_yes": _DESK_FCR,
+        "desk_yes_said_no": and_(_DESK_FCR, column("fcr") != 1),
+    },
+    grains=(Grain("fcr_gap_rollups", "day"), Grain("fcr_gap_rollups_monthly", "month")),
+)
+FCR_GAP_COUNTS = tuple(FCR_GAPS.counts)
+
+# The ticket factors on each answer (``responses.ticket_*``), re-copied from the
+# tickets before the FCR-gap counts are rebuilt from them.
+TICKET_FACTORS = {
+    "ticket_contacts": "t.contacts",
+    "ticket_escalated": "t.escalated",
+    "ticket_reopened": "t.reopened",
+    "ticket_first_response_seconds": "ticket_seconds(t.first_response_at, t.opened_at)",
+    "ticket_resolution_seconds": "ticket_seconds(t.resolved_at, t.opened_at)",
+}
+_factors = ", ".join(TICKET_FACTORS.values())
+COPY_TICKET_FACTORS = (
+    f"UPDATE responses r SET ({', '.join(TICKET_FACTORS)}) = ({_factors}) "  # noqa: S608
+    "FROM tickets t WHERE t.id = r.ticket_id "
+    f"AND ({', '.join(f'r.{c}' for c in TICKET_FACTORS)}) IS DISTINCT FROM ({_factors});"
+)
+
+FAMILIES = (SCORES, TICKETS, TICKET_DURATIONS, INVITATIONS, FCR_GAPS)
+# The families PostgreSQL keeps by triggers, grouped by the table that fires them.
+TRIGGER_SETS = (
+    TriggerSet(
+        "ticket_rollups", "tickets", (TICKETS, TICKET_DURATIONS), ("tickets IN SHARE MODE",)
+    ),
+    TriggerSet("invitation_rollups", "invitations", (INVITATIONS,), ("invitations IN SHARE MODE",)),
+    TriggerSet(
+        "fcr_gap_rollups",
+        "responses",
+        (FCR_GAPS,),
+        ("tickets IN SHARE MODE", "responses IN SHARE ROW EXCLUSIVE MODE"),
+        prepare=COPY_TICKET_FACTORS,
+    ),
+)
+
+
+def _table(family: Family, name: str) -> Any:
+    return family.table(family.grain(name), Base.metadata)
+
+
+# The mapped classes: each over the table its family's declaration gives.
+
+
+class ScoreRollup(RollupModel):
+    """How many confirmed answers had each value, per day x agent x team x channel
+    x survey x metric: exact histograms, so every score is recomputed from counts."""
+
+    __table__ = _table(SCORES, "score_rollups")
+
+
+class MonthlyScoreRollup(RollupModel):
+    __table__ = _table(SCORES, "score_rollups_monthly")
+
+
+class AgentScoreRollup(RollupModel):
+    __table__ = _table(SCORES, "score_rollups_agent")
+
+
+class MonthlyAgentScoreRollup(RollupModel):
+    __table__ = _table(SCORES, "score_rollups_agent_monthly")
+
+
+class TeamScoreRollup(RollupModel):
+    __table__ = _table(SCORES, "score_rollups_team")
+
+
+class MonthlyTeamScoreRollup(RollupModel):
+    __table__ = _table(SCORES, "score_rollups_team_monthly")
+
+
+class TicketRollup(RollupModel):
+    __table__ = _table(TICKETS, "ticket_rollups")
+
+
+class MonthlyTicketRollup(RollupModel):
+    __table__ = _table(TICKETS, "ticket_rollups_monthly")
+
+
+class TicketDurationRollup(RollupModel):
+    __table__ = _table(TICKET_DURATIONS, "ticket_duration_rollups")
+
+
+class MonthlyTicketDurationRollup(RollupModel):
+    __table__ = _table(TICKET_DURATIONS, "ticket_duration_rollups_monthly")
+
+
+class InvitationRollup(RollupModel):
+    __table__ = _table(INVITATIONS, "invitation_rollups")
+
+
+class MonthlyInvitationRollup(RollupModel):
+    __table__ = _table(INVITATIONS, "invitation_rollups_monthly")
+
+
+class FcrGapRollup(RollupModel):
+    __table__ = _table(FCR_GAPS, "fcr_gap_rollups")
+
+
+class MonthlyFcrGapRollup(RollupModel):
+    __table__ = _table(FCR_GAPS, "fcr_gap_rollups_monthly")
+
+
+# The band reads of the exact percentiles: one band's closed tickets in a date
+# range. PostgreSQL only (the SQL functions live there, with the triggers).
+for _kind, _later in DURATIONS.items():
+    Index(
+        f"ix_tickets_{_kind}_band",
+        duration_band(getattr(Ticket, _later), Ticket.opened_at),
+        Ticket.closed_at,
+        postgresql_where=Ticket.closed_at.is_not(None),
+        # Covering, so reading a band is an index-only scan (migration 0010).
+        postgresql_include=[_later, "opened_at", "team_id"],
+    ).ddl_if(dialect="postgresql")
 
 
 class AppliedResponse(Base):
@@ -222,188 +400,6 @@ class ScoreTarget(Base):
     # On the metric's reporting scale: percent for CSAT/FCR, -100..100 NPS, 1..7 CES.
     value: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
-# --- ticket rollups ---------------------------------------------------------------
-# Kept on PostgreSQL by triggers on ``tickets`` (migration 0009_ticket_rollups
-# says why), rebuilt by ``flask scores rebuild``; empty on SQLite, where the
-# reports compute the ticket KPIs from the tickets.
-
-TICKET_COUNTS = (
-    "tickets",
-    "escalated_known",
-    "escalated",
-    "reopened_known",
-    "reopened",
-    "contacts_known",
-    "operational_fcr",
-)
-# The two durations whose median and p90 the summary reports.
-DURATION_KINDS = ("first_response", "resolution")
-
-
-class _TicketCounts:
-    """The cell key (agent x team x channel) and the counts shared by the daily and
-    monthly ticket rollups; ``TICKET_COUNTS`` names the counts."""
-
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
-    tickets: Mapped[int] = mapped_column(Integer, default=0)
-    escalated_known: Mapped[int] = mapped_column(Integer, default=0)
-    escalated: Mapped[int] = mapped_column(Integer, default=0)
-    reopened_known: Mapped[int] = mapped_column(Integer, default=0)
-    reopened: Mapped[int] = mapped_column(Integer, default=0)
-    contacts_known: Mapped[int] = mapped_column(Integer, default=0)
-    operational_fcr: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class TicketRollup(_TicketCounts, Base):
-    """Per closed day x agent x team x channel: tickets closed, how many with each
-    of escalated / reopened / contacts known, how many escalated, reopened, and
-    resolved at first contact (one contact, not reopened)."""
-
-    __tablename__ = "ticket_rollups"
-    __table_args__ = (UniqueConstraint("day", "agent_id", "team_id", "channel"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-
-
-class MonthlyTicketRollup(_TicketCounts, Base):
-    """``ticket_rollups`` summed by calendar month (``month`` is its first day)."""
-
-    __tablename__ = "ticket_rollups_monthly"
-    __table_args__ = (UniqueConstraint("month", "agent_id", "team_id", "channel"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[dt.date] = mapped_column(Date)
-
-
-class TicketDurationRollup(Base):
-    """Per closed day x team x duration kind: how many tickets fall in each
-    log-spaced band of seconds (``ticket_duration_bucket``, 5% wide). Only counts:
-    the percentiles themselves are read exactly from the one band that holds them."""
-
-    __tablename__ = "ticket_duration_rollups"
-    __table_args__ = (UniqueConstraint("day", "team_id", "kind", "bucket"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    kind: Mapped[str] = mapped_column(String(20))
-    bucket: Mapped[int] = mapped_column(Integer)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class MonthlyTicketDurationRollup(Base):
-    """``ticket_duration_rollups`` summed by calendar month."""
-
-    __tablename__ = "ticket_duration_rollups_monthly"
-    __table_args__ = (UniqueConstraint("month", "team_id", "kind", "bucket"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[dt.date] = mapped_column(Date)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    kind: Mapped[str] = mapped_column(String(20))
-    bucket: Mapped[int] = mapped_column(Integer)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-def _band(later: Any) -> Any:
-    return func.ticket_duration_bucket(func.ticket_seconds(later, Ticket.opened_at))
-
-
-# The band reads of the exact percentiles: one band's closed tickets in a date
-# range. PostgreSQL only (the SQL functions live there, with the triggers).
-for _kind, _later in (
-    ("first_response", Ticket.first_response_at),
-    ("resolution", Ticket.resolved_at),
-):
-    Index(
-        f"ix_tickets_{_kind}_band",
-        _band(_later),
-        Ticket.closed_at,
-        postgresql_where=Ticket.closed_at.is_not(None),
-        # Covering, so reading a band is an index-only scan (migration 0010).
-        postgresql_include=[_later.key, "opened_at", "team_id"],
-    ).ddl_if(dialect="postgresql")
-
-
-class InvitationRollup(Base):
-    """How many invitations were sent per sent day x agent x team x channel x
-    survey (the response rate's denominator). Kept on PostgreSQL by triggers on
-    ``invitations`` (migration 0010), empty on SQLite."""
-
-    __tablename__ = "invitation_rollups"
-    __table_args__ = (UniqueConstraint("day", "agent_id", "team_id", "channel", "survey_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    sent: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class MonthlyInvitationRollup(Base):
-    """``invitation_rollups`` summed by calendar month."""
-
-    __tablename__ = "invitation_rollups_monthly"
-    __table_args__ = (UniqueConstraint("month", "agent_id", "team_id", "channel", "survey_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[dt.date] = mapped_column(Date)
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    sent: Mapped[int] = mapped_column(Integer, default=0)
-
-
-# --- FCR-gap rollups -----------------------------------------------------------
-# Kept on PostgreSQL by triggers on ``responses`` (migration 0014, with the ticket
-# factors copied onto each answer), rebuilt by ``flask scores rebuild``; empty on
-# SQLite, where the drivers report joins answers to tickets.
-
-FCR_GAP_COUNTS = ("answered", "said_yes", "desk_yes", "desk_yes_said_no")
-
-
-class _FcrGapCounts:
-    """The cell key and the counts shared by the daily and monthly FCR-gap rollups:
-    confirmed answers with a customer FCR on a ticket whose contacts are known,
-    how many said "resolved", how many the desk counts as first-contact
-    resolutions (one contact, not reopened), and how many of those said not."""
-
-    agent_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    team_id: Mapped[int] = mapped_column(Integer, default=NO_ID)
-    channel: Mapped[str] = mapped_column(String(40), default=NO_CHANNEL)
-    survey_id: Mapped[int] = mapped_column(Integer)
-    answered: Mapped[int] = mapped_column(Integer, default=0)
-    said_yes: Mapped[int] = mapped_column(Integer, default=0)
-    desk_yes: Mapped[int] = mapped_column(Integer, default=0)
-    desk_yes_said_no: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class FcrGapRollup(_FcrGapCounts, Base):
-    """Per answered day x agent x team x channel x survey."""
-
-    __tablename__ = "fcr_gap_rollups"
-    __table_args__ = (UniqueConstraint("day", "agent_id", "team_id", "channel", "survey_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-
-
-class MonthlyFcrGapRollup(_FcrGapCounts, Base):
-    """``fcr_gap_rollups`` summed by calendar month."""
-
-    __tablename__ = "fcr_gap_rollups_monthly"
-    __table_args__ = (UniqueConstraint("month", "agent_id", "team_id", "channel", "survey_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[dt.date] = mapped_column(Date)
 
 
 class DriverRun(Base):

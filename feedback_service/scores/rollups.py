@@ -14,9 +14,10 @@ task's one transaction) subtracts the old snapshot and adds the new one, so:
 * a provisional response adds nothing until it is confirmed; one made
   provisional again (a new rating by GET) takes its counts back out.
 
-``rebuild`` recomputes everything from the responses table with set-based SQL,
-and the ticket and invitation rollups (kept by triggers, see migrations 0009 and
-0010) from the tickets and invitations.
+The cells and grains are those the score family's declaration
+(``scores.models.SCORES``) gives. ``rebuild`` recomputes everything from the
+responses table with set-based SQL derived from it, and the families kept by
+triggers on PostgreSQL (``scores.models.TRIGGER_SETS``) from their sources.
 
 Functions take a session, flush and never commit.
 """
@@ -31,43 +32,34 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    Date,
-    String,
+    Table,
     and_,
     case,
     cast,
     delete,
     func,
     insert,
-    literal,
     select,
     text,
-    type_coerce,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
+from feedback_service.db import Base
+from feedback_service.scores.declare import Grain, utc_day
 from feedback_service.scores.models import (
     NO_CHANNEL,
     NO_ID,
     RESPONSES_METRIC,
-    AgentScoreRollup,
+    SCORES,
+    SURVEY_METRICS,
+    TRIGGER_SETS,
     AppliedResponse,
-    FcrGapRollup,
-    InvitationRollup,
-    MonthlyAgentScoreRollup,
-    MonthlyScoreRollup,
-    MonthlyTeamScoreRollup,
     ScoreRollup,
-    TeamScoreRollup,
-    TicketRollup,
 )
 from feedback_service.surveys.models import Response
 from feedback_service.surveys.responses import CONFIRMED
-
-SURVEY_METRICS = ("csat", "nps", "ces", "fcr")
 
 # (day, agent_id, team_id, channel, survey_id, metric, value)
 CellKey = tuple[dt.date, int, int, str, int, str, int]
@@ -132,92 +124,52 @@ def _snapshot_of_applied(row: AppliedResponse) -> Snapshot:
 
 
 def _insert_fn(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Both dialects spell INSERT .. ON CONFLICT alike; SQLAlchemy has one construct each.
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        session.get_bind().dialect.name
+    ]
 
 
-CELL_FIELDS = ("day", "agent_id", "team_id", "channel", "survey_id", "metric", "value")
-AGENT_KEYS = ("agent_id", "team_id", "survey_id", "metric", "value")
-TEAM_KEYS = ("team_id", "survey_id", "metric", "value")
-# The coarser grains kept beside the daily and monthly cells: (table, date column,
-# the cell fields it keeps besides the date).
-COARSER: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
-    (AgentScoreRollup, "day", AGENT_KEYS),
-    (MonthlyAgentScoreRollup, "month", AGENT_KEYS),
-    (TeamScoreRollup, "day", TEAM_KEYS),
-    (MonthlyTeamScoreRollup, "month", TEAM_KEYS),
-)
+# The cell key of ``score_rollups``, the finest grain of the score family.
+CELL_FIELDS = ("day", *(key.name for key in SCORES.keys))
 
 
-def coarse_key(key: CellKey, date: str, fields: tuple[str, ...]) -> tuple[Any, ...]:
-    """A daily cell's key at a coarser grain (month start when ``date`` is "month")."""
-    day = key[0] if date == "day" else key[0].replace(day=1)
-    return (day, *(key[CELL_FIELDS.index(name)] for name in fields))
+def grain_key(key: CellKey, grain: Grain) -> tuple[Any, ...]:
+    """A daily cell's key at a grain of the score family (month start for monthly)."""
+    day = key[0] if grain.period == "day" else key[0].replace(day=1)
+    return (day, *(key[CELL_FIELDS.index(name)] for name in SCORES.key_names(grain)))
+
+
+def _table(grain: Grain) -> Table:
+    return Base.metadata.tables[grain.table]
 
 
 def add_counts(session: Session, deltas: Counter[CellKey]) -> None:
-    """Add signed counts to their cells with one INSERT .. ON CONFLICT DO UPDATE.
+    """Add signed counts to their cells at every grain of the score family, one
+    INSERT .. ON CONFLICT DO UPDATE per grain, in the same transaction.
 
     ``count = count + excluded.count`` is computed by the database under the row's
     lock, so two workers adding to the same cell never lose an update.
     """
-    rows = [
-        {
-            "day": key[0],
-            "agent_id": key[1],
-            "team_id": key[2],
-            "channel": key[3],
-            "survey_id": key[4],
-            "metric": key[5],
-            "value": key[6],
-            "count": delta,
-        }
-        for key, delta in sorted(deltas.items())  # a fixed order avoids deadlocks
-        if delta != 0
-    ]
-    if not rows:
-        return
-    keys = ["agent_id", "team_id", "channel", "survey_id", "metric", "value"]
-    stmt = _insert_fn(session)(ScoreRollup).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["day", *keys],
-        set_={"count": ScoreRollup.count + stmt.excluded.count},
-    )
-    session.execute(stmt)
-    # The same deltas by month, in the same transaction, so the two grains agree.
-    by_month: Counter[CellKey] = Counter()
-    for key, delta in deltas.items():
-        by_month[(key[0].replace(day=1), *key[1:])] += delta
-    monthly = [
-        dict(zip(["month", *keys], key, strict=True), count=delta)
-        for key, delta in sorted(by_month.items())
-        if delta != 0
-    ]
-    if monthly:
-        mstmt = _insert_fn(session)(MonthlyScoreRollup).values(monthly)
-        mstmt = mstmt.on_conflict_do_update(
-            index_elements=["month", *keys],
-            set_={"count": MonthlyScoreRollup.count + mstmt.excluded.count},
-        )
-        session.execute(mstmt)
-    # And without the channel (agent cells) and without agent and channel (team
-    # cells), daily and monthly, likewise.
-    for table, date, coarse in COARSER:
+    insert = _insert_fn(session)
+    for grain in SCORES.grains:
         summed: Counter[tuple[Any, ...]] = Counter()
         for key, delta in deltas.items():
-            summed[coarse_key(key, date, coarse)] += delta
-        cells = [
-            dict(zip([date, *coarse], key, strict=True), count=delta)
-            for key, delta in sorted(summed.items())
+            summed[grain_key(key, grain)] += delta
+        names = [grain.period, *SCORES.key_names(grain)]
+        rows = [
+            dict(zip(names, key, strict=True), count=delta)
+            for key, delta in sorted(summed.items())  # a fixed order avoids deadlocks
             if delta != 0
         ]
-        if cells:
-            cstmt = _insert_fn(session)(table).values(cells)
-            cstmt = cstmt.on_conflict_do_update(
-                index_elements=[date, *coarse],
-                set_={"count": table.count + cstmt.excluded.count},
+        if rows:
+            table = _table(grain)
+            stmt = insert(table).values(rows)
+            session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=names, set_={"count": table.c.count + stmt.excluded.count}
+                )
             )
-            session.execute(cstmt)
 
 
 def apply_response(session: Session, response: Response) -> bool:
@@ -260,39 +212,26 @@ def apply_response(session: Session, response: Response) -> bool:
 # --- rebuild ----------------------------------------------------------------------
 
 
-def _utc_day(session: Session) -> ColumnElement[Any]:
-    """The UTC calendar day of ``responses.submitted_at`` in SQL, on each backend."""
-    if session.get_bind().dialect.name == "postgresql":
-        # A timestamptz cast to date would use the session's time zone.
-        return cast(func.timezone("UTC", Response.submitted_at), Date)
-    # SQLite stores naive UTC text; date() gives the "YYYY-MM-DD" a Date column holds.
-    return type_coerce(func.date(Response.submitted_at), Date)
-
-
 def rebuild(session: Session) -> int:
-    """Recompute every snapshot and every rollup from the responses table.
+    """Recompute every snapshot and every rollup: the score family from the
+    responses table, the families kept by triggers from their sources.
 
-    Set-based (two INSERT .. SELECT), so a million responses take seconds. On
-    PostgreSQL the two tables are locked for the duration: a worker applying a
+    Set-based (INSERT .. SELECT), so a million responses take seconds. On
+    PostgreSQL the tables are locked for the duration: a worker applying a
     response meanwhile waits and then applies on top of the rebuilt state, where
-    its snapshot comparison keeps it exact. Returns the number of rollup cells.
+    its snapshot comparison keeps it exact. Returns the number of score cells.
     """
+    finest, *coarser = SCORES.grains
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text(
-                "LOCK TABLE applied_responses, score_rollups, score_rollups_monthly, "
-                "score_rollups_agent, score_rollups_agent_monthly, "
-                "score_rollups_team, score_rollups_team_monthly "
-                "IN SHARE ROW EXCLUSIVE MODE"
-            )
-        )
-    session.execute(delete(ScoreRollup))
-    session.execute(delete(MonthlyScoreRollup))
+        tables = ", ".join(["applied_responses", *(g.table for g in SCORES.grains)])
+        session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
+    for grain in SCORES.grains:
+        session.execute(delete(_table(grain)))
     session.execute(delete(AppliedResponse))
     snapshot_cols = select(
         Response.id,
         Response.version,
-        _utc_day(session),
+        utc_day(Response.submitted_at),
         func.coalesce(Response.agent_id, NO_ID),
         func.coalesce(Response.team_id, NO_ID),
         func.coalesce(Response.channel, NO_CHANNEL),
@@ -325,154 +264,97 @@ def rebuild(session: Session) -> int:
             snapshot_cols,
         )
     )
-    a = AppliedResponse
-    keys = (a.day, a.agent_id, a.team_id, a.channel, a.survey_id)
-    parts = [
-        select(
-            *keys,
-            literal(RESPONSES_METRIC, String(20)),
-            case((a.commented, 1), else_=0).label("value"),
-            func.count(),
-        ).group_by(*keys, a.commented)
-    ]
-    for metric in SURVEY_METRICS:
-        column = getattr(a, metric)
-        parts.append(
-            select(*keys, literal(metric, String(20)), column, func.count())
-            .where(column.is_not(None))
-            .group_by(*keys, column)
+    # The finest cells from the snapshots, every other grain from the finest.
+    columns = [*CELL_FIELDS, *SCORES.counts]
+    snapshots = union_all(*SCORES.delta(SCORES.source, 1)).subquery("delta")
+    session.execute(insert(_table(finest)).from_select(columns, SCORES.grouped(finest, snapshots)))
+    for grain in coarser:
+        columns = [grain.period, *SCORES.key_names(grain), *SCORES.counts]
+        session.execute(
+            insert(_table(grain)).from_select(columns, SCORES.grouped(grain, _table(finest)))
         )
-    session.execute(
-        insert(ScoreRollup).from_select(
-            ["day", "agent_id", "team_id", "channel", "survey_id", "metric", "value", "count"],
-            union_all(*parts),
-        )
-    )
-    r = ScoreRollup
-    month = _month_of(session, r.day)
-    session.execute(
-        insert(MonthlyScoreRollup).from_select(
-            ["month", "agent_id", "team_id", "channel", "survey_id", "metric", "value", "count"],
-            select(
-                month,
-                r.agent_id,
-                r.team_id,
-                r.channel,
-                r.survey_id,
-                r.metric,
-                r.value,
-                func.sum(r.count),
-            ).group_by(month, r.agent_id, r.team_id, r.channel, r.survey_id, r.metric, r.value),
-        )
-    )
-    _rebuild_coarser_rollups(session)
-    rebuild_ticket_rollups(session)
-    rebuild_invitation_rollups(session)
-    rebuild_fcr_gap_rollups(session)
+    for trigger_set in TRIGGER_SETS:
+        rebuild_kept_by_triggers(session, trigger_set.name)
     session.flush()
     return int(session.scalar(select(func.count()).select_from(ScoreRollup)) or 0)
 
 
-def _rebuild_coarser_rollups(session: Session) -> None:
-    """The agent and team cells from the rebuilt daily cells (called by ``rebuild``)."""
-    r = ScoreRollup
-    for table, date, fields in COARSER:
-        session.execute(delete(table))
-        day = r.day if date == "day" else _month_of(session, r.day)
-        columns = [getattr(r, name) for name in fields]
-        session.execute(
-            insert(table).from_select(
-                [date, *fields, "count"],
-                select(day, *columns, func.sum(r.count)).group_by(day, *columns),
-            )
-        )
+def rebuild_kept_by_triggers(session: Session, name: str) -> int:
+    """Recompute the families of one trigger set (``scores.models.TRIGGER_SETS``)
+    from their source with the set's ``<name>_rebuild()``, holding its locks:
+    writes to the source wait for the rebuild's commit, so none is counted twice
+    or lost. PostgreSQL, where the triggers keep them (empty tables on SQLite).
+    Returns the number of cells of the set's first table (0 on SQLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    trigger_set = next(t for t in TRIGGER_SETS if t.name == name)
+    for lock in trigger_set.locks:
+        session.execute(text(f"LOCK TABLE {lock}"))
+    session.execute(text(f"SELECT {trigger_set.name}_rebuild()"))
+    first = _table(trigger_set.families[0].grains[0])
+    return int(session.scalar(select(func.count()).select_from(first)) or 0)
 
 
 def rebuild_ticket_rollups(session: Session) -> int:
-    """Recompute the ticket rollups and duration bands from the tickets table
-    (PostgreSQL, where triggers keep them; see migration 0009). Ticket writes
-    wait for the rebuild's commit, so none is counted twice or lost. Returns the
-    number of ticket rollup cells (0 on SQLite, which has none)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return 0
-    session.execute(text("LOCK TABLE tickets IN SHARE MODE"))
-    session.execute(text("SELECT ticket_rollups_rebuild()"))
-    return int(session.scalar(select(func.count()).select_from(TicketRollup)) or 0)
+    """The ticket rollups and duration bands (``rebuild_kept_by_triggers``)."""
+    return rebuild_kept_by_triggers(session, "ticket_rollups")
 
 
 def rebuild_invitation_rollups(session: Session) -> int:
-    """Recompute the sent-invitation counts (PostgreSQL; migration 0010) like
-    ``rebuild_ticket_rollups``. Returns the number of daily cells."""
-    if session.get_bind().dialect.name != "postgresql":
-        return 0
-    session.execute(text("LOCK TABLE invitations IN SHARE MODE"))
-    session.execute(text("SELECT invitation_rollups_rebuild()"))
-    return int(session.scalar(select(func.count()).select_from(InvitationRollup)) or 0)
+    """The sent-invitation counts (``rebuild_kept_by_triggers``)."""
+    return rebuild_kept_by_triggers(session, "invitation_rollups")
 
 
 def rebuild_fcr_gap_rollups(session: Session) -> int:
-    """Re-copy the ticket factors onto the answers and recompute the FCR-gap
-    counts from them (PostgreSQL; migration 0014). Ticket and answer writes wait
-    for the rebuild's commit. Returns the number of daily cells (0 on SQLite)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return 0
-    session.execute(text("LOCK TABLE tickets IN SHARE MODE"))
-    session.execute(text("LOCK TABLE responses IN SHARE ROW EXCLUSIVE MODE"))
-    session.execute(text("SELECT fcr_gap_rollups_rebuild()"))
-    return int(session.scalar(select(func.count()).select_from(FcrGapRollup)) or 0)
+    """The ticket factors on the answers and the FCR-gap counts from them."""
+    return rebuild_kept_by_triggers(session, "fcr_gap_rollups")
 
 
-def _month_of(session: Session, day: Any) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc("month", day), Date)
-    return type_coerce(func.date(day, "start of month"), Date)
+def grain_rows(session: Session, grain: Grain) -> dict[tuple[Any, ...], int]:
+    """Every non-empty cell of one score grain (tests and checks compare
+    incremental with rebuilt)."""
+    table = _table(grain)
+    columns = [table.c[name] for name in (grain.period, *SCORES.key_names(grain))]
+    rows = session.execute(select(*columns, table.c.count))
+    return {tuple(row[:-1]): row[-1] for row in rows if row[-1] != 0}
+
+
+def grain_cells(cells: dict[CellKey, int], grain: Grain) -> dict[tuple[Any, ...], int]:
+    """Daily cells summed to one score grain (what its table must hold)."""
+    total: Counter[tuple[Any, ...]] = Counter()
+    for key, count in cells.items():
+        total[grain_key(key, grain)] += count
+    return {k: v for k, v in total.items() if v}
 
 
 def histogram_rows(session: Session) -> dict[CellKey, int]:
-    """Every non-empty cell (tests and checks compare incremental with rebuilt)."""
-    r = ScoreRollup
-    rows = session.execute(
-        select(r.day, r.agent_id, r.team_id, r.channel, r.survey_id, r.metric, r.value, r.count)
-    )
-    return {tuple(row[:7]): row[7] for row in rows if row[7] != 0}  # type: ignore[misc]
+    """Every non-empty daily cell."""
+    return grain_rows(session, SCORES.grains[0])
 
 
 def monthly_rows(session: Session) -> dict[CellKey, int]:
     """Every non-empty monthly cell, keyed like the daily ones (first of the month)."""
-    m = MonthlyScoreRollup
-    rows = session.execute(
-        select(m.month, m.agent_id, m.team_id, m.channel, m.survey_id, m.metric, m.value, m.count)
-    )
-    return {tuple(row[:7]): row[7] for row in rows if row[7] != 0}  # type: ignore[misc]
-
-
-def coarser_rows(session: Session) -> dict[str, dict[tuple[Any, ...], int]]:
-    """Every non-empty agent and team cell, per table name."""
-    out = {}
-    for table, date, fields in COARSER:
-        columns = [getattr(table, date), *(getattr(table, name) for name in fields)]
-        rows = session.execute(select(*columns, table.count))
-        out[table.__tablename__] = {tuple(row[:-1]): row[-1] for row in rows if row[-1] != 0}
-    return out
-
-
-def coarser_cells(cells: dict[CellKey, int]) -> dict[str, dict[tuple[Any, ...], int]]:
-    """Daily cells summed to each coarser grain (what those tables must hold)."""
-    out = {}
-    for table, date, fields in COARSER:
-        total: Counter[tuple[Any, ...]] = Counter()
-        for key, count in cells.items():
-            total[coarse_key(key, date, fields)] += count
-        out[table.__tablename__] = {k: v for k, v in total.items() if v}
-    return out
+    return grain_rows(session, SCORES.grain("score_rollups_monthly"))
 
 
 def by_month(cells: dict[CellKey, int]) -> dict[CellKey, int]:
     """Daily cells summed by month (what the monthly table must hold)."""
-    total: Counter[CellKey] = Counter()
-    for key, count in cells.items():
-        total[(key[0].replace(day=1), *key[1:])] += count
-    return {k: v for k, v in total.items() if v}
+    return grain_cells(cells, SCORES.grain("score_rollups_monthly"))
+
+
+# The grains without the channel (agent cells) and without agent and channel
+# (team cells), daily and monthly.
+COARSER = tuple(g for g in SCORES.grains if g.keys is not None)
+
+
+def coarser_rows(session: Session) -> dict[str, dict[tuple[Any, ...], int]]:
+    """Every non-empty agent and team cell, per table name."""
+    return {grain.table: grain_rows(session, grain) for grain in COARSER}
+
+
+def coarser_cells(cells: dict[CellKey, int]) -> dict[str, dict[tuple[Any, ...], int]]:
+    """Daily cells summed to each coarser grain (what those tables must hold)."""
+    return {grain.table: grain_cells(cells, grain) for grain in COARSER}
 
 
 def cells_of(snapshots: Iterable[Snapshot]) -> Counter[CellKey]:
