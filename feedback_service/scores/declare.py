@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -70,27 +71,26 @@ class month_start(FunctionElement[dt.date]):
     inherit_cache = True
 
 
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    # A timestamptz cast to date would use the session's time zone.
-    return f"CAST({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC' AS DATE)"
+# A timestamptz cast to date would use the session's time zone, hence AT TIME ZONE;
+# SQLite stores naive UTC text, whose date() is the "YYYY-MM-DD" a Date column holds.
+_SQL = {
+    (utc_day, "postgresql"): "CAST({} AT TIME ZONE 'UTC' AS DATE)",
+    (utc_day, "sqlite"): "date({})",
+    (month_start, "postgresql"): "CAST(date_trunc('month', {}) AS DATE)",
+    (month_start, "sqlite"): "date({}, 'start of month')",
+}
 
 
-@compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores naive UTC text; date() gives the "YYYY-MM-DD" a Date column holds.
-    return f"date({compiler.process(element.clauses, **kw)})"
+def _render(template: str, element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return template.format(compiler.process(element.clauses, **kw))
 
 
-@compiles(month_start, "postgresql")
-def _month_start_postgresql(element: month_start, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+for (_construct, _dialect), _template in _SQL.items():
+    compiles(_construct, _dialect)(partial(_render, _template))
 
 
-@compiles(month_start, "sqlite")
-def _month_start_sqlite(element: month_start, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
-
+# (table, sign): rows that add (1) or take away (-1) their counts.
+Sources = tuple[tuple[str, int], ...]
 
 # --- the declaration ---------------------------------------------------------------
 
@@ -210,18 +210,12 @@ class Family:
             .order_by(*keys)
         )
 
-    def upserts(
-        self, tables: Mapping[str, Table], source: str, signs: tuple[int, ...]
-    ) -> Iterator[Any]:
-        """One ``INSERT .. ON CONFLICT DO UPDATE`` per grain adding the delta of
-        ``source`` (a table, or a trigger's transition tables ``new_rows`` /
-        ``old_rows`` with their signs) to its cells; PostgreSQL."""
+    def upserts(self, tables: Mapping[str, Table], sources: Sources) -> Iterator[Any]:
+        """One ``INSERT .. ON CONFLICT DO UPDATE`` per grain adding the rows of
+        ``sources`` (a table, or a trigger's transition tables ``new_rows`` and
+        ``old_rows``), each with its sign, to the cells; PostgreSQL."""
         for grain in self.grains:
-            parts = [
-                s
-                for sign, name in zip(signs, source.split(), strict=True)
-                for s in self.delta(name, sign)
-            ]
+            parts = [part for name, sign in sources for part in self.delta(name, sign)]
             rows = (
                 union_all(*parts).subquery("delta")
                 if len(parts) > 1
@@ -245,11 +239,11 @@ def postgresql_sql(statement: Any) -> str:
 
 # --- PostgreSQL triggers -------------------------------------------------------------
 
-EVENTS = {
-    # event: (transition tables, their sources and signs)
-    "insert": ("NEW TABLE AS new_rows", "new_rows", (1,)),
-    "update": ("OLD TABLE AS old_rows NEW TABLE AS new_rows", "new_rows old_rows", (1, -1)),
-    "delete": ("OLD TABLE AS old_rows", "old_rows", (-1,)),
+EVENTS: dict[str, tuple[str, Sources]] = {
+    # event: (transition tables, what each adds)
+    "insert": ("NEW TABLE AS new_rows", (("new_rows", 1),)),
+    "update": ("OLD TABLE AS old_rows NEW TABLE AS new_rows", (("new_rows", 1), ("old_rows", -1))),
+    "delete": ("OLD TABLE AS old_rows", (("old_rows", -1),)),
 }
 
 
@@ -268,26 +262,26 @@ class TriggerSet:
     locks: tuple[str, ...]
     prepare: str = ""
 
-    def _body(self, tables: Mapping[str, Table], source: str, signs: tuple[int, ...]) -> str:
+    def _body(self, tables: Mapping[str, Table], sources: Sources) -> str:
         return "".join(
             f"\n{postgresql_sql(stmt)};"
             for family in self.families
-            for stmt in family.upserts(tables, source, signs)
+            for stmt in family.upserts(tables, sources)
         )
 
     def functions(self, tables: Mapping[str, Table]) -> dict[str, str]:
         """``{function name: PL/pgSQL body}`` of the three trigger functions and
         the rebuild function."""
         out = {
-            f"{self.name}_on_{event}": f"BEGIN{self._body(tables, rows, signs)}\nRETURN NULL;\nEND"
-            for event, (_, rows, signs) in EVENTS.items()
+            f"{self.name}_on_{event}": f"BEGIN{self._body(tables, sources)}\nRETURN NULL;\nEND"
+            for event, (_, sources) in EVENTS.items()
         }
         deletes = "".join(
             f"\nDELETE FROM {grain.table};" for family in self.families for grain in family.grains
         )
         prepare = f"\n{self.prepare.strip()}" if self.prepare else ""
         out[f"{self.name}_rebuild"] = (
-            f"BEGIN{prepare}{deletes}{self._body(tables, self.source, (1,))}\nEND"
+            f"BEGIN{prepare}{deletes}{self._body(tables, ((self.source, 1),))}\nEND"
         )
         return out
 
@@ -300,7 +294,7 @@ class TriggerSet:
                 f"CREATE OR REPLACE FUNCTION {function}() RETURNS {returns} "
                 f"LANGUAGE plpgsql AS $body${body}$body$"
             )
-        for event, (transitions, _, _) in EVENTS.items():
+        for event, (transitions, _) in EVENTS.items():
             execute(
                 f"CREATE OR REPLACE TRIGGER {self.name}_{event} AFTER {event.upper()} "
                 f"ON {self.source} REFERENCING {transitions} FOR EACH STATEMENT "
