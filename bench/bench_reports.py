@@ -372,9 +372,9 @@ def main() -> None:
 def run(url: str, repeat: int, rebuild: bool) -> None:
     """Rebuild the rollups (unless reusing), then time every report and its raw query."""
     from feedback_service import create_app
-    from feedback_service.analysis import rollups
     from feedback_service.auth.service import create_api_key
     from feedback_service.db import get_session
+    from feedback_service.scores import rollups
     from feedback_service.scores.service import store_driver_run
 
     app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False, "TESTING": True})

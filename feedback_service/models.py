@@ -8,6 +8,7 @@ from feedback_service.dashboard.models import CommentNote
 from feedback_service.db import Base
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.patterns.models import PatternFinding, PatternRun
+from feedback_service.scores.models import ScoreRollup
 from feedback_service.surveys.models import (
     Invitation,
     InvitationEvent,
@@ -34,6 +35,7 @@ __all__ = [
     "PatternRun",
     "RatingClick",
     "Response",
+    "ScoreRollup",
     "Survey",
     "Team",
     "Ticket",

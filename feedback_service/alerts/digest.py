@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from feedback_service.alerts.models import Alert, Digest
 from feedback_service.alerts.service import STALE_SENDING, open_alert_count
-from feedback_service.analysis.models import NO_ID, CommentAnalysis
+from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.db import utcnow
 from feedback_service.scores import service as reports
+from feedback_service.scores.models import NO_ID
 from feedback_service.surveys.models import Response
 
 WORST_AGENTS = 5

@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from feedback_service.alerts.models import Alert
 from feedback_service.alerts.responses import dedupe_key
-from feedback_service.analysis import rollups
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding, CommentLabel
 from feedback_service.dashboard.models import CommentNote
 from feedback_service.patterns.models import PatternFinding
+from feedback_service.scores import rollups
 from feedback_service.surveys.models import Response
 
 ERASED = "[erased]"

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis.models import NO_ID
 from feedback_service.auth.models import User
 from feedback_service.auth.users import Scope
 from feedback_service.dashboard.charts import TrendPoint
@@ -23,6 +22,7 @@ from feedback_service.dashboard.notes import NOTE_MAX as NOTE_MAX
 from feedback_service.dashboard.notes import add_note as add_note
 from feedback_service.dashboard.notes import explore_comments as explore_comments
 from feedback_service.scores import service as reports
+from feedback_service.scores.models import NO_ID
 from feedback_service.scores.scoring import wilson_interval
 from feedback_service.scores.service import COMPLAINT_ONLY as COMPLAINT_ONLY
 from feedback_service.scores.service import PER_PAGE as PER_PAGE

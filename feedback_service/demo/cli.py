@@ -52,7 +52,7 @@ def rebuild_rollups(session: Session) -> int:
     read are recomputed in one go; the per-response task still runs later (from
     the sweep, ``processed_version < version``) and finds its snapshot in place.
     """
-    from feedback_service.analysis import rollups
+    from feedback_service.scores import rollups
 
     return rollups.rebuild(session)
 

@@ -1,1 +1,1 @@
-"""Scores: rollups, scoring (pure), reports by concern, targets and their HTTP layer."""
+"""Scores: rollups, scoring and reports."""

@@ -7,8 +7,8 @@ import time
 import click
 from flask.cli import AppGroup
 
-from feedback_service.analysis import rollups
 from feedback_service.db import get_session
+from feedback_service.scores import rollups
 
 scores_cli = AppGroup("scores", help="Score rollups behind the reports.")
 

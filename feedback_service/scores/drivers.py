@@ -13,17 +13,9 @@ from typing import Any, NotRequired, TypedDict, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis.models import (
-    FCR_GAP_COUNTS,
-    NO_ID,
-    DriverRun,
-    FcrGapRollup,
-    MonthlyFcrGapRollup,
-    ScoreRollup,
-)
 from feedback_service.db import utcnow
 from feedback_service.helpdesk.models import Agent, Ticket
 from feedback_service.scores.filters import (
@@ -33,6 +25,15 @@ from feedback_service.scores.filters import (
     rollup_pieces,
 )
 from feedback_service.scores.histograms import Rate, rate
+from feedback_service.scores.models import (
+    FCR_GAP_COUNTS,
+    NO_ID,
+    DriverRun,
+    FcrGapRollup,
+    MonthlyFcrGapRollup,
+    ScoreRollup,
+    operational_fcr,
+)
 from feedback_service.scores.scoring import CSAT_TOP_BOX, FCR_YES
 from feedback_service.scores.stats import percentile
 from feedback_service.surveys.models import Response
@@ -321,7 +322,7 @@ def _fcr_gap_counts(session: Session, f: Filters) -> dict[int, list[int]]:
                     total[i] += int(v or 0)
         return out
     t = Ticket
-    op_fcr = and_(t.contacts <= 1, or_(t.reopened.is_(None), t.reopened.is_(False)))
+    op_fcr = operational_fcr(t.contacts, t.reopened)
     rows = session.execute(
         select(
             Response.agent_id,

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from feedback_service.analysis.models import MonthlyScoreRollup, ScoreRollup
 from feedback_service.errors import ValidationError
 from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.scores.models import MonthlyScoreRollup, ScoreRollup
 from feedback_service.surveys.models import Invitation, Response, Survey
 
 METRICS = ("csat", "nps", "ces", "fcr")

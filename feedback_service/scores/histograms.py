@@ -15,14 +15,14 @@ from typing import Any, NotRequired, TypedDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis.models import (
+from feedback_service.scores.filters import Filters, rollup_conditions, rollup_pieces
+from feedback_service.scores.models import (
     AgentScoreRollup,
     MonthlyAgentScoreRollup,
     MonthlyTeamScoreRollup,
     ScoreRollup,
     TeamScoreRollup,
 )
-from feedback_service.scores.filters import Filters, rollup_conditions, rollup_pieces
 from feedback_service.scores.scoring import (
     CES_AGREE,
     CSAT_TOP_BOX,

@@ -11,22 +11,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NotRequired, TypedDict
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select, text
+from sqlalchemy import Float, case, cast, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from feedback_service.analysis.models import (
-    DURATION_KINDS,
-    RESPONSES_METRIC,
-    TICKET_COUNTS,
-    InvitationRollup,
-    MonthlyInvitationRollup,
-    MonthlyTicketDurationRollup,
-    MonthlyTicketRollup,
-    ScoreRollup,
-    TicketDurationRollup,
-    TicketRollup,
-)
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.helpdesk.service import CLOSE_SOURCES
 from feedback_service.scores.filters import (
@@ -39,6 +27,19 @@ from feedback_service.scores.filters import (
     ticket_conditions,
 )
 from feedback_service.scores.histograms import Rate, histograms, rate
+from feedback_service.scores.models import (
+    DURATION_KINDS,
+    RESPONSES_METRIC,
+    TICKET_COUNTS,
+    InvitationRollup,
+    MonthlyInvitationRollup,
+    MonthlyTicketDurationRollup,
+    MonthlyTicketRollup,
+    ScoreRollup,
+    TicketDurationRollup,
+    TicketRollup,
+    operational_fcr,
+)
 from feedback_service.scores.scoring import score
 from feedback_service.scores.stats import (
     interpolate,
@@ -88,8 +89,7 @@ def _median_p90(values: list[float]) -> Spread:
 
 
 def _op_fcr() -> ColumnElement[bool]:
-    t = Ticket
-    return and_(t.contacts <= 1, or_(t.reopened.is_(None), t.reopened.is_(False)))
+    return operational_fcr(Ticket.contacts, Ticket.reopened)
 
 
 def _kpis(counts: Sequence[int], first: Spread, resolution: Spread) -> Kpis:

@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis.models import NO_ID, RESPONSES_METRIC, CommentAnalysis
+from feedback_service.analysis.models import CommentAnalysis
 from feedback_service.auth.users import Scope
 from feedback_service.errors import NotFound
 from feedback_service.helpdesk.models import Agent, Team, Ticket
@@ -29,6 +29,7 @@ from feedback_service.scores.histograms import (
     interval_out,
     successes,
 )
+from feedback_service.scores.models import NO_ID, RESPONSES_METRIC
 from feedback_service.scores.scoring import NPS_DETRACTORS, NPS_POINTS, NPS_PROMOTERS, Interval
 from feedback_service.scores.scoring import score as score_of
 from feedback_service.scores.stats import (

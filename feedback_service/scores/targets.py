@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis.models import NO_ID, ScoreTarget
 from feedback_service.errors import ValidationError
 from feedback_service.helpdesk.models import Agent, Team
+from feedback_service.scores.models import NO_ID, ScoreTarget
 
 # Targets are on each metric's reporting scale (DESIGN.md section 2).
 TARGET_RANGES: dict[str, tuple[float, float]] = {

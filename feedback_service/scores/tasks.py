@@ -15,9 +15,9 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import select, update
 
-from feedback_service.analysis import rollups
 from feedback_service.analysis.comments.tasks import analyse_in_task, load_comment_analyzer
 from feedback_service.db import get_session
+from feedback_service.scores import rollups
 from feedback_service.scores.service import store_driver_run
 from feedback_service.scores.signals import answer_processed
 from feedback_service.surveys.models import Response

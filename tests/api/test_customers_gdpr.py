@@ -22,10 +22,10 @@ from sqlalchemy import Integer, MetaData, select
 from sqlalchemy.orm import Session
 
 from feedback_service.alerts import raise_alert
-from feedback_service.analysis import rollups
 from feedback_service.analysis.models import CommentAnalysis, CommentLabel
 from feedback_service.customers.models import CustomerErasure
 from feedback_service.patterns.models import PatternFinding, PatternRun
+from feedback_service.scores import rollups
 from feedback_service.surveys.models import Response
 from tests.factories import invitation_payload
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from feedback_service.alerts import digest
 from feedback_service.alerts.models import Alert, Digest
 from feedback_service.alerts.tasks import run_digest
-from feedback_service.analysis.models import CommentAnalysis, ScoreTarget
+from feedback_service.analysis.models import CommentAnalysis
+from feedback_service.scores.models import ScoreTarget
 from feedback_service.surveys.models import Invitation
 from tests.api.test_alerts import body_text, emails
 from tests.api.test_reports import MIN_N, expected_score, in_range, raw_responses

@@ -734,7 +734,7 @@ def test_drivers_fit_on_the_most_recent_answers_in_the_filter(
 def test_unfiltered_drivers_come_from_the_workers_run_while_it_is_fresh(
     client: FlaskClient, world: World, headers: dict[str, str], db_session: Session
 ) -> None:
-    from feedback_service.analysis.models import DriverRun
+    from feedback_service.scores.models import DriverRun
     from feedback_service.scores.tasks import compute_driver_run
 
     live = get(client, "/api/v1/reports/drivers", headers).json

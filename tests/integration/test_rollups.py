@@ -14,9 +14,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis import rollups
-from feedback_service.analysis.models import RESPONSES_METRIC
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
+from feedback_service.scores import rollups
+from feedback_service.scores.models import RESPONSES_METRIC
 from feedback_service.surveys.models import Invitation, Response, Survey
 
 START = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
@@ -288,7 +288,7 @@ def test_provisional_answers_count_only_once_confirmed(app: Flask, db_session: S
 def test_flask_scores_rebuild_recomputes_lost_rollups(app: Flask, db_session: Session) -> None:
     from sqlalchemy import delete
 
-    from feedback_service.analysis.models import ScoreRollup
+    from feedback_service.scores.models import ScoreRollup
 
     rng = random.Random(13)
     world = make_world(db_session, rng, n_tickets=60)

@@ -16,9 +16,9 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import select, update
 
-from feedback_service.analysis import rollups
 from feedback_service.auth.service import create_api_key
 from feedback_service.db import get_session
+from feedback_service.scores import rollups
 from feedback_service.surveys.models import RatingClick, Response
 from tests.factories import invitation_payload
 from tests.integration.conftest import RecordingHandler, wait_for

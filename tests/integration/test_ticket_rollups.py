@@ -18,8 +18,11 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis import rollups
-from feedback_service.analysis.models import (
+from feedback_service.helpdesk import service as helpdesk
+from feedback_service.helpdesk.models import Ticket
+from feedback_service.scores import rollups
+from feedback_service.scores import service as reports
+from feedback_service.scores.models import (
     FCR_GAP_COUNTS,
     NO_CHANNEL,
     NO_ID,
@@ -31,9 +34,6 @@ from feedback_service.analysis.models import (
     TicketDurationRollup,
     TicketRollup,
 )
-from feedback_service.helpdesk import service as helpdesk
-from feedback_service.helpdesk.models import Ticket
-from feedback_service.scores import service as reports
 from feedback_service.surveys.models import Response
 from tests.integration.test_rollups import START, make_world
 
@@ -265,7 +265,7 @@ def test_summary_ticket_kpis_are_exact_for_every_filter(db_session: Session) -> 
 
 
 def test_trigger_kept_invitation_counts_equal_rebuilt_and_raw_counts(db_session: Session) -> None:
-    from feedback_service.analysis.models import InvitationRollup, MonthlyInvitationRollup
+    from feedback_service.scores.models import InvitationRollup, MonthlyInvitationRollup
     from feedback_service.surveys.models import Invitation
 
     rng = random.Random(71)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from feedback_service.analysis.models import MonthlyScoreRollup, ScoreRollup
 from feedback_service.scores.filters import rollup_pieces
+from feedback_service.scores.models import MonthlyScoreRollup, ScoreRollup
 
 LOW, HIGH = dt.date(2025, 1, 1), dt.date(2027, 12, 31)
 
