@@ -278,6 +278,19 @@ def _same_body_or_422(earlier: Invitation, key: str | None, fingerprint: str | N
     )
 
 
+def _status_and_send_time(
+    survey: SurveyRules, payload: dict[str, Any], now: dt.datetime
+) -> tuple[str, dt.datetime]:
+    """A link is handed out now (``sent``); an email waits ``send_after`` seconds, or
+    the survey's delay (``scheduled``)."""
+    if payload["delivery"] == "link":
+        return "sent", now
+    delay = payload.get("send_after")
+    return "scheduled", now + dt.timedelta(
+        seconds=survey.send_delay_seconds if delay is None else delay
+    )
+
+
 def dispatch(
     session: Session,
     payload: dict[str, Any],
@@ -309,13 +322,7 @@ def dispatch(
     now = utcnow()
     delivery = payload["delivery"]
     ticket_ref = (source, str(payload["ticket"]["id"]))
-    send_at: dt.datetime
-    if delivery == "link":
-        status, send_at = "sent", now
-    else:
-        status = "scheduled"
-        delay = payload.get("send_after")
-        send_at = now + dt.timedelta(seconds=survey.send_delay_seconds if delay is None else delay)
+    status, send_at = _status_and_send_time(survey, payload, now)
     expire_after = dt.timedelta(days=survey.expire_after_days)
     token = secrets.token_urlsafe(24)
     connection = session.connection()
