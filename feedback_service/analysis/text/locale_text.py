@@ -53,6 +53,19 @@ def model_text(text: str, language: str) -> str:
     return text
 
 
+def content_words(tokens: list[str], language: str) -> list[str]:
+    """``tokens`` without the function words of ``language`` ("ist", "mal", "es").
+
+    Alone they say nothing about a verdict, yet a model learns one for them from
+    whichever sentences happened to use them (German "ist" came out a complaint
+    word); in word pairs ("ist gut", "nicht mal") they stay.
+    """
+    from feedback_service.analysis.text.wordlists import lists
+
+    function_words = lists(language).function_words
+    return [t for t in tokens if t not in function_words]
+
+
 # What may follow a "word*" entry's stem and still be the same word: endings of
 # inflection ("-e", "-en", "-er", "-st"), comparison ("-er", "-sten") and the
 # suffixes that make a noun or adjective of it ("-ung", "-keit", "-lich").

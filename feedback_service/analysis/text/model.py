@@ -41,7 +41,7 @@ from feedback_service.analysis.text.lexicon import (
     negated_terms_by_language,
     text_language,
 )
-from feedback_service.analysis.text.locale_text import model_text
+from feedback_service.analysis.text.locale_text import content_words, model_text
 from feedback_service.analysis.text.taxonomy import TARGETS, Taxonomy
 from feedback_service.privacy.redact import without_placeholders
 
@@ -74,11 +74,11 @@ def word_terms(text: str) -> list[str]:
     German and Spanish seed data leaves English figures where they were.
     """
     tokens = _WORD_TOKEN.findall(text.lower())
-    terms = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
+    bigrams = [f"{a} {b}" for a, b in pairwise(tokens)]
     language = text_language(text)
     if language == "en":
-        return terms
-    return [f"{language}:{term}" for term in terms]
+        return tokens + bigrams
+    return [f"{language}:{term}" for term in [*content_words(tokens, language), *bigrams]]
 
 
 # sklearn's own character analyzer (lower case, 2-5-grams within word
