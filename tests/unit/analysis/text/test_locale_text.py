@@ -77,7 +77,7 @@ def test_mentions_and_links_do_not_decide_the_language() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Der ICE fährt heute ab Gleis 5.",
+        "Die Fähre nach Borkum legt heute um 14 Uhr ab.",
         "Ab Montag gilt auf der Linie 3 ein neuer Fahrplan mit Abfahrten alle zwanzig Minuten.",
         "Die Stadtwerke stellen im Herbst die Zähler in der Südstadt auf digitale Geräte um.",
         "Wie lange ist eine Tageskarte im Verbund gültig?",
