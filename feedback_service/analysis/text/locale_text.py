@@ -33,11 +33,17 @@ _RETWEET: Final = re.compile(r"^\s*RT\s+@\w+:?\s*")
 _MENTION: Final = re.compile(r"(?<![\w.])@\w+:?")
 _HASHTAG: Final = re.compile(r"#(?=\w)")
 _SPACES: Final = re.compile(r"[ \t]{2,}")
+# One cheap search first: most comments hold none of these, and language
+# detection runs on every comment.
+_MAYBE_SOCIAL: Final = re.compile(
+    r"[@#\ufeff]|://|www\.|\.(?:de|at|ch|com|net|org|eu|info|es|mx|ar|cl|co|pe|io)\b",
+    re.IGNORECASE,
+)
 
 
 def strip_social(text: str) -> str:
     """``text`` without web addresses, @mentions, retweet marks and hashtag signs."""
-    if not any(mark in text for mark in ("@", "#", "/", "www", "\ufeff", ".")):
+    if not _MAYBE_SOCIAL.search(text):
         return text
     out = _RETWEET.sub("", text.replace("\ufeff", ""))
     out = _URL.sub(" ", out)
