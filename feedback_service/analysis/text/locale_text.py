@@ -35,6 +35,7 @@ _HASHTAG: Final = re.compile(r"#(?=\w)")
 _SPACES: Final = re.compile(r"[ \t]{2,}")
 # One cheap search first: most comments hold none of these, and language
 # detection runs on every comment.
+_MARKS: Final = frozenset("@#./\ufeff")
 _MAYBE_SOCIAL: Final = re.compile(
     r"[@#\ufeff]|://|www\.|\.(?:de|at|ch|com|net|org|eu|info|es|mx|ar|cl|co|pe|io)\b",
     re.IGNORECASE,
@@ -43,7 +44,7 @@ _MAYBE_SOCIAL: Final = re.compile(
 
 def strip_social(text: str) -> str:
     """``text`` without web addresses, @mentions, retweet marks and hashtag signs."""
-    if not _MAYBE_SOCIAL.search(text):
+    if _MARKS.isdisjoint(text) or not _MAYBE_SOCIAL.search(text):
         return text
     out = _RETWEET.sub("", text.replace("\ufeff", ""))
     out = _URL.sub(" ", out)
