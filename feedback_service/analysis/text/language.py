@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
+from feedback_service.analysis.text.locale_text import strip_social
+
 SUPPORTED_LANGUAGES: Final = frozenset({"en", "de", "es"})
 UNDETERMINED: Final = "und"
 
@@ -155,8 +157,12 @@ def _vader_words() -> set[str]:
 
 
 def detect_language(text: str) -> LanguageGuess:
-    """Guess the language of ``text``; ``und`` when nothing recognisable is there."""
-    lowered = text.lower()
+    """Guess the language of ``text``; ``und`` when nothing recognisable is there.
+
+    Web addresses and @mentions are not read: "@DB_Bahn" or "t.co" say nothing
+    about the language a tweet is written in.
+    """
+    lowered = strip_social(text).lower()
     tokens = _WORD.findall(lowered)
     if not tokens:
         return LanguageGuess(UNDETERMINED, 0.0)

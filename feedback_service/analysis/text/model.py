@@ -41,6 +41,7 @@ from feedback_service.analysis.text.lexicon import (
     negated_terms_by_language,
     text_language,
 )
+from feedback_service.analysis.text.locale_text import content_words, model_text
 from feedback_service.analysis.text.taxonomy import TARGETS, Taxonomy
 from feedback_service.privacy.redact import without_placeholders
 
@@ -49,7 +50,8 @@ MODEL_FILE: Final = "model.joblib"
 META_FILE: Final = "meta.json"
 # Bump when features or hyper-parameters change, so the version hash changes too.
 # 3: German and Spanish word lists in the lexicon block, negation scope per language.
-FEATURES_REVISION: Final = 3
+# 4: German and Spanish text read without links and @mentions; German compounds.
+FEATURES_REVISION: Final = 4
 # A language is read by a model only if it trained on at least this many
 # sentences in it; below that its comments stay "unsupported", never guessed.
 MIN_LANGUAGE_ROWS: Final = 200
@@ -72,11 +74,11 @@ def word_terms(text: str) -> list[str]:
     German and Spanish seed data leaves English figures where they were.
     """
     tokens = _WORD_TOKEN.findall(text.lower())
-    terms = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
+    bigrams = [f"{a} {b}" for a, b in pairwise(tokens)]
     language = text_language(text)
     if language == "en":
-        return terms
-    return [f"{language}:{term}" for term in terms]
+        return tokens + bigrams
+    return [f"{language}:{term}" for term in [*content_words(tokens, language), *bigrams]]
 
 
 # sklearn's own character analyzer (lower case, 2-5-grams within word
@@ -91,6 +93,12 @@ def char_terms(text: str) -> list[str]:
     if language == "en":
         return grams
     return [f"{language}:{gram}" for gram in grams]
+
+
+def model_input(text: str) -> str:
+    """What the features read: no redaction placeholders; per language, ``model_text``."""
+    text = without_placeholders(text)
+    return model_text(text, text_language(text))
 
 
 def display_term(term: str) -> str:
@@ -141,7 +149,7 @@ class TrainedModel:
         return [str(c) for c in self.heads[head].classes_]
 
     def predict(self, texts: Sequence[str]) -> SentencePredictions:
-        matrix = self.features.transform([without_placeholders(t) for t in texts]).tocsr()
+        matrix = self.features.transform([model_input(t) for t in texts]).tocsr()
         proba = {h: self.heads[h].predict_proba(matrix) for h in HEADS}
         return SentencePredictions(proba, {h: self.classes(h) for h in HEADS}, matrix)
 
@@ -283,7 +291,7 @@ def train(
     texts = [r.text for r in data]
     row_languages = [text_language(t) for t in texts]
     features = build_features()
-    matrix = features.fit_transform([without_placeholders(t) for t in texts]).tocsr()
+    matrix = features.fit_transform([model_input(t) for t in texts]).tocsr()
     row_weights = np.array([r.weight for r in data], dtype=np.float64)
     extra_languages = [text_language(r.text) for r in extra]
     heads: dict[str, LogisticRegression] = {}
@@ -294,7 +302,7 @@ def train(
         x, w = matrix[keep], row_weights[keep]
         languages = [row_languages[i] for i in np.flatnonzero(keep)]
         if head == "sentiment" and extra:
-            extra_texts = [without_placeholders(r.text) for r in extra]
+            extra_texts = [model_input(r.text) for r in extra]
             x = sp.vstack([x, features.transform(extra_texts)]).tocsr()
             y += [str(r.sentiment) for r in extra]
             w = np.concatenate([w, [r.weight for r in extra]])

@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
+from feedback_service.analysis.text.locale_text import german_lookup
+
 LEXICON_LANGUAGES: Final = ("de", "es")
 _DIR: Final = Path(__file__).resolve().parent
 _UMLAUTS: Final = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -44,6 +46,8 @@ class WordTable:
 
     exact: dict[str, float] = field(default_factory=dict)
     stems: dict[str, float] = field(default_factory=dict)
+    # German: compounds are looked up by their tail, stems only before an ending.
+    compounds: bool = False
     _cache: dict[str, float | None] = field(default_factory=dict, repr=False)
 
     def add(self, entry: str, value: float, language: str) -> None:
@@ -60,15 +64,22 @@ class WordTable:
             return self._cache[folded]
         except KeyError:
             pass
+        if self.compounds:
+            value = german_lookup(folded, self.exact, self.stems)
+        else:
+            value = self._plain(folded)
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[folded] = value
+        return value
+
+    def _plain(self, folded: str) -> float | None:
         value = self.exact.get(folded)
         if value is None and self.stems:
             for end in range(len(folded), _MIN_STEM - 1, -1):
                 value = self.stems.get(folded[:end])
                 if value is not None:
                     break
-        if len(self._cache) > 100_000:
-            self._cache.clear()
-        self._cache[folded] = value
         return value
 
     def __contains__(self, folded: str) -> bool:
@@ -111,16 +122,18 @@ def _parse(language: str, text: str) -> LanguageLists:
             raise ValueError(f"lexicon_{language}.txt: line before any [section]: {line!r}")
         sections[current].append(line)
 
+    compounds = language == "de"
+
     def valued(name: str) -> WordTable:
-        table = WordTable()
+        table = WordTable(compounds=compounds and name == "polarity")
         for line in sections[name]:
             value, _, words = line.partition(":")
             for word in words.split():
                 table.add(word, float(value), language)
         return table
 
-    def plain(lines: list[str]) -> WordTable:
-        table = WordTable()
+    def plain(lines: list[str], compound_words: bool = False) -> WordTable:
+        table = WordTable(compounds=compound_words)
         for line in lines:
             for word in line.split():
                 table.add(word, 1.0, language)
@@ -131,7 +144,7 @@ def _parse(language: str, text: str) -> LanguageLists:
         for word in line.split():
             function_words.update({word, fold(word, language)})
     cues = {
-        name.split(":", 1)[1]: plain(lines)
+        name.split(":", 1)[1]: plain(lines, compounds)
         for name, lines in sections.items()
         if name.startswith("cue:")
     }

@@ -135,7 +135,8 @@ _SUFFIXES_DE = {
         " leider",
     ],
     "positive": [" :)", "!!", "!", ", danke!", ", vielen Dank", " 👍", ", super", "!!!"],
-    "neutral": ["", " danke", ", nur zur Info", ".", " Gruss"],
+    # Factual texts end in "!" too ("Achtung, Gleiswechsel!"): not a verdict sign.
+    "neutral": ["", " danke", ", nur zur Info", ".", " Gruss", "!"],
 }
 _SLANG_DE = [
     (r"\bnicht\b", "nich"),
@@ -176,7 +177,7 @@ _PREFIXES_ES = {
 _SUFFIXES_ES = {
     "negative": [" :(", "!!", "...", ", qué rabia", ", inaceptable", ", una vergüenza", "!!!"],
     "positive": [" :)", "!!", "!", ", gracias!", ", muchas gracias", " 👍", ", genial", "!!!"],
-    "neutral": ["", " gracias", ", para que sepan", ".", " saludos"],
+    "neutral": ["", " gracias", ", para que sepan", ".", " saludos", "!"],
 }
 _SLANG_ES = [
     (r"\bque\b", "q"),
