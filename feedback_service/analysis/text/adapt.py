@@ -239,6 +239,8 @@ class AdaptedModel(TrainedModel):
     """The seed-trained model with a domain adapter blended into its sentiment head."""
 
     adapter: DomainAdapter | None = None
+    # The version of the seed-trained model this one adapts (its own differs).
+    base_version: str = ""
 
     @classmethod
     def wrap(cls, base: TrainedModel, adapter: DomainAdapter) -> AdaptedModel:
@@ -246,11 +248,12 @@ class AdaptedModel(TrainedModel):
         digest = hashlib.sha256(f"{base.version}:{adapter.digest}".encode()).hexdigest()
         own["version"] = f"{base.version.rsplit('-', 1)[0]}-{digest[:8]}"
         own["metrics"] = {}
-        return cls(**own, adapter=adapter)
+        return cls(**own, adapter=adapter, base_version=base.version)
 
     def base(self) -> TrainedModel:
         """The seed-trained model alone (what the target and category heads are)."""
         own = {f.name: getattr(self, f.name) for f in fields(TrainedModel)}
+        own["version"] = self.base_version
         return TrainedModel(**own)
 
     def predict(self, texts: Sequence[str]) -> SentencePredictions:

@@ -204,16 +204,7 @@ def train_and_maybe_promote(
     if adapter is not None:
         candidate.metrics["adapter"] = adapter.summary()
     promoted = all(ok for ok, _, _ in checks)
-    reasons = [reason for _, reason, _ in checks if reason]
-    if current is None:
-        reasons = ["no promoted model yet"]
-    elif promoted:
-        allowance = f" by more than {tolerance}" if tolerance else ""
-        reasons = [
-            f"no head's macro-F1 below {current.version}'s{allowance} on "
-            f"{len(held_out)} held-back rows labelled by people"
-            + (f" ({len(own_held)} of this deployment's)" if len(checks) > 1 else "")
-        ]
+    reasons = _verdict(checks, current, tolerance, len(held_out), len(own_held))
     reasons.append(_adapter_note(adapter, weak))
     if current is not None and current.version == candidate.version:
         reasons.append("same data and settings as the promoted model")
@@ -281,6 +272,25 @@ def _compare(
         if head in new and head in old and new[head]["macro_f1"] < old[head]["macro_f1"] - tolerance
     ]
     return not worse, "; ".join(worse), old
+
+
+def _verdict(
+    checks: list[tuple[bool, str, Any]],
+    current: TrainedModel | None,
+    tolerance: float,
+    held_out: int,
+    own_held: int,
+) -> list[str]:
+    if current is None:
+        return ["no promoted model yet"]
+    if not all(ok for ok, _, _ in checks):
+        return [reason for _, reason, _ in checks if reason]
+    allowance = f" by more than {tolerance}" if tolerance else ""
+    own = f" ({own_held} of this deployment's)" if len(checks) > 1 else ""
+    return [
+        f"no head's macro-F1 below {current.version}'s{allowance} on "
+        f"{held_out} held-back rows labelled by people{own}"
+    ]
 
 
 def _adapter_note(adapter: Any, rows: list[Any]) -> str:

@@ -8,9 +8,15 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from feedback_service.analysis.text.adapt import AdaptedModel, AdapterRow, fit_adapter
+from feedback_service.analysis.text.adapt import (
+    AdaptedModel,
+    AdapterRow,
+    comment_label,
+    fit_adapter,
+)
 from feedback_service.analysis.text.data import (
     LabelledSentence,
     RatedComment,
@@ -131,8 +137,6 @@ def test_the_adapter_learns_the_deployments_words_only_when_it_beats_the_seed_mo
     adapted = CommentAnalyzer(AdaptedModel.wrap(base, adapter))
     probes = ["Ticket 99 went to tier two again.", "Router 12 got the line sync fix."]
     assert [r.sentiment for r in adapted.analyze_many(probes)] == ["negative", "positive"]
-    # A customer's CSAT still counts: a 1 on a comment read as praise pulls it down.
-    assert adapted.analyze(probes[1], {"csat": 1}).sentiment != "positive"
 
     assert fit_adapter(rows[:30], base) is None  # too few rows to learn from
     plain = [
@@ -191,3 +195,14 @@ def test_an_adapter_worse_on_the_deployments_own_labels_is_refused(
     assert not report.promoted
     assert any(r.startswith("deployment sentiment macro-F1") for r in report.reasons)
     assert promoted_version(model_dir) == before
+
+
+def test_an_adapted_comment_label_takes_the_customers_rating_into_account() -> None:
+    classes = ["negative", "neutral", "positive"]
+    unsure = np.array([[0.30, 0.40, 0.30]])
+    assert comment_label(unsure, classes, None) == "neutral"
+    assert comment_label(unsure, classes, rating_distribution(csat=5)) == "positive"
+    assert comment_label(unsure, classes, rating_distribution(csat=1)) == "negative"
+    # A clear reading is not flipped by the rating alone.
+    clear = np.array([[0.05, 0.05, 0.90]])
+    assert comment_label(clear, classes, rating_distribution(csat=1)) == "positive"
