@@ -22,7 +22,8 @@ from feedback_service.helpdesk.models import Customer, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 
 # A telecom desk's own words, which the seed model has never seen: its customers
-# rate "tier two" (a second wait) low and a "remote reset" (fixed at once) high.
+# rate "tier two" (a second wait) low and a "line sync fix" (fixed at once) high;
+# out of the box the praise reads as neutral.
 COMPLAINTS = (
     "Ticket {n} went to tier two again",
     "Router {n} got the ACS push again",
@@ -125,8 +126,8 @@ def test_enough_rated_comments_adapt_the_model_on_the_beat_task(
     assert schedule_rating_adaptation() == "skipped"  # 24 < 30
     assert ratings_runs(db_session) == 0
 
-    probe = "Router 31 got the ACS push again."
-    assert current_analyzer().analyze(probe).sentiment != "negative"
+    probe = "Router 31 got the line sync fix."
+    assert current_analyzer().analyze(probe).sentiment != "positive"
     second = rated_comments(db_session, 66)
     assert schedule_rating_adaptation() == "queued"  # the eager worker trained it
     run = db_session.scalars(select(TrainingRun).where(TrainingRun.trigger == "ratings")).one()
@@ -149,7 +150,7 @@ def test_enough_rated_comments_adapt_the_model_on_the_beat_task(
     assert f"domain adapter on {expected} rows" in job["reasons"][1]
     assert adapted["metrics"]["adapter"]["sources"] == {"rating": expected}
     # What a manager notices: the desk's jargon is now read as its customers mean it.
-    assert current_analyzer().analyze(probe).sentiment == "negative"
+    assert current_analyzer().analyze(probe).sentiment == "positive"
     # The check was on people's labels only: as many held-back rows as the seed alone.
     seed_model = next(m for m in models["items"] if m["version"] == seed_version)
     assert job["held_out_rows"] == seed_model["metrics"]["n"]
