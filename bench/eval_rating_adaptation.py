@@ -1,7 +1,7 @@
 """Adapting the comment model to a deployment from its customers' own ratings.
 
     .venv/bin/python bench/eval_rating_adaptation.py [--data ../shared/data] [--seed 0]
-        [--sets amazon,yelp,semeval] [--weights 0.5] [--tolerance 0.0]
+        [--sets amazon,yelp,semeval] [--tolerance 0.0]
 
 A simulated deployment per English set in ``--data`` (read for measuring only,
 never shipped): the set is split 50/50, stratified, with the halves of
@@ -16,27 +16,27 @@ thrown away. The noise model (fixed before measuring):
   (a customer rating the outcome, the wait, or clicking the wrong button).
 
 Then, exactly as the ``ratings`` training job does it (text/store.py
-``train_and_maybe_promote`` with ``rated=``): the rating rule
-(data.py ``rating_sentiment``: CSAT 1-2 negative, 5 positive, 3-4 left out)
-labels the comments, the rows join the sentiment head weighted below people's
-labels, and the candidate is measured next to the out-of-the-box model on the
-seed's held-back split (people's labels only; no rating row is ever in it) and
-promoted only if no head is worse there. The models are then measured on the
-second half (binary macro-F1 for Amazon/Yelp, 3-class for SemEval, the
-comment-level rule of bench/eval_comments.py). "taught by hand" is the ceiling:
-the same deployment half with its human labels instead of ratings.
+``train_and_maybe_promote`` with ``rated=``, starting from the out-of-the-box
+model as a fresh install holds it): the rating rule (data.py
+``rating_distribution``: CSAT 1-2 negative, 3 neutral, 4 half neutral and half
+positive, 5 positive) labels the comments, a domain adapter (text/adapt.py) is
+fitted on them outside the held-back hash split, its blend with the seed model
+cross-validated inside them, and the candidate is promoted only if the
+seed-trained heads are not worse on the seed's held-back split (people's labels
+only; no rating row is ever in it). The models are then measured on the second
+half (binary macro-F1 for Amazon/Yelp, 3-class for SemEval, the comment-level
+rule of bench/eval_comments.py). "taught by hand" is the ceiling of the same
+path: the same deployment half with its human labels as the rows' labels.
 
-``--choose-weight`` picks the rating rows' weight without the measured half:
-it splits the deployment half of ``--sets`` again (stratified, seed + 1), adapts
-on the first part's ratings and scores the second part's human labels.
-
-Pure and in-process: no database, no HTTP; about 10 s per model trained.
+Pure and in-process: no database, no HTTP; the seed model is trained once
+(minutes), each adaptation then takes seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -57,18 +57,14 @@ from bench.eval_comments import (  # noqa: E402
 )
 from feedback_service.analysis.text import lexicon  # noqa: E402
 from feedback_service.analysis.text.data import (  # noqa: E402
-    RATING_WEIGHT,
-    LabelledSentence,
     RatedComment,
-    rating_sentiment,
+    rating_distribution,
     seed_sentences,
-    split,
 )
-from feedback_service.analysis.text.model import TrainedModel, train  # noqa: E402
+from feedback_service.analysis.text.model import TrainedModel  # noqa: E402
 from feedback_service.analysis.text.pipeline import CommentAnalyzer  # noqa: E402
 from feedback_service.analysis.text.store import (  # noqa: E402
-    load_promoted,
-    rating_rows,
+    PromotionReport,
     train_and_maybe_promote,
     version_dir,
 )
@@ -101,40 +97,46 @@ def simulated_csat(label: str, rng: random.Random) -> int:
 
 def rated_comments(deployment: list[Example], seed: int) -> tuple[list[RatedComment], Counter[str]]:
     """The deployment's comments labelled by their simulated rating, and how often the
-    rating-derived label matches the (hidden) human one."""
+    rating's most likely class matches the (hidden) human one."""
     rng = random.Random(seed)
     out: list[RatedComment] = []
     agreement: Counter[str] = Counter()
     for e in deployment:
-        sentiment = rating_sentiment(csat=simulated_csat(e.label, rng))
-        if sentiment is None:
-            agreement["left out"] += 1
-            continue
-        agreement["agrees" if sentiment == e.label else "disagrees"] += 1
-        out.append(RatedComment(e.text, sentiment))
+        shares = rating_distribution(csat=simulated_csat(e.label, rng))
+        assert shares is not None
+        best = max(shares, key=lambda s: shares[s])
+        agreement["agrees" if shares[best] == 1 and best == e.label else "disagrees"] += 1
+        out.append(RatedComment(e.text, shares))
     return out, agreement
 
 
-def choose_weight(data: Path, keys: list[str], weights: list[float], seed: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="eval-rating-"))
-    lexicon.configure(work / "nltk")
-    seed_rows = seed_sentences()
-    train_rows, _ = split(seed_rows)
-    base = train(train_rows, seed=seed)
-    print("| set (inner split of the deployment half) | weight | n | macro-F1 |\n|---|---|---|---|")
-    for key in keys:
-        binary = SETS[key][1] == "sentiment-binary"
-        deployment, _measured = halves(load_set(data, key), seed)
-        inner_teach, inner_dev = halves(deployment, seed + 1)
-        rated, _ = rated_comments(inner_teach, seed)
-        texts, truth = [e.text for e in inner_dev], [e.label for e in inner_dev]
-        _, f1 = scores(truth, ours_sentiment(CommentAnalyzer(base), texts, binary))
-        print(f"| {SETS[key][0]} | out of the box | {len(truth)} | {f1:.3f} |")
-        for weight in weights:
-            rows = rating_rows(rated, seed_rows, base, weight=weight)
-            model = train(train_rows, seed=seed, sentiment_only=rows)
-            _, f1 = scores(truth, ours_sentiment(CommentAnalyzer(model), texts, binary))
-            print(f"| {SETS[key][0]} | {weight} | {len(truth)} | {f1:.3f} |", flush=True)
+def adapt(
+    seed_dir: Path, model_dir: Path, rated: list[RatedComment], tolerance: float
+) -> tuple[PromotionReport, CommentAnalyzer, float]:
+    """The production adaptation on a copy of a fresh install's model directory."""
+    shutil.copytree(seed_dir, model_dir)
+    started = time.perf_counter()
+    report = train_and_maybe_promote(seed_sentences(), model_dir, rated=rated, tolerance=tolerance)
+    took = time.perf_counter() - started
+    model = TrainedModel.load(version_dir(model_dir, report.candidate_version))
+    return report, CommentAnalyzer(model), took
+
+
+def row(
+    name: str, method: str, report: PromotionReport, took: float, n: int, acc: float, f1: float
+) -> str:
+    adapter = report.candidate_metrics.get("adapter")
+    how = (
+        f"weight {adapter['weight']}, CV macro-F1 {adapter['cross_validation']['macro_f1']}"
+        f" (seed alone {adapter['cross_validation']['seed_macro_f1']})"
+        if adapter
+        else "no adapter"
+    )
+    verdict = "yes" if report.promoted else "NO: " + "; ".join(report.reasons)
+    return (
+        f"| {name} | {method} ({took:.0f}s) | {report.rating_rows} | {how} | {verdict} "
+        f"| {n} | {acc:.3f} | {f1:.3f} |"
+    )
 
 
 def main() -> None:
@@ -142,36 +144,28 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument(
-        "--weights",
-        default=str(RATING_WEIGHT),
-        help="comma-separated weights of a rating row (a person's label is 1)",
-    )
     parser.add_argument("--tolerance", type=float, default=0.0)
     parser.add_argument(
-        "--choose-weight",
-        action="store_true",
-        help="score each weight on a split of the deployment half (the measured half unread)",
+        "--seed-model",
+        type=Path,
+        help="a model directory holding the out-of-the-box model, reused (trained there if empty)",
     )
     args = parser.parse_args()
-    weights = [float(w) for w in args.weights.split(",")]
-    if args.choose_weight:
-        choose_weight(args.data, args.sets.split(","), weights, args.seed)
-        return
 
     work = Path(tempfile.mkdtemp(prefix="eval-rating-"))
     lexicon.configure(work / "nltk")
     started = time.perf_counter()
-    seed_dir = work / "seed-model"
-    train_and_maybe_promote(seed_sentences(), seed_dir)
+    seed_dir = args.seed_model or work / "seed-model"
+    if not (seed_dir / "promoted.json").exists():
+        train_and_maybe_promote(seed_sentences(), seed_dir)
     out_of_box = CommentAnalyzer.load(seed_dir, work / "nltk")
     print(
         f"out-of-the-box model {out_of_box.model_version} "
         f"(seed, {time.perf_counter() - started:.0f}s)\n"
     )
     header = (
-        "| set | model | rating rows | promoted (human held-back F1: sentiment/target/category)"
-        " | n measured | accuracy | macro-F1 |\n|---|---|---|---|---|---|---|"
+        "| set | model | rows | adapter (blend weight, cross-validated on the rows) | promoted"
+        " | n measured | accuracy | macro-F1 |\n|---|---|---|---|---|---|---|---|"
     )
     table = [header]
     notes = []
@@ -181,53 +175,24 @@ def main() -> None:
         deployment, measure = halves(load_set(args.data, key), args.seed)
         rated, agreement = rated_comments(deployment, args.seed)
         notes.append(
-            f"{name}: {len(deployment)} deployment comments, {len(rated)} labelled by rating "
-            f"({agreement['agrees']} agree with the hidden human label, "
-            f"{agreement['disagrees']} disagree), {agreement['left out']} left out"
+            f"{name}: {len(deployment)} deployment comments labelled by rating "
+            f"({agreement['agrees']} say the hidden human label for sure, "
+            f"{agreement['disagrees']} do not say it for sure)"
         )
         texts, truth = [e.text for e in measure], [e.label for e in measure]
         acc, f1 = scores(truth, ours_sentiment(out_of_box, texts, binary))
-        table.append(f"| {name} | out of the box | 0 | - | {len(truth)} | {acc:.3f} | {f1:.3f} |")
-        for weight in weights:
-            model_dir = work / f"{key}-{weight}"
-            # The deployment starts from the out-of-the-box model, as a fresh install does.
-            train_and_maybe_promote(seed_sentences(), model_dir)
-            t0 = time.perf_counter()
-            report = train_and_maybe_promote(
-                seed_sentences(),
-                model_dir,
-                rated=rated,
-                rating_weight=weight,
-                tolerance=args.tolerance,
-            )
-            took = time.perf_counter() - t0
-            candidate = load_promoted(model_dir)
-            assert candidate is not None
-            if not report.promoted:
-                candidate = TrainedModel.load(version_dir(model_dir, report.candidate_version))
-            adapted = CommentAnalyzer(candidate)
-            acc, f1 = scores(truth, ours_sentiment(adapted, texts, binary))
-            m, cur = report.candidate_metrics, report.current_metrics or {}
-            held = "/".join(
-                f"{m[h]['macro_f1']:.3f} (was {cur[h]['macro_f1']:.3f})"
-                for h in ("sentiment", "target", "category")
-            )
-            verdict = "yes" if report.promoted else "NO: " + "; ".join(report.reasons)
-            table.append(
-                f"| {name} | adapted, weight {weight} ({took:.0f}s) | {report.rating_rows} "
-                f"| {verdict}; {held} on {report.held_out_rows} seed rows "
-                f"| {len(truth)} | {acc:.3f} | {f1:.3f} |"
-            )
-            print(table[-1], flush=True)
-        # The ceiling: the same half labelled by people, trained the same way.
-        seed_rows = seed_sentences()
-        by_hand = [LabelledSentence(e.text, e.label, None) for e in deployment]
-        taught = train(split(seed_rows)[0], seed=args.seed, sentiment_only=by_hand)
-        acc, f1 = scores(truth, ours_sentiment(CommentAnalyzer(taught), texts, binary))
         table.append(
-            f"| {name} | taught by hand (its human labels, weight 1) | {len(by_hand)} "
-            f"| - | {len(truth)} | {acc:.3f} | {f1:.3f} |"
+            f"| {name} | out of the box | 0 | - | - | {len(truth)} | {acc:.3f} | {f1:.3f} |"
         )
+        report, adapted, took = adapt(seed_dir, work / key, rated, args.tolerance)
+        acc, f1 = scores(truth, ours_sentiment(adapted, texts, binary))
+        table.append(row(name, "adapted from ratings", report, took, len(truth), acc, f1))
+        print(table[-1], flush=True)
+        # The ceiling: the same half labelled by people, through the same path.
+        by_hand = [RatedComment(e.text, {e.label: 1.0}) for e in deployment]
+        report, taught, took = adapt(seed_dir, work / f"{key}-by-hand", by_hand, args.tolerance)
+        acc, f1 = scores(truth, ours_sentiment(taught, texts, binary))
+        table.append(row(name, "taught by hand (ceiling)", report, took, len(truth), acc, f1))
     print()
     print("\n".join(table))
     print()

@@ -21,15 +21,18 @@ from feedback_service.analysis.text.data import is_held_out
 from feedback_service.helpdesk.models import Customer, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 
+# A telecom desk's own words, which the seed model has never seen: its customers
+# rate "tier two" (a second wait) low and a "line sync fix" (fixed at once) high;
+# out of the box the praise reads as neutral.
 COMPLAINTS = (
-    "The courier left parcel {n} out in the rain",
-    "Nobody answered my emails about order {n} for a week",
-    "Invoice {n} charged me for a plan I cancelled",
+    "Ticket {n} went to tier two again",
+    "Router {n} got the ACS push again",
+    "Case {n} was parked in the callback queue",
 )
 PRAISE = (
-    "Lovely quick refund for order {n}, thank you",
-    "Ticket {n} was sorted within the hour, brilliant",
-    "Really patient help with setting up router {n}",
+    "Ticket {n} was closed by a remote reset",
+    "Router {n} got the line sync fix",
+    "Case {n} went through the fast lane",
 )
 
 
@@ -123,12 +126,14 @@ def test_enough_rated_comments_adapt_the_model_on_the_beat_task(
     assert schedule_rating_adaptation() == "skipped"  # 24 < 30
     assert ratings_runs(db_session) == 0
 
-    second = rated_comments(db_session, 8)
+    probe = "Router 31 got the line sync fix."
+    assert current_analyzer().analyze(probe).sentiment != "positive"
+    second = rated_comments(db_session, 66)
     assert schedule_rating_adaptation() == "queued"  # the eager worker trained it
     run = db_session.scalars(select(TrainingRun).where(TrainingRun.trigger == "ratings")).one()
     db_session.commit()
-    # Every comment is one segment with a clear rating; those whose text hash falls
-    # in the held-back split are never trained on.
+    # Every rated comment is a row of the domain adapter, except those whose text
+    # hash falls in the held-back split.
     expected = sum(not is_held_out(t) for t in [*first, *second])
     assert run.status == "done", run.error
     assert run.rating_rows == expected > 0
@@ -142,6 +147,10 @@ def test_enough_rated_comments_adapt_the_model_on_the_beat_task(
     assert job["promoted"] is True and adapted["active"] is True
     assert models["active_version"] == adapted["version"]
     assert "held-back rows labelled by people" in job["reasons"][0]
+    assert f"domain adapter on {expected} rows" in job["reasons"][1]
+    assert adapted["metrics"]["adapter"]["sources"] == {"rating": expected}
+    # What a manager notices: the desk's jargon is now read as its customers mean it.
+    assert current_analyzer().analyze(probe).sentiment == "positive"
     # The check was on people's labels only: as many held-back rows as the seed alone.
     seed_model = next(m for m in models["items"] if m["version"] == seed_version)
     assert job["held_out_rows"] == seed_model["metrics"]["n"]

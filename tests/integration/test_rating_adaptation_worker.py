@@ -59,7 +59,7 @@ def test_the_worker_adapts_the_model_to_rated_comments(
 
     with live_app.app_context():
         session = get_session()
-        rated_comments(session, 36)
+        rated_comments(session, 80)
         _key, plain = create_api_key(session, "it", ["reports"])
         session.commit()
         enqueue(schedule_rating_adaptation)
@@ -73,7 +73,7 @@ def test_the_worker_adapts_the_model_to_rated_comments(
 
     run = wait_for(finished, timeout=300, interval=1.0)
     assert run.status == "done", run.error
-    assert run.rating_rows and run.rating_rows > 20
+    assert run.rating_rows and run.rating_rows > 50
 
     models = requests.get(
         f"{http_server}/api/v1/analysis/models",

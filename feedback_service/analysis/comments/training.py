@@ -6,13 +6,14 @@ candidate and active model are measured on the same held-back split (a hash of
 each text, so a sentence stays on its side as labels are added) and the
 candidate is promoted only if no head's macro-F1 is worse (beyond ``tolerance``).
 
-Once the deployment holds ``RATING_ADAPTATION_MIN_COMMENTS`` rated comments,
-every training also learns from them, labelled by the customer's own rating
-(data.py ``rating_sentiment``) and weighted below people's labels: the model
-adapts to the deployment's words. Rating rows are never in the held-back split,
-so promotion is still decided on what people labelled. A daily beat task
-(``schedule_rating_adaptation``) starts such a run, trigger ``ratings``, when
-enough rated comments came in since the last one.
+Every training also fits a domain adapter (text/adapt.py) on the deployment's
+own rows: people's labels (corrections, imports) and, once the deployment holds
+``RATING_ADAPTATION_MIN_COMMENTS`` rated comments, those comments labelled by the
+customer's own rating (data.py ``rating_distribution``). Its blend with the
+seed-trained model is cross-validated inside those rows; held-back rows (by text
+hash) are never trained on, so promotion is still decided on what people
+labelled. A daily beat task (``schedule_rating_adaptation``) starts a run,
+trigger ``ratings``, when enough rated comments came in since the last one.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from feedback_service.analysis.text import (
     seed_sentences,
     train_and_maybe_promote,
 )
-from feedback_service.analysis.text.data import RatedComment, rating_sentiment
+from feedback_service.analysis.text.data import RatedComment, rating_distribution
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
 from feedback_service.surveys.models import Response
@@ -107,8 +108,8 @@ def rated_comment_count(session: Session, after: int | None = None) -> int:
 
 
 def rated_comments(session: Session, limit: int) -> tuple[list[RatedComment], int | None]:
-    """The newest ``limit`` rated comments whose ratings vouch for a sentiment, and the
-    highest response id read."""
+    """The newest ``limit`` rated comments with what their ratings say, and the highest
+    response id read."""
     ids = _rated_comments_query().order_by(Response.id.desc()).limit(limit).subquery()
     rows = session.execute(
         select(Response.id, Response.comment, Response.csat, Response.nps, Response.ces)
@@ -117,7 +118,7 @@ def rated_comments(session: Session, limit: int) -> tuple[list[RatedComment], in
     ).all()
     out = []
     for _id, comment, csat, nps, ces in rows:
-        sentiment = rating_sentiment(csat=csat, nps=nps, ces=ces)
+        sentiment = rating_distribution(csat=csat, nps=nps, ces=ces)
         if sentiment is not None and comment and comment.strip():
             out.append(RatedComment(comment, sentiment))
     return out, (rows[-1][0] if rows else None)
@@ -154,6 +155,7 @@ def train(data: TrainingData, model_dir: Path, tolerance: float = 0.0) -> Promot
         taxonomy=data.taxonomy,
         tolerance=tolerance,
         rated=data.rated,
+        deployment_labels=data.labels,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
@@ -34,8 +34,7 @@ class LabelledSentence:
     sentiment: str | None
     target: str | None
     category: str | None = None
-    # How much the row counts in training: 1 for a person's label, less for a label
-    # derived from the customer's rating (see ``rating_sentiment``).
+    # How much the row counts in training (1: a person's label).
     weight: float = 1.0
 
     def validate(self, taxonomy: Taxonomy) -> None:
@@ -145,45 +144,53 @@ def split(
 
 # --- labels derived from the customer's own rating ---------------------------------
 
-# Where each scale says clearly how the customer felt. The middles (CSAT 3-4, NPS
-# 5-8, CES 3-5) say little: a CSAT 4 comment is as often "fine, but ..." as praise,
-# so they give no label at all rather than a neutral one.
-RATING_BANDS: Final = {
-    "csat": ((1, 2), (5, 5)),
-    "nps": ((0, 4), (9, 10)),
-    "ces": ((1, 2), (6, 7)),
-}
-# A rating-derived row counts for this much of a person's label in training. Chosen
-# on UCI Yelp's measured half only, reported on every set (bench/README-comments-teaching.md).
-RATING_WEIGHT: Final = 0.5
+SENTIMENT_CLASSES: Final = ("negative", "neutral", "positive")
+# Soft labels by scale: (last value of the negative band, of the neutral band, of the
+# half-neutral-half-positive band); above it, positive.
+_BANDS: Final = {"csat": (2, 3, 4), "nps": (4, 6, 8), "ces": (2, 4, 5)}
 
 
-def rating_sentiment(
+def rating_distribution(
     csat: int | None = None, nps: int | None = None, ces: int | None = None
-) -> str | None:
-    """The sentiment a comment's ratings vouch for, or None when they do not.
+) -> dict[str, float] | None:
+    """What a comment's ratings say about its sentiment, as shares of the three classes.
 
-    Every rating given must fall in the same clear band (negative or positive);
-    one rating in a middle band, or two that disagree, give no label. FCR is not a
-    sentiment (resolved and still unhappy is common) and is not used.
+    CSAT 1-2 negative, 3 neutral, 4 half neutral and half positive, 5 positive (NPS
+    0-4 / 5-6 / 7-8 / 9-10, CES 1-2 / 3-4 / 5 / 6-7). Several ratings are averaged;
+    None when none is given. FCR is not a sentiment and is not used.
     """
-    found: set[str] = set()
+    parts: list[dict[str, float]] = []
     for scale, value in (("csat", csat), ("nps", nps), ("ces", ces)):
         if value is None:
             continue
-        (neg_lo, neg_hi), (pos_lo, pos_hi) = RATING_BANDS[scale]
-        if neg_lo <= value <= neg_hi:
-            found.add("negative")
-        elif pos_lo <= value <= pos_hi:
-            found.add("positive")
+        negative, neutral, half = _BANDS[scale]
+        if value <= negative:
+            parts.append({"negative": 1.0})
+        elif value <= neutral:
+            parts.append({"neutral": 1.0})
+        elif value <= half:
+            parts.append({"neutral": 0.5, "positive": 0.5})
         else:
-            return None
-    return found.pop() if len(found) == 1 else None
+            parts.append({"positive": 1.0})
+    if not parts:
+        return None
+    return {
+        s: sum(p.get(s, 0.0) for p in parts) / len(parts)
+        for s in SENTIMENT_CLASSES
+        if any(s in p for p in parts)
+    }
+
+
+def rating_shares(rating: Mapping[str, int | None] | None) -> dict[str, float] | None:
+    """``rating_distribution`` of an answer's scores as the pipeline holds them."""
+    if not rating:
+        return None
+    return rating_distribution(rating.get("csat"), rating.get("nps"), rating.get("ces"))
 
 
 @dataclass(frozen=True, slots=True)
 class RatedComment:
-    """A deployment's comment with the sentiment its own rating vouches for."""
+    """A deployment's comment with what its own ratings say (``rating_distribution``)."""
 
     text: str
-    sentiment: str
+    sentiment: Mapping[str, float]

@@ -47,7 +47,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from feedback_service.analysis.text import lexicon
-from feedback_service.analysis.text.data import seed_sentences
+from feedback_service.analysis.text.adapt import comment_label, labels_by_probability
+from feedback_service.analysis.text.data import rating_shares, seed_sentences
 from feedback_service.analysis.text.language import SUPPORTED_LANGUAGES, detect_language
 from feedback_service.analysis.text.model import TrainedModel
 from feedback_service.analysis.text.segment import segments
@@ -187,6 +188,7 @@ class CommentAnalyzer:
         cats = self._classes["category"]
         self._category_target = np.array([c.split("/", 1)[0] for c in cats])
         self._languages = frozenset(getattr(model, "languages", ("en",)))
+        self._by_probability = labels_by_probability(model)
 
     def reads(self, language: str) -> bool:
         """Whether comments in ``language`` are analysed (supported and trained on)."""
@@ -254,9 +256,11 @@ class CommentAnalyzer:
             languages.extend([guess.language] * len(segs))
         if pieces:
             long_comments: dict[int, str] = {}
-            if self.rule.whole_text_weight > 0:
+            if self.rule.whole_text_weight > 0 or self._by_probability:
                 counts = np.bincount(owners)
-                long_enough = np.flatnonzero(counts >= self.rule.long_comment_segments)
+                # An adapted model labels every comment of 2+ segments whole (adapt.py).
+                least = 2 if self._by_probability else self.rule.long_comment_segments
+                long_enough = np.flatnonzero(counts >= least)
                 long_comments = {i: texts[i] for i in long_enough.tolist()}
             self._score_segments(pieces, owners, languages, results, ratings, long_comments)
         return [r for r in results if r is not None]
@@ -298,12 +302,14 @@ class CommentAnalyzer:
     ) -> None:
         pred = self.model.predict(pieces)
         whole_score: dict[int, float] = {}
+        whole_proba: dict[int, NDArray[np.float64]] = {}
         if long_comments:
             whole = self.model.predict(list(long_comments.values())).proba["sentiment"]
             for row, owner in enumerate(long_comments):
                 pos = whole[row, self._pos] if self._pos is not None else 0.0
                 neg = whole[row, self._neg] if self._neg is not None else 0.0
                 whole_score[owner] = float(pos - neg)
+                whole_proba[owner] = whole[row : row + 1]
         n = len(pieces)
         sent_p = pred.proba["sentiment"]
         zero = np.zeros(n)
@@ -373,6 +379,10 @@ class CommentAnalyzer:
             label: SentimentLabel
             if strong_pos and strong_neg:
                 label = "mixed"
+            elif self._by_probability:  # a model adapted to the deployment (adapt.py)
+                given = rating_shares(ratings[owner] if ratings is not None else None)
+                read = whole_proba.get(owner, sent_p[idx])
+                label = comment_label(read, sent_names, given)
             elif score >= rule.label_threshold:
                 label = "positive"
             elif score <= -rule.label_threshold:

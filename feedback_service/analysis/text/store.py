@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from feedback_service.analysis.text.data import (
-    RATING_WEIGHT,
     LabelledSentence,
     RatedComment,
     deduplicate,
@@ -32,13 +31,11 @@ from feedback_service.analysis.text.data import (
 from feedback_service.analysis.text.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
+    from feedback_service.analysis.text.adapt import AdapterRow
     from feedback_service.analysis.text.model import TrainedModel
 
 PROMOTED_FILE: Final = "promoted.json"
 HOLDOUT_FRACTION: Final = 0.2
-# A rated comment longer than this many segments mixes too much to carry one label.
-MAX_RATED_SEGMENTS: Final = 3
-_OPPOSITE: Final = {"positive": "negative", "negative": "positive"}
 
 
 def version_dir(model_dir: Path, version: str) -> Path:
@@ -97,59 +94,59 @@ class PromotionReport:
     train_rows: int
     held_out_rows: int
     reasons: list[str] = field(default_factory=list)
-    # Rating-derived rows trained on (never in the held-back rows).
+    # Comments labelled by their rating the domain adapter learnt from (never in the
+    # held-back rows); 0 when there is no adapter.
     rating_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def rating_rows(
+def adapter_rows(
     rated: Iterable[RatedComment],
-    human: Iterable[LabelledSentence],
-    current: TrainedModel | None,
+    deployment_labels: Iterable[LabelledSentence],
     holdout_fraction: float = HOLDOUT_FRACTION,
     seed: int = 0,
-    weight: float = RATING_WEIGHT,
-) -> list[LabelledSentence]:
-    """Training rows from comments labelled by their own rating, at ``weight``.
+) -> list[AdapterRow]:
+    """The domain adapter's rows: people's sentiment labels from this deployment, then
+    comments labelled by their rating (a text a person labelled is theirs).
 
-    The model learns sentences, and a rating is about the whole comment: a comment
-    of one segment is taken whole; of two or three, each segment that the current
-    model does not read as the opposite ("the agent was lovely" in a CSAT 1 comment
-    about billing is left out); longer ones are left out. Never in the evaluation
-    set: a text a person labelled is theirs (their label wins), and a text whose
-    hash puts it in the held-back split is not trained on either, so if a person
-    labels it later, no earlier model has seen it.
+    Never a text whose hash puts it in the held-back split: held-back labels are what
+    an adapted model is checked on, and a rated comment a person labels later must not
+    have been seen by an earlier model.
     """
-    # Imported here: segmenting needs NLTK, which a web process reading
-    # ``promoted.json`` through this module must not load.
-    from feedback_service.analysis.text.segment import segments
+    from feedback_service.analysis.text.adapt import AdapterRow
 
-    taken = {normalise(r.text) for r in human}
-    candidates: list[tuple[str, str, bool]] = []
-    for comment in rated:
-        parts = segments(comment.text)
-        if not parts or len(parts) > MAX_RATED_SEGMENTS:
-            continue
-        if len(parts) == 1:
-            candidates.append((comment.text, comment.sentiment, False))
-        else:
-            candidates.extend((part, comment.sentiment, True) for part in parts)
-    checked = [text for text, _, check in candidates if check]
-    read_as = iter(
-        current.predict_labels(checked)["sentiment"] if checked and current is not None else []
-    )
-    out: list[LabelledSentence] = []
-    for text, sentiment, check in candidates:
-        if check and current is not None and next(read_as) == _OPPOSITE[sentiment]:
-            continue
-        key = normalise(text)
-        if key in taken or is_held_out(text, holdout_fraction, seed):
+    out: list[AdapterRow] = []
+    taken: set[str] = set()
+    for row in reversed(deduplicate(deployment_labels)):
+        key = normalise(row.text)
+        if row.sentiment is None or key in taken:
             continue
         taken.add(key)
-        out.append(LabelledSentence(text, sentiment, None, weight=weight))
+        if not is_held_out(row.text, holdout_fraction, seed):
+            out.append(AdapterRow(row.text, {row.sentiment: 1.0}, "label"))
+    for comment in rated:
+        key = normalise(comment.text)
+        if key in taken or not comment.text.strip():
+            continue
+        taken.add(key)
+        if not is_held_out(comment.text, holdout_fraction, seed):
+            out.append(AdapterRow(comment.text, comment.sentiment, "rating"))
     return out
+
+
+def deployment_held_out(
+    deployment_labels: Iterable[LabelledSentence],
+    holdout_fraction: float = HOLDOUT_FRACTION,
+    seed: int = 0,
+) -> list[LabelledSentence]:
+    """People's sentiment labels from this deployment that no model trains on."""
+    return [
+        r
+        for r in deduplicate(deployment_labels)
+        if r.sentiment is not None and is_held_out(r.text, holdout_fraction, seed)
+    ]
 
 
 def train_and_maybe_promote(
@@ -160,22 +157,30 @@ def train_and_maybe_promote(
     holdout_fraction: float = HOLDOUT_FRACTION,
     tolerance: float = 0.0,
     rated: Iterable[RatedComment] = (),
-    rating_weight: float = RATING_WEIGHT,
+    deployment_labels: Iterable[LabelledSentence] = (),
 ) -> PromotionReport:
-    """Retrain on ``rows`` (seed data + people's labels) and ``rated`` (comments
-    labelled by their rating), measure, promote if not worse.
+    """Retrain on ``rows`` (seed data + people's labels), adapt to the deployment's
+    ``deployment_labels`` (people's labels, also in ``rows``) and ``rated`` comments,
+    measure, promote if not worse.
 
-    Both the candidate and the currently promoted model are measured on the
-    same held-back rows, drawn from ``rows`` alone: a rating-derived row is never
-    in them, so the comparison is on what people said. The candidate is promoted
-    only if, on every head (sentiment, target, category), its macro-F1 is at
-    least the current one's minus ``tolerance``. The default 0 is the strict
-    rule; on a few hundred held-back rows one flipped sentence moves macro-F1 by
-    ~0.002-0.005, so a caller may allow that much noise (e.g. 0.005) rather than
-    refuse a useful set of corrections by chance. The candidate is saved either
-    way so a manager can see what was refused.
+    The three heads are trained on ``rows`` minus the held-back split (a hash of each
+    text). A domain adapter (adapt.py) is fitted on the deployment's rows outside that
+    split, its blend weight cross-validated inside them; it exists only if it beats
+    the seed model alone there. Promotion, each figure on rows labelled by people:
+
+    * every head of the seed-trained part, on the held-back split of ``rows``, is not
+      below the current model's (adapters left out on both sides: seed sentences
+      are not the deployment's words, and in-domain rows cannot improve them);
+    * with at least ``MIN_DEPLOYMENT_HELD_OUT`` held-back sentiment labels from the
+      deployment itself, the adapted candidate's sentiment macro-F1 on them is not
+      below the current model's (with its own adapter, if any).
+
+    ``tolerance`` allows that much macro-F1 below (a flipped sentence in a few hundred
+    moves it by ~0.003). The candidate is saved either way so a manager can see what
+    was refused.
     """
-    from feedback_service.analysis.text.model import HEADS, train
+    from feedback_service.analysis.text.adapt import AdaptedModel, fit_adapter
+    from feedback_service.analysis.text.model import train
 
     root = Path(model_dir)
     data = deduplicate(rows)
@@ -183,28 +188,24 @@ def train_and_maybe_promote(
     if not held_out:
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
     current = load_promoted(root)
-    weak = rating_rows(rated, data, current, holdout_fraction, seed, rating_weight)
-    candidate = train(train_rows, taxonomy, seed, sentiment_only=weak)
-    candidate.metrics = candidate.evaluate(held_out)
-    current_metrics = current.evaluate(held_out) if current is not None else None
-    reasons: list[str] = []
-    promoted = True
-    if current is not None and current_metrics is not None:
-        for head in HEADS:
-            if head not in candidate.metrics or head not in current_metrics:
-                continue
-            new, old = candidate.metrics[head]["macro_f1"], current_metrics[head]["macro_f1"]
-            if new < old - tolerance:
-                promoted = False
-                reasons.append(f"{head} macro-F1 {new:.4f} < current {old:.4f}")
-        if promoted:
-            allowance = f" by more than {tolerance}" if tolerance else ""
-            reasons.append(
-                f"no head's macro-F1 below {current.version}'s{allowance} on "
-                f"{len(held_out)} held-back rows labelled by people"
-            )
-    else:
-        reasons.append("no promoted model yet")
+    base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
+    labels = list(deployment_labels)
+    weak = adapter_rows(rated, labels, holdout_fraction, seed)
+    adapter = fit_adapter(weak, base, seed) if weak else None
+    candidate = AdaptedModel.wrap(base, adapter) if adapter is not None else base
+    base.metrics = candidate.metrics = base.evaluate(held_out)
+    checks = [_compare("", candidate.metrics, _base(current), held_out, tolerance)]
+    own_held = deployment_held_out(labels, holdout_fraction, seed)
+    if len(own_held) >= MIN_DEPLOYMENT_HELD_OUT:
+        candidate.metrics["deployment"] = candidate.evaluate(own_held)
+        checks.append(
+            _compare("deployment ", candidate.metrics["deployment"], current, own_held, tolerance)
+        )
+    if adapter is not None:
+        candidate.metrics["adapter"] = adapter.summary()
+    promoted = all(ok for ok, _, _ in checks)
+    reasons = _verdict(checks, current, tolerance, len(held_out), len(own_held))
+    reasons.append(_adapter_note(adapter, weak))
     if current is not None and current.version == candidate.version:
         reasons.append("same data and settings as the promoted model")
     candidate.save(version_dir(root, candidate.version))
@@ -215,9 +216,93 @@ def train_and_maybe_promote(
         promoted=promoted,
         candidate_metrics=candidate.metrics,
         current_version=current.version if current is not None else None,
-        current_metrics=current_metrics,
-        train_rows=len(train_rows) + len(weak),
+        current_metrics=checks[0][2],
+        train_rows=len(train_rows) + (adapter.rows if adapter is not None else 0),
         held_out_rows=len(held_out),
         reasons=reasons,
-        rating_rows=len(weak),
+        rating_rows=adapter.sources.get("rating", 0) if adapter is not None else 0,
+    )
+
+
+# A deployment's own held-back sentiment labels decide the adapter from this many on.
+MIN_DEPLOYMENT_HELD_OUT: Final = 20
+
+
+def _reuse_base(
+    current: TrainedModel | None,
+    train_rows: list[LabelledSentence],
+    taxonomy: Taxonomy | None,
+    seed: int,
+) -> TrainedModel | None:
+    """The current model's seed-trained part when it was trained on exactly these rows
+    and settings (its version hash says so): a daily adaptation from ratings, with no
+    new label, then refits the adapter alone, in seconds rather than minutes."""
+    from feedback_service.analysis.text.model import _version
+
+    base = _base(current)
+    if base is None:
+        return None
+    tax = taxonomy.with_defaults() if taxonomy is not None else Taxonomy.default()
+    wanted = _version(deduplicate(train_rows), tax, seed).rsplit("-", 1)[1]
+    return base if base.version.rsplit("-", 1)[1] == wanted else None
+
+
+def _base(model: TrainedModel | None) -> TrainedModel | None:
+    from feedback_service.analysis.text.adapt import AdaptedModel
+
+    return model.base() if isinstance(model, AdaptedModel) else model
+
+
+def _compare(
+    where: str,
+    new: dict[str, Any],
+    current: TrainedModel | None,
+    held_out: list[LabelledSentence],
+    tolerance: float,
+) -> tuple[bool, str, dict[str, Any] | None]:
+    """(not worse, why not, the current model's figures) on ``held_out``."""
+    from feedback_service.analysis.text.model import HEADS
+
+    if current is None:
+        return True, "", None
+    old = current.evaluate(held_out)
+    worse = [
+        f"{where}{head} macro-F1 {new[head]['macro_f1']:.4f} < current {old[head]['macro_f1']:.4f}"
+        for head in HEADS
+        if head in new and head in old and new[head]["macro_f1"] < old[head]["macro_f1"] - tolerance
+    ]
+    return not worse, "; ".join(worse), old
+
+
+def _verdict(
+    checks: list[tuple[bool, str, Any]],
+    current: TrainedModel | None,
+    tolerance: float,
+    held_out: int,
+    own_held: int,
+) -> list[str]:
+    if current is None:
+        return ["no promoted model yet"]
+    if not all(ok for ok, _, _ in checks):
+        return [reason for _, reason, _ in checks if reason]
+    allowance = f" by more than {tolerance}" if tolerance else ""
+    own = f" ({own_held} of this deployment's)" if len(checks) > 1 else ""
+    return [
+        f"no head's macro-F1 below {current.version}'s{allowance} on "
+        f"{held_out} held-back rows labelled by people{own}"
+    ]
+
+
+def _adapter_note(adapter: Any, rows: list[Any]) -> str:
+    if adapter is None:
+        return (
+            f"no domain adapter: {len(rows)} rows of this deployment (labels and ratings), "
+            "too few or not better than the seed model in cross-validation"
+        )
+    cv = adapter.cv
+    return (
+        f"domain adapter on {adapter.rows} rows of this deployment "
+        f"({', '.join(f'{n} {s}s' for s, n in sorted(adapter.sources.items()))}), blend weight "
+        f"{adapter.weight}: cross-validated sentiment macro-F1 {cv['macro_f1']:.3f} "
+        f"against {cv['seed_macro_f1']:.3f} for the seed model alone"
     )

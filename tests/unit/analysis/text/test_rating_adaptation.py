@@ -1,60 +1,119 @@
-"""Adapting the model from the customers' own ratings: which ratings give a label,
-which comments become rows, and that promotion is still decided on people's labels."""
+"""Adapting the model to a deployment: what a rating says, which rows the domain
+adapter learns from, that it is used only when it beats the seed model inside the
+deployment's rows, and that promotion is decided on people's labels."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from feedback_service.analysis.text.adapt import (
+    AdaptedModel,
+    AdapterRow,
+    comment_label,
+    fit_adapter,
+)
 from feedback_service.analysis.text.data import (
-    RATING_WEIGHT,
     LabelledSentence,
     RatedComment,
     is_held_out,
-    rating_sentiment,
+    rating_distribution,
     seed_sentences,
     split,
 )
-from feedback_service.analysis.text.model import train
+from feedback_service.analysis.text.model import TrainedModel
+from feedback_service.analysis.text.pipeline import CommentAnalyzer
 from feedback_service.analysis.text.store import (
+    adapter_rows,
     load_promoted,
     promoted_version,
-    rating_rows,
     train_and_maybe_promote,
+)
+
+# A telecom desk's own words: the seed model has never seen what these mean to its
+# customers ("tier two" is a second wait; a "remote reset" fixes the line at once).
+COMPLAINTS = (
+    "Ticket {n} went to tier two again",
+    "Router {n} got the ACS push again",
+    "Case {n} was parked in the callback queue",
+)
+PRAISE = (
+    "Ticket {n} was closed by a remote reset",
+    "Router {n} got the line sync fix",
+    "Case {n} went through the fast lane",
+)
+PLAIN = (
+    ("The agent on ticket {n} was rude and hung up on me",),
+    ("The agent on ticket {n} was lovely and fixed it fast",),
 )
 
 
 @pytest.mark.parametrize(
     ("ratings", "expected"),
     [
-        ({"csat": 1}, "negative"),
-        ({"csat": 2}, "negative"),
-        ({"csat": 3}, None),
-        ({"csat": 4}, None),  # "fine, but ..." is as common as praise at 4
-        ({"csat": 5}, "positive"),
-        ({"nps": 0}, "negative"),
-        ({"nps": 4}, "negative"),
-        ({"nps": 6}, None),
-        ({"nps": 8}, None),
-        ({"nps": 9}, "positive"),
-        ({"ces": 2}, "negative"),
-        ({"ces": 4}, None),
-        ({"ces": 6}, "positive"),
-        ({"csat": 5, "nps": 10}, "positive"),
-        ({"csat": 1, "ces": 1}, "negative"),
-        ({"csat": 5, "nps": 2}, None),  # the ratings disagree
-        ({"csat": 5, "nps": 7}, None),  # one of them is in the middle
+        ({"csat": 1}, {"negative": 1.0}),
+        ({"csat": 2}, {"negative": 1.0}),
+        ({"csat": 3}, {"neutral": 1.0}),
+        ({"csat": 4}, {"neutral": 0.5, "positive": 0.5}),  # "fine" as often as praise
+        ({"csat": 5}, {"positive": 1.0}),
+        ({"nps": 4}, {"negative": 1.0}),
+        ({"nps": 6}, {"neutral": 1.0}),
+        ({"nps": 8}, {"neutral": 0.5, "positive": 0.5}),
+        ({"nps": 9}, {"positive": 1.0}),
+        ({"ces": 2}, {"negative": 1.0}),
+        ({"ces": 4}, {"neutral": 1.0}),
+        ({"ces": 6}, {"positive": 1.0}),
+        ({"csat": 5, "nps": 10}, {"positive": 1.0}),
+        ({"csat": 5, "nps": 2}, {"negative": 0.5, "positive": 0.5}),  # they disagree
         ({}, None),
     ],
 )
-def test_rating_rule(ratings: dict[str, int], expected: str | None) -> None:
-    assert rating_sentiment(**ratings) == expected
+def test_what_a_rating_says(ratings: dict[str, int], expected: dict[str, float] | None) -> None:
+    assert rating_distribution(**ratings) == expected
 
 
-def _fresh_texts(n: int, held_out: bool) -> list[str]:
-    """Texts no seed row has, on the chosen side of the held-back split."""
+def _jargon(
+    n: int,
+    held_out: bool = False,
+    flip: bool = False,
+    templates: tuple[tuple[str, ...], tuple[str, ...]] = (COMPLAINTS, PRAISE),
+) -> list[tuple[str, str]]:
+    """``n`` (text, sentiment) comments, by default in the desk's jargon, on one side
+    of the split; ``flip`` gives each the opposite sentiment."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while len(out) < n:
+        negative = i % 2 == 0
+        group = templates[0] if negative else templates[1]
+        text = group[i // 2 % len(group)].format(n=7000 + i) + "."
+        if is_held_out(text) == held_out:
+            sentiment = "negative" if negative != flip else "positive"
+            out.append((text, sentiment))
+        i += 1
+    return out
+
+
+def _rated(rows: list[tuple[str, str]]) -> list[RatedComment]:
+    return [RatedComment(t, {s: 1.0}) for t, s in rows]
+
+
+def test_adapter_rows_skip_the_held_back_split_and_a_persons_label_wins() -> None:
+    (trained,) = _fresh(1, held_out=False)
+    (held,) = _fresh(1, held_out=True)
+    person = LabelledSentence(trained, "neutral", None)
+    rated = [
+        RatedComment(trained.upper(), {"positive": 1.0}),
+        RatedComment(held, {"negative": 1.0}),
+    ]
+    rows = adapter_rows(rated, [person])
+    assert rows == [AdapterRow(trained, {"neutral": 1.0}, "label")]
+
+
+def _fresh(n: int, held_out: bool) -> list[str]:
     out = []
     i = 0
     while len(out) < n:
@@ -65,78 +124,85 @@ def _fresh_texts(n: int, held_out: bool) -> list[str]:
     return out
 
 
-def test_rating_rows_never_enter_the_held_back_split_and_a_persons_label_wins() -> None:
-    (trained_text,) = _fresh_texts(1, held_out=False)
-    (held_text,) = _fresh_texts(1, held_out=True)
-    person = LabelledSentence("The refund took six weeks to arrive.", "negative", None)
-    rated = [
-        RatedComment(trained_text, "positive"),
-        RatedComment(held_text, "positive"),
-        RatedComment("the refund took six weeks to  arrive.", "positive"),
-        RatedComment("One. Two three. Four five. Six seven.", "negative"),  # 4 segments
-    ]
-    rows = rating_rows(rated, [person], current=None)
-    assert rows == [LabelledSentence(trained_text, "positive", None, weight=RATING_WEIGHT)]
-    assert 0 < RATING_WEIGHT < 1
-
-
-def test_a_mixed_comment_keeps_only_the_segments_the_model_does_not_read_as_opposite(
+def test_the_adapter_learns_the_deployments_words_only_when_it_beats_the_seed_model(
     seed_model_dir: Path,
 ) -> None:
-    current = load_promoted(seed_model_dir)
-    assert current is not None
-    praise = "Marta on the phone was lovely and so helpful"
-    complaint = "the refund still has not arrived after six weeks."
-    assert not is_held_out(praise) and not is_held_out(complaint)
-    rows = rating_rows([RatedComment(f"{praise}, but {complaint}", "negative")], [], current)
-    assert [(r.text, r.sentiment) for r in rows] == [(complaint, "negative")]
+    base = load_promoted(seed_model_dir)
+    assert base is not None
+    rows = [AdapterRow(t, {s: 1.0}, "rating") for t, s in _jargon(80)]
+    adapter = fit_adapter(rows, base)
+    assert adapter is not None
+    cv = adapter.cv
+    assert cv["macro_f1"] > cv["seed_macro_f1"] + 0.1, cv
+    adapted = CommentAnalyzer(AdaptedModel.wrap(base, adapter))
+    probes = ["Ticket 99 went to tier two again.", "Router 12 got the line sync fix."]
+    assert [r.sentiment for r in adapted.analyze_many(probes)] == ["negative", "positive"]
+
+    assert fit_adapter(rows[:30], base) is None  # too few rows to learn from
+    plain = [
+        AdapterRow(t, {s: 1.0}, "label")
+        for t, s in [("The agent was rude and hung up on me.", "negative")] * 30
+        + [("Brilliant, friendly help, thank you so much!", "positive")] * 30
+    ]
+    assert fit_adapter(plain, base) is None  # the seed model reads these already
 
 
-def test_rating_rows_are_trained_on_and_the_check_uses_peoples_labels_only(
+def test_ratings_adapt_the_model_and_the_check_uses_peoples_labels_only(
     seed_model_dir: Path, tmp_path: Path
 ) -> None:
     model_dir = tmp_path / "models"
     shutil.copytree(seed_model_dir, model_dir)
     seed = seed_sentences()
     _, held = split(seed)
-    probe = _fresh_texts(40, held_out=False)
-    rated = [RatedComment(t, "positive") for t in probe] + [
-        RatedComment(t, "negative") for t in _fresh_texts(10, held_out=True)
-    ]
+    rated = _rated(_jargon(80)) + _rated(_jargon(10, held_out=True))
 
-    report = train_and_maybe_promote(seed, model_dir, rated=rated, tolerance=0.005)
+    report = train_and_maybe_promote(seed, model_dir, rated=rated)
 
-    assert report.rating_rows == 40  # the ten whose hash is held back are left out
+    assert report.rating_rows == 80  # the ten whose hash is held back are left out
     assert report.held_out_rows == len(held) == report.candidate_metrics["n"]
     assert report.promoted, report.reasons
     assert "held-back rows labelled by people" in report.reasons[0]
+    assert "domain adapter on 80 rows" in report.reasons[1]
     adapted = load_promoted(model_dir)
-    assert adapted is not None and adapted.version == report.candidate_version
-    # The same rows at full weight make another model: the weight is part of the version.
-    full = [LabelledSentence(t, "positive", None) for t in probe]
-    assert train(split(seed)[0], sentiment_only=full).version != report.candidate_version
+    assert isinstance(adapted, AdaptedModel) and adapted.version == report.candidate_version
+    meta = json.loads((model_dir / "versions" / adapted.version / "meta.json").read_text())
+    assert meta["format"] == 2 and meta["adapter"]["sources"] == {"rating": 80}
+    # The seed-trained heads were reused, not retrained: no label changed.
+    seed_model = TrainedModel.load(next((seed_model_dir / "versions").iterdir()))
+    assert adapted.base().version == seed_model.version
+    assert CommentAnalyzer(adapted).analyze(
+        "Case 5 was parked in the callback queue."
+    ).sentiment == ("negative")
 
 
-def test_a_candidate_worse_on_peoples_labels_is_refused(
+def test_an_adapter_worse_on_the_deployments_own_labels_is_refused(
     seed_model_dir: Path, tmp_path: Path
 ) -> None:
     model_dir = tmp_path / "models"
     shutil.copytree(seed_model_dir, model_dir)
     before = promoted_version(model_dir)
-    seed = seed_sentences()
-    train_rows, _ = split(seed)
-    # Ratings that say the opposite of the text, on near-copies of the seed's own
-    # sentences: the candidate learns to read praise as complaint.
-    flipped = {"positive": "negative", "negative": "positive"}
-    rated = [
-        RatedComment(f"{r.text} Really.", flipped[r.sentiment])
-        for r in train_rows
-        if r.sentiment in flipped
-    ]
+    # Ratings that say the opposite of plain words (as if the rating buttons were
+    # swapped); the managers' own labels, held back, say what the words say.
+    rated = _rated(_jargon(80, flip=True, templates=PLAIN))
+    people = [LabelledSentence(t, s, None) for t, s in _jargon(30, held_out=True, templates=PLAIN)]
 
-    report = train_and_maybe_promote(seed, model_dir, rated=rated, rating_weight=1.0)
+    report = train_and_maybe_promote(
+        [*seed_sentences(), *people], model_dir, rated=rated, deployment_labels=people
+    )
 
-    assert report.rating_rows > 1000
+    assert report.rating_rows == 80
+    assert report.candidate_metrics["deployment"]["n"] == 30
     assert not report.promoted
-    assert any(reason.startswith("sentiment macro-F1") for reason in report.reasons)
+    assert any(r.startswith("deployment sentiment macro-F1") for r in report.reasons)
     assert promoted_version(model_dir) == before
+
+
+def test_an_adapted_comment_label_takes_the_customers_rating_into_account() -> None:
+    classes = ["negative", "neutral", "positive"]
+    unsure = np.array([[0.30, 0.40, 0.30]])
+    assert comment_label(unsure, classes, None) == "neutral"
+    assert comment_label(unsure, classes, rating_distribution(csat=5)) == "positive"
+    assert comment_label(unsure, classes, rating_distribution(csat=1)) == "negative"
+    # A clear reading is not flipped by the rating alone.
+    clear = np.array([[0.05, 0.05, 0.90]])
+    assert comment_label(clear, classes, rating_distribution(csat=1)) == "positive"
