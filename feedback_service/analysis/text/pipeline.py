@@ -68,6 +68,7 @@ MAX_KEY_PHRASES: Final = 5
 LONG_COMMENT_SEGMENTS: Final = 3
 WHOLE_TEXT_WEIGHT: Final = 0.0
 SILENT_LEXICON_SHARE: Final[float | None] = None
+NEUTRAL_BY: Final = "probability"
 # "me" or "on the" can carry weight in a linear model but explain nothing to a reader.
 _FUNCTION_WORDS: Final = frozenset(
     str.split(
@@ -156,6 +157,11 @@ class SentimentRule:
     # word I know", not "neutral", so it need not pull the model's verdict in.
     # Off by default: +0.4 points on the seed CV, -0.9 on SemEval (bench/README-comments.md).
     silent_lexicon_share: float | None = SILENT_LEXICON_SHARE
+    # "probability": a comment is neutral when the blended neutral probability
+    # (model's P(neutral) and the lexicon's neutral share, mixed like the score)
+    # is its most likely reading; "band": when the score lies within
+    # +-label_threshold (before 2026-12-05). See bench/README-comments.md.
+    neutral_by: Literal["probability", "band"] = NEUTRAL_BY
 
 
 class Analyzer(Protocol):
@@ -325,6 +331,8 @@ class CommentAnalyzer:
         if rule.silent_lexicon_share is not None:
             share = np.where(compound == 0.0, rule.silent_lexicon_share, share)
         seg_score = share * (p_pos - p_neg) + (1 - share) * compound
+        # The same blend for "no verdict": the lexicon's share of it is 1 - |compound|.
+        seg_neutral = share * p_neu + (1 - share) * (1 - np.abs(compound))
         sent_idx = sent_p.argmax(axis=1)
         target_p = pred.proba["target"]
         target_idx = target_p.argmax(axis=1)
@@ -363,23 +371,15 @@ class CommentAnalyzer:
             if owner in whole_score:
                 weight = rule.whole_text_weight
                 text_score = (1 - weight) * text_score + weight * whole_score[owner]
+            neutral = float(np.average(seg_neutral[idx], weights=weights))
             rated = rating_score(ratings[owner] if ratings is not None else None)
-            score = (
-                text_score if rated is None else TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
-            )
-            score = max(-1.0, min(1.0, score))
+            if rated is not None:
+                text_score = TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
+                neutral = TEXT_WEIGHT * neutral + RATING_WEIGHT * (1 - abs(rated))
+            score = max(-1.0, min(1.0, text_score))
             strong_pos = bool(np.any(p_pos[idx] >= rule.mixed_confidence))
             strong_neg = bool(np.any(p_neg[idx] >= rule.mixed_confidence))
-            label: SentimentLabel
-            if strong_pos and strong_neg:
-                label = "mixed"
-            elif score >= rule.label_threshold:
-                label = "positive"
-            elif score <= -rule.label_threshold:
-                label = "negative"
-            else:
-                label = "neutral"
-            result.sentiment = label
+            result.sentiment = self._label(score, neutral, strong_pos and strong_neg)
             result.score = round(score, 4)
             for j in idx:
                 if targets[j] == "none":
@@ -409,6 +409,23 @@ class CommentAnalyzer:
                 if len(kept) == MAX_KEY_PHRASES:
                     break
             result.key_phrases = kept
+
+    def _label(self, score: float, neutral: float, mixed: bool) -> SentimentLabel:
+        """The comment's label from its score (P(pos) - P(neg) of the blend) and
+        its blended neutral probability: with the three summing to 1, neutral is
+        the most likely reading when ``3 * neutral >= 1 + |score|``."""
+        rule = self.rule
+        if mixed:
+            return "mixed"
+        if rule.neutral_by == "probability":
+            if score == 0 or 3 * neutral >= 1 + abs(score):
+                return "neutral"
+            return "positive" if score > 0 else "negative"
+        if score >= rule.label_threshold:
+            return "positive"
+        if score <= -rule.label_threshold:
+            return "negative"
+        return "neutral"
 
     def _key_phrases(
         self,
