@@ -328,7 +328,9 @@ def main() -> None:
         shares = [(0.8, 0.5), (1.0, 1.0), (0.8, 0.8), (0.6, 0.4), (0.5, 0.5)]
         thresholds = (0.1, 0.15, 0.2, 0.25, 0.3)
         rules = [
-            SentimentRule(model_share=top, min_model_share=low, label_threshold=t, neutral_by="band")
+            SentimentRule(
+                model_share=top, min_model_share=low, label_threshold=t, neutral_by="band"
+            )
             for top, low in shares
             for t in thresholds
         ]
