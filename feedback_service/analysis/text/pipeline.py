@@ -26,8 +26,14 @@ will ask why a comment was called what it was):
   - averaged, and blended as ``0.65 * text + 0.35 * rating``. The rating settles
   ambiguous text ("it was fine I guess") but cannot flip a clear complaint alone;
 * the label is ``mixed`` when at least one segment is confidently positive and
-  another confidently negative; otherwise positive / negative beyond +-0.2 and
-  neutral between.
+  another confidently negative. Otherwise neutral when "no verdict" is the most
+  likely reading: each segment's neutral probability is blended like its score
+  (``s * P(neutral) + (1 - s) * (1 - |compound|)``), averaged with the same
+  weights, and mixed with the rating's ``1 - |rating|``; with the score being
+  P(pos) - P(neg) of the same blend, neutral wins when
+  ``3 * neutral >= 1 + |score|``, else the score's sign decides. (Until
+  2026-12-05 a fixed band did: neutral within +-0.2; ``SentimentRule(
+  neutral_by="band")`` keeps it.)
 
 Comments not in a supported language (or with no words at all), or in one the
 loaded model was not trained on (a model pickled before German and Spanish
@@ -38,7 +44,7 @@ sentiment ``unsupported``: they are never scored neutral.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
@@ -303,58 +309,19 @@ class CommentAnalyzer:
         long_comments: Mapping[int, str] | None = None,
     ) -> None:
         pred = self.model.predict(pieces)
-        whole_score: dict[int, float] = {}
-        if long_comments:
-            whole = self.model.predict(list(long_comments.values())).proba["sentiment"]
-            for row, owner in enumerate(long_comments):
-                pos = whole[row, self._pos] if self._pos is not None else 0.0
-                neg = whole[row, self._neg] if self._neg is not None else 0.0
-                whole_score[owner] = float(pos - neg)
-        n = len(pieces)
+        whole_score = self._whole_scores(long_comments or {})
         sent_p = pred.proba["sentiment"]
-        zero = np.zeros(n)
-        p_pos = sent_p[:, self._pos] if self._pos is not None else zero
-        p_neg = sent_p[:, self._neg] if self._neg is not None else zero
-        p_neu = sent_p[:, self._neu] if self._neu is not None else zero
+        p_pos, p_neg, p_neu = (self._column(sent_p, k) for k in (self._pos, self._neg, self._neu))
         compound = np.array(
             [lexicon.compound_score(p, lang) for p, lang in zip(pieces, languages, strict=True)]
         )
-        # The model's share shrinks when it is unsure (far from the support
-        # sentences it was trained on) and the general-purpose lexicon fills in,
-        # but never below MIN_MODEL_SHARE: sarcasm ("oh great, another hour on
-        # hold") is exactly where the lexicon is confidently wrong.
+        seg_score, seg_neutral = self._blend(sent_p, compound)
         rule = self.rule
-        confidence = sent_p.max(axis=1)
-        floor = rule.confidence_floor
-        gate = np.clip((confidence - floor) / (1 - floor), 0, 1)
-        share = rule.min_model_share + (rule.model_share - rule.min_model_share) * gate
-        if rule.silent_lexicon_share is not None:
-            share = np.where(compound == 0.0, rule.silent_lexicon_share, share)
-        seg_score = share * (p_pos - p_neg) + (1 - share) * compound
-        # The same blend for "no verdict": the lexicon's share of it is 1 - |compound|.
-        seg_neutral = share * p_neu + (1 - share) * (1 - np.abs(compound))
         sent_idx = sent_p.argmax(axis=1)
         target_p = pred.proba["target"]
         target_idx = target_p.argmax(axis=1)
         targets = np.array(self._classes["target"])[target_idx]
-        # The category must belong to the predicted target: mask the others out
-        # and renormalise, so "agent/praised" never comes with target "product".
-        allowed = self._category_target[None, :] == targets[:, None]
-        # The sentence's sentiment is decided before its category, so praise never
-        # becomes a complaint: a positive sentence takes its target's praise
-        # category where the target has one (agent/praised, none/praise-general),
-        # and a negative one never takes a praise category. A positive sentence
-        # about the product or a process keeps its category and its positive
-        # sentiment, which complaint counting skips. Neutral sentences are left as
-        # the category head reads them.
-        sentiment_of = np.asarray(self._classes["sentiment"])[sent_idx]
-        praise = np.isin(np.asarray(self._classes["category"]), PRAISE_LABELS)[None, :]
-        to_praise = (sentiment_of == "positive") & (allowed & praise).any(axis=1)
-        allowed &= np.where(to_praise[:, None], praise, True)
-        allowed &= ~((sentiment_of == "negative")[:, None] & praise)
-        cat_p = pred.proba["category"] * allowed
-        cat_sum = cat_p.sum(axis=1, keepdims=True)
-        cat_p = np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
+        cat_p = self._category_proba(pred.proba["category"], sent_idx, targets)
         cat_idx = cat_p.argmax(axis=1)
         phrases = self._key_phrases(pred.features, sent_idx, target_idx, languages)
 
@@ -395,20 +362,67 @@ class CommentAnalyzer:
                         sentiment=sent_names[sent_idx[j]],
                     )
                 )
-            ranked: dict[str, float] = {}
-            for j in idx:
-                for phrase, weight in phrases[j]:
-                    ranked[phrase] = max(ranked.get(phrase, 0.0), weight)
-            ordered = sorted(ranked, key=lambda p: (-ranked[p], p))
-            # Prefer "hung up" over also listing "hung" and "up".
-            kept: list[str] = []
-            for phrase in ordered:
-                if any(phrase in k.split() or phrase in k for k in kept if " " in k):
-                    continue
-                kept.append(phrase)
-                if len(kept) == MAX_KEY_PHRASES:
-                    break
-            result.key_phrases = kept
+            result.key_phrases = _top_phrases(phrases[j] for j in idx)
+
+    def _column(self, proba: NDArray[np.float64], index: int | None) -> NDArray[np.float64]:
+        return proba[:, index] if index is not None else np.zeros(proba.shape[0])
+
+    def _whole_scores(self, long_comments: Mapping[int, str]) -> dict[int, float]:
+        """P(pos) - P(neg) of each long comment read whole, by its index."""
+        if not long_comments:
+            return {}
+        whole = self.model.predict(list(long_comments.values())).proba["sentiment"]
+        pos, neg = self._column(whole, self._pos), self._column(whole, self._neg)
+        return {owner: float(pos[row] - neg[row]) for row, owner in enumerate(long_comments)}
+
+    def _blend(
+        self, sent_p: NDArray[np.float64], compound: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Each segment's score (P(pos) - P(neg)) and neutral probability, model
+        and lexicon blended.
+
+        The model's share shrinks when it is unsure (far from the support
+        sentences it was trained on) and the general-purpose lexicon fills in,
+        but never below MIN_MODEL_SHARE: sarcasm ("oh great, another hour on
+        hold") is exactly where the lexicon is confidently wrong. The lexicon's
+        neutral probability is 1 - |compound|.
+        """
+        rule = self.rule
+        gate = np.clip(
+            (sent_p.max(axis=1) - rule.confidence_floor) / (1 - rule.confidence_floor), 0, 1
+        )
+        share = rule.min_model_share + (rule.model_share - rule.min_model_share) * gate
+        if rule.silent_lexicon_share is not None:
+            share = np.where(compound == 0.0, rule.silent_lexicon_share, share)
+        p_pos, p_neg, p_neu = (self._column(sent_p, k) for k in (self._pos, self._neg, self._neu))
+        seg_score = share * (p_pos - p_neg) + (1 - share) * compound
+        seg_neutral = share * p_neu + (1 - share) * (1 - np.abs(compound))
+        return seg_score, seg_neutral
+
+    def _category_proba(
+        self, proba: NDArray[np.float64], sent_idx: NDArray[np.intp], targets: NDArray[np.str_]
+    ) -> NDArray[np.float64]:
+        """Category probabilities renormalised over the categories each segment may take.
+
+        The category must belong to the predicted target: the others are masked
+        out, so "agent/praised" never comes with target "product".
+        """
+        allowed = self._category_target[None, :] == targets[:, None]
+        # The sentence's sentiment is decided before its category, so praise never
+        # becomes a complaint: a positive sentence takes its target's praise
+        # category where the target has one (agent/praised, none/praise-general),
+        # and a negative one never takes a praise category. A positive sentence
+        # about the product or a process keeps its category and its positive
+        # sentiment, which complaint counting skips. Neutral sentences are left as
+        # the category head reads them.
+        sentiment_of = np.asarray(self._classes["sentiment"])[sent_idx]
+        praise = np.isin(np.asarray(self._classes["category"]), PRAISE_LABELS)[None, :]
+        to_praise = (sentiment_of == "positive") & (allowed & praise).any(axis=1)
+        allowed &= np.where(to_praise[:, None], praise, True)
+        allowed &= ~((sentiment_of == "negative")[:, None] & praise)
+        cat_p = proba * allowed
+        cat_sum = cat_p.sum(axis=1, keepdims=True)
+        return np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
 
     def _label(self, score: float, neutral: float, mixed: bool) -> SentimentLabel:
         """The comment's label from its score (P(pos) - P(neg) of the blend) and
@@ -468,6 +482,24 @@ class CommentAnalyzer:
                     kept.append((phrase, float(push[k])))
             out.append(kept)
         return out
+
+
+def _top_phrases(per_segment: Iterable[list[tuple[str, float]]]) -> list[str]:
+    """A comment's key phrases: its segments' phrases by weight, at most MAX_KEY_PHRASES."""
+    ranked: dict[str, float] = {}
+    for phrases in per_segment:
+        for phrase, weight in phrases:
+            ranked[phrase] = max(ranked.get(phrase, 0.0), weight)
+    ordered = sorted(ranked, key=lambda p: (-ranked[p], p))
+    # Prefer "hung up" over also listing "hung" and "up".
+    kept: list[str] = []
+    for phrase in ordered:
+        if any(phrase in k.split() or phrase in k for k in kept if " " in k):
+            continue
+        kept.append(phrase)
+        if len(kept) == MAX_KEY_PHRASES:
+            break
+    return kept
 
 
 _cache_lock = threading.Lock()
