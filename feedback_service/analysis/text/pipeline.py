@@ -29,11 +29,12 @@ will ask why a comment was called what it was):
   another confidently negative. Otherwise neutral when "no verdict" is the most
   likely reading: each segment's neutral probability is blended like its score
   (``s * P(neutral) + (1 - s) * (1 - |compound|)``), averaged with the same
-  weights, and mixed with the rating's ``1 - |rating|``; with the score being
-  P(pos) - P(neg) of the same blend, neutral wins when
-  ``3 * neutral >= 1 + |score|``, else the score's sign decides. (Until
-  2026-12-05 a fixed band did: neutral within +-0.2; ``SentimentRule(
-  neutral_by="band")`` keeps it.)
+  weights; with the score being P(pos) - P(neg) of the same blend, neutral
+  wins when ``3 * neutral >= 1 + |score|``, else the score's sign decides. A
+  rated comment (the customer has given a verdict) and every comment under
+  ``SentimentRule(neutral_by="band")`` use the fixed band instead, as all
+  comments did until 2026-12-05: positive / negative beyond +-0.2, neutral
+  between.
 
 Comments not in a supported language (or with no words at all), or in one the
 loaded model was not trained on (a model pickled before German and Spanish
@@ -342,11 +343,13 @@ class CommentAnalyzer:
             rated = rating_score(ratings[owner] if ratings is not None else None)
             if rated is not None:
                 text_score = TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
-                neutral = TEXT_WEIGHT * neutral + RATING_WEIGHT * (1 - abs(rated))
             score = max(-1.0, min(1.0, text_score))
             strong_pos = bool(np.any(p_pos[idx] >= rule.mixed_confidence))
             strong_neg = bool(np.any(p_neg[idx] >= rule.mixed_confidence))
-            result.sentiment = self._label(score, neutral, strong_pos and strong_neg)
+            # With a rating the customer has given their verdict: the band decides.
+            result.sentiment = self._label(
+                score, neutral if rated is None else None, strong_pos and strong_neg
+            )
             result.score = round(score, 4)
             for j in idx:
                 if targets[j] == "none":
@@ -424,14 +427,15 @@ class CommentAnalyzer:
         cat_sum = cat_p.sum(axis=1, keepdims=True)
         return np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
 
-    def _label(self, score: float, neutral: float, mixed: bool) -> SentimentLabel:
+    def _label(self, score: float, neutral: float | None, mixed: bool) -> SentimentLabel:
         """The comment's label from its score (P(pos) - P(neg) of the blend) and
-        its blended neutral probability: with the three summing to 1, neutral is
-        the most likely reading when ``3 * neutral >= 1 + |score|``."""
+        its blended neutral probability (None for a rated comment): with the
+        three summing to 1, neutral is the most likely reading when
+        ``3 * neutral >= 1 + |score|``."""
         rule = self.rule
         if mixed:
             return "mixed"
-        if rule.neutral_by == "probability":
+        if rule.neutral_by == "probability" and neutral is not None:
             if score == 0 or 3 * neutral >= 1 + abs(score):
                 return "neutral"
             return "positive" if score > 0 else "negative"
