@@ -86,12 +86,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--languages", nargs="+", default=["en", "de", "es"])
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        help="a model dir that already holds a promoted model (e.g. one eval_comments.py "
+        "trained); default: train one from the seed data first",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-comments-"))
-    CommentAnalyzer.load(work / "models", work / "nltk")  # trains from the seed data
+    models = args.model_dir or work / "models"
+    CommentAnalyzer.load(models, work / "nltk")  # trains from the seed data if models is empty
     started = time.perf_counter()
-    analyzer = CommentAnalyzer.load(work / "models", work / "nltk")
+    analyzer = CommentAnalyzer.load(models, work / "nltk")
     load_s = time.perf_counter() - started
     comments = make_comments(args.comments, seed=1, languages=args.languages)
     segments = sum(len(r.findings) for r in analyzer.analyze_many(comments[:1000]))

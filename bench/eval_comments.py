@@ -14,8 +14,8 @@ How labels are mapped (fixed before measuring, not tuned on the data):
   positive, <= -0.05 negative) and its neutral band counts as a miss; the
   "VADER, sign" row shows VADER given the same split-at-0 rule as ours.
 * Sentiment, SemEval restaurants: sentences whose aspect polarities are all the
-  same and not ``conflict``; 3 classes. A ``mixed`` comment is mapped by its score
-  (+-0.2) like the rest.
+  same and not ``conflict``; 3 classes, the pipeline's label. A ``mixed`` comment
+  is mapped by its score (+-0.2).
 * Target, SemEval: sentences with ``service`` and none of ``food``/``price`` ->
   agent; ``food``/``price`` and no ``service`` -> product. Our call: which of
   P(agent) and P(product), maxed over the sentence's segments, is higher.
@@ -328,26 +328,33 @@ def main() -> None:
         shares = [(0.8, 0.5), (1.0, 1.0), (0.8, 0.8), (0.6, 0.4), (0.5, 0.5)]
         thresholds = (0.1, 0.15, 0.2, 0.25, 0.3)
         rules = [
-            SentimentRule(model_share=top, min_model_share=low, label_threshold=t)
+            SentimentRule(
+                model_share=top, min_model_share=low, label_threshold=t, neutral_by="band"
+            )
             for top, low in shares
             for t in thresholds
         ]
+        # Neutral when the blended P(neutral) is the most likely reading (no band).
+        rules += [SentimentRule(model_share=top, min_model_share=low) for top, low in shares]
         # The shipped blend, with the model alone (or at its top share) wherever
         # the lexicon finds no opinion word.
         rules += [
-            SentimentRule(silent_lexicon_share=silent, label_threshold=t)
+            SentimentRule(silent_lexicon_share=silent, label_threshold=t, neutral_by="band")
             for silent in (0.8, 1.0)
             for t in thresholds
         ]
         print(
-            "| model share (max/min) | share, lexicon silent | label threshold | seed CV macro-F1 |"
-            "\n|---|---|---|---|"
+            "| model share (max/min) | share, lexicon silent | neutral by (threshold) "
+            "| seed CV macro-F1 |\n|---|---|---|---|"
         )
         ranked = seed_cv_rules(rules, args.seed, args.rule_folds)
         for rule, f1 in sorted(ranked, key=lambda x: -x[1]):
             share = f"{rule.model_share}/{rule.min_model_share}"
             silent = "-" if rule.silent_lexicon_share is None else rule.silent_lexicon_share
-            print(f"| {share} | {silent} | {rule.label_threshold} | {f1:.4f} |")
+            neutral = (
+                f"band ({rule.label_threshold})" if rule.neutral_by == "band" else rule.neutral_by
+            )
+            print(f"| {share} | {silent} | {neutral} | {f1:.4f} |")
         return
 
     work = Path(tempfile.mkdtemp(prefix="eval-comments-"))

@@ -26,8 +26,15 @@ will ask why a comment was called what it was):
   - averaged, and blended as ``0.65 * text + 0.35 * rating``. The rating settles
   ambiguous text ("it was fine I guess") but cannot flip a clear complaint alone;
 * the label is ``mixed`` when at least one segment is confidently positive and
-  another confidently negative; otherwise positive / negative beyond +-0.2 and
-  neutral between.
+  another confidently negative. Otherwise neutral when "no verdict" is the most
+  likely reading: each segment's neutral probability is blended like its score
+  (``s * P(neutral) + (1 - s) * (1 - |compound|)``), averaged with the same
+  weights; with the score being P(pos) - P(neg) of the same blend, neutral
+  wins when ``3 * neutral >= 1 + |score|``, else the score's sign decides. A
+  rated comment (the customer has given a verdict) and every comment under
+  ``SentimentRule(neutral_by="band")`` use the fixed band instead, as all
+  comments did until 2026-12-05: positive / negative beyond +-0.2, neutral
+  between.
 
 Comments not in a supported language (or with no words at all), or in one the
 loaded model was not trained on (a model pickled before German and Spanish
@@ -38,7 +45,7 @@ sentiment ``unsupported``: they are never scored neutral.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
@@ -69,6 +76,7 @@ MAX_KEY_PHRASES: Final = 5
 LONG_COMMENT_SEGMENTS: Final = 3
 WHOLE_TEXT_WEIGHT: Final = 0.0
 SILENT_LEXICON_SHARE: Final[float | None] = None
+NEUTRAL_BY: Final = "probability"
 # "me" or "on the" can carry weight in a linear model but explain nothing to a reader.
 _FUNCTION_WORDS: Final = frozenset(
     str.split(
@@ -157,6 +165,11 @@ class SentimentRule:
     # word I know", not "neutral", so it need not pull the model's verdict in.
     # Off by default: +0.4 points on the seed CV, -0.9 on SemEval (bench/README-comments.md).
     silent_lexicon_share: float | None = SILENT_LEXICON_SHARE
+    # "probability": a comment is neutral when the blended neutral probability
+    # (model's P(neutral) and the lexicon's neutral share, mixed like the score)
+    # is its most likely reading; "band": when the score lies within
+    # +-label_threshold (before 2026-12-05). See bench/README-comments.md.
+    neutral_by: Literal["probability", "band"] = NEUTRAL_BY
 
 
 class Analyzer(Protocol):
@@ -301,58 +314,19 @@ class CommentAnalyzer:
         long_comments: Mapping[int, str] | None = None,
     ) -> None:
         pred = self.model.predict(pieces)
-        whole_score: dict[int, float] = {}
-        whole_proba: dict[int, NDArray[np.float64]] = {}
-        if long_comments:
-            whole = self.model.predict(list(long_comments.values())).proba["sentiment"]
-            for row, owner in enumerate(long_comments):
-                pos = whole[row, self._pos] if self._pos is not None else 0.0
-                neg = whole[row, self._neg] if self._neg is not None else 0.0
-                whole_score[owner] = float(pos - neg)
-                whole_proba[owner] = whole[row : row + 1]
-        n = len(pieces)
+        whole_score, whole_proba = self._whole_scores(long_comments or {})
         sent_p = pred.proba["sentiment"]
-        zero = np.zeros(n)
-        p_pos = sent_p[:, self._pos] if self._pos is not None else zero
-        p_neg = sent_p[:, self._neg] if self._neg is not None else zero
-        p_neu = sent_p[:, self._neu] if self._neu is not None else zero
+        p_pos, p_neg, p_neu = (self._column(sent_p, k) for k in (self._pos, self._neg, self._neu))
         compound = np.array(
             [lexicon.compound_score(p, lang) for p, lang in zip(pieces, languages, strict=True)]
         )
-        # The model's share shrinks when it is unsure (far from the support
-        # sentences it was trained on) and the general-purpose lexicon fills in,
-        # but never below MIN_MODEL_SHARE: sarcasm ("oh great, another hour on
-        # hold") is exactly where the lexicon is confidently wrong.
+        seg_score, seg_neutral = self._blend(sent_p, compound)
         rule = self.rule
-        confidence = sent_p.max(axis=1)
-        floor = rule.confidence_floor
-        gate = np.clip((confidence - floor) / (1 - floor), 0, 1)
-        share = rule.min_model_share + (rule.model_share - rule.min_model_share) * gate
-        if rule.silent_lexicon_share is not None:
-            share = np.where(compound == 0.0, rule.silent_lexicon_share, share)
-        seg_score = share * (p_pos - p_neg) + (1 - share) * compound
         sent_idx = sent_p.argmax(axis=1)
         target_p = pred.proba["target"]
         target_idx = target_p.argmax(axis=1)
         targets = np.array(self._classes["target"])[target_idx]
-        # The category must belong to the predicted target: mask the others out
-        # and renormalise, so "agent/praised" never comes with target "product".
-        allowed = self._category_target[None, :] == targets[:, None]
-        # The sentence's sentiment is decided before its category, so praise never
-        # becomes a complaint: a positive sentence takes its target's praise
-        # category where the target has one (agent/praised, none/praise-general),
-        # and a negative one never takes a praise category. A positive sentence
-        # about the product or a process keeps its category and its positive
-        # sentiment, which complaint counting skips. Neutral sentences are left as
-        # the category head reads them.
-        sentiment_of = np.asarray(self._classes["sentiment"])[sent_idx]
-        praise = np.isin(np.asarray(self._classes["category"]), PRAISE_LABELS)[None, :]
-        to_praise = (sentiment_of == "positive") & (allowed & praise).any(axis=1)
-        allowed &= np.where(to_praise[:, None], praise, True)
-        allowed &= ~((sentiment_of == "negative")[:, None] & praise)
-        cat_p = pred.proba["category"] * allowed
-        cat_sum = cat_p.sum(axis=1, keepdims=True)
-        cat_p = np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
+        cat_p = self._category_proba(pred.proba["category"], sent_idx, targets)
         cat_idx = cat_p.argmax(axis=1)
         phrases = self._key_phrases(pred.features, sent_idx, target_idx, languages)
 
@@ -369,27 +343,24 @@ class CommentAnalyzer:
             if owner in whole_score:
                 weight = rule.whole_text_weight
                 text_score = (1 - weight) * text_score + weight * whole_score[owner]
+            neutral = float(np.average(seg_neutral[idx], weights=weights))
             rated = rating_score(ratings[owner] if ratings is not None else None)
-            score = (
-                text_score if rated is None else TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
-            )
-            score = max(-1.0, min(1.0, score))
+            if rated is not None:
+                text_score = TEXT_WEIGHT * text_score + RATING_WEIGHT * rated
+            score = max(-1.0, min(1.0, text_score))
             strong_pos = bool(np.any(p_pos[idx] >= rule.mixed_confidence))
             strong_neg = bool(np.any(p_neg[idx] >= rule.mixed_confidence))
-            label: SentimentLabel
-            if strong_pos and strong_neg:
-                label = "mixed"
-            elif self._by_probability:  # a model adapted to the deployment (adapt.py)
+            if self._by_probability and not (strong_pos and strong_neg):
+                # A model adapted to the deployment (adapt.py) reads the label by
+                # probability, with the customer's rating mixed in.
                 given = rating_shares(ratings[owner] if ratings is not None else None)
                 read = whole_proba.get(owner, sent_p[idx])
-                label = comment_label(read, sent_names, given)
-            elif score >= rule.label_threshold:
-                label = "positive"
-            elif score <= -rule.label_threshold:
-                label = "negative"
+                result.sentiment = comment_label(read, sent_names, given)
             else:
-                label = "neutral"
-            result.sentiment = label
+                # With a rating the customer has given their verdict: the band decides.
+                result.sentiment = self._label(
+                    score, neutral if rated is None else None, strong_pos and strong_neg
+                )
             result.score = round(score, 4)
             for j in idx:
                 if targets[j] == "none":
@@ -405,20 +376,90 @@ class CommentAnalyzer:
                         sentiment=sent_names[sent_idx[j]],
                     )
                 )
-            ranked: dict[str, float] = {}
-            for j in idx:
-                for phrase, weight in phrases[j]:
-                    ranked[phrase] = max(ranked.get(phrase, 0.0), weight)
-            ordered = sorted(ranked, key=lambda p: (-ranked[p], p))
-            # Prefer "hung up" over also listing "hung" and "up".
-            kept: list[str] = []
-            for phrase in ordered:
-                if any(phrase in k.split() or phrase in k for k in kept if " " in k):
-                    continue
-                kept.append(phrase)
-                if len(kept) == MAX_KEY_PHRASES:
-                    break
-            result.key_phrases = kept
+            result.key_phrases = _top_phrases(phrases[j] for j in idx)
+
+    def _column(self, proba: NDArray[np.float64], index: int | None) -> NDArray[np.float64]:
+        return proba[:, index] if index is not None else np.zeros(proba.shape[0])
+
+    def _whole_scores(
+        self, long_comments: Mapping[int, str]
+    ) -> tuple[dict[int, float], dict[int, NDArray[np.float64]]]:
+        """P(pos) - P(neg) of each long comment read whole, and its class
+        probabilities, by its index."""
+        if not long_comments:
+            return {}, {}
+        whole = self.model.predict(list(long_comments.values())).proba["sentiment"]
+        pos, neg = self._column(whole, self._pos), self._column(whole, self._neg)
+        scores = {owner: float(pos[row] - neg[row]) for row, owner in enumerate(long_comments)}
+        probas = {owner: whole[row : row + 1] for row, owner in enumerate(long_comments)}
+        return scores, probas
+
+    def _blend(
+        self, sent_p: NDArray[np.float64], compound: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Each segment's score (P(pos) - P(neg)) and neutral probability, model
+        and lexicon blended.
+
+        The model's share shrinks when it is unsure (far from the support
+        sentences it was trained on) and the general-purpose lexicon fills in,
+        but never below MIN_MODEL_SHARE: sarcasm ("oh great, another hour on
+        hold") is exactly where the lexicon is confidently wrong. The lexicon's
+        neutral probability is 1 - |compound|.
+        """
+        rule = self.rule
+        gate = np.clip(
+            (sent_p.max(axis=1) - rule.confidence_floor) / (1 - rule.confidence_floor), 0, 1
+        )
+        share = rule.min_model_share + (rule.model_share - rule.min_model_share) * gate
+        if rule.silent_lexicon_share is not None:
+            share = np.where(compound == 0.0, rule.silent_lexicon_share, share)
+        p_pos, p_neg, p_neu = (self._column(sent_p, k) for k in (self._pos, self._neg, self._neu))
+        seg_score = share * (p_pos - p_neg) + (1 - share) * compound
+        seg_neutral = share * p_neu + (1 - share) * (1 - np.abs(compound))
+        return seg_score, seg_neutral
+
+    def _category_proba(
+        self, proba: NDArray[np.float64], sent_idx: NDArray[np.intp], targets: NDArray[np.str_]
+    ) -> NDArray[np.float64]:
+        """Category probabilities renormalised over the categories each segment may take.
+
+        The category must belong to the predicted target: the others are masked
+        out, so "agent/praised" never comes with target "product".
+        """
+        allowed = self._category_target[None, :] == targets[:, None]
+        # The sentence's sentiment is decided before its category, so praise never
+        # becomes a complaint: a positive sentence takes its target's praise
+        # category where the target has one (agent/praised, none/praise-general),
+        # and a negative one never takes a praise category. A positive sentence
+        # about the product or a process keeps its category and its positive
+        # sentiment, which complaint counting skips. Neutral sentences are left as
+        # the category head reads them.
+        sentiment_of = np.asarray(self._classes["sentiment"])[sent_idx]
+        praise = np.isin(np.asarray(self._classes["category"]), PRAISE_LABELS)[None, :]
+        to_praise = (sentiment_of == "positive") & (allowed & praise).any(axis=1)
+        allowed &= np.where(to_praise[:, None], praise, True)
+        allowed &= ~((sentiment_of == "negative")[:, None] & praise)
+        cat_p = proba * allowed
+        cat_sum = cat_p.sum(axis=1, keepdims=True)
+        return np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
+
+    def _label(self, score: float, neutral: float | None, mixed: bool) -> SentimentLabel:
+        """The comment's label from its score (P(pos) - P(neg) of the blend) and
+        its blended neutral probability (None for a rated comment): with the
+        three summing to 1, neutral is the most likely reading when
+        ``3 * neutral >= 1 + |score|``."""
+        rule = self.rule
+        if mixed:
+            return "mixed"
+        if rule.neutral_by == "probability" and neutral is not None:
+            if score == 0 or 3 * neutral >= 1 + abs(score):
+                return "neutral"
+            return "positive" if score > 0 else "negative"
+        if score >= rule.label_threshold:
+            return "positive"
+        if score <= -rule.label_threshold:
+            return "negative"
+        return "neutral"
 
     def _key_phrases(
         self,
@@ -461,6 +502,24 @@ class CommentAnalyzer:
                     kept.append((phrase, float(push[k])))
             out.append(kept)
         return out
+
+
+def _top_phrases(per_segment: Iterable[list[tuple[str, float]]]) -> list[str]:
+    """A comment's key phrases: its segments' phrases by weight, at most MAX_KEY_PHRASES."""
+    ranked: dict[str, float] = {}
+    for phrases in per_segment:
+        for phrase, weight in phrases:
+            ranked[phrase] = max(ranked.get(phrase, 0.0), weight)
+    ordered = sorted(ranked, key=lambda p: (-ranked[p], p))
+    # Prefer "hung up" over also listing "hung" and "up".
+    kept: list[str] = []
+    for phrase in ordered:
+        if any(phrase in k.split() or phrase in k for k in kept if " " in k):
+            continue
+        kept.append(phrase)
+        if len(kept) == MAX_KEY_PHRASES:
+            break
+    return kept
 
 
 _cache_lock = threading.Lock()
