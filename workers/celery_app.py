@@ -14,7 +14,7 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Flask, current_app, has_app_context
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue
 
 TASK_MODULES = [
     "workers.sweep",
@@ -48,7 +48,7 @@ def bulk_queue(default_queue: str) -> str:
 def _queue(name: str) -> Queue:
     # What Celery would make for a queue it was not told about: a direct exchange
     # of the same name.
-    return Queue(name, Exchange(name, type="direct"), routing_key=name)
+    return Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
 
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {

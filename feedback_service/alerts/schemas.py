@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.alerts.rules import TRIGGER_RANGES
@@ -24,7 +26,7 @@ def _trigger(metric: str) -> fields.Integer:
     )
 
 
-def _addresses() -> fields.List:
+def _addresses() -> fields.List[Any]:
     return fields.List(
         fields.Email(validate=validate.Length(max=320)),
         load_default=list,

@@ -350,7 +350,8 @@ class _Clusterer:
     def centroids(self, theme: NDArray[np.int64], n_themes: int) -> NDArray[np.float64]:
         members = self.members(theme, n_themes)
         sums = np.asarray((members @ self.x_text).todense(), dtype=np.float64)
-        return sums / np.maximum(np.asarray(members.sum(axis=1)), 1.0)
+        means: NDArray[np.float64] = sums / np.maximum(np.asarray(members.sum(axis=1)), 1.0)
+        return means
 
     def partitions(
         self,

@@ -80,7 +80,10 @@ class InvitationDetailOut(InvitationStateOut):
     history = fields.Method("_history")
 
     def _history(self, invitation: Any) -> list[dict[str, Any]]:
-        return InvitationEventOut(many=True).dump(service.history(invitation))
+        events: list[dict[str, Any]] = InvitationEventOut(many=True).dump(
+            service.history(invitation)
+        )
+        return events
 
 
 def _check_wording(value: dict[str, str]) -> None:

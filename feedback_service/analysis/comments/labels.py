@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from feedback_service.analysis.comments import service
 from feedback_service.analysis.models import AnalysisCategory, CommentAnalysis, CommentLabel
 from feedback_service.analysis.text import TARGETS, LabelledSentence, Taxonomy, TaxonomyError
+from feedback_service.db import utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.privacy.redact import redact_comment
 from feedback_service.surveys.models import Response
@@ -118,62 +119,11 @@ def correct_comment(
                 created_by=who,
             )
         )
-    findings = analysis.findings
     for i, fix in enumerate(data.get("findings") or []):
-        field = f"findings.{i}"
-        has_index, has_sentence = fix.get("index") is not None, bool(fix.get("sentence"))
-        if has_index == has_sentence:
-            errors[field] = ["Give either 'index' (of a finding) or 'sentence', not both."]
-            continue
-        if not any(fix.get(k) is not None for k in ("target", "category", "sentiment")):
-            errors[field] = ["Give at least one of target, category, sentiment."]
-            continue
-        if has_index:
-            if not 0 <= fix["index"] < len(findings):
-                errors[f"{field}.index"] = [
-                    f"This comment has {len(findings)} findings (index 0..{len(findings) - 1})."
-                ]
-                continue
-            existing: Mapping[str, Any] | None = findings[fix["index"]]
-            assert existing is not None
-            sentence = str(existing["sentence"])
-        else:
-            sentence = fix["sentence"].strip()
-            if sentence not in comment:
-                errors[f"{field}.sentence"] = ["Not a sentence of this comment."]
-                continue
-            existing = next((f for f in findings if f["sentence"] == sentence), None)
-        target = fix.get("target")
-        category = fix.get("category")
-        current_target = existing["target"] if existing is not None else None
-        if target is None and existing is None:
-            errors[f"{field}.target"] = ["Required for a sentence without a finding."]
-            continue
-        effective_target = target or current_target
-        assert effective_target is not None
-        if category is not None:
-            if category not in tax.categories[effective_target]:
-                errors[f"{field}.category"] = [
-                    f"Unknown category '{category}' for target '{effective_target}'; "
-                    f"known: {', '.join(tax.categories[effective_target])}."
-                ]
-                continue
-        elif target is not None and target != current_target and target != "none":
-            errors[f"{field}.category"] = [f"Required when the target becomes '{target}'."]
-            continue
-        labels.append(
-            CommentLabel(
-                source="correction",
-                response_id=response_id,
-                sentence=sentence,
-                text=sentence,
-                sentiment=fix.get("sentiment"),
-                # A category is only meaningful with its target, so store the one it is under.
-                target=target if target is not None else (current_target if category else None),
-                category=category,
-                created_by=who,
-            )
-        )
+        label = _finding_label(fix, f"findings.{i}", comment, analysis.findings, tax, errors)
+        if label is not None:
+            label.response_id, label.created_by = response_id, who
+            labels.append(label)
     if errors:
         raise ValidationError(
             "The correction has invalid fields: " + ", ".join(errors), fields=errors
@@ -187,6 +137,66 @@ def correct_comment(
     session.flush()
     service.reapply_labels(session, analysis, comment)
     return analysis
+
+
+def _finding_label(
+    fix: Mapping[str, Any],
+    field: str,
+    comment: str,
+    findings: Sequence[Mapping[str, Any]],
+    tax: Taxonomy,
+    errors: dict[str, list[str]],
+) -> CommentLabel | None:
+    """The label one corrected finding asks for, or None with its error in ``errors``."""
+    has_index, has_sentence = fix.get("index") is not None, bool(fix.get("sentence"))
+    if has_index == has_sentence:
+        errors[field] = ["Give either 'index' (of a finding) or 'sentence', not both."]
+        return None
+    if not any(fix.get(k) is not None for k in ("target", "category", "sentiment")):
+        errors[field] = ["Give at least one of target, category, sentiment."]
+        return None
+    if has_index:
+        if not 0 <= fix["index"] < len(findings):
+            errors[f"{field}.index"] = [
+                f"This comment has {len(findings)} findings (index 0..{len(findings) - 1})."
+            ]
+            return None
+        existing: Mapping[str, Any] | None = findings[fix["index"]]
+        assert existing is not None
+        sentence = str(existing["sentence"])
+    else:
+        sentence = fix["sentence"].strip()
+        if sentence not in comment:
+            errors[f"{field}.sentence"] = ["Not a sentence of this comment."]
+            return None
+        existing = next((f for f in findings if f["sentence"] == sentence), None)
+    target = fix.get("target")
+    category = fix.get("category")
+    current_target = existing["target"] if existing is not None else None
+    if target is None and existing is None:
+        errors[f"{field}.target"] = ["Required for a sentence without a finding."]
+        return None
+    effective_target = target or current_target
+    assert effective_target is not None
+    if category is not None:
+        if category not in tax.categories[effective_target]:
+            errors[f"{field}.category"] = [
+                f"Unknown category '{category}' for target '{effective_target}'; "
+                f"known: {', '.join(tax.categories[effective_target])}."
+            ]
+            return None
+    elif target is not None and target != current_target and target != "none":
+        errors[f"{field}.category"] = [f"Required when the target becomes '{target}'."]
+        return None
+    return CommentLabel(
+        source="correction",
+        sentence=sentence,
+        text=sentence,
+        sentiment=fix.get("sentiment"),
+        # A category is only meaningful with its target, so store the one it is under.
+        target=target if target is not None else (current_target if category else None),
+        category=category,
+    )
 
 
 # --- import -------------------------------------------------------------------------
@@ -277,7 +287,7 @@ def import_labels(session: Session, raw: bytes, who: str) -> ImportResult:
                 "target": r.target,
                 "category": r.category,
                 "created_by": who,
-                "created_at": service.utcnow(),
+                "created_at": utcnow(),
             }
             for r in rows
         ],

@@ -212,7 +212,8 @@ class CommentAnalyzer:
         coef = np.asarray(self.model.heads[head].coef_, dtype=np.float64)[:, self._word_slice]
         if coef.shape[0] == 1:  # binary head: sklearn stores one row for class 1
             coef = np.vstack([-coef[0], coef[0]])
-        return coef - coef.mean(axis=0, keepdims=True)
+        centred: NDArray[np.float64] = coef - coef.mean(axis=0, keepdims=True)
+        return centred
 
     @classmethod
     def load(cls, model_dir: Path | str, cache_dir: Path | str | None = None) -> CommentAnalyzer:
@@ -441,7 +442,10 @@ class CommentAnalyzer:
         allowed &= ~((sentiment_of == "negative")[:, None] & praise)
         cat_p = proba * allowed
         cat_sum = cat_p.sum(axis=1, keepdims=True)
-        return np.divide(cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0)
+        shares: NDArray[np.float64] = np.divide(
+            cat_p, cat_sum, out=np.zeros_like(cat_p), where=cat_sum > 0
+        )
+        return shares
 
     def _label(self, score: float, neutral: float | None, mixed: bool) -> SentimentLabel:
         """The comment's label from its score (P(pos) - P(neg) of the blend) and

@@ -44,7 +44,8 @@ def sentences(text: str) -> list[str]:
 
 
 def words(text: str) -> list[str]:
-    return _WORDS.tokenize(text.lower())
+    tokens: list[str] = _WORDS.tokenize(text.lower())
+    return tokens
 
 
 def segments(text: str, language: str = "en") -> list[str]:
