@@ -69,8 +69,8 @@ MIN_GAIN: Final = 0.005
 # the smallest of them wins (the seed model keeps its say when the data cannot tell).
 LOSS_TIE: Final = 0.005
 ADAPTER_C: Final = 2.0
-# How far the customer's rating moves an adapted comment's label (as the pipeline's
-# score blend: 0.35 rating, 0.65 text).
+# How far the customer's rating moves a comment: an adapted model's label here, and
+# the pipeline's score blend (pipeline.RATING_WEIGHT is this share).
 RATING_SHARE: Final = 0.35
 
 

@@ -54,7 +54,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from feedback_service.analysis.text import lexicon
-from feedback_service.analysis.text.adapt import comment_label, labels_by_probability
+from feedback_service.analysis.text.adapt import (
+    RATING_SHARE,
+    comment_label,
+    labels_by_probability,
+)
 from feedback_service.analysis.text.data import rating_shares, seed_sentences
 from feedback_service.analysis.text.language import SUPPORTED_LANGUAGES, detect_language
 from feedback_service.analysis.text.model import TrainedModel
@@ -65,8 +69,10 @@ from feedback_service.privacy.redact import without_placeholders
 
 SentimentLabel = Literal["positive", "neutral", "negative", "mixed", "unsupported"]
 
-TEXT_WEIGHT: Final = 0.65
-RATING_WEIGHT: Final = 0.35
+# How far the customer's rating moves a comment's score: one share for both the
+# score blend here and an adapted model's label (adapt.RATING_SHARE).
+RATING_WEIGHT: Final = RATING_SHARE
+TEXT_WEIGHT: Final = 1 - RATING_SHARE
 MODEL_SHARE: Final = 0.8
 MIN_MODEL_SHARE: Final = 0.5
 CONFIDENCE_FLOOR: Final = 0.34
