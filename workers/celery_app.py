@@ -26,11 +26,15 @@ TASK_MODULES = [
     "feedback_service.customers.tasks",
 ]
 
-# Queues by priority, declared once. The default queue (``CELERY_QUEUE``) carries
-# dispatch, email and answer processing; the bulk queue (``<CELERY_QUEUE>.bulk``)
-# carries the long jobs, so a backlog of them never delays a survey email or a new
-# answer. Run a worker on each (bin/run, docker-compose.yml); a worker started
-# without ``-Q`` consumes both.
+# Queues by priority, declared once, most urgent first. The default queue
+# (``CELERY_QUEUE``) carries dispatch and email (and anything not routed below);
+# ``<CELERY_QUEUE>.answers`` carries answer processing; ``<CELERY_QUEUE>.bulk``
+# the long jobs. A worker given several queues (``worker_queues``) serves them in
+# this order on Redis (``queue_order_strategy: priority``) and in turns on the
+# embedded broker and RabbitMQ, so a backlog of answers never holds a survey email
+# back for more than one task, and a bulk backlog never delays either. bin/run and
+# docker-compose.yml run one worker on the first two and one on bulk.
+ANSWER_TASKS = ("feedback_service.analysis.tasks.process_response",)
 BULK_TASKS = (
     "feedback_service.patterns.tasks.compute_pattern_run",
     "feedback_service.patterns.tasks.scheduled_pattern_run",
@@ -41,8 +45,23 @@ BULK_TASKS = (
 )
 
 
+def answers_queue(default_queue: str) -> str:
+    return f"{default_queue}.answers"
+
+
 def bulk_queue(default_queue: str) -> str:
     return f"{default_queue}.bulk"
+
+
+def worker_queues(default_queue: str) -> tuple[str, str, str]:
+    """Every queue, most urgent first."""
+    return default_queue, answers_queue(default_queue), bulk_queue(default_queue)
+
+
+def task_routes(default_queue: str) -> dict[str, dict[str, str]]:
+    routes = {name: {"queue": answers_queue(default_queue)} for name in ANSWER_TASKS}
+    routes.update({name: {"queue": bulk_queue(default_queue)} for name in BULK_TASKS})
+    return routes
 
 
 def _queue(name: str) -> Queue:
@@ -143,13 +162,8 @@ def celery_init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=app.config["CELERY_QUEUE"],
-        task_queues=(
-            _queue(app.config["CELERY_QUEUE"]),
-            _queue(bulk_queue(app.config["CELERY_QUEUE"])),
-        ),
-        task_routes={
-            name: {"queue": bulk_queue(app.config["CELERY_QUEUE"])} for name in BULK_TASKS
-        },
+        task_queues=tuple(_queue(name) for name in worker_queues(app.config["CELERY_QUEUE"])),
+        task_routes=task_routes(app.config["CELERY_QUEUE"]),
         task_always_eager=app.config["CELERY_TASK_ALWAYS_EAGER"],
         task_eager_propagates=True,
         broker_connection_retry_on_startup=True,
@@ -158,7 +172,12 @@ def celery_init_app(app: Flask) -> Celery:
         # after-commit send. (kombu's SQLAlchemy transport hands its options to
         # create_engine: none.)
         broker_transport_options=(
-            {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
+            {
+                "visibility_timeout": 3600,
+                "socket_connect_timeout": 2,
+                "socket_timeout": 5,
+                "queue_order_strategy": "priority",
+            }
             if app.config["BROKER_URL"].startswith("redis")
             else {}
         ),

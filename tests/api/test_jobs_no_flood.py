@@ -75,22 +75,27 @@ def test_a_training_already_queued_is_returned(
     assert {"200", "202"} <= set(spec[f"{GAPS}/refresh"]["post"]["responses"])
 
 
-def test_long_jobs_go_to_the_bulk_queue_and_answers_do_not(app: Flask) -> None:
+def test_each_task_goes_to_its_priority_queue(app: Flask) -> None:
     celery = app.extensions["celery"]
     celery.loader.import_default_modules()  # what a worker imports at start
     default = app.config["CELERY_QUEUE"]
 
     def queue_of(name: str) -> str:
+        assert name in celery.tasks, name
         return str(celery.amqp.router.route({}, name)["queue"].name)
 
     for name in BULK_TASKS:
-        assert name in celery.tasks and queue_of(name) == f"{default}.bulk"
+        assert queue_of(name) == f"{default}.bulk"
+    assert queue_of("feedback_service.analysis.tasks.process_response") == f"{default}.answers"
     for name in (
         "feedback_service.surveys.tasks.send_invitation",
-        "feedback_service.analysis.tasks.process_response",
         "feedback_service.alerts.tasks.deliver_alert",
         "workers.sweep.sweep_responses",
     ):
         assert queue_of(name) == default
-    # A worker started without -Q consumes both.
-    assert {q.name for q in celery.conf.task_queues} == {default, f"{default}.bulk"}
+    # A worker started without -Q consumes all three, most urgent first.
+    assert [q.name for q in celery.conf.task_queues] == [
+        default,
+        f"{default}.answers",
+        f"{default}.bulk",
+    ]

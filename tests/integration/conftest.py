@@ -29,6 +29,7 @@ KEEP_TABLES = {"surveys", "alembic_version"}
 # A queue of this test run's own: test runs sharing one broker never take each
 # other's tasks.
 TASK_QUEUE = f"feedback-tests-{os.getpid()}"
+ANSWERS_QUEUE = f"{TASK_QUEUE}.answers"
 BULK_QUEUE = f"{TASK_QUEUE}.bulk"
 
 
@@ -215,7 +216,7 @@ def start_worker(
         import redis
 
         # No stale tasks of this run.
-        redis.Redis.from_url(broker_url).delete(TASK_QUEUE, BULK_QUEUE)
+        redis.Redis.from_url(broker_url).delete(TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE)
     starter = WorkerStarter(env, tmp_path)
     try:
         yield starter
@@ -225,5 +226,5 @@ def start_worker(
 
 @pytest.fixture
 def worker(start_worker: WorkerStarter) -> subprocess.Popen[str]:
-    """A real ``celery worker`` process on both queues (the default one and bulk)."""
-    return start_worker.start(TASK_QUEUE, BULK_QUEUE)
+    """A real ``celery worker`` process on every queue (default, answers and bulk)."""
+    return start_worker.start(TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE)

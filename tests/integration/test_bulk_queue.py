@@ -13,7 +13,13 @@ from feedback_service.analysis.models import TrainingRun
 from feedback_service.db import get_session
 from feedback_service.patterns.models import PatternRun
 from feedback_service.surveys.models import Response
-from tests.integration.conftest import BULK_QUEUE, TASK_QUEUE, WorkerStarter, wait_for
+from tests.integration.conftest import (
+    ANSWERS_QUEUE,
+    BULK_QUEUE,
+    TASK_QUEUE,
+    WorkerStarter,
+    wait_for,
+)
 from tests.integration.test_collect_concurrency import committed_invitation
 from tests.integration.test_scanner_ratings import PROCESSING_TIMEOUT, api_key
 
@@ -36,7 +42,7 @@ def test_repeated_jobs_wait_on_their_own_queue_and_never_delay_an_answer(
     live_app: Flask, http_server: str, start_worker: WorkerStarter, broker_url: str
 ) -> None:
     # Only the default queue has a worker, as if the bulk workers were all busy.
-    start_worker.start(TASK_QUEUE, name="answers")
+    start_worker.start(TASK_QUEUE, ANSWERS_QUEUE, name="answers")
     reports, admin = api_key(live_app, "reports"), api_key(live_app, "admin")
 
     gaps = f"{http_server}/api/v1/reports/product-gaps/refresh"

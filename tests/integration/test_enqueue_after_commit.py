@@ -16,7 +16,7 @@ from feedback_service.db import get_session
 from feedback_service.scores.tasks import process_response
 from feedback_service.surveys.models import Response
 from feedback_service.tasks import enqueue_after_commit
-from tests.integration.conftest import TASK_QUEUE
+from tests.integration.conftest import ANSWERS_QUEUE
 from tests.integration.test_collect_concurrency import committed_invitation
 
 pytestmark = pytest.mark.integration
@@ -24,9 +24,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def task_queue(live_app: Flask, committed_db: None) -> Iterator[SimpleQueue]:
-    """The test run's task queue on the real broker, emptied before and after."""
+    """The test run's answers queue on the real broker, emptied before and after."""
     with live_app.extensions["celery"].connection_for_read() as connection:
-        queue = connection.SimpleQueue(TASK_QUEUE)
+        queue = connection.SimpleQueue(ANSWERS_QUEUE)
         queue.clear()
         try:
             yield queue
