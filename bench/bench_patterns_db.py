@@ -110,6 +110,20 @@ def load(dsn: str, data: planted.PlantedData, first_day: dt.date) -> None:
                 for r in range(n)
             ),
         )
+
+        def about(r: int) -> tuple[Any, ...]:
+            """survey_id .. locale: what answer ``r``'s invitation and response share."""
+            team = team_pk[data.team_ids[agent[r]]]
+            return (
+                sid,
+                r + 1,
+                r % customers + 1,
+                agent[r] + 1,
+                team,
+                planted.CHANNELS[channel[r]],
+                "en",
+            )
+
         copy_rows(
             conn,
             "invitations",
@@ -119,13 +133,7 @@ def load(dsn: str, data: planted.PlantedData, first_day: dt.date) -> None:
                 (
                     r + 1,
                     f"tok{r:x}",
-                    sid,
-                    r + 1,
-                    r % customers + 1,
-                    agent[r] + 1,
-                    team_pk[data.team_ids[agent[r]]],
-                    planted.CHANNELS[channel[r]],
-                    "en",
+                    *about(r),
                     "email",
                     "sent",
                     1,
@@ -151,13 +159,7 @@ def load(dsn: str, data: planted.PlantedData, first_day: dt.date) -> None:
                 (
                     r + 1,
                     r + 1,
-                    sid,
-                    r + 1,
-                    r % customers + 1,
-                    agent[r] + 1,
-                    team_pk[data.team_ids[agent[r]]],
-                    planted.CHANNELS[channel[r]],
-                    "en",
+                    *about(r),
                     csat[r],
                     texts.get(r),
                     "confirmed",

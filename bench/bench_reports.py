@@ -27,7 +27,7 @@ import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.harness import PG_SERVER, scratch_database
+from bench.harness import fresh_database, scratch_database
 from feedback_service.cli import upgrade_database
 
 END = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
@@ -45,12 +45,12 @@ def _ts(seconds: np.ndarray) -> list[str]:
     ]
 
 
-def _copy(conn: psycopg.Connection[Any], table: str, columns: list[str], rows: Any) -> None:
+def _copy(conn: psycopg.Connection[Any], table: str, columns: str, rows: Any) -> None:
     buffer = io.StringIO()
     for row in rows:
         buffer.write("\t".join("\\N" if v is None else str(v) for v in row))
         buffer.write("\n")
-    with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
         cp.write(buffer.getvalue())
 
 
@@ -65,13 +65,13 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
         _copy(
             conn,
             "teams",
-            ["id", "external_id", "name", "created_at"],
+            "id, external_id, name, created_at",
             ((t + 1, f"team-{t}", f"Team {t}", now) for t in range(N_TEAMS)),
         )
         _copy(
             conn,
             "agents",
-            ["id", "external_id", "name", "team_id", "created_at", "updated_at"],
+            "id, external_id, name, team_id, created_at, updated_at",
             (
                 (a + 1, f"agent-{a}", f"Agent {a}", a % N_TEAMS + 1, now, now)
                 for a in range(N_AGENTS)
@@ -80,7 +80,7 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
         _copy(
             conn,
             "customers",
-            ["id", "external_id", "created_at", "updated_at"],
+            "id, external_id, created_at, updated_at",
             ((c + 1, f"cust-{c}", now, now) for c in range(N_CUSTOMERS)),
         )
         end = END.timestamp()
@@ -103,25 +103,9 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
         _copy(
             conn,
             "tickets",
-            [
-                "id",
-                "source",
-                "external_id",
-                "channel",
-                "tags",
-                "opened_at",
-                "first_response_at",
-                "resolved_at",
-                "closed_at",
-                "contacts",
-                "escalated",
-                "reopened",
-                "agent_id",
-                "team_id",
-                "customer_id",
-                "created_at",
-                "updated_at",
-            ],
+            "id, source, external_id, channel, tags, opened_at, first_response_at, "
+            "resolved_at, closed_at, contacts, escalated, reopened, agent_id, team_id, "
+            "customer_id, created_at, updated_at",
             (
                 (
                     i + 1,
@@ -152,23 +136,8 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
         _copy(
             conn,
             "invitations",
-            [
-                "id",
-                "token",
-                "survey_id",
-                "ticket_id",
-                "customer_id",
-                "agent_id",
-                "team_id",
-                "channel",
-                "locale",
-                "delivery",
-                "status",
-                "sent_at",
-                "attempts",
-                "created_at",
-                "updated_at",
-            ],
+            "id, token, survey_id, ticket_id, customer_id, agent_id, team_id, channel, "
+            "locale, delivery, status, sent_at, attempts, created_at, updated_at",
             (
                 (
                     i + 1,
@@ -236,29 +205,9 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
         _copy(
             conn,
             "responses",
-            [
-                "id",
-                "invitation_id",
-                "survey_id",
-                "ticket_id",
-                "customer_id",
-                "agent_id",
-                "team_id",
-                "channel",
-                "locale",
-                "csat",
-                "nps",
-                "ces",
-                "fcr",
-                "comment",
-                "status",
-                "source",
-                "submitted_at",
-                "updated_at",
-                "confirmed_at",
-                "version",
-                "processed_version",
-            ],
+            "id, invitation_id, survey_id, ticket_id, customer_id, agent_id, team_id, "
+            "channel, locale, csat, nps, ces, fcr, comment, status, source, submitted_at, "
+            "updated_at, confirmed_at, version, processed_version",
             (response_row(k) for k in range(n_responses)),
         )
         for table in ("teams", "agents", "customers", "tickets", "invitations", "responses"):
@@ -285,16 +234,7 @@ def engine_for_vacuum(url: str) -> Iterator[Any]:
 @contextlib.contextmanager
 def kept_database(name: str) -> Iterator[str]:
     """Like ``harness.scratch_database`` but left in place for ``--reuse`` runs."""
-    from feedback_service.cli import upgrade_database
-
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = f"{PG_SERVER}/{name}"
-    upgrade_database(url)
-    yield url
+    yield fresh_database(name)
 
 
 def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:

@@ -63,6 +63,7 @@ from typing import Any
 
 import numpy as np
 
+from feedback_service.analysis.comments.service import FINDING_FIELDS
 from feedback_service.patterns.agents import (
     CATEGORY,
     COMPLAINT_CATEGORIES,
@@ -75,6 +76,7 @@ from feedback_service.patterns.agents import (
     find_agent_patterns,
     low_ratings,
 )
+from feedback_service.views import fields
 
 LEVELS = (0.08, 0.12, 0.16, 0.20, 0.25, 0.30)
 REPS = 20
@@ -196,16 +198,7 @@ class Classifier:
             [t for t, _c in todo], [{"csat": c} if c else None for _t, c in todo]
         )
         for pair, result in zip(todo, results, strict=True):
-            findings = [
-                {
-                    "target": f.target,
-                    "category": f.category,
-                    "confidence": f.confidence,
-                    "sentence": f.sentence,
-                    "sentiment": f.sentiment,
-                }
-                for f in result.findings
-            ]
+            findings = [fields(f, FINDING_FIELDS) for f in result.findings]
             self.cache[pair] = (str(result.sentiment), findings)
         self.analysed += len(todo)
 

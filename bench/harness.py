@@ -33,23 +33,35 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def scratch_database(name: str) -> Iterator[str]:
-    """A fresh PostgreSQL database upgraded to head, dropped afterwards."""
-    from feedback_service.cli import upgrade_database
-
+def _drop_database(name: str) -> None:
     admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_database(name: str) -> str:
+    """The PostgreSQL database ``name`` made again from nothing and upgraded to head."""
+    from feedback_service.cli import upgrade_database
+
+    _drop_database(name)
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     url = f"{PG_SERVER}/{name}"
     upgrade_database(url)
+    return url
+
+
+@contextlib.contextmanager
+def scratch_database(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database upgraded to head, dropped afterwards."""
+    url = fresh_database(name)
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drop_database(name)
 
 
 @contextlib.contextmanager

@@ -10,10 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -159,6 +170,68 @@ _INSERTS: dict[str, Callable[[Table | type[Base]], postgresql.Insert | sqlite.In
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
 }
+
+
+def equal_to(entity: Any, **values: object) -> list[ColumnElement[bool]]:
+    """``entity.<name> == value`` for each value that is not None: the optional
+    equality filters of a report or a listing."""
+    return [getattr(entity, name) == value for name, value in values.items() if value is not None]
+
+
+def unsent_ids(
+    session: Session,
+    model: Any,
+    waiting: str,
+    due: Any,
+    grace: dt.timedelta,
+    stale: dt.timedelta,
+    limit: int,
+) -> list[int]:
+    """Ids of ``model`` rows that nobody is sending: ``waiting`` ones whose ``due``
+    time has come and that nobody touched within ``grace`` (a lost enqueue), and
+    ``sending`` ones untouched for ``stale`` (a worker that died mid-send)."""
+    claim = claimable(model, waiting, due, utcnow(), stale, grace=grace)
+    return list(session.scalars(select(model.id).where(claim).order_by(model.id).limit(limit)))
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def claim(
+    session: Session, model: type[_Row], row_id: int, waiting: str, due: Any, stale: dt.timedelta
+) -> _Row | None:
+    """Atomically move a row that ``claimable`` allows to ``sending``, one attempt
+    more; None if there is nothing to do. The conditional UPDATE is the lock: of two
+    workers given the same id, one wins."""
+    table: Any = model
+    now = utcnow()
+    result = session.execute(
+        update(table)
+        .where(table.id == row_id, claimable(table, waiting, due, now, stale))
+        .values(status="sending", attempts=table.attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get_one(model, row_id, populate_existing=True)
+
+
+def claimable(
+    model: Any,
+    waiting: str,
+    due: Any,
+    now: dt.datetime,
+    stale: dt.timedelta,
+    *,
+    grace: dt.timedelta | None = None,
+) -> ColumnElement[bool]:
+    """A row a sender may take: a ``waiting`` one whose ``due`` time has come
+    (untouched within ``grace``, if given), or a ``sending`` one untouched for
+    ``stale``, whose sender died."""
+    ready = (model.status == waiting) & (due <= now)
+    if grace is not None:
+        ready = ready & (model.updated_at <= now - grace)
+    return or_(ready, (model.status == "sending") & (model.updated_at < now - stale))
 
 
 def insert_for(dialect: str, table: Table | type[Base]) -> postgresql.Insert | sqlite.Insert:

@@ -9,6 +9,7 @@ is down the commit still stands and the periodic sweeps send the work later.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery, Task
@@ -16,6 +17,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from feedback_service.db import after_commit
+
+log = logging.getLogger(__name__)
 
 
 def bound_task(task: Task) -> Task:
@@ -45,3 +48,15 @@ def enqueue_after_commit(session: Session, task: Task, *args: Any, **options: An
     """
     bound = bound_task(task)
     after_commit(session, lambda: bound.apply_async(args=args, retry=False, **options))
+
+
+def enqueue_again(session: Session, task: Task, ids: list[int], what: str) -> int:
+    """A sweep's second chance: ``task(id)`` for each of ``ids`` (rows committed but
+    never handled: a lost enqueue, a dead worker). The read transaction ends first,
+    since the tasks claim their rows themselves."""
+    session.rollback()
+    for row_id in ids:
+        enqueue(task, row_id)
+    if ids:
+        log.info("sweep re-enqueued %d %s", len(ids), what)
+    return len(ids)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from feedback_service.config import load_settings
 from feedback_service.models import Base
+
+# The revisions import their shared building blocks as ``migrations.helpers``,
+# wherever the command was started from.
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):

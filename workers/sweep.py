@@ -11,7 +11,6 @@ tasks themselves are idempotent, so enqueueing twice is harmless.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from celery import shared_task
 from flask import current_app
@@ -21,23 +20,15 @@ from feedback_service.scores import tasks as score_tasks
 from feedback_service.surveys import responses as responses_service
 from feedback_service.surveys import service as surveys_service
 from feedback_service.surveys import tasks as survey_tasks
-from feedback_service.tasks import enqueue
-
-log = logging.getLogger(__name__)
+from feedback_service.tasks import enqueue_again
 
 
 @shared_task(name="workers.sweep.sweep")
 def sweep() -> dict[str, int]:
     session = get_session()
     grace = dt.timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
-    invitation_ids = surveys_service.unsent_invitation_ids(session, grace)
-    # End the read transaction first: the tasks claim their rows themselves.
-    session.rollback()
-    for invitation_id in invitation_ids:
-        enqueue(survey_tasks.send_invitation, invitation_id)
-    if invitation_ids:
-        log.info("sweep re-enqueued %d invitations", len(invitation_ids))
-    return {"invitations": len(invitation_ids)}
+    ids = surveys_service.unsent_invitation_ids(session, grace)
+    return {"invitations": enqueue_again(session, survey_tasks.send_invitation, ids, "invitations")}
 
 
 @shared_task(name="workers.sweep.sweep_responses")
@@ -46,10 +37,5 @@ def sweep_responses() -> dict[str, int]:
     after-commit enqueue was lost, or a worker died mid-task) go out again."""
     session = get_session()
     grace = dt.timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
-    response_ids = responses_service.unprocessed_ids(session, grace)
-    session.rollback()
-    for response_id in response_ids:
-        enqueue(score_tasks.process_response, response_id)
-    if response_ids:
-        log.info("sweep re-enqueued %d responses", len(response_ids))
-    return {"responses": len(response_ids)}
+    ids = responses_service.unprocessed_ids(session, grace)
+    return {"responses": enqueue_again(session, score_tasks.process_response, ids, "responses")}

@@ -20,6 +20,7 @@ from feedback_service.alerts.schemas import (
 )
 from feedback_service.api import requires_scope
 from feedback_service.db import get_session
+from feedback_service.views import fields
 
 # The template folder holds the alert and digest emails.
 alerts_blp = Blueprint(
@@ -41,15 +42,8 @@ def _target(delivery: AlertDelivery) -> str:
 
 def alert_view(alert: Alert) -> dict[str, Any]:
     return {
-        "id": alert.id,
-        "kind": alert.kind,
-        "title": alert.title,
-        "status": alert.status,
-        "payload": alert.payload,
-        "dedupe_key": alert.dedupe_key,
-        "created_at": alert.created_at,
-        "acknowledged_at": alert.acknowledged_at,
-        "acknowledged_by": alert.acknowledged_by,
+        **fields(alert, "id kind title status payload dedupe_key"),
+        **fields(alert, "created_at acknowledged_at acknowledged_by"),
         "deliveries": [
             {
                 "channel": d.channel,

@@ -12,13 +12,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.alerts.models import SETTINGS_ID, Alert, AlertDelivery, AlertSettings
 from feedback_service.alerts.rules import DEFAULT_TRIGGERS
-from feedback_service.db import utcnow
+from feedback_service.db import claim, unsent_ids, utcnow
 from feedback_service.errors import NotFound, ValidationError
 from feedback_service.helpdesk.models import Team
 
@@ -220,23 +220,9 @@ def claim_delivery(session: Session, delivery_id: int) -> AlertDelivery | None:
     The conditional UPDATE is the lock: of two workers given the same id, one wins;
     a delivered or failed one is never sent again.
     """
-    now = utcnow()
-    result = session.execute(
-        update(AlertDelivery)
-        .where(
-            AlertDelivery.id == delivery_id,
-            or_(
-                (AlertDelivery.status == "pending") & (AlertDelivery.next_attempt_at <= now),
-                (AlertDelivery.status == "sending")
-                & (AlertDelivery.updated_at < now - STALE_SENDING),
-            ),
-        )
-        .values(status="sending", attempts=AlertDelivery.attempts + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
+    return claim(
+        session, AlertDelivery, delivery_id, "pending", AlertDelivery.next_attempt_at, STALE_SENDING
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get_one(AlertDelivery, delivery_id, populate_existing=True)
 
 
 def mark_delivered(session: Session, delivery: AlertDelivery) -> None:
@@ -262,22 +248,14 @@ def mark_failed(session: Session, delivery: AlertDelivery, error: str) -> None:
 def due_delivery_ids(session: Session, grace: dt.timedelta, limit: int = 1000) -> list[int]:
     """Deliveries due now that nobody is sending (a lost enqueue, a dead worker).
     ``grace`` spares those touched a moment ago, still on their way."""
-    now = utcnow()
-    return list(
-        session.scalars(
-            select(AlertDelivery.id)
-            .where(
-                or_(
-                    (AlertDelivery.status == "pending")
-                    & (AlertDelivery.next_attempt_at <= now)
-                    & (AlertDelivery.updated_at <= now - grace),
-                    (AlertDelivery.status == "sending")
-                    & (AlertDelivery.updated_at < now - STALE_SENDING),
-                )
-            )
-            .order_by(AlertDelivery.id)
-            .limit(limit)
-        )
+    return unsent_ids(
+        session,
+        AlertDelivery,
+        "pending",
+        AlertDelivery.next_attempt_at,
+        grace,
+        STALE_SENDING,
+        limit,
     )
 
 

@@ -18,7 +18,7 @@ from feedback_service.surveys.delivery import (
     TemporaryDeliveryError,
     deliver,
 )
-from feedback_service.tasks import enqueue
+from feedback_service.tasks import enqueue_again
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,7 @@ def sweep_alert_deliveries() -> dict[str, int]:
     session = get_session()
     grace = dt.timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     ids = service.due_delivery_ids(session, grace)
-    session.rollback()
-    for delivery_id in ids:
-        enqueue(deliver_alert, delivery_id)
-    if ids:
-        log.info("sweep re-enqueued %d alert deliveries", len(ids))
-    return {"deliveries": len(ids)}
+    return {"deliveries": enqueue_again(session, deliver_alert, ids, "alert deliveries")}
 
 
 def run_digest(now: dt.datetime) -> str:

@@ -29,7 +29,7 @@ import hmac
 import secrets
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -52,6 +52,7 @@ from feedback_service.db import after_commit, utcnow
 from feedback_service.errors import NotFound
 from feedback_service.helpdesk.models import Customer, Ticket
 from feedback_service.surveys.models import Invitation, InvitationEvent, Response
+from feedback_service.views import fields
 
 
 class CustomerNotFound(NotFound):
@@ -88,22 +89,8 @@ def export_customer(session: Session, external_id: str) -> dict[str, Any]:
     customer = _customer(session, external_id)
     if customer is None:
         raise _not_found(external_id)
-    invitations = list(
-        session.scalars(
-            select(Invitation)
-            .where(Invitation.customer_id == customer.id)
-            .options(selectinload(Invitation.events), selectinload(Invitation.survey))
-            .order_by(Invitation.id)
-        )
-    )
-    responses = list(
-        session.scalars(
-            select(Response)
-            .where(Response.customer_id == customer.id)
-            .options(selectinload(Response.survey), selectinload(Response.ticket))
-            .order_by(Response.id)
-        )
-    )
+    invitations = _of_customer(session, Invitation, customer.id, "events", "survey")
+    responses = _of_customer(session, Response, customer.id, "survey", "ticket")
     ticket_ids = {i.ticket_id for i in invitations} | {r.ticket_id for r in responses}
     tickets = list(
         session.scalars(
@@ -157,13 +144,27 @@ def export_customer(session: Session, external_id: str) -> dict[str, Any]:
     }
 
 
+_Owned = TypeVar("_Owned", Invitation, Response)
+
+
+def _of_customer(
+    session: Session, model: type[_Owned], customer_id: int, *related: str
+) -> list[_Owned]:
+    """The customer's rows of ``model`` in id order, with the named relations loaded."""
+    return list(
+        session.scalars(
+            select(model)
+            .where(model.customer_id == customer_id)
+            .options(*(selectinload(getattr(model, name)) for name in related))
+            .order_by(model.id)
+        )
+    )
+
+
 def _ticket_view(t: Ticket) -> dict[str, Any]:
     return {
         "id": t.external_id,
-        "source": t.source,
-        "subject": t.subject,
-        "channel": t.channel,
-        "product": t.product,
+        **fields(t, "source subject channel product"),
         "tags": list(t.tags or []),
         "agent": t.agent.external_id if t.agent else None,
         "team": t.team.external_id if t.team else None,
@@ -171,9 +172,7 @@ def _ticket_view(t: Ticket) -> dict[str, Any]:
         "first_response_at": _iso(t.first_response_at),
         "resolved_at": _iso(t.resolved_at),
         "closed_at": _iso(t.closed_at),
-        "contacts": t.contacts,
-        "escalated": t.escalated,
-        "reopened": t.reopened,
+        **fields(t, "contacts escalated reopened"),
     }
 
 

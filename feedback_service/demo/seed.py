@@ -384,13 +384,7 @@ def _invitations(
         invitations.append(
             {
                 "token": secrets.token_urlsafe(24),
-                "survey_id": survey.id,
-                "ticket_id": ticket_id,
-                "customer_id": ticket["customer_id"],
-                "agent_id": ticket["agent_id"],
-                "team_id": ticket["team_id"],
-                "channel": ticket["channel"],
-                "locale": "en",
+                **_about(ticket, ticket_id, survey.id),
                 "delivery": "email",
                 "status": "sent" if sent < now else "scheduled",
                 "send_at": sent,
@@ -530,13 +524,7 @@ def _answer(
         fcr = int(rng.random() < (0.93 if csat >= 4 else 0.6))
     comment = _comment(rng, spec, topic, csat, slowness, ticket) if rng.random() < 0.42 else None
     return {
-        "survey_id": survey_id,
-        "ticket_id": ticket_id,
-        "customer_id": ticket["customer_id"],
-        "agent_id": ticket["agent_id"],
-        "team_id": ticket["team_id"],
-        "channel": ticket["channel"],
-        "locale": "en",
+        **_about(ticket, ticket_id, survey_id),
         "csat": csat,
         "ces": ces,
         "fcr": fcr,
@@ -548,6 +536,16 @@ def _answer(
         "confirmed_at": submitted,
         "version": 1,
         "processed_version": 0,
+    }
+
+
+def _about(ticket: dict[str, Any], ticket_id: int, survey_id: int) -> dict[str, Any]:
+    """What an invitation and its answer copy from the ticket: who, where, which survey."""
+    return {
+        "survey_id": survey_id,
+        "ticket_id": ticket_id,
+        **{key: ticket[key] for key in ("customer_id", "agent_id", "team_id", "channel")},
+        "locale": "en",
     }
 
 

@@ -41,6 +41,11 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def _texts(source: dict[str, Any], **theirs: str) -> dict[str, str | None]:
+    """Our field names to the text of the helpdesk's: ``_texts(data, name="agent_name")``."""
+    return {ours: _str(source.get(key)) for ours, key in theirs.items()}
+
+
 def _need(obj: Any, name: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise ValidationError(
@@ -76,21 +81,22 @@ def map_zendesk(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
             "channel": _str(ticket_in.get("via") or ticket_in.get("channel")),
             "product": _str(ticket_in.get("product") or ticket_in.get("brand")),
             "tags": _tags(ticket_in.get("tags")),
-            "opened_at": _str(ticket_in.get("created_at")),
-            "first_response_at": _str(ticket_in.get("first_response_at")),
-            "resolved_at": _str(ticket_in.get("solved_at")),
-            "closed_at": _str(ticket_in.get("updated_at")),
+            **_texts(
+                ticket_in,
+                opened_at="created_at",
+                first_response_at="first_response_at",
+                resolved_at="solved_at",
+                closed_at="updated_at",
+            ),
         }
         agent = {
             "id": assignee.get("id"),
-            "name": _str(assignee.get("name")),
-            "email": _str(assignee.get("email")),
+            **_texts(assignee, name="name", email="email"),
             "team": _str(ticket_in.get("group") or assignee.get("group")),
         }
         customer = {
             "id": requester.get("id"),
-            "email": _str(requester.get("email")),
-            "name": _str(requester.get("name")),
+            **_texts(requester, email="email", name="name"),
             "locale": _str(requester.get("language") or requester.get("locale")),
         }
     payload = {"ticket": _compact(ticket), "agent": _compact(agent), "customer": _compact(customer)}
@@ -102,26 +108,30 @@ def map_freshdesk(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     status = _str(data.get("ticket_status"))
     ticket = {
         "id": data.get("ticket_id"),
-        "subject": _str(data.get("ticket_subject")),
-        "channel": _str(data.get("ticket_source")),
-        "product": _str(data.get("ticket_product")),
+        **_texts(data, subject="ticket_subject", channel="ticket_source", product="ticket_product"),
         "tags": _tags(data.get("ticket_tags")),
-        "opened_at": _str(data.get("ticket_created_at")),
-        "resolved_at": _str(data.get("ticket_resolved_at")),
-        "closed_at": _str(data.get("ticket_closed_at")),
+        **_texts(
+            data,
+            opened_at="ticket_created_at",
+            resolved_at="ticket_resolved_at",
+            closed_at="ticket_closed_at",
+        ),
     }
     agent = {
         # Freshdesk's placeholders give no agent id; the agent's email is stable.
         "id": data.get("ticket_agent_id") or _str(data.get("ticket_agent_email")),
-        "name": _str(data.get("ticket_agent_name")),
-        "email": _str(data.get("ticket_agent_email")),
-        "team": _str(data.get("ticket_group_name")),
+        **_texts(
+            data, name="ticket_agent_name", email="ticket_agent_email", team="ticket_group_name"
+        ),
     }
     customer = {
         "id": data.get("ticket_contact_id") or _str(data.get("ticket_contact_email")),
-        "email": _str(data.get("ticket_contact_email")),
-        "name": _str(data.get("ticket_contact_name")),
-        "locale": _str(data.get("ticket_contact_language")),
+        **_texts(
+            data,
+            email="ticket_contact_email",
+            name="ticket_contact_name",
+            locale="ticket_contact_language",
+        ),
     }
     payload = {"ticket": _compact(ticket), "agent": _compact(agent), "customer": _compact(customer)}
     return payload, status.lower() if status else None

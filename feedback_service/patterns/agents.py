@@ -82,20 +82,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
+from feedback_service.analysis.text.taxonomy import Taxonomy
 from feedback_service.scores.stats import benjamini_hochberg, fisher_exact_greater
 
-# The agent-directed categories of the shipped taxonomy: a finding in one of these
-# is ``about: "agent"``; every other complaint category found piling up at one
-# agent is ``about: "concentrated"``.
-COMPLAINT_CATEGORIES: Final = (
-    "rude",
-    "unhelpful",
-    "slow-response",
-    "did-not-resolve",
-    "knowledge",
-    "communication",
-)
 PRAISE_CATEGORIES: Final = ("praised",)
+# The agent-directed complaint categories of the shipped taxonomy: a finding in one
+# of these is ``about: "agent"``; every other complaint category found piling up at
+# one agent is ``about: "concentrated"``.
+COMPLAINT_CATEGORIES: Final = tuple(
+    c for c in Taxonomy.default().categories["agent"] if c not in PRAISE_CATEGORIES
+)
 TREND_ALPHA: Final = 0.05
 
 # What a finding measures. ``category``: responses whose comment carries one

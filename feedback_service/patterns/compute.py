@@ -31,6 +31,7 @@ from feedback_service.patterns.service import (
 from feedback_service.patterns.themes import ThemeComment
 from feedback_service.patterns.trend import weekly_trend
 from feedback_service.scores.scoring import DEFAULT_MIN_N
+from feedback_service.views import fields
 
 
 def compute_run(session: Session, run: PatternRun) -> list[dict[str, Any]]:
@@ -97,14 +98,10 @@ def _complaint_patterns(
                     "agent": a.agent_id,
                     "agent_name": names.get(a.agent_id),
                     "team": a.team_id or None,
-                    "answers": a.answers,
-                    "satisfied": a.satisfied,
-                    "csat": a.csat,
+                    **fields(a, "answers satisfied csat"),
                     "csat_low": a.csat_interval.low if a.csat_interval else None,
                     "csat_high": a.csat_interval.high if a.csat_interval else None,
-                    "excused_product": a.excused_product,
-                    "excused_process": a.excused_process,
-                    "controllable_answers": a.controllable_answers,
+                    **fields(a, "excused_product excused_process controllable_answers"),
                     "adjusted_csat": a.adjusted_csat,
                     "adjusted_low": a.adjusted_interval.low if a.adjusted_interval else None,
                     "adjusted_high": a.adjusted_interval.high if a.adjusted_interval else None,

@@ -40,6 +40,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service.analysis.complaints import is_theme_sentence
 from feedback_service.analysis.models import CommentAnalysis
+from feedback_service.db import equal_to
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.patterns.agents import (
     COMPLAINT_CATEGORIES,
@@ -97,13 +98,9 @@ def _conditions(scope: Scope, first: dt.datetime, end: dt.datetime) -> list[Colu
         Response.submitted_at >= first,
         Response.submitted_at < end,
     ]
-    if scope.team_id is not None:
-        conditions.append(Response.team_id == scope.team_id)
-    if scope.channel is not None:
-        conditions.append(Response.channel == scope.channel)
-    if scope.survey_id is not None:
-        conditions.append(Response.survey_id == scope.survey_id)
-    return conditions
+    return conditions + equal_to(
+        Response, team_id=scope.team_id, channel=scope.channel, survey_id=scope.survey_id
+    )
 
 
 def count_responses(session: Session, scope: Scope, days: DayRange) -> int:
@@ -116,30 +113,49 @@ def _stream(session: Session, stmt: Any) -> Iterator[Any]:
     yield from result
 
 
-def _comment_rows(
-    session: Session, scope: Scope, first: dt.datetime, end: dt.datetime
+# Each row of a comment stream starts with these: the answer, its agent and team.
+_ANSWER_COLUMNS = (
+    Response.id,
+    Agent.external_id,
+    Team.external_id,
+    Response.channel,
+    Response.submitted_at,
+    Response.csat,
+)
+
+
+def _comment_stream(
+    session: Session,
+    scope: Scope,
+    first: dt.datetime,
+    end: dt.datetime,
+    columns: Sequence[Any],
+    *,
+    agent_required: bool,
 ) -> Iterator[Any]:
+    """The analysed comments in the scope and range, with their ticket: the answer
+    columns, then ``columns``; ``agent_required`` leaves out answers with no agent."""
     stmt = (
-        select(
-            Response.id,
-            Agent.external_id,
-            Team.external_id,
-            Response.channel,
-            Response.submitted_at,
-            Response.csat,
-            Ticket.external_id,
-            Ticket.product,
-            Ticket.escalated,
-            Ticket.reopened,
-            CommentAnalysis.findings,
-        )
+        select(*_ANSWER_COLUMNS, *columns)
         .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
         .join(Ticket, Ticket.id == Response.ticket_id)
-        .outerjoin(Agent, Agent.id == Response.agent_id)
+    )
+    join_agent = stmt.join if agent_required else stmt.outerjoin
+    stmt = (
+        join_agent(Agent, Agent.id == Response.agent_id)
         .outerjoin(Team, Team.id == Response.team_id)
         .where(*_conditions(scope, first, end))
     )
     return _stream(session, stmt)
+
+
+def _comment_rows(
+    session: Session, scope: Scope, first: dt.datetime, end: dt.datetime
+) -> Iterator[Any]:
+    columns = (Ticket.external_id, Ticket.product, Ticket.escalated, Ticket.reopened)
+    return _comment_stream(
+        session, scope, first, end, (*columns, CommentAnalysis.findings), agent_required=False
+    )
 
 
 # --- complaint patterns and adjusted CSAT -------------------------------------------
@@ -182,27 +198,15 @@ class AgentInputs:
 def _agent_comment_rows(
     session: Session, scope: Scope, first: dt.datetime, end: dt.datetime
 ) -> Iterator[Any]:
-    stmt = (
-        select(
-            Response.id,
-            Agent.external_id,
-            Team.external_id,
-            Response.channel,
-            Response.submitted_at,
-            Response.csat,
-            Response.nps,
-            Response.ces,
-            Ticket.external_id,
-            CommentAnalysis.sentiment,
-            CommentAnalysis.findings,
-        )
-        .join(CommentAnalysis, CommentAnalysis.response_id == Response.id)
-        .join(Ticket, Ticket.id == Response.ticket_id)
-        .join(Agent, Agent.id == Response.agent_id)
-        .outerjoin(Team, Team.id == Response.team_id)
-        .where(*_conditions(scope, first, end))
+    columns = (Response.nps, Response.ces, Ticket.external_id)
+    return _comment_stream(
+        session,
+        scope,
+        first,
+        end,
+        (*columns, CommentAnalysis.sentiment, CommentAnalysis.findings),
+        agent_required=True,
     )
-    return _stream(session, stmt)
 
 
 def _keep(heap: Heap, example: ExampleComment, response_id: int, max_examples: int) -> None:

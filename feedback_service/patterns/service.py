@@ -35,6 +35,7 @@ from feedback_service.errors import NotFound, ValidationError
 from feedback_service.patterns import loading
 from feedback_service.patterns.models import PatternFinding, PatternRun
 from feedback_service.scores.service import resolve_filters
+from feedback_service.views import fields
 
 log = logging.getLogger(__name__)
 
@@ -248,17 +249,11 @@ def fail_run(session: Session, run_id: int, error: str) -> None:
 
 def run_info(run: PatternRun) -> dict[str, Any]:
     return {
-        "id": run.id,
-        "kind": run.kind,
-        "status": run.status,
-        "trigger": run.trigger,
+        **fields(run, "id kind status trigger"),
         "filters": dict(run.filters),
         "from": run.data_from,
         "to": run.data_to,
-        "previous_from": run.previous_from,
-        "previous_to": run.previous_to,
-        "created_at": run.created_at,
-        "started_at": run.started_at,
+        **fields(run, "previous_from previous_to created_at started_at"),
         "computed_at": run.finished_at if run.status == "done" else None,
         "finished_at": run.finished_at,
         "error": run.error,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from feedback_service.db import get_session, utcnow
 from feedback_service.patterns import compute, service
 from feedback_service.patterns.models import PatternRun
-from feedback_service.tasks import enqueue
+from feedback_service.tasks import enqueue_again
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,4 @@ def sweep_pattern_runs() -> int:
     """Runs committed as queued whose enqueue was lost go out again."""
     session = get_session()
     run_ids = service.queued_run_ids(session, SWEEP_AFTER)
-    session.rollback()
-    for run_id in run_ids:
-        enqueue(compute_pattern_run, run_id)
-    if run_ids:
-        log.info("sweep re-enqueued %d pattern runs", len(run_ids))
-    return len(run_ids)
+    return enqueue_again(session, compute_pattern_run, run_ids, "pattern runs")

@@ -194,19 +194,25 @@ def _cluster_category(
         centroids = np.vstack(
             [np.asarray(x[labels == c].T @ weight[labels == c]).ravel() for c in active]
         )
-        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
-        unit = centroids / np.where(norms > 0, norms, 1.0)
-        sim = unit @ unit.T
-        np.fill_diagonal(sim, -1.0)
-        i, j = np.unravel_index(np.argmax(sim), sim.shape)
-        if sim[i, j] < merge_similarity:
+        first, second, similarity = _closest_pair(centroids)
+        if similarity < merge_similarity:
             break
-        keep, drop = active[min(i, j)], active[max(i, j)]
+        keep, drop = active[first], active[second]
         labels[labels == drop] = keep
         active.remove(drop)
     remap = np.full(k, -1, dtype=np.int64)
     remap[sorted(active)] = np.arange(len(active))
     return remap[labels], strength
+
+
+def _closest_pair(rows: NDArray[np.float64]) -> tuple[int, int, float]:
+    """The two most similar of ``rows`` (cosine), lower index first, and how similar."""
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    unit = rows / np.where(norms > 0, norms, 1.0)
+    sim = unit @ unit.T
+    np.fill_diagonal(sim, -1.0)
+    i, j = np.unravel_index(np.argmax(sim), sim.shape)
+    return int(min(i, j)), int(max(i, j)), float(sim[i, j])
 
 
 def _nearest_theme(
@@ -247,15 +253,10 @@ def _merge_similar(
         active = np.flatnonzero(group == g).tolist()
         cents = {t: centroids[t] * sizes[t] for t in active}
         while len(active) > 1:
-            stacked = np.vstack([cents[t] for t in active])
-            norms = np.linalg.norm(stacked, axis=1, keepdims=True)
-            unit = stacked / np.where(norms > 0, norms, 1.0)
-            sim = unit @ unit.T
-            np.fill_diagonal(sim, -1.0)
-            i, j = np.unravel_index(np.argmax(sim), sim.shape)
-            if sim[i, j] < threshold:
+            first, second, similarity = _closest_pair(np.vstack([cents[t] for t in active]))
+            if similarity < threshold:
                 break
-            keep, drop = active[min(i, j)], active[max(i, j)]
+            keep, drop = active[first], active[second]
             cents[keep] = cents[keep] + cents.pop(drop)
             remap[remap == drop] = keep
             active.remove(drop)

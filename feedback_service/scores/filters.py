@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from feedback_service.db import equal_to
 from feedback_service.errors import ValidationError
+from feedback_service.helpdesk.lookup import FilterLookup
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.scores.models import MonthlyScoreRollup, ScoreRollup
 from feedback_service.surveys.models import Invitation, Response, Survey
@@ -50,23 +52,12 @@ class Filters:
 
 def resolve_filters(session: Session, args: dict[str, Any]) -> Filters:
     """Query arguments -> ``Filters``; 422 naming the field for unknown ids."""
-    errors: dict[str, list[str]] = {}
+    lookup = FilterLookup(session, args)
+    errors = lookup.errors
     start, end = args.get("from"), args.get("to")
-    if start is not None and end is not None and start > end:
-        errors["from"] = [f"'from' ({start}) is after 'to' ({end})."]
-
-    def lookup(field: str, column: Any, id_column: Any) -> int | None:
-        value = args.get(field)
-        if value is None:
-            return None
-        found = session.scalar(select(id_column).where(column == value))
-        if found is None:
-            errors[field] = [f"Unknown {field} '{value}'."]
-        return found
-
-    team_id = lookup("team", Team.external_id, Team.id)
-    agent_id = lookup("agent", Agent.external_id, Agent.id)
-    survey_id = lookup("survey", Survey.key, Survey.id)
+    team_id = lookup.id_of("team", Team.external_id, Team.id)
+    agent_id = lookup.id_of("agent", Agent.external_id, Agent.id)
+    survey_id = lookup.id_of("survey", Survey.key, Survey.id)
     if errors:
         raise ValidationError("Invalid report filters: " + ", ".join(sorted(errors)), fields=errors)
     return Filters(start, end, team_id, agent_id, args.get("channel"), survey_id)
@@ -86,14 +77,9 @@ def rollup_conditions(
         conditions.append(date >= first)
     if last is not None:
         conditions.append(date <= last)
-    if f.team_id is not None:
-        conditions.append(table.team_id == f.team_id)
-    if f.agent_id is not None:
-        conditions.append(table.agent_id == f.agent_id)
-    if f.channel is not None:
-        conditions.append(table.channel == f.channel)
-    if by_survey and f.survey_id is not None:
-        conditions.append(table.survey_id == f.survey_id)
+    conditions += equal_to(table, team_id=f.team_id, agent_id=f.agent_id, channel=f.channel)
+    if by_survey:
+        conditions += equal_to(table, survey_id=f.survey_id)
     return conditions
 
 

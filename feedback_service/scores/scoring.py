@@ -201,23 +201,38 @@ def _pct(interval: Interval) -> Interval:
     return Interval(interval.low * 100.0, interval.high * 100.0)
 
 
+def _histogram(metric_key: str, hist: Histogram) -> tuple[dict[int, int], int]:
+    """The checked histogram and its number of answers."""
+    h = _validated(metric_key, hist)
+    return h, _n(h)
+
+
+def _share(metric_key: str, k: int, n: int, min_n: int, **more: Any) -> Score:
+    """A score that is the percent of answers counted in ``k``, Wilson interval."""
+    return Score(
+        metric=metric_key,
+        value=100.0 * k / n,
+        n=n,
+        interval=_pct(wilson_interval(k, n)),
+        low_sample=n < min_n,
+        **more,
+    )
+
+
 def _empty(metric_key: str) -> Score:
     return Score(metric=metric_key, value=None, n=0, interval=None, low_sample=True)
 
 
 def score_csat(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
     """CSAT: percent of answers 4 or 5 (Wilson interval); the mean is shown too."""
-    h = _validated("csat", hist)
-    n = _n(h)
+    h, n = _histogram("csat", hist)
     if n == 0:
         return _empty("csat")
-    top = _count(h, CSAT_TOP_BOX)
-    return Score(
-        metric="csat",
-        value=100.0 * top / n,
-        n=n,
-        interval=_pct(wilson_interval(top, n)),
-        low_sample=n < min_n,
+    return _share(
+        "csat",
+        _count(h, CSAT_TOP_BOX),
+        n,
+        min_n,
         mean=histogram_mean(h),
         mean_interval=mean_interval(h, METRICS["csat"].values),
     )
@@ -245,8 +260,7 @@ def nps_interval(
 
 def score_nps(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
     """NPS: percent promoters (9-10) minus percent detractors (0-6)."""
-    h = _validated("nps", hist)
-    n = _n(h)
+    h, n = _histogram("nps", hist)
     if n == 0:
         return _empty("nps")
     pro = _count(h, NPS_PROMOTERS)
@@ -265,8 +279,7 @@ def score_nps(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
 
 def score_ces(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
     """CES: the mean of 1..7 is the headline (bounded interval); percent agree (5-7) too."""
-    h = _validated("ces", hist)
-    n = _n(h)
+    h, n = _histogram("ces", hist)
     if n == 0:
         return _empty("ces")
     agree = _count(h, CES_AGREE)
@@ -287,18 +300,10 @@ def score_ces(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
 
 def score_fcr(hist: Histogram, min_n: int = DEFAULT_MIN_N) -> Score:
     """Customer-perceived FCR: percent of answers 1 (yes), Wilson interval."""
-    h = _validated("fcr", hist)
-    n = _n(h)
+    h, n = _histogram("fcr", hist)
     if n == 0:
         return _empty("fcr")
-    yes = h.get(FCR_YES, 0)
-    return Score(
-        metric="fcr",
-        value=100.0 * yes / n,
-        n=n,
-        interval=_pct(wilson_interval(yes, n)),
-        low_sample=n < min_n,
-    )
+    return _share("fcr", h.get(FCR_YES, 0), n, min_n)
 
 
 _SCORERS = {"csat": score_csat, "nps": score_nps, "ces": score_ces, "fcr": score_fcr}

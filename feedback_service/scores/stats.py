@@ -42,16 +42,20 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     So the median of an even count is the mean of the two middle values and
     ``q=100`` is the maximum.
     """
-    n = len(sorted_values)
+    lo, hi, frac = _ranks(len(sorted_values), q, "sequence")
+    return float(sorted_values[lo] + frac * (sorted_values[hi] - sorted_values[lo]))
+
+
+def _ranks(n: int, q: float, of: str) -> tuple[int, int, float]:
+    """The two order statistics (0-based) the ``q``-th percentile of ``n`` values
+    lies between, and how far it lies from the lower one."""
     if n == 0:
-        raise ValueError("percentile of an empty sequence")
+        raise ValueError(f"percentile of an empty {of}")
     if not 0.0 <= q <= 100.0:
         raise ValueError(f"q must be between 0 and 100, got {q}")
     h = (n - 1) * q / 100.0
     lo = math.floor(h)
-    hi = min(lo + 1, n - 1)
-    frac = h - lo
-    return float(sorted_values[lo] + frac * (sorted_values[hi] - sorted_values[lo]))
+    return lo, min(lo + 1, n - 1), h - lo
 
 
 def percentile_from_histogram(hist: CountHistogram, q: float) -> float:
@@ -59,14 +63,7 @@ def percentile_from_histogram(hist: CountHistogram, q: float) -> float:
     items = sorted((v, c) for v, c in hist.items() if c)
     if any(c < 0 for _, c in items):
         raise ValueError("negative count in histogram")
-    n = sum(c for _, c in items)
-    if n == 0:
-        raise ValueError("percentile of an empty histogram")
-    if not 0.0 <= q <= 100.0:
-        raise ValueError(f"q must be between 0 and 100, got {q}")
-    h = (n - 1) * q / 100.0
-    lo = math.floor(h)
-    hi = min(lo + 1, n - 1)
+    lo, hi, frac = _ranks(sum(c for _, c in items), q, "histogram")
 
     def order_statistic(k: int) -> float:
         seen = 0
@@ -78,7 +75,7 @@ def percentile_from_histogram(hist: CountHistogram, q: float) -> float:
 
     x_lo = order_statistic(lo)
     x_hi = order_statistic(hi)
-    return x_lo + (h - lo) * (x_hi - x_lo)
+    return x_lo + frac * (x_hi - x_lo)
 
 
 def median_and_p90(values: Iterable[float]) -> tuple[float, float] | None:

@@ -48,6 +48,27 @@ def _looks_like_a_scanner(recent: list[RatingClick]) -> bool:
     return len({tuple(sorted(click.answers.items())) for click in recent}) > 1
 
 
+def _new_click(
+    session: Session,
+    invitation: Invitation,
+    answers: Mapping[str, int],
+    method: str,
+    now: dt.datetime,
+    seen_at: dt.datetime | None = None,
+) -> RatingClick:
+    click = RatingClick(
+        invitation_id=invitation.id,
+        answers=dict(answers),
+        method=method,
+        clicked_at=now,
+        seen_at=seen_at,
+        scanner=False,
+    )
+    session.add(click)
+    session.flush()
+    return click
+
+
 def record(
     session: Session,
     invitation: Invitation,
@@ -60,15 +81,7 @@ def record(
     is seen. The caller (``collect.submit``) has checked that the invitation takes
     it; ``answers`` are validated values."""
     _lock_invitation(session, invitation)
-    click = RatingClick(
-        invitation_id=invitation.id,
-        answers=dict(answers),
-        method="get",
-        clicked_at=now,
-        scanner=False,
-    )
-    session.add(click)
-    session.flush()
+    click = _new_click(session, invitation, answers, "get", now)
     recent = list(
         session.scalars(
             select(RatingClick).where(
@@ -132,14 +145,5 @@ def posted(
     """A mail client's one-click POST (RFC 8058 style: the unguessable token in the
     URL is the credential, and scanners do not POST): a person, at once. Checked
     and validated by the caller, as ``record``."""
-    click = RatingClick(
-        invitation_id=invitation.id,
-        answers=dict(answers),
-        method="post",
-        clicked_at=now,
-        seen_at=now,
-        scanner=False,
-    )
-    session.add(click)
-    session.flush()
+    _new_click(session, invitation, answers, "post", now, seen_at=now)
     return responses.save(session, invitation, response, answers, None, source="link", now=now)

@@ -43,7 +43,7 @@ from feedback_service.helpdesk.models import Customer
 from feedback_service.privacy.redact import redact_comment
 from feedback_service.surveys.metrics import METRICS
 from feedback_service.surveys.models import Invitation, Response, Survey
-from feedback_service.surveys.service import record_event
+from feedback_service.surveys.service import cancel_scheduled, record_event
 from feedback_service.surveys.signals import response_saved
 
 MAX_COMMENT_LENGTH = 5000
@@ -409,15 +409,8 @@ def unsubscribe(session: Session, invitation: Invitation, now: dt.datetime | Non
     changed = customer.unsubscribed_at is None
     if changed:
         customer.unsubscribed_at = now
-    pending = session.scalars(
-        select(Invitation).where(
-            Invitation.customer_id == customer.id, Invitation.status == "scheduled"
-        )
-    )
-    for other in pending:
-        other.status = "cancelled"
-        other.reason = "unsubscribed"
-        record_event(session, other.id, "cancelled", "customer unsubscribed")
+    which = Invitation.customer_id == customer.id
+    if cancel_scheduled(session, which, "unsubscribed", "customer unsubscribed"):
         changed = True
     if changed:
         record_event(session, invitation.id, "unsubscribed")

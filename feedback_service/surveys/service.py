@@ -27,12 +27,11 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.cache import TTLCache, engine_key
-from feedback_service.db import UTCDateTime, insert_for, utcnow
+from feedback_service.db import UTCDateTime, claim, insert_for, unsent_ids, utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
@@ -411,18 +410,25 @@ def get_invitation(session: Session, invitation_id: int) -> Invitation:
 
 def cancel_for_reopened_ticket(session: Session, ticket: Ticket) -> int:
     """A ticket reopened before its survey went out is not finished: don't ask yet."""
+    cancelled = cancel_scheduled(
+        session,
+        Invitation.ticket_id == ticket.id,
+        "ticket_reopened",
+        "ticket reopened before sending",
+    )
+    session.flush()
+    return cancelled
+
+
+def cancel_scheduled(session: Session, which: ColumnElement[bool], reason: str, detail: str) -> int:
+    """Cancel the invitations ``which`` selects that are still to be sent; how many."""
     pending = list(
-        session.scalars(
-            select(Invitation).where(
-                Invitation.ticket_id == ticket.id, Invitation.status == "scheduled"
-            )
-        )
+        session.scalars(select(Invitation).where(which, Invitation.status == "scheduled"))
     )
     for invitation in pending:
         invitation.status = "cancelled"
-        invitation.reason = "ticket_reopened"
-        record_event(session, invitation.id, "cancelled", "ticket reopened before sending")
-    session.flush()
+        invitation.reason = reason
+        record_event(session, invitation.id, "cancelled", detail)
     return len(pending)
 
 
@@ -434,23 +440,7 @@ def claim_for_sending(session: Session, invitation_id: int) -> Invitation | None
 
     The conditional UPDATE is the lock: of two workers given the same id, one wins.
     """
-    now = utcnow()
-    result = session.execute(
-        update(Invitation)
-        .where(
-            Invitation.id == invitation_id,
-            or_(
-                (Invitation.status == "scheduled") & (Invitation.send_at <= now),
-                (Invitation.status == "sending") & (Invitation.updated_at < now - STALE_SENDING),
-            ),
-        )
-        .values(status="sending", attempts=Invitation.attempts + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    invitation = session.get_one(Invitation, invitation_id, populate_existing=True)
-    return invitation
+    return claim(session, Invitation, invitation_id, "scheduled", Invitation.send_at, STALE_SENDING)
 
 
 def mark_sent(session: Session, invitation: Invitation, kind: str = "sent") -> None:
@@ -483,22 +473,8 @@ def unsent_invitation_ids(session: Session, grace: dt.timedelta) -> list[int]:
     were never enqueued), and any whose message was lost. ``grace`` spares those
     touched a moment ago, which are normally still on their way through the broker.
     """
-    now = utcnow()
-    return list(
-        session.scalars(
-            select(Invitation.id)
-            .where(
-                or_(
-                    (Invitation.status == "scheduled")
-                    & (Invitation.send_at <= now)
-                    & (Invitation.updated_at <= now - grace),
-                    (Invitation.status == "sending")
-                    & (Invitation.updated_at < now - STALE_SENDING),
-                )
-            )
-            .order_by(Invitation.id)
-            .limit(5000)
-        )
+    return unsent_ids(
+        session, Invitation, "scheduled", Invitation.send_at, grace, STALE_SENDING, 5000
     )
 
 

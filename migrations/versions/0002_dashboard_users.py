@@ -13,16 +13,15 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import helpers
+
 revision: str = "0002_users"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    helpers.create_table(
         "users",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("password_hash", sa.String(length=256), nullable=False),
@@ -30,44 +29,26 @@ def upgrade() -> None:
         sa.Column("agent_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *helpers.timestamps("locked_until", "last_login_at", nullable=True),
+        *helpers.timestamps("created_at", "updated_at"),
         sa.CheckConstraint("role IN ('manager', 'team_lead', 'agent')", name=op.f("ck_users_role")),
-        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name=op.f("fk_users_agent_id_agents")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
-        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+        helpers.foreign_key("users", "agent_id", "agents"),
+        helpers.unique("users", "email"),
     )
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_users_agent_id"), ["agent_id"], unique=False)
-
+    helpers.create_indexes("users", "agent_id")
     op.create_table(
         "user_teams",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["team_id"],
-            ["teams.id"],
-            name=op.f("fk_user_teams_team_id_teams"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_user_teams_user_id_users"),
-            ondelete="CASCADE",
-        ),
+        helpers.foreign_key("user_teams", "team_id", "teams", ondelete="CASCADE"),
+        helpers.foreign_key("user_teams", "user_id", "users", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", "team_id", name=op.f("pk_user_teams")),
     )
-    with op.batch_alter_table("user_teams", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_user_teams_team_id"), ["team_id"], unique=False)
+    helpers.create_indexes("user_teams", "team_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user_teams", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_user_teams_team_id"))
+    helpers.drop_indexes("user_teams", "team_id")
     op.drop_table("user_teams")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_users_agent_id"))
+    helpers.drop_indexes("users", "agent_id")
     op.drop_table("users")

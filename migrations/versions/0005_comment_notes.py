@@ -12,41 +12,25 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import helpers
+
 revision: str = "0005_comment_notes"
 down_revision: str | Sequence[str] | None = "0004_monthly_rollups"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    helpers.create_table(
         "comment_notes",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("response_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["author_id"],
-            ["users.id"],
-            name=op.f("fk_comment_notes_author_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["response_id"],
-            ["responses.id"],
-            name=op.f("fk_comment_notes_response_id_responses"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_notes")),
+        *helpers.timestamps("created_at"),
+        helpers.foreign_key("comment_notes", "author_id", "users", ondelete="CASCADE"),
+        helpers.foreign_key("comment_notes", "response_id", "responses", ondelete="CASCADE"),
     )
-    with op.batch_alter_table("comment_notes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_comment_notes_response_id"), ["response_id"], unique=False
-        )
+    helpers.create_indexes("comment_notes", "response_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("comment_notes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_comment_notes_response_id"))
+    helpers.drop_indexes("comment_notes", "response_id")
     op.drop_table("comment_notes")

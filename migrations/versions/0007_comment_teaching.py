@@ -16,26 +16,34 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import helpers
+
 revision: str = "0007_comment_teaching"
 down_revision: str | Sequence[str] | None = "0006_pattern_runs"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+
+
+LABEL_INDEXES = ("import_id", "response_id")
+FINDING_INDEXES = (
+    ("ix_comment_findings_agent_id_submitted_at", ["agent_id", "submitted_at"]),
+    "analysis_id",
+    ("ix_comment_findings_category_submitted_at", ["category", "submitted_at"]),
+    "response_id",
+    ("ix_comment_findings_target_category", ["target", "category"]),
+)
 
 
 def upgrade() -> None:
-    op.create_table(
+    helpers.create_table(
         "analysis_categories",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("target", sa.String(length=20), nullable=False),
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_analysis_categories")),
-        sa.UniqueConstraint("target", "name", name=op.f("uq_analysis_categories_target_name")),
+        *helpers.timestamps("created_at"),
+        helpers.unique("analysis_categories", "target", "name"),
     )
-    op.create_table(
+    rows = ("seed_rows", "label_rows", "train_rows", "held_out_rows")
+    helpers.create_table(
         "analysis_training_runs",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("trigger", sa.String(length=20), nullable=False),
         sa.Column("requested_by", sa.String(length=200), nullable=False),
@@ -44,70 +52,48 @@ def upgrade() -> None:
         sa.Column("metrics", sa.JSON(), nullable=True),
         sa.Column("current_version", sa.String(length=80), nullable=True),
         sa.Column("current_metrics", sa.JSON(), nullable=True),
-        sa.Column("seed_rows", sa.Integer(), nullable=True),
-        sa.Column("label_rows", sa.Integer(), nullable=True),
-        sa.Column("train_rows", sa.Integer(), nullable=True),
-        sa.Column("held_out_rows", sa.Integer(), nullable=True),
+        *(sa.Column(r, sa.Integer(), nullable=True) for r in rows),
         sa.Column("reasons", sa.JSON(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_analysis_training_runs")),
+        *helpers.timestamps("created_at"),
+        *helpers.timestamps("finished_at", nullable=True),
     )
-    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_analysis_training_runs_candidate_version"),
-            ["candidate_version"],
-            unique=False,
-        )
-
-    op.create_table(
+    helpers.create_indexes("analysis_training_runs", "candidate_version")
+    progress = ("batch_size", "cursor", "scanned", "rescored")
+    helpers.create_table(
         "comment_rescore_runs",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("model_version", sa.String(length=80), nullable=False),
-        sa.Column("batch_size", sa.Integer(), nullable=False),
-        sa.Column("cursor", sa.Integer(), nullable=False),
-        sa.Column("scanned", sa.Integer(), nullable=False),
-        sa.Column("rescored", sa.Integer(), nullable=False),
+        *(sa.Column(p, sa.Integer(), nullable=False) for p in progress),
         sa.Column("requested_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_rescore_runs")),
+        *helpers.timestamps("created_at", "updated_at"),
+        *helpers.timestamps("finished_at", nullable=True),
     )
-    op.create_table(
+    _comment_labels_and_findings()
+    with op.batch_alter_table("comment_analyses", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("model_sentiment", sa.String(length=20), nullable=True))
+        batch_op.add_column(
+            sa.Column("corrected", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+
+
+def _comment_labels_and_findings() -> None:
+    helpers.create_table(
         "comment_labels",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("response_id", sa.Integer(), nullable=True),
         sa.Column("sentence", sa.Text(), nullable=True),
         sa.Column("import_id", sa.String(length=36), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("sentiment", sa.String(length=20), nullable=True),
-        sa.Column("target", sa.String(length=20), nullable=True),
+        *(sa.Column(c, sa.String(length=20), nullable=True) for c in ("sentiment", "target")),
         sa.Column("category", sa.String(length=40), nullable=True),
         sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["response_id"],
-            ["responses.id"],
-            name=op.f("fk_comment_labels_response_id_responses"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_labels")),
+        *helpers.timestamps("created_at"),
+        helpers.foreign_key("comment_labels", "response_id", "responses", ondelete="CASCADE"),
     )
-    with op.batch_alter_table("comment_labels", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_comment_labels_import_id"), ["import_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_comment_labels_response_id"), ["response_id"], unique=False
-        )
-
-    op.create_table(
+    helpers.create_indexes("comment_labels", *LABEL_INDEXES)
+    helpers.create_table(
         "comment_findings",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("analysis_id", sa.Integer(), nullable=False),
         sa.Column("response_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.SmallInteger(), nullable=False),
@@ -117,69 +103,26 @@ def upgrade() -> None:
         sa.Column("sentence", sa.Text(), nullable=False),
         sa.Column("sentiment", sa.String(length=20), nullable=True),
         sa.Column("corrected", sa.Boolean(), nullable=False),
-        sa.Column("agent_id", sa.Integer(), nullable=True),
-        sa.Column("team_id", sa.Integer(), nullable=True),
+        *(sa.Column(c, sa.Integer(), nullable=True) for c in ("agent_id", "team_id")),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["analysis_id"],
-            ["comment_analyses.id"],
-            name=op.f("fk_comment_findings_analysis_id_comment_analyses"),
-            ondelete="CASCADE",
+        *helpers.timestamps("submitted_at"),
+        helpers.foreign_key(
+            "comment_findings", "analysis_id", "comment_analyses", ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["response_id"],
-            ["responses.id"],
-            name=op.f("fk_comment_findings_response_id_responses"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_findings")),
+        helpers.foreign_key("comment_findings", "response_id", "responses", ondelete="CASCADE"),
     )
-    with op.batch_alter_table("comment_findings", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_comment_findings_agent_id_submitted_at", ["agent_id", "submitted_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_comment_findings_analysis_id"), ["analysis_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_comment_findings_category_submitted_at", ["category", "submitted_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_comment_findings_response_id"), ["response_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_comment_findings_target_category", ["target", "category"], unique=False
-        )
-
-    with op.batch_alter_table("comment_analyses", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("model_sentiment", sa.String(length=20), nullable=True))
-        batch_op.add_column(
-            sa.Column("corrected", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    helpers.create_indexes("comment_findings", *FINDING_INDEXES)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("comment_analyses", schema=None) as batch_op:
         batch_op.drop_column("corrected")
         batch_op.drop_column("model_sentiment")
-
-    with op.batch_alter_table("comment_findings", schema=None) as batch_op:
-        batch_op.drop_index("ix_comment_findings_target_category")
-        batch_op.drop_index(batch_op.f("ix_comment_findings_response_id"))
-        batch_op.drop_index("ix_comment_findings_category_submitted_at")
-        batch_op.drop_index(batch_op.f("ix_comment_findings_analysis_id"))
-        batch_op.drop_index("ix_comment_findings_agent_id_submitted_at")
-
+    helpers.drop_indexes("comment_findings", *reversed(FINDING_INDEXES))
     op.drop_table("comment_findings")
-    with op.batch_alter_table("comment_labels", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_comment_labels_response_id"))
-        batch_op.drop_index(batch_op.f("ix_comment_labels_import_id"))
-
+    helpers.drop_indexes("comment_labels", *reversed(LABEL_INDEXES))
     op.drop_table("comment_labels")
     op.drop_table("comment_rescore_runs")
-    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_analysis_training_runs_candidate_version"))
-
+    helpers.drop_indexes("analysis_training_runs", "candidate_version")
     op.drop_table("analysis_training_runs")
     op.drop_table("analysis_categories")

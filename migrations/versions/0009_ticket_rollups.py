@@ -30,23 +30,13 @@ exist but stay empty: reports compute the KPIs from the tickets there.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from migrations import helpers
 
 revision: str = "0009_ticket_rollups"
 down_revision: str | Sequence[str] | None = "0008_alerts"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-COUNTS = (
-    "tickets",
-    "escalated_known",
-    "escalated",
-    "reopened_known",
-    "reopened",
-    "contacts_known",
-    "operational_fcr",
-)
 # What one closed ticket adds to each count (the old ``operational_kpis`` definitions).
 COUNT_WHEN = {
     "tickets": "TRUE",
@@ -57,6 +47,7 @@ COUNT_WHEN = {
     "contacts_known": "contacts IS NOT NULL",
     "operational_fcr": "contacts <= 1 AND reopened IS NOT TRUE",
 }
+COUNTS = tuple(COUNT_WHEN)
 
 FUNCTIONS = """
 CREATE FUNCTION ticket_seconds(later timestamptz, earlier timestamptz)
@@ -84,24 +75,15 @@ def _delta(source: str, sign: int) -> str:
 
 def _upserts(delta: str) -> str:
     """The four INSERT .. ON CONFLICT statements that add ``delta`` to the rollups."""
-    sums = ", ".join(f"sum(CASE WHEN {COUNT_WHEN[c]} THEN sign ELSE 0 END)" for c in COUNTS)
-    nonzero = " OR ".join(
-        f"sum(CASE WHEN {COUNT_WHEN[c]} THEN sign ELSE 0 END) <> 0" for c in COUNTS
-    )
-    statements = []
-    for table, period, expr in (
-        ("ticket_rollups", "day", "day"),
-        ("ticket_rollups_monthly", "month", "CAST(date_trunc('month', day) AS date)"),
-    ):
-        add = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTS)
-        statements.append(
-            f"""
-        WITH delta AS ({delta})
-        INSERT INTO {table} ({period}, agent_id, team_id, channel, {", ".join(COUNTS)})
-        SELECT {expr}, agent_id, team_id, channel, {sums}
-        FROM delta GROUP BY 1, 2, 3, 4 HAVING {nonzero} ORDER BY 1, 2, 3, 4
-        ON CONFLICT ({period}, agent_id, team_id, channel) DO UPDATE SET {add};"""
+    statements = [
+        helpers.counting_upsert(
+            delta, table, period, expr, "agent_id, team_id, channel", COUNT_WHEN
         )
+        for table, period, expr in (
+            ("ticket_rollups", "day", "day"),
+            ("ticket_rollups_monthly", "month", "CAST(date_trunc('month', day) AS date)"),
+        )
+    ]
     for table, period, expr in (
         ("ticket_duration_rollups", "day", "day"),
         ("ticket_duration_rollups_monthly", "month", "CAST(date_trunc('month', day) AS date)"),
@@ -131,34 +113,11 @@ TABLES = (
     "ticket_duration_rollups",
     "ticket_duration_rollups_monthly",
 )
-TRIGGERS = {
-    # event: (transition tables, delta)
-    "insert": ("NEW TABLE AS new_rows", _delta("new_rows", 1)),
-    "update": (
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        _delta("new_rows", 1) + "\n        UNION ALL" + _delta("old_rows", -1),
-    ),
-    "delete": ("OLD TABLE AS old_rows", _delta("old_rows", -1)),
-}
 
 
 def _create_postgresql_objects() -> None:
     op.execute(FUNCTIONS)
-    for event, (transitions, delta) in TRIGGERS.items():
-        op.execute(
-            f"CREATE FUNCTION ticket_rollups_on_{event}() RETURNS trigger LANGUAGE plpgsql "
-            f"AS $body$ BEGIN {_upserts(delta)}\n RETURN NULL; END $body$"
-        )
-        op.execute(
-            f"CREATE TRIGGER ticket_rollups_{event} AFTER {event.upper()} ON tickets "
-            f"REFERENCING {transitions} FOR EACH STATEMENT "
-            f"EXECUTE FUNCTION ticket_rollups_on_{event}()"
-        )
-    deletes = "".join(f" DELETE FROM {t};" for t in TABLES)
-    op.execute(
-        "CREATE FUNCTION ticket_rollups_rebuild() RETURNS void LANGUAGE plpgsql "
-        f"AS $body$ BEGIN {deletes} {_upserts(_delta('tickets', 1))}\n END $body$"
-    )
+    helpers.create_rollup_triggers("ticket_rollups", "tickets", _delta, _upserts, TABLES)
     # The band reads: one band's closed tickets in a date range, in duration order.
     for kind, later in (("first_response", "first_response_at"), ("resolution", "resolved_at")):
         op.execute(
@@ -169,51 +128,18 @@ def _create_postgresql_objects() -> None:
     op.execute("SELECT ticket_rollups_rebuild()")
 
 
+SENT_AT_INDEX = ("ix_invitations_sent_at", ["sent_at"])
+
+
 def upgrade() -> None:
-    for table, period in (
-        ("ticket_rollups", "day"),
-        ("ticket_rollups_monthly", "month"),
-    ):
-        op.create_table(
-            table,
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column(period, sa.Date(), nullable=False),
-            sa.Column("agent_id", sa.Integer(), nullable=False),
-            sa.Column("team_id", sa.Integer(), nullable=False),
-            sa.Column("channel", sa.String(length=40), nullable=False),
-            *(sa.Column(c, sa.Integer(), nullable=False) for c in COUNTS),
-            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
-            sa.UniqueConstraint(
-                period,
-                "agent_id",
-                "team_id",
-                "channel",
-                name=op.f(f"uq_{table}_{period}_agent_id_team_id_channel"),
-            ),
-        )
+    for table, period in (("ticket_rollups", "day"), ("ticket_rollups_monthly", "month")):
+        helpers.rollup_table(table, period, ("agent_id", "team_id", "channel"), COUNTS)
     for table, period in (
         ("ticket_duration_rollups", "day"),
         ("ticket_duration_rollups_monthly", "month"),
     ):
-        op.create_table(
-            table,
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column(period, sa.Date(), nullable=False),
-            sa.Column("team_id", sa.Integer(), nullable=False),
-            sa.Column("kind", sa.String(length=20), nullable=False),
-            sa.Column("bucket", sa.Integer(), nullable=False),
-            sa.Column("count", sa.Integer(), nullable=False),
-            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
-            sa.UniqueConstraint(
-                period,
-                "team_id",
-                "kind",
-                "bucket",
-                name=op.f(f"uq_{table}_{period}_team_id_kind_bucket"),
-            ),
-        )
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.create_index("ix_invitations_sent_at", ["sent_at"], unique=False)
+        helpers.rollup_table(table, period, ("team_id", "kind", "bucket"), ["count"])
+    helpers.create_indexes("invitations", SENT_AT_INDEX)
     if op.get_bind().dialect.name == "postgresql":
         _create_postgresql_objects()
 
@@ -222,13 +148,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for kind in ("first_response", "resolution"):
             op.execute(f"DROP INDEX ix_tickets_{kind}_band")
-        for event in TRIGGERS:
-            op.execute(f"DROP TRIGGER ticket_rollups_{event} ON tickets")
-            op.execute(f"DROP FUNCTION ticket_rollups_on_{event}()")
-        op.execute("DROP FUNCTION ticket_rollups_rebuild()")
+        helpers.drop_rollup_triggers("ticket_rollups", "tickets")
         op.execute("DROP FUNCTION ticket_duration_bucket(double precision)")
         op.execute("DROP FUNCTION ticket_seconds(timestamptz, timestamptz)")
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.drop_index("ix_invitations_sent_at")
+    helpers.drop_indexes("invitations", SENT_AT_INDEX)
     for table in reversed(TABLES):
         op.drop_table(table)

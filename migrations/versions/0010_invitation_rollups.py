@@ -22,13 +22,12 @@ ticket.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from migrations import helpers
 
 revision: str = "0010_invitation_rollups"
 down_revision: str | Sequence[str] | None = "0009_ticket_rollups"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 TABLES = (("invitation_rollups", "day"), ("invitation_rollups_monthly", "month"))
 KEYS = "agent_id, team_id, channel, survey_id"
@@ -57,14 +56,6 @@ def _upserts(delta: str) -> str:
     return "".join(statements)
 
 
-TRIGGERS = {
-    "insert": ("NEW TABLE AS new_rows", _delta("new_rows", 1)),
-    "update": (
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        _delta("new_rows", 1) + "\n        UNION ALL" + _delta("old_rows", -1),
-    ),
-    "delete": ("OLD TABLE AS old_rows", _delta("old_rows", -1)),
-}
 BANDS = (("first_response", "first_response_at"), ("resolution", "resolved_at"))
 
 
@@ -81,42 +72,13 @@ def _band_indexes(covering: bool) -> None:
 
 def upgrade() -> None:
     for table, period in TABLES:
-        op.create_table(
-            table,
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column(period, sa.Date(), nullable=False),
-            sa.Column("agent_id", sa.Integer(), nullable=False),
-            sa.Column("team_id", sa.Integer(), nullable=False),
-            sa.Column("channel", sa.String(length=40), nullable=False),
-            sa.Column("survey_id", sa.Integer(), nullable=False),
-            sa.Column("sent", sa.Integer(), nullable=False),
-            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
-            sa.UniqueConstraint(
-                period,
-                "agent_id",
-                "team_id",
-                "channel",
-                "survey_id",
-                name=op.f(f"uq_{table}_{period}_agent_id_team_id_channel_survey_id"),
-            ),
+        helpers.rollup_table(
+            table, period, ("agent_id", "team_id", "channel", "survey_id"), ["sent"]
         )
     if op.get_bind().dialect.name != "postgresql":
         return
-    for event, (transitions, delta) in TRIGGERS.items():
-        op.execute(
-            f"CREATE FUNCTION invitation_rollups_on_{event}() RETURNS trigger "
-            f"LANGUAGE plpgsql AS $body$ BEGIN {_upserts(delta)}\n RETURN NULL; END $body$"
-        )
-        op.execute(
-            f"CREATE TRIGGER invitation_rollups_{event} AFTER {event.upper()} ON invitations "
-            f"REFERENCING {transitions} FOR EACH STATEMENT "
-            f"EXECUTE FUNCTION invitation_rollups_on_{event}()"
-        )
-    deletes = "".join(f" DELETE FROM {t};" for t, _ in TABLES)
-    op.execute(
-        "CREATE FUNCTION invitation_rollups_rebuild() RETURNS void LANGUAGE plpgsql "
-        f"AS $body$ BEGIN {deletes} {_upserts(_delta('invitations', 1))}\n END $body$"
-    )
+    tables = [table for table, _ in TABLES]
+    helpers.create_rollup_triggers("invitation_rollups", "invitations", _delta, _upserts, tables)
     op.execute("SELECT invitation_rollups_rebuild()")
     _band_indexes(covering=True)
 
@@ -124,9 +86,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _band_indexes(covering=False)
-        for event in TRIGGERS:
-            op.execute(f"DROP TRIGGER invitation_rollups_{event} ON invitations")
-            op.execute(f"DROP FUNCTION invitation_rollups_on_{event}()")
-        op.execute("DROP FUNCTION invitation_rollups_rebuild()")
+        helpers.drop_rollup_triggers("invitation_rollups", "invitations")
     for table, _ in reversed(TABLES):
         op.drop_table(table)

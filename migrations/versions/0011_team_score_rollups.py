@@ -15,67 +15,27 @@ the existing daily cells.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from migrations import helpers
 
 revision: str = "0011_team_score_rollups"
 down_revision: str | Sequence[str] | None = "0010_invitation_rollups"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 TABLES = (("score_rollups_team", "day"), ("score_rollups_team_monthly", "month"))
 AGENT_TABLES = (("score_rollups_agent", "day"), ("score_rollups_agent_monthly", "month"))
+AGENT_DAY_INDEX = ("ix_score_rollups_agent_agent_id_day", ["agent_id", "day"])
 
 
 def upgrade() -> None:
     for table, period in AGENT_TABLES:
-        op.create_table(
-            table,
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column(period, sa.Date(), nullable=False),
-            sa.Column("agent_id", sa.Integer(), nullable=False),
-            sa.Column("team_id", sa.Integer(), nullable=False),
-            sa.Column("survey_id", sa.Integer(), nullable=False),
-            sa.Column("metric", sa.String(length=20), nullable=False),
-            sa.Column("value", sa.SmallInteger(), nullable=False),
-            sa.Column("count", sa.Integer(), nullable=False),
-            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
-            sa.UniqueConstraint(
-                period,
-                "agent_id",
-                "team_id",
-                "survey_id",
-                "metric",
-                "value",
-                name=op.f(f"uq_{table}_{period}_agent_id_team_id_survey_id_metric_value"),
-            ),
+        helpers.rollup_table(
+            table, period, ("agent_id", "team_id", "survey_id", "metric", "value"), ["count"]
         )
-    with op.batch_alter_table("score_rollups_agent", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_score_rollups_agent_agent_id_day", ["agent_id", "day"], unique=False
-        )
+    helpers.create_indexes("score_rollups_agent", AGENT_DAY_INDEX)
     for table, period in TABLES:
-        op.create_table(
-            table,
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column(period, sa.Date(), nullable=False),
-            sa.Column("team_id", sa.Integer(), nullable=False),
-            sa.Column("survey_id", sa.Integer(), nullable=False),
-            sa.Column("metric", sa.String(length=20), nullable=False),
-            sa.Column("value", sa.SmallInteger(), nullable=False),
-            sa.Column("count", sa.Integer(), nullable=False),
-            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
-            sa.UniqueConstraint(
-                period,
-                "team_id",
-                "survey_id",
-                "metric",
-                "value",
-                name=op.f(f"uq_{table}_{period}_team_id_survey_id_metric_value"),
-            ),
-        )
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_index(f"ix_{table}_metric_{period}", ["metric", period], unique=False)
+        helpers.rollup_table(table, period, ("team_id", "survey_id", "metric", "value"), ["count"])
+        helpers.create_indexes(table, (f"ix_{table}_metric_{period}", ["metric", period]))
     month = (
         "CAST(date_trunc('month', day) AS date)"
         if op.get_bind().dialect.name == "postgresql"
@@ -108,10 +68,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table, period in reversed(TABLES):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_index(f"ix_{table}_metric_{period}")
+        helpers.drop_indexes(table, (f"ix_{table}_metric_{period}", ["metric", period]))
         op.drop_table(table)
-    with op.batch_alter_table("score_rollups_agent", schema=None) as batch_op:
-        batch_op.drop_index("ix_score_rollups_agent_agent_id_day")
+    helpers.drop_indexes("score_rollups_agent", AGENT_DAY_INDEX)
     for table, _ in reversed(AGENT_TABLES):
         op.drop_table(table)

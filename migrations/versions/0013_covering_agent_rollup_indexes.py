@@ -17,8 +17,6 @@ from alembic import op
 
 revision: str = "0013_covering_agent_rollups"
 down_revision: str | Sequence[str] | None = "0012_driver_runs"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 CELL = ["agent_id", "team_id", "survey_id", "metric", "value", "count"]
 

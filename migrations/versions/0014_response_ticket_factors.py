@@ -42,10 +42,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import helpers
+
 revision: str = "0014_response_ticket_factors"
 down_revision: str | Sequence[str] | None = "0013_covering_agent_rollups"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # responses column <- expression over a ``tickets`` row ``t``
 FACTORS = {
@@ -65,7 +65,6 @@ TICKET_SOURCES = (
     "resolved_at",
 )
 
-COUNTS = ("answered", "said_yes", "desk_yes", "desk_yes_said_no")
 DESK_FCR = "ticket_contacts <= 1 AND ticket_reopened IS NOT TRUE"
 # What one answer in the delta adds to each count (the old live ``fcr_gaps`` query).
 COUNT_WHEN = {
@@ -74,6 +73,7 @@ COUNT_WHEN = {
     "desk_yes": DESK_FCR,
     "desk_yes_said_no": f"{DESK_FCR} AND fcr <> 1",
 }
+COUNTS = tuple(COUNT_WHEN)
 TABLES = ("fcr_gap_rollups", "fcr_gap_rollups_monthly")
 SAMPLE_INDEX = "ix_responses_driver_sample"
 SAMPLE_COLUMNS = ("team_id", "agent_id", "channel", "survey_id", "csat", *FACTORS)
@@ -91,36 +91,14 @@ def _delta(source: str, sign: int) -> str:
 
 
 def _upserts(delta: str) -> str:
-    sums = ", ".join(f"sum(CASE WHEN {COUNT_WHEN[c]} THEN sign ELSE 0 END)" for c in COUNTS)
-    nonzero = " OR ".join(
-        f"sum(CASE WHEN {COUNT_WHEN[c]} THEN sign ELSE 0 END) <> 0" for c in COUNTS
-    )
-    statements = []
-    for table, period, expr in (
-        ("fcr_gap_rollups", "day", "day"),
-        ("fcr_gap_rollups_monthly", "month", "CAST(date_trunc('month', day) AS date)"),
-    ):
-        add = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTS)
-        statements.append(
-            f"""
-        WITH delta AS ({delta})
-        INSERT INTO {table} ({period}, {KEY}, {", ".join(COUNTS)})
-        SELECT {expr}, {KEY}, {sums}
-        FROM delta GROUP BY 1, 2, 3, 4, 5 HAVING {nonzero} ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT ({period}, {KEY}) DO UPDATE SET {add};"""
+    return "".join(
+        helpers.counting_upsert(delta, table, period, expr, KEY, COUNT_WHEN)
+        for table, period, expr in (
+            ("fcr_gap_rollups", "day", "day"),
+            ("fcr_gap_rollups_monthly", "month", "CAST(date_trunc('month', day) AS date)"),
         )
-    return "".join(statements)
+    )
 
-
-TRIGGERS = {
-    # event: (transition tables, delta)
-    "insert": ("NEW TABLE AS new_rows", _delta("new_rows", 1)),
-    "update": (
-        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        _delta("new_rows", 1) + "\n        UNION ALL" + _delta("old_rows", -1),
-    ),
-    "delete": ("OLD TABLE AS old_rows", _delta("old_rows", -1)),
-}
 
 _factor_targets = ", ".join(FACTORS)
 _factor_values = ", ".join(FACTORS.values())
@@ -157,21 +135,8 @@ def _create_postgresql_objects() -> None:
         "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
         "EXECUTE FUNCTION tickets_factors_to_responses()"
     )
-    for event, (transitions, delta) in TRIGGERS.items():
-        op.execute(
-            f"CREATE FUNCTION fcr_gap_rollups_on_{event}() RETURNS trigger LANGUAGE plpgsql "
-            f"AS $body$ BEGIN {_upserts(delta)}\n RETURN NULL; END $body$"
-        )
-        op.execute(
-            f"CREATE TRIGGER fcr_gap_rollups_{event} AFTER {event.upper()} ON responses "
-            f"REFERENCING {transitions} FOR EACH STATEMENT "
-            f"EXECUTE FUNCTION fcr_gap_rollups_on_{event}()"
-        )
-    deletes = "".join(f" DELETE FROM {t};" for t in TABLES)
-    op.execute(
-        "CREATE FUNCTION fcr_gap_rollups_rebuild() RETURNS void LANGUAGE plpgsql "
-        f"AS $body$ BEGIN {COPY_FROM_TICKETS} {deletes} "
-        f"{_upserts(_delta('responses', 1))}\n END $body$"
+    helpers.create_rollup_triggers(
+        "fcr_gap_rollups", "responses", _delta, _upserts, TABLES, f"{COPY_FROM_TICKETS} "
     )
     op.execute("SELECT fcr_gap_rollups_rebuild()")
 
@@ -184,25 +149,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("ticket_first_response_seconds", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("ticket_resolution_seconds", sa.Float(), nullable=True))
     for table, period in (("fcr_gap_rollups", "day"), ("fcr_gap_rollups_monthly", "month")):
-        op.create_table(
-            table,
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column(period, sa.Date(), nullable=False),
-            sa.Column("agent_id", sa.Integer(), nullable=False),
-            sa.Column("team_id", sa.Integer(), nullable=False),
-            sa.Column("channel", sa.String(length=40), nullable=False),
-            sa.Column("survey_id", sa.Integer(), nullable=False),
-            *(sa.Column(c, sa.Integer(), nullable=False) for c in COUNTS),
-            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
-            sa.UniqueConstraint(
-                period,
-                "agent_id",
-                "team_id",
-                "channel",
-                "survey_id",
-                name=op.f(f"uq_{table}_{period}_agent_id_team_id_channel_survey_id"),
-            ),
-        )
+        helpers.rollup_table(table, period, ("agent_id", "team_id", "channel", "survey_id"), COUNTS)
     # The drivers sample (the most recent answers with a CSAT in the filter, and
     # their factors) read backwards from the range's end: on PostgreSQL an
     # index-only scan (the factors are included), on SQLite the range in order.
@@ -219,10 +166,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(f"DROP INDEX {SAMPLE_INDEX}")
     if op.get_bind().dialect.name == "postgresql":
-        for event in TRIGGERS:
-            op.execute(f"DROP TRIGGER fcr_gap_rollups_{event} ON responses")
-            op.execute(f"DROP FUNCTION fcr_gap_rollups_on_{event}()")
-        op.execute("DROP FUNCTION fcr_gap_rollups_rebuild()")
+        helpers.drop_rollup_triggers("fcr_gap_rollups", "responses")
         op.execute("DROP TRIGGER tickets_factors_to_responses ON tickets")
         op.execute("DROP FUNCTION tickets_factors_to_responses()")
         op.execute("DROP TRIGGER responses_ticket_factors ON responses")

@@ -20,8 +20,6 @@ from alembic import op
 
 revision: str = "0015_training_rating_rows"
 down_revision: str | Sequence[str] | None = "0014_response_ticket_factors"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

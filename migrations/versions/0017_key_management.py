@@ -20,8 +20,6 @@ from alembic import op
 
 revision: str = "0017_key_management"
 down_revision: str | Sequence[str] | None = "0016_customer_erasure"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -24,8 +24,6 @@ from alembic import op
 
 revision: str = "0019_ticket_close_source"
 down_revision: str | Sequence[str] | None = "0017_key_management"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

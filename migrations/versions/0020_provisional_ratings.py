@@ -23,8 +23,6 @@ from feedback_service.db import UTCDateTime
 
 revision: str = "0020_provisional_ratings"
 down_revision: str | Sequence[str] | None = "0019_ticket_close_source"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -34,8 +34,6 @@ from feedback_service.scores.models import TRIGGER_SETS
 
 revision: str = "0021_rollups_declared"
 down_revision: str | Sequence[str] | None = "0020_provisional_ratings"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

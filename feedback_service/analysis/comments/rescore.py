@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis.comments.service import ResponseFacts, ratings_of, write_analyses
+from feedback_service.analysis.comments.service import ResponseFacts, write_analyses
 from feedback_service.analysis.models import CommentAnalysis, RescoreRun
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
 from feedback_service.surveys.models import Response
+from feedback_service.views import fields
 
 if TYPE_CHECKING:
     from feedback_service.analysis.text import CommentAnalysis as AnalysisResult
@@ -122,16 +123,7 @@ def plan_batch(
         .limit(run.batch_size)
     ).all()
     todo = [
-        ResponseFacts(
-            id=r.id,
-            version=r.version,
-            comment=(r.comment or "").strip(),
-            ratings=ratings_of(r.csat, r.nps, r.ces),
-            agent_id=r.agent_id,
-            team_id=r.team_id,
-            ticket_id=r.ticket_id,
-            submitted_at=r.submitted_at,
-        )
+        ResponseFacts.of(r)
         for r in rows
         if (r.model_version, r.response_version) != (model_version, r.version)
         and (r.comment or "").strip()
@@ -205,14 +197,7 @@ def stalled_runs(session: Session, older_than: dt.timedelta) -> list[tuple[int, 
 
 def run_view(run: RescoreRun) -> dict[str, Any]:
     return {
-        "id": run.id,
-        "status": run.status,
-        "model_version": run.model_version,
-        "batch_size": run.batch_size,
-        "cursor": run.cursor,
-        "scanned": run.scanned,
-        "rescored": run.rescored,
-        "requested_by": run.requested_by,
+        **fields(run, "id status model_version batch_size cursor scanned rescored requested_by"),
         "created_at": run.created_at.isoformat(),
         "updated_at": run.updated_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,

@@ -9,7 +9,6 @@ from typing import Any
 from flask import g, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE
-from sqlalchemy import select
 
 from feedback_service.analysis.comments import labels, rescore, service, training
 from feedback_service.analysis.comments.analyzer import active_version, model_dir, ready_version
@@ -36,6 +35,7 @@ from feedback_service.analysis.comments.tasks import (
 from feedback_service.api import requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
+from feedback_service.helpdesk.lookup import FilterLookup
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.job_lock import lock_scope
 from feedback_service.limits import body_limit
@@ -63,22 +63,11 @@ def caller_name() -> str:
 
 def _filters(args: dict[str, Any]) -> service.CommentFilters:
     session = get_session()
-    errors: dict[str, list[str]] = {}
+    lookup = FilterLookup(session, args)
+    errors = lookup.errors
     start, end = args.get("from"), args.get("to")
-    if start is not None and end is not None and start > end:
-        errors["from"] = [f"'from' ({start}) is after 'to' ({end})."]
-
-    def lookup(name: str, column: Any, id_column: Any) -> int | None:
-        value = args.get(name)
-        if value is None:
-            return None
-        found = session.scalar(select(id_column).where(column == value))
-        if found is None:
-            errors[name] = [f"Unknown {name} '{value}'."]
-        return found
-
-    agent_id = lookup("agent", Agent.external_id, Agent.id)
-    team_id = lookup("team", Team.external_id, Team.id)
+    agent_id = lookup.id_of("agent", Agent.external_id, Agent.id)
+    team_id = lookup.id_of("team", Team.external_id, Team.id)
     target, category = args.get("target"), args.get("category")
     if category is not None and "/" in category:
         named_target, category = category.split("/", 1)

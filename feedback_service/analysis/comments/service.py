@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import Row, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,9 +26,10 @@ from feedback_service.analysis.comments.corrections import (
     model_findings,
 )
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding, CommentLabel
-from feedback_service.db import utcnow
+from feedback_service.db import equal_to, utcnow
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.surveys.models import Response, Survey
+from feedback_service.views import fields
 
 if TYPE_CHECKING:
     from feedback_service.analysis.text import Analyzer
@@ -53,7 +54,8 @@ class ResponseFacts:
     submitted_at: dt.datetime
 
     @classmethod
-    def of(cls, r: Response) -> ResponseFacts:
+    def of(cls, r: Response | Row[*tuple[Any, ...]]) -> ResponseFacts:
+        """From a response, or a row selecting the same columns."""
         return cls(
             id=r.id,
             version=r.version,
@@ -64,6 +66,22 @@ class ResponseFacts:
             ticket_id=r.ticket_id,
             submitted_at=r.submitted_at,
         )
+
+
+# What the model says of one sentence: an analysis' stored finding holds these.
+FINDING_FIELDS = "target category confidence sentence sentiment"
+
+
+def finding_view(f: dict[str, Any]) -> dict[str, Any]:
+    """A stored finding with every key present (a missing optional one as None)."""
+    return {
+        "target": f["target"],
+        "category": f.get("category"),
+        "confidence": f.get("confidence"),
+        "sentence": f["sentence"],
+        "sentiment": f.get("sentiment"),
+        "corrected": bool(f.get("corrected")),
+    }
 
 
 def ratings_of(csat: int | None, nps: int | None, ces: int | None) -> dict[str, int] | None:
@@ -112,16 +130,7 @@ def write_analyses(session: Session, items: Sequence[tuple[ResponseFacts, Analys
     labels = labels_by_response(session, ids)
     rows: list[tuple[ResponseFacts, CommentAnalysis]] = []
     for facts, result in items:
-        model = [
-            {
-                "target": f.target,
-                "category": f.category,
-                "confidence": f.confidence,
-                "sentence": f.sentence,
-                "sentiment": f.sentiment,
-            }
-            for f in result.findings
-        ]
+        model = [fields(f, FINDING_FIELDS) for f in result.findings]
         model_sentiment = _db_sentiment(result)
         effective = apply_labels(model, model_sentiment, labels.get(facts.id, []), facts.comment)
         analysis = existing.get(facts.id)
@@ -157,12 +166,7 @@ def _replace_finding_rows(
             "analysis_id": analysis.id,
             "response_id": facts.id,
             "position": i,
-            "target": f["target"],
-            "category": f.get("category"),
-            "confidence": f.get("confidence"),
-            "sentence": f["sentence"],
-            "sentiment": f.get("sentiment"),
-            "corrected": bool(f.get("corrected")),
+            **finding_view(f),
             "agent_id": facts.agent_id,
             "team_id": facts.team_id,
             "ticket_id": facts.ticket_id,
@@ -242,12 +246,7 @@ def _conditions(f: CommentFilters) -> list[ColumnElement[bool]]:
         cond.append(Response.submitted_at >= f.start)
     if f.end is not None:
         cond.append(Response.submitted_at < f.end)
-    if f.agent_id is not None:
-        cond.append(Response.agent_id == f.agent_id)
-    if f.team_id is not None:
-        cond.append(Response.team_id == f.team_id)
-    if f.channel is not None:
-        cond.append(Response.channel == f.channel)
+    cond += equal_to(Response, agent_id=f.agent_id, team_id=f.team_id, channel=f.channel)
     if f.target is not None or f.category is not None:
         finding = [CommentFinding.response_id == Response.id]
         if f.target is not None:
@@ -346,27 +345,12 @@ def _item(
 
 def analysis_view(a: CommentAnalysis) -> dict[str, Any]:
     return {
-        "id": a.id,
-        "language": a.language,
-        # False: not a language the model reads; sentiment is then null, never neutral.
-        "supported": a.supported,
-        "sentiment": a.sentiment,
-        "sentiment_score": a.sentiment_score,
-        "corrected": a.corrected,
+        # supported False: not a language the model reads; sentiment is then null, never
+        # neutral.
+        **fields(a, "id language supported sentiment sentiment_score corrected"),
         # What the model said, when a manager's correction replaced it.
         "original": {"sentiment": a.model_sentiment} if a.sentiment != a.model_sentiment else None,
-        "findings": [
-            {
-                "target": f["target"],
-                "category": f.get("category"),
-                "confidence": f.get("confidence"),
-                "sentence": f["sentence"],
-                "sentiment": f.get("sentiment"),
-                "corrected": bool(f.get("corrected")),
-                "original": f.get("original"),
-            }
-            for f in a.findings
-        ],
+        "findings": [{**finding_view(f), "original": f.get("original")} for f in a.findings],
         "key_phrases": list(a.key_phrases),
         "model_version": a.model_version,
         "response_version": a.response_version,

@@ -42,6 +42,7 @@ from feedback_service.analysis.text.data import RatedComment, rating_distributio
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
 from feedback_service.surveys.models import Response
+from feedback_service.views import fields
 
 RATINGS_TRIGGER = "ratings"
 PENDING = ("queued", "running")
@@ -229,21 +230,12 @@ def record_failure(session: Session, run: TrainingRun, exc: Exception) -> None:
 
 def run_view(run: TrainingRun) -> dict[str, Any]:
     return {
-        "id": run.id,
-        "status": run.status,
-        "trigger": run.trigger,
-        "requested_by": run.requested_by,
-        "candidate_version": run.candidate_version,
-        "promoted": run.promoted,
-        "metrics": run.metrics,
-        "current_version": run.current_version,
-        "current_metrics": run.current_metrics,
-        "seed_rows": run.seed_rows,
-        "label_rows": run.label_rows,
-        "train_rows": run.train_rows,
-        "held_out_rows": run.held_out_rows,
-        "rating_rows": run.rating_rows,
-        "ratings_through": run.ratings_through,
+        **fields(
+            run,
+            "id status trigger requested_by candidate_version promoted metrics",
+            "current_version current_metrics seed_rows label_rows train_rows held_out_rows",
+            "rating_rows ratings_through",
+        ),
         "reasons": run.reasons or [],
         "error": run.error,
         "created_at": run.created_at.isoformat(),
