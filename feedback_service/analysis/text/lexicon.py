@@ -1,6 +1,8 @@
 """Lexicon scores and support-domain cue counts, as model features.
 
-English text is scored with VADER; German and Spanish text with the
+English text is scored with VADER plus the opinion words VADER lacks
+(``lexicon_en.txt``: "slow", "polite", "overpriced", ...; ``english()``), while
+``vader_scores`` stays plain VADER for baselines; German and Spanish text with the
 hand-written word lists of ``wordlists.py`` scored the way VADER scores English
 (valences summed with negation flipped and intensifiers added, squashed to
 -1..1), so the same feature columns mean the same thing in every language.
