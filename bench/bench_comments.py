@@ -66,6 +66,7 @@ def make_comments(n: int, seed: int, languages: list[str]) -> list[str]:
 
 def clear_lexicon_caches() -> None:
     lexicon._vader_cached.cache_clear()
+    lexicon._english_cached.cache_clear()
     lexicon.list_scores.cache_clear()
     lexicon.text_language.cache_clear()
 

@@ -1,6 +1,8 @@
 """Lexicon scores and support-domain cue counts, as model features.
 
-English text is scored with VADER; German and Spanish text with the
+English text is scored with VADER plus the opinion words VADER lacks
+(``lexicon_en.txt``: "slow", "polite", "overpriced", ...; ``english()``), while
+``vader_scores`` stays plain VADER for baselines; German and Spanish text with the
 hand-written word lists of ``wordlists.py`` scored the way VADER scores English
 (valences summed with negation flipped and intensifiers added, squashed to
 -1..1), so the same feature columns mean the same thing in every language.
@@ -15,6 +17,7 @@ and that directory is put on ``nltk.data.path``.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
@@ -39,6 +42,8 @@ _ENV_CACHE_DIR: Final = "FEEDBACK_NLTK_CACHE_DIR"
 
 _lock = threading.Lock()
 _analyzer: Any = None
+_english: Any = None
+_ENGLISH_EXTRA: Final = Path(__file__).with_name("lexicon_en.txt")
 _cache_dir: Path | None = None
 
 
@@ -69,7 +74,7 @@ def build_nltk_data_dir(cache_dir: Path) -> Path:
 
 def configure(cache_dir: Path | str | None = None) -> None:
     """Choose where the NLTK data directory lives; call before the first score."""
-    global _analyzer, _cache_dir
+    global _analyzer, _english, _cache_dir
     with _lock:
         if cache_dir is None and _cache_dir is not None:
             # "No preference" must not undo a directory the process chose earlier.
@@ -77,8 +82,9 @@ def configure(cache_dir: Path | str | None = None) -> None:
         new_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         if new_dir != _cache_dir:
             _cache_dir = new_dir
-            _analyzer = None
+            _analyzer = _english = None
             _vader_cached.cache_clear()
+            _english_cached.cache_clear()
 
 
 def vader() -> Any:
@@ -97,15 +103,57 @@ def vader() -> Any:
     return _analyzer
 
 
+@lru_cache(maxsize=1)
+def english_extra() -> dict[str, float]:
+    """The hand-written valences of ``lexicon_en.txt``: opinion words VADER lacks."""
+    valences: dict[str, float] = {}
+    for line in _ENGLISH_EXTRA.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        value, _, names = line.partition(":")
+        valences.update(dict.fromkeys(names.split(), float(value)))
+    return valences
+
+
+def english() -> Any:
+    """VADER with ``english_extra`` added (VADER's own valence wins), built once.
+
+    VADER misses plain verdict words of support feedback ("slow", "polite",
+    "reliable", "overpriced", "unhelpful"), so a sentence made of them scored 0
+    and read as neutral. ``vader()`` stays plain VADER for the baselines.
+    """
+    global _english
+    if _english is None:
+        base = vader()
+        with _lock:
+            if _english is None:
+                extended = copy.copy(base)
+                extended.lexicon = {**english_extra(), **base.lexicon}
+                _english = extended
+    return _english
+
+
 @lru_cache(maxsize=200_000)
 def _vader_cached(text: str) -> tuple[float, float, float, float]:
     s = vader().polarity_scores(text)
     return s["neg"], s["neu"], s["pos"], s["compound"]
 
 
+@lru_cache(maxsize=200_000)
+def _english_cached(text: str) -> tuple[float, float, float, float]:
+    s = english().polarity_scores(text)
+    return s["neg"], s["neu"], s["pos"], s["compound"]
+
+
 def vader_scores(text: str) -> tuple[float, float, float, float]:
     """(neg, neu, pos, compound); cached because survey comments repeat a lot ("thanks!")."""
     return _vader_cached(text)
+
+
+def english_scores(text: str) -> tuple[float, float, float, float]:
+    """Like ``vader_scores``, with the words of ``lexicon_en.txt`` known too."""
+    return _english_cached(text)
 
 
 def vader_compound(text: str) -> float:
@@ -164,12 +212,15 @@ N_LEXICON_FEATURES: Final = 10 + len(CUES)
 # comes from English sentences alone (sharing the columns cost the English
 # sets about 0.01 macro-F1). A model pickled at revision 1 or 2 keeps its
 # columns and English-only scoring.
-LEXICON_REVISION: Final = 3
+# Revision 4 scores English with ``english()``: VADER plus the opinion words of
+# ``lexicon_en.txt`` it lacks; a model pickled before keeps plain VADER.
+LEXICON_REVISION: Final = 4
 _ENGLISH_BLOCK: Final = N_LEXICON_FEATURES + 1
 N_LEXICON_FEATURES_BY_REVISION: Final = {
     1: N_LEXICON_FEATURES,
     2: _ENGLISH_BLOCK,
     3: 2 * _ENGLISH_BLOCK + len(LEXICON_LANGUAGES),
+    4: 2 * _ENGLISH_BLOCK + len(LEXICON_LANGUAGES),
 }
 
 # Negation scope: the few words after "not"/"never"/"no"/"n't" up to punctuation
@@ -261,14 +312,15 @@ def negated_terms_by_language(text: str) -> list[str]:
     return [prefix + w for w in negated_words(text, language)]
 
 
-def _negated_valence(text: str, language: str = "en") -> float:
-    """Minus the summed valence of negated words, squashed to -1..1."""
+def _negated_valence(text: str, language: str = "en", extended: bool = True) -> float:
+    """Minus the summed valence of negated words, squashed to -1..1 (``extended``:
+    English words valued by ``english()``, else by plain VADER as before revision 4)."""
     if language in LEXICON_LANGUAGES:
         table = lists(language)
         words_in_scope = negated_words(text, language)
         total = -sum(table.polarity.get(table.fold(w)) or 0.0 for w in words_in_scope)
     else:
-        valence = vader().lexicon
+        valence = (english() if extended else vader()).lexicon
         total = -sum(float(valence.get(w, 0.0)) for w in _negated_words_en(text))
     return float(np.tanh(total / 3.0))
 
@@ -346,7 +398,7 @@ def sentiment_scores(text: str, language: str) -> tuple[float, float, float, flo
     """(neg, neu, pos, compound) with the lexicon of ``language`` (VADER for English)."""
     if language in LEXICON_LANGUAGES:
         return list_scores(text, language)
-    return vader_scores(text)
+    return english_scores(text)
 
 
 def compound_score(text: str, language: str) -> float:
@@ -400,7 +452,8 @@ def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
         row = _list_row(text)
         if row is not None:
             return row
-    neg, neu, pos, compound = vader_scores(text)
+    extended = revision >= 4
+    neg, neu, pos, compound = english_scores(text) if extended else vader_scores(text)
     raw = words(text)
     tokens = [t.replace("'", "") for t in raw]
     n = max(len(tokens), 1)
@@ -412,7 +465,7 @@ def lexicon_row(text: str, revision: int = LEXICON_REVISION) -> list[float]:
     row = _count_columns((neg, neu, pos, compound), negations, intensifiers, text, n)
     row.extend(min(sum(1 for t in tokens if t in cue), 3) / 3.0 for cue in CUES.values())
     if revision >= 2:
-        row.append(_negated_valence(text))
+        row.append(_negated_valence(text, "en", extended))
     if revision >= 3:
         row.extend(0.0 for _ in range(len(LEXICON_LANGUAGES) + _ENGLISH_BLOCK))
     return row

@@ -51,7 +51,8 @@ META_FILE: Final = "meta.json"
 # Bump when features or hyper-parameters change, so the version hash changes too.
 # 3: German and Spanish word lists in the lexicon block, negation scope per language.
 # 4: German and Spanish text read without links and @mentions; German compounds.
-FEATURES_REVISION: Final = 4
+# 5: English lexicon columns from VADER plus lexicon_en.txt (lexicon revision 4).
+FEATURES_REVISION: Final = 5
 # A language is read by a model only if it trained on at least this many
 # sentences in it; below that its comments stay "unsupported", never guessed.
 MIN_LANGUAGE_ROWS: Final = 200

@@ -31,7 +31,9 @@ will ask why a comment was called what it was):
   (``s * P(neutral) + (1 - s) * (1 - |compound|)``), averaged with the same
   weights; with the score being P(pos) - P(neg) of the same blend, neutral
   wins when ``3 * neutral >= 1 + |score|``, else the score's sign decides. A
-  rated comment (the customer has given a verdict) and every comment under
+  rated comment (the customer has given a verdict), a comment in a language
+  outside ``SentimentRule.probability_languages`` (English only: German and
+  Spanish read better with the band) and every comment under
   ``SentimentRule(neutral_by="band")`` use the fixed band instead, as all
   comments did until 2026-12-05: positive / negative beyond +-0.2, neutral
   between.
@@ -83,6 +85,7 @@ LONG_COMMENT_SEGMENTS: Final = 3
 WHOLE_TEXT_WEIGHT: Final = 0.0
 SILENT_LEXICON_SHARE: Final[float | None] = None
 NEUTRAL_BY: Final = "probability"
+PROBABILITY_LANGUAGES: Final = ("en",)
 # "me" or "on the" can carry weight in a linear model but explain nothing to a reader.
 _FUNCTION_WORDS: Final = frozenset(
     str.split(
@@ -176,6 +179,10 @@ class SentimentRule:
     # is its most likely reading; "band": when the score lies within
     # +-label_threshold (before 2026-12-05). See bench/README-comments.md.
     neutral_by: Literal["probability", "band"] = NEUTRAL_BY
+    # The languages "probability" applies to; the others keep the band. On the
+    # German and Spanish held-out sentences and GermEval the band is better
+    # (bench/README-comments.md, 2026-12-05 fourth batch).
+    probability_languages: tuple[str, ...] = PROBABILITY_LANGUAGES
 
 
 class Analyzer(Protocol):
@@ -365,8 +372,9 @@ class CommentAnalyzer:
                 result.sentiment = comment_label(read, sent_names, given)
             else:
                 # With a rating the customer has given their verdict: the band decides.
+                by_probability = rated is None and result.language in rule.probability_languages
                 result.sentiment = self._label(
-                    score, neutral if rated is None else None, strong_pos and strong_neg
+                    score, neutral if by_probability else None, strong_pos and strong_neg
                 )
             result.score = round(score, 4)
             for j in idx:
@@ -455,7 +463,8 @@ class CommentAnalyzer:
 
     def _label(self, score: float, neutral: float | None, mixed: bool) -> SentimentLabel:
         """The comment's label from its score (P(pos) - P(neg) of the blend) and
-        its blended neutral probability (None for a rated comment): with the
+        its blended neutral probability (None for a rated comment or one in a
+        language outside ``probability_languages``: the band decides): with the
         three summing to 1, neutral is the most likely reading when
         ``3 * neutral >= 1 + |score|``."""
         rule = self.rule

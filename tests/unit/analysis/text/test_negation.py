@@ -7,8 +7,11 @@ import pytest
 from feedback_service.analysis.text.lexicon import (
     N_LEXICON_FEATURES_BY_REVISION,
     LexiconFeatures,
+    compound_score,
+    english_extra,
     lexicon_row,
     negated_words,
+    vader,
     vader_compound,
 )
 from feedback_service.analysis.text.pipeline import CommentAnalyzer
@@ -34,6 +37,30 @@ def test_model_pickled_before_the_new_lexicon_columns_keeps_its_width() -> None:
     assert old.transform(["fine"]).shape[1] == N_LEXICON_FEATURES_BY_REVISION[1]
     assert len(old.get_feature_names_out()) == old.transform(["fine"]).shape[1]
     assert len(new.get_feature_names_out()) == new.transform(["fine"]).shape[1]
+
+
+def test_english_lexicon_adds_verdict_words_vader_lacks_and_keeps_vaders_own() -> None:
+    for text in ("The agent was slow and unhelpful.", "The bill was a nightmare."):
+        assert vader_compound(text) == 0.0  # plain VADER, the baselines' lexicon
+        assert compound_score(text, "en") < -0.3
+    assert compound_score("The engineer was polite and reliable.", "en") > 0.3
+    # VADER's own valence always wins, and no added word is one VADER knows.
+    assert not set(english_extra()) & set(vader().lexicon)
+    assert compound_score("terrible service", "en") == vader_compound("terrible service")
+
+
+def test_model_pickled_at_lexicon_revision_3_keeps_plain_vader() -> None:
+    rev3 = LexiconFeatures().fit(["x"])
+    rev3.revision_ = 3
+    rev4 = LexiconFeatures().fit(["x"])
+    names = list(rev4.get_feature_names_out())
+    assert names == list(rev3.get_feature_names_out())
+    text = "The app is buggy and the refund was slow, I never got a polite answer"
+    old = dict(zip(names, rev3.transform([text]).toarray()[0], strict=True))
+    new = dict(zip(names, rev4.transform([text]).toarray()[0], strict=True))
+    assert old["vader_compound"] == pytest.approx(vader_compound(text))
+    assert new["vader_compound"] < old["vader_compound"]
+    assert new["negated_valence"] < old["negated_valence"] == 0.0  # "never got a polite"
 
 
 def test_revision_2_model_scores_german_with_vader_as_it_was_trained() -> None:

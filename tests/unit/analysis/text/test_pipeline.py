@@ -215,3 +215,22 @@ def test_silent_lexicon_share_lets_the_model_decide_where_the_lexicon_knows_no_w
     # A sentence with an opinion word is scored the same by both rules.
     loud = "The courier was rude."
     assert silent.analyze(loud).score == analyzer.analyze(loud).score
+
+
+def test_neutral_by_probability_applies_to_english_only(analyzer: CommentAnalyzer) -> None:
+    """German and Spanish comments keep the +-0.2 band (better on their held-out
+    sentences); an English comment is read by probability unless the rule says not."""
+    comments = [
+        "Der Zug war pünktlich, aber das WLAN ging nicht.",
+        "La entrega llegó tarde pero el repartidor fue amable.",
+        "The parcel arrived on Thursday, the box was a bit dented.",
+    ]
+    band = CommentAnalyzer(analyzer.model, SentimentRule(neutral_by="band"))
+    english_band = CommentAnalyzer(analyzer.model, SentimentRule(probability_languages=()))
+    shipped = analyzer.analyze_many(comments)
+    by_band = band.analyze_many(comments)
+    assert [r.sentiment for r in shipped[:2]] == [r.sentiment for r in by_band[:2]]
+    assert [r.sentiment for r in english_band.analyze_many(comments)] == [
+        r.sentiment for r in by_band
+    ]
+    assert [r.score for r in shipped] == [r.score for r in by_band]  # only labels differ
