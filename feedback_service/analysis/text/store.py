@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -179,7 +179,7 @@ def train_and_maybe_promote(
     moves it by ~0.003). The candidate is saved either way so a manager can see what
     was refused.
     """
-    from feedback_service.analysis.text.adapt import AdaptedModel, fit_adapter
+    from feedback_service.analysis.text.adapt import AdaptedModel, fit_adapter, usable
     from feedback_service.analysis.text.model import train
 
     root = Path(model_dir)
@@ -188,10 +188,17 @@ def train_and_maybe_promote(
     if not held_out:
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
     current = load_promoted(root)
-    base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
     labels = list(deployment_labels)
     weak = adapter_rows(rated, labels, holdout_fraction, seed)
+    # People's sentiment labels teach the adapter, not the seed-trained sentiment
+    # head: the stacker must see that head's probabilities for rows it never saw.
+    own = {normalise(r.text) for r in weak if r.source == "label"} if usable(weak) else set()
+    base_rows = _without_sentiment(train_rows, own)
+    base = _reuse_base(current, base_rows, taxonomy, seed) or train(base_rows, taxonomy, seed)
     adapter = fit_adapter(weak, base, seed) if weak else None
+    if adapter is None and own:
+        # No adapter after all: the labels teach the seed-trained head, as they did before.
+        base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
     candidate = AdaptedModel.wrap(base, adapter) if adapter is not None else base
     base.metrics = candidate.metrics = base.evaluate(held_out)
     checks = [_compare("", candidate.metrics, _base(current), held_out, tolerance)]
@@ -226,6 +233,19 @@ def train_and_maybe_promote(
 
 # A deployment's own held-back sentiment labels decide the adapter from this many on.
 MIN_DEPLOYMENT_HELD_OUT: Final = 20
+
+
+def _without_sentiment(rows: list[LabelledSentence], texts: set[str]) -> list[LabelledSentence]:
+    """``rows`` with the sentiment of ``texts`` taken out (a row left with no label goes)."""
+    if not texts:
+        return rows
+    out = []
+    for row in rows:
+        if normalise(row.text) not in texts:
+            out.append(row)
+        elif row.target is not None:
+            out.append(replace(row, sentiment=None))
+    return out
 
 
 def _reuse_base(
