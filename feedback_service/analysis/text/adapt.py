@@ -1,5 +1,5 @@
 """A domain adapter: a small sentiment model learnt from the deployment's own rows,
-blended with the seed-trained model.
+stacked with the seed-trained model.
 
 Why a second model rather than more rows in the first: the seed model learns from
 ~20,000 sentences written for many support domains; a deployment's few hundred or
@@ -8,16 +8,24 @@ rounding error among them, whatever their weight. The adapter is fitted on the
 deployment's rows alone, with a vocabulary fitted on them (word 1-2-grams and
 character 2-5-grams, TF-IDF), so its words are the deployment's words.
 
-    P(sentiment | sentence) = (1 - w) * seed model + w * adapter
+How much each model counts is learnt from the deployment's own labelled rows, per
+language (``text_language``): a small logistic regression (the *stacker*) reads
+both models' log-probabilities and predicts the rows' labels,
 
-The blend weight ``w`` is chosen by k-fold cross-validation inside the
-deployment's rows: each fold's adapter is fitted on the other folds and the blend
-scored on the fold, for every ``w`` of ``BLEND_WEIGHTS``, by cross-entropy against
-the rows' labels (a proper score, which a rating's soft label fits; macro-F1
-against noisy neutral ratings drifted to too high a weight). The smallest weight
-tied with the lowest loss wins. The adapter is kept only if, at that weight, the
-blend's macro-F1 on the rows labelled without doubt (a person's label, CSAT 1-3
-or 5) beats the seed model alone by ``MIN_GAIN``.
+    P(sentiment | sentence) = softmax(A @ log P_seed + B @ log P_adapter + c)
+
+fitted on the adapter's out-of-fold probabilities (each row scored by an adapter
+fitted on the other folds) and the seed model's, which must not have trained its
+sentiment head on these rows (store.py keeps people's labels out of it when an
+adapter is fitted). Its coefficients grow with the rows it has (L2, ``STACK_C``);
+``weight`` in the summary is the adapter's share of their size. A language's
+stacker is kept only if, cross-validated inside its rows, its macro-F1 on the rows
+labelled without doubt (a person's label, CSAT 1-3 or 5) is not below the seed
+model alone's and either beats it by ``MIN_GAIN`` or its cross-entropy against
+all rows' labels beats the seed model recalibrated on the same rows (a stacker on
+its probabilities alone) by ``MIN_LOSS_GAIN``: a rating is too noisy a label for
+macro-F1 to see a gain, a proper score still does. A language without a stacker
+is read by the seed model alone.
 
 Rows come from two sources:
 
@@ -66,6 +74,10 @@ MIN_PER_CLASS: Final = 5
 # A language's stacker must beat the seed model alone by this much (macro-F1, its
 # rows' pooled folds).
 MIN_GAIN: Final = 0.005
+# Or: its cross-entropy against the rows' labels is this much (nats) below the seed
+# model's recalibrated on the same rows (a rating is too noisy a label for macro-F1
+# to see a gain, and a proper score still does).
+MIN_LOSS_GAIN: Final = 0.005
 ADAPTER_C: Final = 2.0
 # The stacker's regularisation: with few rows its coefficients stay small.
 STACK_C: Final = 1.0
@@ -242,6 +254,30 @@ def _out_of_fold(
     return out
 
 
+def _cross_fitted(
+    inputs: NDArray[np.float64],
+    shares: NDArray[np.float64],
+    classes: Sequence[str],
+    seed: int,
+) -> NDArray[np.float64] | None:
+    """Each row's stacked probabilities from a stacker fitted on the other folds."""
+    out = np.zeros_like(shares)
+    order = np.random.default_rng(seed + 1).permutation(len(shares))
+    for k in range(FOLDS):
+        held = np.sort(order[k::FOLDS])
+        kept = np.setdiff1d(order, held)
+        if (shares[kept].sum(axis=0) > 0).sum() < 2:
+            return None
+        part = _fit_stacker(inputs[kept], shares[kept], classes, seed)
+        out[held] = _stacked(part, inputs[held], classes)
+    return out
+
+
+def _cross_entropy(shares: NDArray[np.float64], proba: NDArray[np.float64]) -> float:
+    """Mean cross-entropy of ``proba`` against the rows' label shares (lower is better)."""
+    return float(-np.mean((shares * np.log(np.clip(proba, 1e-9, 1.0))).sum(axis=1)))
+
+
 def _language_stacker(
     rows: Sequence[AdapterRow],
     inputs: NDArray[np.float64],
@@ -249,33 +285,33 @@ def _language_stacker(
     classes: Sequence[str],
     seed: int,
 ) -> tuple[LogisticRegression | None, dict[str, Any]]:
-    """One language's stacker, kept only if its cross-validated macro-F1 on the rows
-    labelled without doubt beats the seed model alone by ``MIN_GAIN``."""
+    """One language's stacker and its cross-validated figures; None unless it passes
+    the rule of ``fit_adapter``."""
     shares = np.array([[r.label.get(c, 0.0) for c in classes] for r in rows])
-    stacked = np.zeros_like(seed_proba)
-    order = np.random.default_rng(seed + 1).permutation(len(rows))
-    for k in range(FOLDS):
-        held = np.sort(order[k::FOLDS])
-        kept = np.setdiff1d(order, held)
-        if (shares[kept].sum(axis=0) > 0).sum() < 2:
-            return None, {}
-        part = _fit_stacker(inputs[kept], shares[kept], classes, seed)
-        stacked[held] = _stacked(part, inputs[held], classes)
+    stacked = _cross_fitted(inputs, shares, classes, seed)
+    # The seed model recalibrated on the same rows: what the adapter must add to.
+    recalibrated = _cross_fitted(inputs[:, : len(classes)], shares, classes, seed)
+    if stacked is None or recalibrated is None:
+        return None, {}
     scored = [i for i, r in enumerate(rows) if r.clear_class is not None]
     truth = [str(rows[i].clear_class) for i in scored]
     f1 = _macro_f1(truth, [classes[j] for j in stacked[scored].argmax(axis=1)])
     alone = _macro_f1(truth, [classes[j] for j in seed_proba[scored].argmax(axis=1)])
+    loss = _cross_entropy(shares, stacked)
+    seed_loss = _cross_entropy(shares, recalibrated)
     stacker = _fit_stacker(inputs, shares, classes, seed)
     coef = np.abs(stacker.coef_)
-    half = len(classes)
-    own_share = float(coef[:, half:].sum() / max(coef.sum(), 1e-12))
+    own_share = float(coef[:, len(classes) :].sum() / max(coef.sum(), 1e-12))
     figures = {
         "rows": len(rows),
         "macro_f1": round(f1, 4),
         "seed_macro_f1": round(alone, 4),
+        "cross_entropy": round(loss, 4),
+        "seed_cross_entropy": round(seed_loss, 4),
         "weight": round(own_share, 3),
     }
-    return (stacker if f1 >= alone + MIN_GAIN else None), figures
+    better = f1 >= alone + MIN_GAIN or loss <= seed_loss - MIN_LOSS_GAIN
+    return (stacker if f1 >= alone and better else None), figures
 
 
 def fit_adapter(
@@ -286,7 +322,8 @@ def fit_adapter(
 
     ``base`` must not have trained its sentiment head on ``rows`` (its probabilities
     for them would be in-sample, and the stacker would trust it too much).
-    None when the rows are too few or no language's stacker beats the seed model alone.
+    None when the rows are too few or no language's stacker passes the rule of the
+    module docstring.
     """
     if not usable(rows):
         return None
