@@ -19,13 +19,13 @@ fitted on the other folds) and the seed model's, which must not have trained its
 sentiment head on these rows (store.py keeps people's labels out of it when an
 adapter is fitted). Its coefficients grow with the rows it has (L2, ``STACK_C``);
 ``weight`` in the summary is the adapter's share of their size. A language's
-stacker is kept only if, cross-validated inside its rows, its macro-F1 on the rows
+stacker is kept only if, cross-validated inside its rows, (1) its cross-entropy
+against the rows' labels beats the seed model recalibrated on the same rows (a
+stacker on the seed model's probabilities alone) by ``MIN_LOSS_GAIN``: the
+adapter adds something recalibration does not; a proper score, because a rating
+is too noisy a label for macro-F1 to see a gain; and (2) its macro-F1 on the rows
 labelled without doubt (a person's label, CSAT 1-3 or 5) is not below the seed
-model alone's and either beats it by ``MIN_GAIN`` or its cross-entropy against
-all rows' labels beats the seed model recalibrated on the same rows (a stacker on
-its probabilities alone) by ``MIN_LOSS_GAIN``: a rating is too noisy a label for
-macro-F1 to see a gain, a proper score still does. A language without a stacker
-is read by the seed model alone.
+model alone's. A language without a stacker is read by the seed model alone.
 
 Rows come from two sources:
 
@@ -71,12 +71,10 @@ FOLDS: Final = 5
 # Fewer rows than this, or fewer than MIN_PER_CLASS of two classes: no adapter.
 MIN_ROWS: Final = 50
 MIN_PER_CLASS: Final = 5
-# A language's stacker must beat the seed model alone by this much (macro-F1, its
-# rows' pooled folds).
-MIN_GAIN: Final = 0.005
-# Or: its cross-entropy against the rows' labels is this much (nats) below the seed
-# model's recalibrated on the same rows (a rating is too noisy a label for macro-F1
-# to see a gain, and a proper score still does).
+# A language's stacker is kept when its cross-entropy against the rows' labels is
+# this much (nats, pooled folds) below the seed model's recalibrated on the same
+# rows, and its macro-F1 on the rows labelled without doubt is not below the seed
+# model's alone.
 MIN_LOSS_GAIN: Final = 0.005
 ADAPTER_C: Final = 2.0
 # The stacker's regularisation: with few rows its coefficients stay small.
@@ -310,8 +308,8 @@ def _language_stacker(
         "seed_cross_entropy": round(seed_loss, 4),
         "weight": round(own_share, 3),
     }
-    better = f1 >= alone + MIN_GAIN or loss <= seed_loss - MIN_LOSS_GAIN
-    return (stacker if f1 >= alone and better else None), figures
+    kept = f1 >= alone and loss <= seed_loss - MIN_LOSS_GAIN
+    return (stacker if kept else None), figures
 
 
 def fit_adapter(

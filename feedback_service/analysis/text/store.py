@@ -165,8 +165,14 @@ def train_and_maybe_promote(
 
     The three heads are trained on ``rows`` minus the held-back split (a hash of each
     text). A domain adapter (adapt.py) is fitted on the deployment's rows outside that
-    split, its blend weight cross-validated inside them; it exists only if it beats
-    the seed model alone there. Promotion, each figure on rows labelled by people:
+    split, stacked with the seed-trained model per language by cross-validation
+    inside them; it exists only if it beats the seed model alone there. While it can
+    be fitted, the deployment's people's labels are left out of the seed-trained
+    sentiment head (their targets and categories stay): the stacker must see that
+    head's probabilities for rows it never trained on, or it learns to trust it
+    too much (GermEval, bench/README-languages.md). If no adapter comes of it, the
+    head is trained with them, as before. Promotion, each figure on rows labelled
+    by people:
 
     * every head of the seed-trained part, on the held-back split of ``rows``, is not
       below the current model's (adapters left out on both sides: seed sentences
@@ -322,7 +328,7 @@ def _adapter_note(adapter: Any, rows: list[Any]) -> str:
     cv = adapter.cv
     return (
         f"domain adapter on {adapter.rows} rows of this deployment "
-        f"({', '.join(f'{n} {s}s' for s, n in sorted(adapter.sources.items()))}), blend weight "
+        f"({', '.join(f'{n} {s}s' for s, n in sorted(adapter.sources.items()))}), its share "
         f"{adapter.weight}: cross-validated sentiment macro-F1 {cv['macro_f1']:.3f} "
         f"against {cv['seed_macro_f1']:.3f} for the seed model alone"
     )
