@@ -17,7 +17,10 @@ both models' log-probabilities and predicts the rows' labels,
 fitted on the adapter's out-of-fold probabilities (each row scored by an adapter
 fitted on the other folds) and the seed model's, which must not have trained its
 sentiment head on these rows (store.py keeps people's labels out of it when an
-adapter is fitted). Its coefficients grow with the rows it has (L2, ``STACK_C``);
+adapter is fitted). Its classes are weighted balanced or as common as they are in
+the rows, whichever gives the higher cross-validated macro-F1 on the rows labelled
+without doubt (people's labels are about as common as the comments they label;
+ratings are not). Its coefficients grow with the rows it has (L2, ``STACK_C``);
 ``weight`` in the summary is the adapter's share of their size. A language's
 stacker is kept only if, cross-validated inside its rows, (1) its cross-entropy
 against the rows' labels beats the seed model recalibrated on the same rows (a
@@ -123,14 +126,20 @@ def _stack_inputs(seed: NDArray[np.float64], own: NDArray[np.float64]) -> NDArra
 
 
 def _fit_stacker(
-    inputs: NDArray[np.float64], shares: NDArray[np.float64], classes: Sequence[str], seed: int
+    inputs: NDArray[np.float64],
+    shares: NDArray[np.float64],
+    classes: Sequence[str],
+    seed: int,
+    balanced: bool,
 ) -> LogisticRegression:
     """A small logistic regression from both models' log-probabilities to the rows'
-    labels (one weighted copy of a row per class it shares in, classes balanced)."""
+    labels (one weighted copy of a row per class it shares in; classes balanced or
+    as common as they are in the rows)."""
     totals = shares.sum(axis=0)
     rows, cols = np.nonzero(shares > 0)
-    present = int((totals > 0).sum())
-    weights = shares[rows, cols] * len(shares) / (present * totals[cols])
+    weights = shares[rows, cols]
+    if balanced:
+        weights = weights * len(shares) / (int((totals > 0).sum()) * totals[cols])
     stacker = LogisticRegression(C=STACK_C, max_iter=1000, random_state=seed)
     stacker.fit(inputs[rows], np.asarray(classes)[cols], sample_weight=weights)
     return stacker
@@ -257,6 +266,7 @@ def _cross_fitted(
     shares: NDArray[np.float64],
     classes: Sequence[str],
     seed: int,
+    balanced: bool,
 ) -> NDArray[np.float64] | None:
     """Each row's stacked probabilities from a stacker fitted on the other folds."""
     out = np.zeros_like(shares)
@@ -266,7 +276,7 @@ def _cross_fitted(
         kept = np.setdiff1d(order, held)
         if (shares[kept].sum(axis=0) > 0).sum() < 2:
             return None
-        part = _fit_stacker(inputs[kept], shares[kept], classes, seed)
+        part = _fit_stacker(inputs[kept], shares[kept], classes, seed, balanced)
         out[held] = _stacked(part, inputs[held], classes)
     return out
 
@@ -286,18 +296,27 @@ def _language_stacker(
     """One language's stacker and its cross-validated figures; None unless it passes
     the rule of ``fit_adapter``."""
     shares = np.array([[r.label.get(c, 0.0) for c in classes] for r in rows])
-    stacked = _cross_fitted(inputs, shares, classes, seed)
-    # The seed model recalibrated on the same rows: what the adapter must add to.
-    recalibrated = _cross_fitted(inputs[:, : len(classes)], shares, classes, seed)
-    if stacked is None or recalibrated is None:
-        return None, {}
     scored = [i for i, r in enumerate(rows) if r.clear_class is not None]
     truth = [str(rows[i].clear_class) for i in scored]
-    f1 = _macro_f1(truth, [classes[j] for j in stacked[scored].argmax(axis=1)])
     alone = _macro_f1(truth, [classes[j] for j in seed_proba[scored].argmax(axis=1)])
+    # Classes balanced or as common as in the rows: whichever cross-validates better
+    # (a deployment's labels are usually as common as its comments; ratings are not).
+    tried: dict[bool, tuple[float, NDArray[np.float64]]] = {}
+    for balanced in (True, False):
+        stacked = _cross_fitted(inputs, shares, classes, seed, balanced)
+        if stacked is None:
+            return None, {}
+        f1 = _macro_f1(truth, [classes[j] for j in stacked[scored].argmax(axis=1)])
+        tried[balanced] = (f1, stacked)
+    balanced = tried[True][0] >= tried[False][0]
+    f1, stacked = tried[balanced]
+    # The seed model recalibrated on the same rows: what the adapter must add to.
+    recalibrated = _cross_fitted(inputs[:, : len(classes)], shares, classes, seed, balanced)
+    if recalibrated is None:
+        return None, {}
     loss = _cross_entropy(shares, stacked)
     seed_loss = _cross_entropy(shares, recalibrated)
-    stacker = _fit_stacker(inputs, shares, classes, seed)
+    stacker = _fit_stacker(inputs, shares, classes, seed, balanced)
     coef = np.abs(stacker.coef_)
     own_share = float(coef[:, len(classes) :].sum() / max(coef.sum(), 1e-12))
     figures = {
@@ -307,6 +326,7 @@ def _language_stacker(
         "cross_entropy": round(loss, 4),
         "seed_cross_entropy": round(seed_loss, 4),
         "weight": round(own_share, 3),
+        "classes": "balanced" if balanced else "as labelled",
     }
     kept = f1 >= alone and loss <= seed_loss - MIN_LOSS_GAIN
     return (stacker if kept else None), figures
