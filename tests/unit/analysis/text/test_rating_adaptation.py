@@ -46,10 +46,6 @@ PRAISE = (
     "Router {n} got the line sync fix",
     "Case {n} went through the fast lane",
 )
-PLAIN = (
-    ("The agent on ticket {n} was rude and hung up on me",),
-    ("The agent on ticket {n} was lovely and fixed it fast",),
-)
 
 
 @pytest.mark.parametrize(
@@ -181,10 +177,12 @@ def test_an_adapter_worse_on_the_deployments_own_labels_is_refused(
     model_dir = tmp_path / "models"
     shutil.copytree(seed_model_dir, model_dir)
     before = promoted_version(model_dir)
-    # Ratings that say the opposite of plain words (as if the rating buttons were
-    # swapped); the managers' own labels, held back, say what the words say.
-    rated = _rated(_jargon(80, flip=True, templates=PLAIN))
-    people = [LabelledSentence(t, s, None) for t, s in _jargon(30, held_out=True, templates=PLAIN)]
+    # Ratings that say the opposite of what the desk's jargon means (as if the rating
+    # buttons were swapped); the managers' own labels, held back, say what it means.
+    # (On plain words the seed model recalibrated on the ratings would flip as well,
+    # so no adapter would be fitted at all.)
+    rated = _rated(_jargon(80, flip=True))
+    people = [LabelledSentence(t, s, None) for t, s in _jargon(30, held_out=True)]
 
     report = train_and_maybe_promote(
         [*seed_sentences(), *people], model_dir, rated=rated, deployment_labels=people
