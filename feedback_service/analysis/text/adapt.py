@@ -199,7 +199,7 @@ class DomainAdapter:
         for language, stacker in stackers.items():
             rows = np.flatnonzero(languages == language)
             if len(rows):
-                own = self.proba([texts[i] for i in rows], classes)
+                own = self.proba([texts[i] for i in rows.tolist()], classes)
                 out[rows] = _stacked(stacker, _stack_inputs(seed[rows], own), classes)
         return out
 
@@ -353,7 +353,7 @@ def fit_adapter(
     per_language: dict[str, Any] = {}
     for language in sorted(set(languages.tolist())):
         idx = np.flatnonzero(languages == language)
-        part = [rows[i] for i in idx]
+        part = [rows[i] for i in idx.tolist()]
         if not usable(part):
             continue
         stacker, figures = _language_stacker(part, inputs[idx], seed_proba[idx], classes, seed)

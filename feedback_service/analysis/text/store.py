@@ -31,7 +31,7 @@ from feedback_service.analysis.text.data import (
 from feedback_service.analysis.text.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
-    from feedback_service.analysis.text.adapt import AdapterRow
+    from feedback_service.analysis.text.adapt import AdapterRow, DomainAdapter
     from feedback_service.analysis.text.model import TrainedModel
 
 PROMOTED_FILE: Final = "promoted.json"
@@ -185,8 +185,7 @@ def train_and_maybe_promote(
     moves it by ~0.003). The candidate is saved either way so a manager can see what
     was refused.
     """
-    from feedback_service.analysis.text.adapt import AdaptedModel, fit_adapter, usable
-    from feedback_service.analysis.text.model import train
+    from feedback_service.analysis.text.adapt import AdaptedModel
 
     root = Path(model_dir)
     data = deduplicate(rows)
@@ -196,15 +195,7 @@ def train_and_maybe_promote(
     current = load_promoted(root)
     labels = list(deployment_labels)
     weak = adapter_rows(rated, labels, holdout_fraction, seed)
-    # People's sentiment labels teach the adapter, not the seed-trained sentiment
-    # head: the stacker must see that head's probabilities for rows it never saw.
-    own = {normalise(r.text) for r in weak if r.source == "label"} if usable(weak) else set()
-    base_rows = _without_sentiment(train_rows, own)
-    base = _reuse_base(current, base_rows, taxonomy, seed) or train(base_rows, taxonomy, seed)
-    adapter = fit_adapter(weak, base, seed) if weak else None
-    if adapter is None and own:
-        # No adapter after all: the labels teach the seed-trained head, as they did before.
-        base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
+    base, adapter = _base_and_adapter(current, train_rows, weak, taxonomy, seed)
     candidate = AdaptedModel.wrap(base, adapter) if adapter is not None else base
     base.metrics = candidate.metrics = base.evaluate(held_out)
     checks = [_compare("", candidate.metrics, _base(current), held_out, tolerance)]
@@ -239,6 +230,31 @@ def train_and_maybe_promote(
 
 # A deployment's own held-back sentiment labels decide the adapter from this many on.
 MIN_DEPLOYMENT_HELD_OUT: Final = 20
+
+
+def _base_and_adapter(
+    current: TrainedModel | None,
+    train_rows: list[LabelledSentence],
+    weak: list[AdapterRow],
+    taxonomy: Taxonomy | None,
+    seed: int,
+) -> tuple[TrainedModel, DomainAdapter | None]:
+    """The seed-trained model (reused when it can be) and the domain adapter, if any.
+
+    People's sentiment labels teach the adapter, not the seed-trained sentiment head:
+    the stacker must see that head's probabilities for rows it never saw. With no
+    adapter after all, the labels teach the head, as they did before adapters.
+    """
+    from feedback_service.analysis.text.adapt import fit_adapter, usable
+    from feedback_service.analysis.text.model import train
+
+    own = {normalise(r.text) for r in weak if r.source == "label"} if usable(weak) else set()
+    base_rows = _without_sentiment(train_rows, own)
+    base = _reuse_base(current, base_rows, taxonomy, seed) or train(base_rows, taxonomy, seed)
+    adapter = fit_adapter(weak, base, seed) if weak else None
+    if adapter is None and own:
+        base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
+    return base, adapter
 
 
 def _without_sentiment(rows: list[LabelledSentence], texts: set[str]) -> list[LabelledSentence]:
