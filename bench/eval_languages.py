@@ -13,7 +13,7 @@ here, for measuring; none of its text is shipped or committed. Three figures:
   production path (``taught_model``: seed data + labels, the deployment's domain
   adapter, 20% of the labels held back by text hash for the promotion check), and
   the model is scored only on the fold it never saw. Nothing is tuned on the
-  scored fold: the adapter's blend weight is cross-validated inside the labels;
+  scored fold: the adapter's stacker is cross-validated inside the labels;
 * reference: TF-IDF (word 1-2-grams) + logistic regression trained on the other
   folds alone, the same folds.
 

@@ -20,7 +20,7 @@ Then, exactly as the ``ratings`` training job does it (text/store.py
 model as a fresh install holds it): the rating rule (data.py
 ``rating_distribution``: CSAT 1-2 negative, 3 neutral, 4 half neutral and half
 positive, 5 positive) labels the comments, a domain adapter (text/adapt.py) is
-fitted on them outside the held-back hash split, its blend with the seed model
+fitted on them outside the held-back hash split, its stacking with the seed model
 cross-validated inside them, and the candidate is promoted only if the
 seed-trained heads are not worse on the seed's held-back split (people's labels
 only; no rating row is ever in it). The models are then measured on the second
@@ -127,7 +127,8 @@ def row(
 ) -> str:
     adapter = report.candidate_metrics.get("adapter")
     how = (
-        f"weight {adapter['weight']}, CV macro-F1 {adapter['cross_validation']['macro_f1']}"
+        f"adapter's share {adapter['weight']}, CV macro-F1 "
+        f"{adapter['cross_validation']['macro_f1']}"
         f" (seed alone {adapter['cross_validation']['seed_macro_f1']})"
         if adapter
         else "no adapter"
@@ -164,7 +165,7 @@ def main() -> None:
         f"(seed, {time.perf_counter() - started:.0f}s)\n"
     )
     header = (
-        "| set | model | rows | adapter (blend weight, cross-validated on the rows) | promoted"
+        "| set | model | rows | adapter (stacked, cross-validated on the rows) | promoted"
         " | n measured | accuracy | macro-F1 |\n|---|---|---|---|---|---|---|---|"
     )
     table = [header]

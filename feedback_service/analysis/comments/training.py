@@ -9,8 +9,8 @@ candidate is promoted only if no head's macro-F1 is worse (beyond ``tolerance``)
 Every training also fits a domain adapter (text/adapt.py) on the deployment's
 own rows: people's labels (corrections, imports) and, once the deployment holds
 ``RATING_ADAPTATION_MIN_COMMENTS`` rated comments, those comments labelled by the
-customer's own rating (data.py ``rating_distribution``). Its blend with the
-seed-trained model is cross-validated inside those rows; held-back rows (by text
+customer's own rating (data.py ``rating_distribution``). Its stacking with the
+seed-trained model is cross-validated inside those rows, per language; held-back rows (by text
 hash) are never trained on, so promotion is still decided on what people
 labelled. A daily beat task (``schedule_rating_adaptation``) starts a run,
 trigger ``ratings``, when enough rated comments came in since the last one.

@@ -1,5 +1,5 @@
 """A domain adapter: a small sentiment model learnt from the deployment's own rows,
-blended with the seed-trained model.
+stacked with the seed-trained model.
 
 Why a second model rather than more rows in the first: the seed model learns from
 ~20,000 sentences written for many support domains; a deployment's few hundred or
@@ -8,16 +8,27 @@ rounding error among them, whatever their weight. The adapter is fitted on the
 deployment's rows alone, with a vocabulary fitted on them (word 1-2-grams and
 character 2-5-grams, TF-IDF), so its words are the deployment's words.
 
-    P(sentiment | sentence) = (1 - w) * seed model + w * adapter
+How much each model counts is learnt from the deployment's own labelled rows, per
+language (``text_language``): a small logistic regression (the *stacker*) reads
+both models' log-probabilities and predicts the rows' labels,
 
-The blend weight ``w`` is chosen by k-fold cross-validation inside the
-deployment's rows: each fold's adapter is fitted on the other folds and the blend
-scored on the fold, for every ``w`` of ``BLEND_WEIGHTS``, by cross-entropy against
-the rows' labels (a proper score, which a rating's soft label fits; macro-F1
-against noisy neutral ratings drifted to too high a weight). The smallest weight
-tied with the lowest loss wins. The adapter is kept only if, at that weight, the
-blend's macro-F1 on the rows labelled without doubt (a person's label, CSAT 1-3
-or 5) beats the seed model alone by ``MIN_GAIN``.
+    P(sentiment | sentence) = softmax(A @ log P_seed + B @ log P_adapter + c)
+
+fitted on the adapter's out-of-fold probabilities (each row scored by an adapter
+fitted on the other folds) and the seed model's, which must not have trained its
+sentiment head on these rows (store.py keeps people's labels out of it when an
+adapter is fitted). Its classes are weighted balanced or as common as they are in
+the rows, whichever gives the higher cross-validated macro-F1 on the rows labelled
+without doubt (people's labels are about as common as the comments they label;
+ratings are not). Its coefficients grow with the rows it has (L2, ``STACK_C``);
+``weight`` in the summary is the adapter's share of their size. A language's
+stacker is kept only if, cross-validated inside its rows, (1) its cross-entropy
+against the rows' labels beats the seed model recalibrated on the same rows (a
+stacker on the seed model's probabilities alone) by ``MIN_LOSS_GAIN``: the
+adapter adds something recalibration does not; a proper score, because a rating
+is too noisy a label for macro-F1 to see a gain; and (2) its macro-F1 on the rows
+labelled without doubt (a person's label, CSAT 1-3 or 5) is not below the seed
+model alone's. A language without a stacker is read by the seed model alone.
 
 Rows come from two sources:
 
@@ -40,7 +51,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
@@ -53,22 +64,24 @@ from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
 from feedback_service.analysis.text.data import SENTIMENT_CLASSES as SENTIMENTS
+from feedback_service.analysis.text.lexicon import text_language
 from feedback_service.analysis.text.model import META_FILE, SentencePredictions, TrainedModel
 from feedback_service.privacy.redact import without_placeholders
 
 # Stored-model format: 2 adds the domain adapter (``AdaptedModel``); meta.json says it.
 MODEL_FORMAT: Final = 2
-BLEND_WEIGHTS: Final = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 FOLDS: Final = 5
 # Fewer rows than this, or fewer than MIN_PER_CLASS of two classes: no adapter.
 MIN_ROWS: Final = 50
 MIN_PER_CLASS: Final = 5
-# The adapter must beat the seed model alone by this much (macro-F1, pooled folds).
-MIN_GAIN: Final = 0.005
-# Weights whose cross-validated loss is within this share of the lowest are tied;
-# the smallest of them wins (the seed model keeps its say when the data cannot tell).
-LOSS_TIE: Final = 0.005
+# A language's stacker is kept when its cross-entropy against the rows' labels is
+# this much (nats, pooled folds) below the seed model's recalibrated on the same
+# rows, and its macro-F1 on the rows labelled without doubt is not below the seed
+# model's alone.
+MIN_LOSS_GAIN: Final = 0.005
 ADAPTER_C: Final = 2.0
+# The stacker's regularisation: with few rows its coefficients stay small.
+STACK_C: Final = 1.0
 # How far the customer's rating moves a comment: an adapted model's label here, and
 # the pipeline's score blend (pipeline.RATING_WEIGHT is this share).
 RATING_SHARE: Final = 0.35
@@ -107,9 +120,50 @@ def _features() -> FeatureUnion:
     )
 
 
+def _stack_inputs(seed: NDArray[np.float64], own: NDArray[np.float64]) -> NDArray[np.float64]:
+    """What the stacker reads: both models' log-probabilities, side by side."""
+    return np.hstack([np.log(np.clip(seed, 1e-6, 1.0)), np.log(np.clip(own, 1e-6, 1.0))])
+
+
+def _fit_stacker(
+    inputs: NDArray[np.float64],
+    shares: NDArray[np.float64],
+    classes: Sequence[str],
+    seed: int,
+    balanced: bool,
+) -> LogisticRegression:
+    """A small logistic regression from both models' log-probabilities to the rows'
+    labels (one weighted copy of a row per class it shares in; classes balanced or
+    as common as they are in the rows)."""
+    totals = shares.sum(axis=0)
+    rows, cols = np.nonzero(shares > 0)
+    weights = shares[rows, cols]
+    if balanced:
+        weights = weights * len(shares) / (int((totals > 0).sum()) * totals[cols])
+    stacker = LogisticRegression(C=STACK_C, max_iter=1000, random_state=seed)
+    stacker.fit(inputs[rows], np.asarray(classes)[cols], sample_weight=weights)
+    return stacker
+
+
+def _stacked(
+    stacker: LogisticRegression, inputs: NDArray[np.float64], classes: Sequence[str]
+) -> NDArray[np.float64]:
+    got = stacker.predict_proba(inputs)
+    out = np.zeros((len(inputs), len(classes)))
+    for j, name in enumerate(stacker.classes_):
+        out[:, list(classes).index(str(name))] = got[:, j]
+    return out
+
+
 @dataclass
 class DomainAdapter:
-    """The fitted adapter and how it was chosen (``summary`` is what meta.json shows)."""
+    """The fitted adapter and how it was chosen (``summary`` is what meta.json shows).
+
+    ``stackers``: per language, the logistic regression that combines the seed
+    model's and the adapter's probabilities; a language without one is read by
+    the seed model alone. (Models saved before stacking have none and blend by
+    ``weight``.)
+    """
 
     features: FeatureUnion
     head: LogisticRegression
@@ -118,6 +172,7 @@ class DomainAdapter:
     sources: dict[str, int]
     cv: dict[str, Any]
     digest: str
+    stackers: dict[str, LogisticRegression] = field(default_factory=dict)
 
     def proba(self, texts: Sequence[str], classes: Sequence[str]) -> NDArray[np.float64]:
         """P(class) per text, columns in ``classes`` order (0 for a class it never saw)."""
@@ -127,6 +182,25 @@ class DomainAdapter:
         for j, name in enumerate(self.head.classes_):
             if str(name) in classes:
                 out[:, list(classes).index(str(name))] = got[:, j]
+        return out
+
+    def combine(
+        self, texts: Sequence[str], seed: NDArray[np.float64], classes: Sequence[str]
+    ) -> NDArray[np.float64]:
+        """The seed model's probabilities ``seed`` for ``texts`` with the adapter's in."""
+        stackers = getattr(self, "stackers", None)
+        if not stackers:
+            blended: NDArray[np.float64] = (1 - self.weight) * seed + self.weight * self.proba(
+                texts, classes
+            )
+            return blended
+        out = seed.copy()
+        languages = np.array([text_language(t) for t in texts])
+        for language, stacker in stackers.items():
+            rows = np.flatnonzero(languages == language)
+            if len(rows):
+                own = self.proba([texts[i] for i in rows.tolist()], classes)
+                out[rows] = _stacked(stacker, _stack_inputs(seed[rows], own), classes)
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -166,61 +240,136 @@ def _macro_f1(truth: Sequence[str], guess: Sequence[str]) -> float:
     )
 
 
-def _cross_entropy(shares: NDArray[np.float64], proba: NDArray[np.float64]) -> float:
-    """Mean cross-entropy of ``proba`` against the rows' label shares (lower is better):
-    a proper score, so a rating's half-and-half counts as what it says."""
-    return float(-np.mean((shares * np.log(np.clip(proba, 1e-9, 1.0))).sum(axis=1)))
-
-
 def usable(rows: Sequence[AdapterRow]) -> bool:
     clear = [r.clear_class for r in rows if r.clear_class is not None]
     per_class = [clear.count(s) for s in SENTIMENTS]
     return len(rows) >= MIN_ROWS and sum(n >= MIN_PER_CLASS for n in per_class) >= 2
 
 
-def fit_adapter(
-    rows: Sequence[AdapterRow], base: TrainedModel, seed: int = 0
-) -> DomainAdapter | None:
-    """Cross-validate the blend weight on ``rows``, then fit on all of them.
-
-    None when the rows are too few or no weight beats the seed model alone.
-    """
-    if not usable(rows):
-        return None
-    classes = base.classes("sentiment")
-    seed_proba = base.predict([r.text for r in rows]).proba["sentiment"]
-    out_of_fold = np.zeros_like(seed_proba)
+def _out_of_fold(
+    rows: Sequence[AdapterRow], classes: Sequence[str], seed: int
+) -> NDArray[np.float64]:
+    """The adapter's probabilities for each row from an adapter fitted on the other folds."""
+    out = np.zeros((len(rows), len(classes)))
     order = np.random.default_rng(seed).permutation(len(rows))
     for k in range(FOLDS):
         held = np.sort(order[k::FOLDS])
         kept = np.setdiff1d(order, held)
         features, head = _fit_head([rows[i] for i in kept], seed)
         part = DomainAdapter(features, head, 0.0, 0, {}, {}, "")
-        out_of_fold[held] = part.proba([rows[i].text for i in held], classes)
+        out[held] = part.proba([rows[i].text for i in held], classes)
+    return out
+
+
+def _cross_fitted(
+    inputs: NDArray[np.float64],
+    shares: NDArray[np.float64],
+    classes: Sequence[str],
+    seed: int,
+    balanced: bool,
+) -> NDArray[np.float64] | None:
+    """Each row's stacked probabilities from a stacker fitted on the other folds."""
+    out = np.zeros_like(shares)
+    order = np.random.default_rng(seed + 1).permutation(len(shares))
+    for k in range(FOLDS):
+        held = np.sort(order[k::FOLDS])
+        kept = np.setdiff1d(order, held)
+        if (shares[kept].sum(axis=0) > 0).sum() < 2:
+            return None
+        part = _fit_stacker(inputs[kept], shares[kept], classes, seed, balanced)
+        out[held] = _stacked(part, inputs[held], classes)
+    return out
+
+
+def _cross_entropy(shares: NDArray[np.float64], proba: NDArray[np.float64]) -> float:
+    """Mean cross-entropy of ``proba`` against the rows' label shares (lower is better)."""
+    return float(-np.mean((shares * np.log(np.clip(proba, 1e-9, 1.0))).sum(axis=1)))
+
+
+def _language_stacker(
+    rows: Sequence[AdapterRow],
+    inputs: NDArray[np.float64],
+    seed_proba: NDArray[np.float64],
+    classes: Sequence[str],
+    seed: int,
+) -> tuple[LogisticRegression | None, dict[str, Any]]:
+    """One language's stacker and its cross-validated figures; None unless it passes
+    the rule of ``fit_adapter``."""
     shares = np.array([[r.label.get(c, 0.0) for c in classes] for r in rows])
     scored = [i for i, r in enumerate(rows) if r.clear_class is not None]
     truth = [str(rows[i].clear_class) for i in scored]
-
-    def blend(weight: float) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = (1 - weight) * seed_proba + weight * out_of_fold
-        return out
-
-    loss = {w: _cross_entropy(shares, blend(w)) for w in (0.0, *BLEND_WEIGHTS)}
-    lowest = min(loss.values())
-    best = min(w for w in loss if loss[w] <= lowest * (1 + LOSS_TIE))
-    if best == 0.0:
-        return None
-    f1 = {
-        w: _macro_f1(truth, [classes[j] for j in blend(w)[scored].argmax(axis=1)])
-        for w in (0.0, best)
+    alone = _macro_f1(truth, [classes[j] for j in seed_proba[scored].argmax(axis=1)])
+    # Classes balanced or as common as in the rows: whichever cross-validates better
+    # (a deployment's labels are usually as common as its comments; ratings are not).
+    tried: dict[bool, tuple[float, NDArray[np.float64]]] = {}
+    for balanced in (True, False):
+        stacked = _cross_fitted(inputs, shares, classes, seed, balanced)
+        if stacked is None:
+            return None, {}
+        f1 = _macro_f1(truth, [classes[j] for j in stacked[scored].argmax(axis=1)])
+        tried[balanced] = (f1, stacked)
+    balanced = tried[True][0] >= tried[False][0]
+    f1, stacked = tried[balanced]
+    # The seed model recalibrated on the same rows: what the adapter must add to.
+    recalibrated = _cross_fitted(inputs[:, : len(classes)], shares, classes, seed, balanced)
+    if recalibrated is None:
+        return None, {}
+    loss = _cross_entropy(shares, stacked)
+    seed_loss = _cross_entropy(shares, recalibrated)
+    stacker = _fit_stacker(inputs, shares, classes, seed, balanced)
+    coef = np.abs(stacker.coef_)
+    own_share = float(coef[:, len(classes) :].sum() / max(coef.sum(), 1e-12))
+    figures = {
+        "rows": len(rows),
+        "macro_f1": round(f1, 4),
+        "seed_macro_f1": round(alone, 4),
+        "cross_entropy": round(loss, 4),
+        "seed_cross_entropy": round(seed_loss, 4),
+        "weight": round(own_share, 3),
+        "classes": "balanced" if balanced else "as labelled",
     }
-    if f1[best] < f1[0.0] + MIN_GAIN:
+    kept = f1 >= alone and loss <= seed_loss - MIN_LOSS_GAIN
+    return (stacker if kept else None), figures
+
+
+def fit_adapter(
+    rows: Sequence[AdapterRow], base: TrainedModel, seed: int = 0
+) -> DomainAdapter | None:
+    """Fit the adapter and, per language, the stacker that combines it with the seed
+    model, both cross-validated inside ``rows``; then fit the adapter on all of them.
+
+    ``base`` must not have trained its sentiment head on ``rows`` (its probabilities
+    for them would be in-sample, and the stacker would trust it too much).
+    None when the rows are too few or no language's stacker passes the rule of the
+    module docstring.
+    """
+    if not usable(rows):
         return None
+    classes = base.classes("sentiment")
+    seed_proba = base.predict([r.text for r in rows]).proba["sentiment"]
+    inputs = _stack_inputs(seed_proba, _out_of_fold(rows, classes, seed))
+    languages = np.array([text_language(r.text) for r in rows])
+    stackers: dict[str, LogisticRegression] = {}
+    per_language: dict[str, Any] = {}
+    for language in sorted(set(languages.tolist())):
+        idx = np.flatnonzero(languages == language)
+        part = [rows[i] for i in idx.tolist()]
+        if not usable(part):
+            continue
+        stacker, figures = _language_stacker(part, inputs[idx], seed_proba[idx], classes, seed)
+        per_language[language] = figures
+        if stacker is not None:
+            stackers[language] = stacker
+    if not stackers:
+        return None
+    kept = [per_language[lang] for lang in stackers]
+    total = sum(f["rows"] for f in kept)
+    weight = round(sum(f["weight"] * f["rows"] for f in kept) / total, 3)
     cv = {
-        "weight": best,
-        "macro_f1": round(f1[best], 4),
-        "seed_macro_f1": round(f1[0.0], 4),
-        "cross_entropy": {str(w): round(v, 4) for w, v in loss.items()},
+        "weight": weight,
+        "macro_f1": round(sum(f["macro_f1"] * f["rows"] for f in kept) / total, 4),
+        "seed_macro_f1": round(sum(f["seed_macro_f1"] * f["rows"] for f in kept) / total, 4),
+        "languages": per_language,
     }
     features, head = _fit_head(rows, seed)
     digest = hashlib.sha256()
@@ -230,7 +379,7 @@ def fit_adapter(
     for row in rows:
         sources[row.source] = sources.get(row.source, 0) + 1
     return DomainAdapter(
-        features, head, best, len(rows), sources, cv, f"{best}:{digest.hexdigest()}"
+        features, head, weight, len(rows), sources, cv, f"stack:{digest.hexdigest()}", stackers
     )
 
 
@@ -259,9 +408,8 @@ class AdaptedModel(TrainedModel):
     def predict(self, texts: Sequence[str]) -> SentencePredictions:
         pred = super().predict(texts)
         if self.adapter is not None and len(texts):
-            weight = self.adapter.weight
-            own = self.adapter.proba(texts, pred.classes["sentiment"])
-            pred.proba["sentiment"] = (1 - weight) * pred.proba["sentiment"] + weight * own
+            seed = pred.proba["sentiment"]
+            pred.proba["sentiment"] = self.adapter.combine(texts, seed, pred.classes["sentiment"])
         return pred
 
     def save(self, directory: Path | str) -> Path:

@@ -36,7 +36,8 @@ will ask why a comment was called what it was):
   Spanish read better with the band) and every comment under
   ``SentimentRule(neutral_by="band")`` use the fixed band instead, as all
   comments did until 2026-12-05: positive / negative beyond +-0.2, neutral
-  between.
+  between. Measured, the probability rule cost German and Spanish 6 points on
+  their held-out sentences and 1.6 on GermEval.
 
 Comments not in a supported language (or with no words at all), or in one the
 loaded model was not trained on (a model pickled before German and Spanish

@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,7 +31,7 @@ from feedback_service.analysis.text.data import (
 from feedback_service.analysis.text.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
-    from feedback_service.analysis.text.adapt import AdapterRow
+    from feedback_service.analysis.text.adapt import AdapterRow, DomainAdapter
     from feedback_service.analysis.text.model import TrainedModel
 
 PROMOTED_FILE: Final = "promoted.json"
@@ -165,8 +165,14 @@ def train_and_maybe_promote(
 
     The three heads are trained on ``rows`` minus the held-back split (a hash of each
     text). A domain adapter (adapt.py) is fitted on the deployment's rows outside that
-    split, its blend weight cross-validated inside them; it exists only if it beats
-    the seed model alone there. Promotion, each figure on rows labelled by people:
+    split, stacked with the seed-trained model per language by cross-validation
+    inside them; it exists only if it beats the seed model alone there. While it can
+    be fitted, the deployment's people's labels are left out of the seed-trained
+    sentiment head (their targets and categories stay): the stacker must see that
+    head's probabilities for rows it never trained on, or it learns to trust it
+    too much (GermEval, bench/README-languages.md). If no adapter comes of it, the
+    head is trained with them, as before. Promotion, each figure on rows labelled
+    by people:
 
     * every head of the seed-trained part, on the held-back split of ``rows``, is not
       below the current model's (adapters left out on both sides: seed sentences
@@ -179,8 +185,7 @@ def train_and_maybe_promote(
     moves it by ~0.003). The candidate is saved either way so a manager can see what
     was refused.
     """
-    from feedback_service.analysis.text.adapt import AdaptedModel, fit_adapter
-    from feedback_service.analysis.text.model import train
+    from feedback_service.analysis.text.adapt import AdaptedModel
 
     root = Path(model_dir)
     data = deduplicate(rows)
@@ -188,10 +193,9 @@ def train_and_maybe_promote(
     if not held_out:
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
     current = load_promoted(root)
-    base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
     labels = list(deployment_labels)
     weak = adapter_rows(rated, labels, holdout_fraction, seed)
-    adapter = fit_adapter(weak, base, seed) if weak else None
+    base, adapter = _base_and_adapter(current, train_rows, weak, taxonomy, seed)
     candidate = AdaptedModel.wrap(base, adapter) if adapter is not None else base
     base.metrics = candidate.metrics = base.evaluate(held_out)
     checks = [_compare("", candidate.metrics, _base(current), held_out, tolerance)]
@@ -226,6 +230,44 @@ def train_and_maybe_promote(
 
 # A deployment's own held-back sentiment labels decide the adapter from this many on.
 MIN_DEPLOYMENT_HELD_OUT: Final = 20
+
+
+def _base_and_adapter(
+    current: TrainedModel | None,
+    train_rows: list[LabelledSentence],
+    weak: list[AdapterRow],
+    taxonomy: Taxonomy | None,
+    seed: int,
+) -> tuple[TrainedModel, DomainAdapter | None]:
+    """The seed-trained model (reused when it can be) and the domain adapter, if any.
+
+    People's sentiment labels teach the adapter, not the seed-trained sentiment head:
+    the stacker must see that head's probabilities for rows it never saw. With no
+    adapter after all, the labels teach the head, as they did before adapters.
+    """
+    from feedback_service.analysis.text.adapt import fit_adapter, usable
+    from feedback_service.analysis.text.model import train
+
+    own = {normalise(r.text) for r in weak if r.source == "label"} if usable(weak) else set()
+    base_rows = _without_sentiment(train_rows, own)
+    base = _reuse_base(current, base_rows, taxonomy, seed) or train(base_rows, taxonomy, seed)
+    adapter = fit_adapter(weak, base, seed) if weak else None
+    if adapter is None and own:
+        base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
+    return base, adapter
+
+
+def _without_sentiment(rows: list[LabelledSentence], texts: set[str]) -> list[LabelledSentence]:
+    """``rows`` with the sentiment of ``texts`` taken out (a row left with no label goes)."""
+    if not texts:
+        return rows
+    out = []
+    for row in rows:
+        if normalise(row.text) not in texts:
+            out.append(row)
+        elif row.target is not None:
+            out.append(replace(row, sentiment=None))
+    return out
 
 
 def _reuse_base(
@@ -302,7 +344,7 @@ def _adapter_note(adapter: Any, rows: list[Any]) -> str:
     cv = adapter.cv
     return (
         f"domain adapter on {adapter.rows} rows of this deployment "
-        f"({', '.join(f'{n} {s}s' for s, n in sorted(adapter.sources.items()))}), blend weight "
+        f"({', '.join(f'{n} {s}s' for s, n in sorted(adapter.sources.items()))}), its share "
         f"{adapter.weight}: cross-validated sentiment macro-F1 {cv['macro_f1']:.3f} "
         f"against {cv['seed_macro_f1']:.3f} for the seed model alone"
     )

@@ -181,3 +181,32 @@ def test_german_and_spanish_contrast_words_split_sentences() -> None:
         "El agente fue amable",
         "la app falla.",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Zug kam heute zehn Minuten zu spät in Köln an.",
+        "Ich habe gestern beim Kundenservice angerufen und nach meiner Rechnung gefragt.",
+        "Die Lieferung kam pünktlich, alles in Ordnung.",
+        "Llamé ayer para preguntar por mi factura.",
+        "El técnico vino el martes por la tarde.",
+        "La entrega llegó tarde y nadie me avisó.",
+    ],
+)
+def test_german_and_spanish_text_only_comments_are_labelled_by_the_band(
+    analyzer: CommentAnalyzer, text: str
+) -> None:
+    result = analyzer.analyze(text)
+    assert result.language not in analyzer.rule.probability_languages
+    assert result.score is not None
+    if result.sentiment != "mixed":
+        threshold = analyzer.rule.label_threshold
+        band = (
+            "positive"
+            if result.score >= threshold
+            else "negative"
+            if result.score <= -threshold
+            else "neutral"
+        )
+        assert result.sentiment == band

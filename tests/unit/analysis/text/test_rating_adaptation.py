@@ -46,10 +46,6 @@ PRAISE = (
     "Router {n} got the line sync fix",
     "Case {n} went through the fast lane",
 )
-PLAIN = (
-    ("The agent on ticket {n} was rude and hung up on me",),
-    ("The agent on ticket {n} was lovely and fixed it fast",),
-)
 
 
 @pytest.mark.parametrize(
@@ -181,10 +177,12 @@ def test_an_adapter_worse_on_the_deployments_own_labels_is_refused(
     model_dir = tmp_path / "models"
     shutil.copytree(seed_model_dir, model_dir)
     before = promoted_version(model_dir)
-    # Ratings that say the opposite of plain words (as if the rating buttons were
-    # swapped); the managers' own labels, held back, say what the words say.
-    rated = _rated(_jargon(80, flip=True, templates=PLAIN))
-    people = [LabelledSentence(t, s, None) for t, s in _jargon(30, held_out=True, templates=PLAIN)]
+    # Ratings that say the opposite of what the desk's jargon means (as if the rating
+    # buttons were swapped); the managers' own labels, held back, say what it means.
+    # (On plain words the seed model recalibrated on the ratings would flip as well,
+    # so no adapter would be fitted at all.)
+    rated = _rated(_jargon(80, flip=True))
+    people = [LabelledSentence(t, s, None) for t, s in _jargon(30, held_out=True)]
 
     report = train_and_maybe_promote(
         [*seed_sentences(), *people], model_dir, rated=rated, deployment_labels=people
@@ -206,3 +204,28 @@ def test_an_adapted_comment_label_takes_the_customers_rating_into_account() -> N
     # A clear reading is not flipped by the rating alone.
     clear = np.array([[0.05, 0.05, 0.90]])
     assert comment_label(clear, classes, rating_distribution(csat=1)) == "positive"
+
+
+def test_peoples_labels_teach_the_adapter_not_the_seed_trained_sentiment_head(
+    seed_model_dir: Path, tmp_path: Path
+) -> None:
+    model_dir = tmp_path / "models"
+    shutil.copytree(seed_model_dir, model_dir)
+    people = [LabelledSentence(t, s, None) for t, s in _jargon(80)]
+
+    report = train_and_maybe_promote(
+        [*seed_sentences(), *people], model_dir, deployment_labels=people
+    )
+
+    assert report.promoted, report.reasons
+    adapted = load_promoted(model_dir)
+    assert isinstance(adapted, AdaptedModel) and adapted.adapter is not None
+    assert adapted.adapter.sources == {"label": 80}
+    # Sentiment-only labels leave the seed-trained heads as they were (reused): the
+    # stacker learnt how far to trust them from probabilities for rows they never saw.
+    seed_model = TrainedModel.load(next((seed_model_dir / "versions").iterdir()))
+    assert adapted.base().version == seed_model.version
+    assert set(adapted.adapter.cv["languages"]) == {"en"}
+    assert CommentAnalyzer(adapted).analyze("Case 5 went through the fast lane.").sentiment == (
+        "positive"
+    )
