@@ -48,8 +48,8 @@ def sweep_responses() -> dict[str, int]:
     grace = dt.timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     response_ids = responses_service.unprocessed_ids(session, grace)
     session.rollback()
-    for response_id in response_ids:
-        enqueue(score_tasks.process_response, response_id)
+    # In batches (``process_responses``): one transaction per few hundred answers.
+    tasks = score_tasks.enqueue_batches(response_ids)
     if response_ids:
-        log.info("sweep re-enqueued %d responses", len(response_ids))
+        log.info("sweep re-enqueued %d responses in %d batches", len(response_ids), tasks)
     return {"responses": len(response_ids)}

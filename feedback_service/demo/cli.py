@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 
 import click
-from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,24 +23,26 @@ from feedback_service.surveys.models import Response
 log = logging.getLogger(__name__)
 
 
-def process_seeded_responses(app: Flask, response_ids: Sequence[int]) -> tuple[int, int]:
-    """Hand the seeded responses to the normal processing path, as if each had
-    been saved through the survey pages: ``surveys.signals.response_saved`` per
-    response (analysis listens and enqueues its task). Returns (sent, failed).
+def process_seeded_responses(response_ids: Sequence[int]) -> tuple[int, int]:
+    """Hand the seeded responses to the normal processing path in batches
+    (``scores.tasks.process_responses``, a few hundred ids a task, one
+    transaction each). Returns (sent, failed).
 
     A failed send (broker down) stops here: the responses are committed with
     ``processed_version < version``, so the periodic sweep processes them later.
     """
-    from feedback_service.surveys.signals import response_saved
+    from feedback_service.scores.processing import batches
+    from feedback_service.scores.tasks import process_responses
+    from feedback_service.tasks import enqueue
 
     sent = 0
-    for response_id in response_ids:
+    for chunk in batches(response_ids):
         try:
-            response_saved.send(app, response_id=response_id)
+            enqueue(process_responses, chunk, retry=False)
         except Exception:
             log.exception("processing not started; the sweep will pick responses up")
             return sent, len(response_ids) - sent
-        sent += 1
+        sent += len(chunk)
     return sent, 0
 
 
@@ -126,7 +127,7 @@ demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
     "reports now (a minute), so the whole dashboard is filled at once. "
     "rebuild: recompute the score rollups at once, set-based (seconds); the "
     "workers' sweep then runs the per-response processing. each: also send "
-    "response_saved for every response now (minutes with the embedded broker). "
+    "the seeded responses to the workers now, in batches of a few hundred. "
     "none: leave everything to the sweep.",
 )
 def demo_seed(days: int, agents: int, seed: int, password: str | None, process: str) -> None:
@@ -158,8 +159,7 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
             f"{analysed} comments analysed, {runs} pattern reports computed, {alerts} alerts raised"
         )
     if process == "each":
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        sent, failed = process_seeded_responses(app, summary.response_ids)
+        sent, failed = process_seeded_responses(summary.response_ids)
         click.echo(
             f"processing started for {sent} responses"
             + (f"; {failed} left to the sweep" if failed else "")

@@ -186,18 +186,39 @@ def clear_analysis(session: Session, response_id: int) -> bool:
 
 def analyse_response(session: Session, response: Response, analyzer: Analyzer) -> str:
     """Analyse this version of the response's comment unless already done with this model."""
-    facts = ResponseFacts.of(response)
-    if not facts.comment:
-        return "cleared" if clear_analysis(session, response.id) else "no-comment"
-    current = session.execute(
-        select(CommentAnalysis.response_version, CommentAnalysis.model_version).where(
-            CommentAnalysis.response_id == response.id
+    return analyse_responses(session, [response], analyzer)[response.id]
+
+
+def analyse_responses(
+    session: Session, responses: Sequence[Response], analyzer: Analyzer
+) -> dict[int, str]:
+    """``analyse_response`` for many: the comments not yet analysed at their version
+    and this model go through the analyzer as one batch (vectorised), then are
+    written together. Returns, per response id, what was done."""
+    outcome: dict[int, str] = {}
+    facts = [ResponseFacts.of(r) for r in responses]
+    for f in facts:
+        if not f.comment:
+            outcome[f.id] = "cleared" if clear_analysis(session, f.id) else "no-comment"
+    commented = [f for f in facts if f.comment]
+    rows = session.execute(
+        select(CommentAnalysis.response_id, CommentAnalysis.response_version).where(
+            CommentAnalysis.response_id.in_([f.id for f in commented]),
+            CommentAnalysis.model_version == analyzer.model_version,
         )
-    ).first()
-    if current is not None and tuple(current) == (response.version, analyzer.model_version):
-        return "up-to-date"
-    write_analyses(session, [(facts, analyzer.analyze(facts.comment, facts.ratings))])
-    return "analysed"
+    )
+    current = {response_id: version for response_id, version in rows}
+    todo = []
+    for f in commented:
+        if current.get(f.id) == f.version:
+            outcome[f.id] = "up-to-date"
+        else:
+            todo.append(f)
+            outcome[f.id] = "analysed"
+    if todo:
+        results = analyzer.analyze_many([f.comment for f in todo], [f.ratings for f in todo])
+        write_analyses(session, list(zip(todo, results, strict=True)))
+    return outcome
 
 
 def reapply_labels(session: Session, analysis: CommentAnalysis, comment: str) -> None:
