@@ -124,10 +124,11 @@ demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
     default="full",
     show_default=True,
     help="full: rebuild the rollups, analyse every comment and compute the pattern "
-    "reports now (a minute), so the whole dashboard is filled at once. "
+    "reports now (a minute), so the whole dashboard is filled at once, then send "
+    "the responses to the workers in batches. "
     "rebuild: recompute the score rollups at once, set-based (seconds); the "
-    "workers' sweep then runs the per-response processing. each: also send "
-    "the seeded responses to the workers now, in batches of a few hundred. "
+    "workers' sweep then runs the per-response processing. each: rebuild, then "
+    "send the responses to the workers now, in batches of a few hundred. "
     "none: leave everything to the sweep.",
 )
 def demo_seed(days: int, agents: int, seed: int, password: str | None, process: str) -> None:
@@ -158,7 +159,9 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
         click.echo(
             f"{analysed} comments analysed, {runs} pattern reports computed, {alerts} alerts raised"
         )
-    if process == "each":
+    if process in ("full", "each"):
+        # The workers record each answer as processed (after "full", cheaply: the
+        # rollups and analyses are in place) now, not at the sweep's next passes.
         sent, failed = process_seeded_responses(summary.response_ids)
         click.echo(
             f"processing started for {sent} responses"
