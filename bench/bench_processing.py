@@ -38,11 +38,37 @@ from bench.harness import PG_SERVER, ROOT, commit_of, machine_note, scratch_data
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/6")
 QUEUE = "benchproc"
 FLOOR_TASK = "bench.processing_worker.floor_process"  # bench/processing_worker.py
-DONE_SQL = {
-    "floor": "SELECT count(*) FROM bench_floor_done",
-    "batch": "SELECT count(*) FROM responses WHERE processed_version >= version",
-    "single": "SELECT count(*) FROM responses WHERE processed_version >= version",
-}
+DONE_SQL = "SELECT count(*) FROM bench_floor_done"
+# Each answer done leaves a row stamped with the time and its transaction: the
+# floor writes it, the service's recorded processed_version writes it by trigger.
+STAMPS = """
+CREATE TABLE bench_floor_done (
+    response_id bigint NOT NULL,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    tx bigint NOT NULL DEFAULT txid_current()
+);
+CREATE FUNCTION bench_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.processed_version > OLD.processed_version THEN
+        INSERT INTO bench_floor_done (response_id) VALUES (NEW.id);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER bench_stamp AFTER UPDATE OF processed_version ON responses
+    FOR EACH ROW EXECUTE FUNCTION bench_stamp();
+"""
+# Steady state: the answers after the first transaction, over the time from its
+# end to the last answer's (worker start-up and the model's load not counted).
+RATE_SQL = """
+WITH first AS (
+    SELECT tx FROM bench_floor_done ORDER BY at LIMIT 1
+), first_end AS (
+    SELECT max(at) AS at, count(*) AS n FROM bench_floor_done WHERE tx = (SELECT tx FROM first)
+)
+SELECT count(*) - (SELECT n FROM first_end),
+       extract(epoch FROM max(at) - (SELECT at FROM first_end))
+FROM bench_floor_done
+"""
 
 
 MODEL_DIR = os.environ.get("BENCH_MODEL_DIR", str(ROOT / "var" / "bench-models"))
@@ -81,7 +107,7 @@ def seed_template(url: str, data_dir: Path, days: int, agents: int) -> int:
         session = get_session()
         summary = seed_demo(session, days=days, agents=agents, seed=1, password=None)
         session.commit()
-        session.execute(text("CREATE TABLE bench_floor_done (response_id bigint NOT NULL)"))
+        session.connection().exec_driver_sql(STAMPS)
         session.commit()
         session.close()
         app.extensions["db"].engine.dispose()
@@ -156,31 +182,30 @@ def measure(
         cwd=ROOT,
         env=env,
     )
-    first_at = first_done = None
-    done = 0
+    started = done = 0
     try:
         deadline = time.monotonic() + args.seconds + 120  # start-up allowance
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                done = int(conn.execute(text(DONE_SQL[mode])).scalar_one())
-            now = time.monotonic()
-            if first_at is None and done > 0:
-                first_at, first_done = now, done
-                deadline = now + args.seconds
+                done = int(conn.execute(text(DONE_SQL)).scalar_one())
+            if not started and done > 0:
+                started = 1
+                deadline = time.monotonic() + args.seconds
             if done >= total:
                 break
-            time.sleep(0.2)
+            time.sleep(0.5)
     finally:
         worker.terminate()
         worker.wait(timeout=60)
-        engine.dispose()
-    if first_at is None or first_done is None:
-        return f"{mode:7} nothing processed in the allowance", 0.0
-    seconds = max(time.monotonic() - first_at, 1e-3)
-    rate = (done - first_done) / seconds
+    with engine.connect() as conn:
+        answers, seconds = conn.execute(text(RATE_SQL)).one()
+    engine.dispose()
+    if not answers or not seconds:
+        return f"{mode:7} too few answers or transactions to time ({done}/{total} done)", 0.0
+    rate = float(answers) / float(seconds)
     return (
-        f"{mode:7} {rate:8.1f} answers/s  ({done - first_done} answers in {seconds:.1f} s, "
-        f"{tasks} tasks, {done}/{total} done)"
+        f"{mode:7} {rate:8.1f} answers/s  ({answers} answers in {float(seconds):.1f} s after "
+        f"the first transaction; {tasks} tasks; {done}/{total} done)"
     ), rate
 
 
@@ -204,9 +229,9 @@ def main() -> None:
                 line, rate = measure(mode, url, app_env(url, data_dir), args, total)
                 rates[mode] = rate
                 print(line, flush=True)
-        if "floor" in rates and "batch" in rates:
+        if rates.get("floor") and "batch" in rates:
             print(f"batch / floor = {rates['batch'] / rates['floor']:.2f}")
-        if "single" in rates and "batch" in rates:
+        if rates.get("single") and "batch" in rates:
             print(f"batch / single = {rates['batch'] / rates['single']:.1f}")
         print(machine_note())
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.analysis.comments.tasks import analyse_many_in_task
 from feedback_service.scores import rollups
@@ -63,7 +63,15 @@ def process_batch(
         select(Response)
         .where(Response.id.in_(ids))
         .order_by(Response.id)
-        .with_for_update()
+        .with_for_update(of=Response)
+        # What the subscribers read (an alert's ticket, agent, team, survey), loaded
+        # for the whole batch in a few queries rather than one per answer.
+        .options(
+            selectinload(Response.ticket),
+            selectinload(Response.agent),
+            selectinload(Response.team),
+            selectinload(Response.survey),
+        )
         .execution_options(populate_existing=True)
     ).all()
     todo = []

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Boolean,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -163,12 +164,15 @@ def add_counts(session: Session, deltas: Counter[CellKey]) -> None:
             if delta != 0
         ]
         if rows:
+            # One statement executed for many rows (compiled once, cached; psycopg
+            # pipelines them) rather than a multi-VALUES INSERT compiled per call.
             table = _table(grain)
-            stmt = insert(table).values(rows)
+            stmt = insert(table).values({name: bindparam(name) for name in [*names, "count"]})
             session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=names, set_={"count": table.c.count + stmt.excluded.count}
-                )
+                ),
+                rows,
             )
 
 

@@ -175,13 +175,20 @@ def _replace_finding_rows(
         session.execute(insert(CommentFinding), values)
 
 
-def clear_analysis(session: Session, response_id: int) -> bool:
-    """The comment was removed in an amendment: its analysis goes too (labels stay)."""
-    session.execute(delete(CommentFinding).where(CommentFinding.response_id == response_id))
-    result = session.execute(
-        delete(CommentAnalysis).where(CommentAnalysis.response_id == response_id)
+def clear_analyses(session: Session, response_ids: Sequence[int]) -> set[int]:
+    """The comments were removed in amendments: their analyses go too (labels
+    stay). Returns the ids whose analysis was removed."""
+    if not response_ids:
+        return set()
+    had = set(
+        session.scalars(
+            select(CommentAnalysis.response_id).where(CommentAnalysis.response_id.in_(response_ids))
+        )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if had:
+        session.execute(delete(CommentFinding).where(CommentFinding.response_id.in_(had)))
+        session.execute(delete(CommentAnalysis).where(CommentAnalysis.response_id.in_(had)))
+    return had
 
 
 def analyse_response(session: Session, response: Response, analyzer: Analyzer) -> str:
@@ -197,9 +204,9 @@ def analyse_responses(
     written together. Returns, per response id, what was done."""
     outcome: dict[int, str] = {}
     facts = [ResponseFacts.of(r) for r in responses]
-    for f in facts:
-        if not f.comment:
-            outcome[f.id] = "cleared" if clear_analysis(session, f.id) else "no-comment"
+    blank = [f.id for f in facts if not f.comment]
+    cleared = clear_analyses(session, blank)
+    outcome.update({i: "cleared" if i in cleared else "no-comment" for i in blank})
     commented = [f for f in facts if f.comment]
     rows = session.execute(
         select(CommentAnalysis.response_id, CommentAnalysis.response_version).where(
