@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.analysis.comments.tasks import analyse_many_in_task
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 # holds its locks briefly and a redelivery redoes little.
 BATCH_SIZE = 200
 
-RESPONSES = Response.__table__
+RESPONSES: Table = Response.__table__  # type: ignore[assignment]
 RECORD_VERSION = (
     update(RESPONSES)
     .where(RESPONSES.c.id == bindparam("rid"), RESPONSES.c.processed_version < bindparam("ver"))
