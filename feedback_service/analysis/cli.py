@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from feedback_service.db import get_session
+from feedback_service.progress import progress_bar
 
 analysis_cli = AppGroup("analysis", help="Comment analysis: retraining and re-scoring.")
 
@@ -27,7 +28,7 @@ def train_command(tolerance: float | None) -> None:
     measure candidate and active model on the held-back split; promote if not worse."""
     from feedback_service.analysis.comments import labels, training
     from feedback_service.analysis.comments.analyzer import model_dir
-    from feedback_service.analysis.comments.tasks import train_now
+    from feedback_service.analysis.comments.tasks import TRAIN_STEPS, train_now
 
     session = get_session()
     counts = labels.label_counts(session)
@@ -37,7 +38,8 @@ def train_command(tolerance: float | None) -> None:
     started = time.perf_counter()
     if tolerance is None:
         tolerance = float(current_app.config.get("MODEL_PROMOTION_TOLERANCE", 0.0))
-    train_now(session, run, model_dir(), tolerance)
+    with progress_bar("training (read, train, record)", TRAIN_STEPS) as advance:
+        train_now(session, run, model_dir(), tolerance, advance)
     if run.status == "failed":
         raise click.ClickException(f"training run {run.id} failed: {run.error}")
     click.echo(
@@ -95,12 +97,16 @@ def rescore_command(batch_size: int, background: bool, resume_id: int | None) ->
         return
     started = time.perf_counter()
     cursor = run.cursor
-    while True:
-        outcome = rescore_once(session, run.id, cursor, analyzer)
-        session.commit()
-        cursor = outcome.cursor
-        if outcome.status != "batch":
-            break
+    total = rescore.comments_after(session, cursor)
+    session.rollback()
+    with progress_bar("re-scoring comments", total) as advance:
+        while True:
+            outcome = rescore_once(session, run.id, cursor, analyzer)
+            session.commit()
+            advance(outcome.scanned)
+            cursor = outcome.cursor
+            if outcome.status != "batch":
+                break
     run = rescore.get_run(session, run.id)
     took = time.perf_counter() - started
     click.echo(

@@ -16,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback_service.db import get_session, utcnow
-from feedback_service.demo.seed import seed_demo
+from feedback_service.demo.seed import SEED_STEPS, seed_demo
 from feedback_service.errors import Conflict
+from feedback_service.progress import Advance, no_progress, progress_bar
+from feedback_service.scores import rollups
 from feedback_service.surveys.models import Response
 
 log = logging.getLogger(__name__)
@@ -46,32 +48,22 @@ def process_seeded_responses(response_ids: Sequence[int]) -> tuple[int, int]:
     return sent, 0
 
 
-def rebuild_rollups(session: Session) -> int:
+def rebuild_rollups(session: Session, advance: Advance = no_progress) -> int:
     """The analysis feature's set-based rebuild of the score rollups (flushes only).
 
     Bulk-inserted rows bypass the per-response path, so the rollups the reports
     read are recomputed in one go; the per-response task still runs later (from
     the sweep, ``processed_version < version``) and finds its snapshot in place.
     """
-    from feedback_service.scores import rollups
-
-    return rollups.rebuild(session)
+    return rollups.rebuild(session, advance)
 
 
-def analyse_and_find_patterns(session: Session, batch: int = 500) -> tuple[int, int]:
-    """Analyse every seeded comment and compute both pattern reports now, through
-    the analysis and patterns features' own services (flushes only), so the demo
-    opens with complaint themes, patterns and product gaps instead of waiting for
-    the sweep and the nightly schedule. Returns (comments analysed, runs done)."""
-    from feedback_service.analysis.comments.analyzer import current_analyzer
-    from feedback_service.analysis.comments.service import ResponseFacts, write_analyses
+def pending_comments(session: Session) -> list[Response]:
+    """Confirmed answers with a comment that has no analysis yet, oldest first."""
     from feedback_service.analysis.models import CommentAnalysis
-    from feedback_service.patterns import compute
-    from feedback_service.patterns import service as patterns
 
-    analyzer = current_analyzer()
     done = set(session.scalars(select(CommentAnalysis.response_id)))
-    pending = [
+    return [
         r
         for r in session.scalars(
             select(Response)
@@ -80,10 +72,27 @@ def analyse_and_find_patterns(session: Session, batch: int = 500) -> tuple[int, 
         )
         if r.id not in done and (r.comment or "").strip()
     ]
+
+
+def analyse_and_find_patterns(
+    session: Session, pending: Sequence[Response], batch: int = 500, advance: Advance = no_progress
+) -> int:
+    """Analyse every seeded comment and compute both pattern reports now, through
+    the analysis and patterns features' own services (flushes only), so the demo
+    opens with complaint themes, patterns and product gaps instead of waiting for
+    the sweep and the nightly schedule. ``advance`` gets the comments analysed,
+    then one per report. Returns the number of pattern reports computed."""
+    from feedback_service.analysis.comments.analyzer import current_analyzer
+    from feedback_service.analysis.comments.service import ResponseFacts, write_analyses
+    from feedback_service.patterns import compute
+    from feedback_service.patterns import service as patterns
+
+    analyzer = current_analyzer()
     for start in range(0, len(pending), batch):
         facts = [ResponseFacts.of(r) for r in pending[start : start + batch]]
         results = analyzer.analyze_many([f.comment for f in facts], [f.ratings for f in facts])
         write_analyses(session, list(zip(facts, results, strict=True)))
+        advance(len(facts))
     runs = 0
     for kind in (patterns.COMPLAINT_PATTERNS, patterns.PRODUCT_GAPS):
         run = patterns.create_run(session, kind, {}, trigger="schedule")
@@ -92,7 +101,8 @@ def analyse_and_find_patterns(session: Session, batch: int = 500) -> tuple[int, 
         # As the scheduled task does: an emerging product gap raises an alert.
         compute.alert_emerging(session, run, emerging)
         runs += 1
-    return len(pending), runs
+        advance(1)
+    return runs
 
 
 def raise_recent_alerts(session: Session, days: int = 2) -> int:
@@ -135,7 +145,10 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
     """Seed teams, agents, customers, tickets, responses, comments and demo users."""
     session = get_session()
     try:
-        summary = seed_demo(session, days=days, agents=agents, seed=seed, password=password)
+        with progress_bar("seeding", SEED_STEPS) as advance:
+            summary = seed_demo(
+                session, days=days, agents=agents, seed=seed, password=password, advance=advance
+            )
     except Conflict as error:
         session.rollback()
         raise click.ClickException(error.message) from None
@@ -149,15 +162,19 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
     click.echo("sign in at /dashboard/login as manager@demo.test, lead@demo.test, agent@demo.test")
     click.echo(f"password (all three): {summary.password}")
     if process in ("full", "rebuild", "each"):
-        cells = rebuild_rollups(session)
+        with progress_bar("rebuilding rollups", rollups.rebuild_steps()) as advance:
+            cells = rebuild_rollups(session, advance)
         session.commit()
         click.echo(f"score rollups rebuilt ({cells} cells)")
     if process == "full":
-        analysed, runs = analyse_and_find_patterns(session)
+        pending = pending_comments(session)
+        with progress_bar("analysing comments", len(pending) + 2) as advance:
+            runs = analyse_and_find_patterns(session, pending, advance=advance)
         alerts = raise_recent_alerts(session)
         session.commit()
         click.echo(
-            f"{analysed} comments analysed, {runs} pattern reports computed, {alerts} alerts raised"
+            f"{len(pending)} comments analysed, {runs} pattern reports computed, "
+            f"{alerts} alerts raised"
         )
     if process in ("full", "each"):
         # The workers record each answer as processed (after "full", cheaply: the

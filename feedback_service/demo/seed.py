@@ -50,6 +50,7 @@ from feedback_service.demo.phrases import (
 )
 from feedback_service.errors import Conflict
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
+from feedback_service.progress import Advance, no_progress
 from feedback_service.surveys.models import Invitation, Response, Survey
 
 DEMO_PREFIX = "demo-"
@@ -151,6 +152,9 @@ def _insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any
     return [ids[row[key.name]] for row in rows]
 
 
+SEED_STEPS = 5
+
+
 def seed_demo(
     session: Session,
     *,
@@ -159,8 +163,10 @@ def seed_demo(
     seed: int = 1,
     password: str | None = None,
     now: dt.datetime | None = None,
+    advance: Advance = no_progress,
 ) -> DemoSummary:
-    """Insert the demo data set; flushes, never commits. Refuses to run twice."""
+    """Insert the demo data set; flushes, never commits. Refuses to run twice.
+    ``advance`` is called once per step, ``SEED_STEPS`` in all."""
     if agents <= COACHING_AGENT:
         raise ValueError(f"the demo needs at least {COACHING_AGENT + 1} agents")
     if session.scalar(select(Team.id).where(Team.external_id.like(f"{DEMO_PREFIX}%"))):
@@ -173,13 +179,16 @@ def seed_demo(
 
     team_ids, specs = _teams_and_agents(session, rng, agents)
     customer_ids = _customers(session, rng, days, agents)
+    advance(1)
     tickets = _tickets(rng, specs, customer_ids, days, now)
     private = ("_spec", "_topic", "_hours")
     ticket_ids = _insert_returning_ids(
         session, Ticket, [{k: v for k, v in t.items() if k not in private} for t in tickets]
     )
+    advance(1)
     invitations, answers = _invitations(rng, tickets, ticket_ids, survey, now)
     invitation_ids = _insert_returning_ids(session, Invitation, invitations)
+    advance(1)
     response_rows: list[dict[str, Any]] = []
     for invitation_id, answer in zip(invitation_ids, answers, strict=True):
         if answer:
@@ -193,8 +202,10 @@ def seed_demo(
         ):
             response_rows.append({**answer, "invitation_id": invitation_id})
     response_ids = _insert_returning_ids(session, Response, response_rows)
+    advance(1)
     _people(session, specs, team_ids[0], password)
     session.flush()
+    advance(1)
     return DemoSummary(
         teams=len(team_ids),
         agents=len(specs),

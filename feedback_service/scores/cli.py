@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from feedback_service.db import get_session
+from feedback_service.progress import progress_bar
 from feedback_service.scores import rollups
 
 scores_cli = AppGroup("scores", help="Score rollups behind the reports.")
@@ -19,6 +20,7 @@ def rebuild_command() -> None:
     answers only), ticket rollups from the tickets (PostgreSQL)."""
     session = get_session()
     started = time.perf_counter()
-    cells = rollups.rebuild(session)
+    with progress_bar("rebuilding rollups", rollups.rebuild_steps()) as advance:
+        cells = rollups.rebuild(session, advance)
     session.commit()
     click.echo(f"rebuilt {cells} rollup cells in {time.perf_counter() - started:.1f}s")

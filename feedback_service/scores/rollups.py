@@ -48,6 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from feedback_service.db import Base
+from feedback_service.progress import Advance, no_progress
 from feedback_service.scores.declare import Grain, utc_day
 from feedback_service.scores.models import (
     NO_CHANNEL,
@@ -241,7 +242,12 @@ def _store_snapshot(
 # --- rebuild ----------------------------------------------------------------------
 
 
-def rebuild(session: Session) -> int:
+def rebuild_steps() -> int:
+    """How many steps ``rebuild`` reports to its ``advance``."""
+    return 1 + len(SCORES.grains) + len(TRIGGER_SETS)
+
+
+def rebuild(session: Session, advance: Advance = no_progress) -> int:
     """Recompute every snapshot and every rollup: the score family from the
     responses table, the families kept by triggers from their sources.
 
@@ -293,17 +299,21 @@ def rebuild(session: Session) -> int:
             snapshot_cols,
         )
     )
+    advance(1)
     # The finest cells from the snapshots, every other grain from the finest.
     columns = [*CELL_FIELDS, *SCORES.counts]
     snapshots = union_all(*SCORES.delta(SCORES.source, 1)).subquery("delta")
     session.execute(insert(_table(finest)).from_select(columns, SCORES.grouped(finest, snapshots)))
+    advance(1)
     for grain in coarser:
         columns = [grain.period, *SCORES.key_names(grain), *SCORES.counts]
         session.execute(
             insert(_table(grain)).from_select(columns, SCORES.grouped(grain, _table(finest)))
         )
+        advance(1)
     for trigger_set in TRIGGER_SETS:
         rebuild_kept_by_triggers(session, trigger_set.name)
+        advance(1)
     session.flush()
     return int(session.scalar(select(func.count()).select_from(ScoreRollup)) or 0)
 

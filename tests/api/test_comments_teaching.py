@@ -26,6 +26,7 @@ from feedback_service.analysis.text.data import deduplicate, split
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 from tests.api.test_comments import MIXED, submit
+from tests.unit.test_progress import record_bars
 
 CSV = (
     "text,sentiment,target,category\n"
@@ -43,7 +44,12 @@ def own_model_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_corrections_and_imports_are_used_by_the_next_training(
-    app: Flask, client: FlaskClient, auth: Any, db_session: Session, own_model_dir: Path
+    app: Flask,
+    client: FlaskClient,
+    auth: Any,
+    db_session: Session,
+    own_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     reports = auth("reports")
     rid = submit(client, auth, MIXED, {"csat": 1})  # first use: trains from the seed
@@ -77,8 +83,10 @@ def test_corrections_and_imports_are_used_by_the_next_training(
     }
     expected_train, expected_held = split(deduplicate([*seed_sentences(), *taught]))
 
+    bars = record_bars(monkeypatch, "feedback_service.analysis.cli")
     result = app.test_cli_runner().invoke(args=["analysis", "train"])
     assert result.exit_code == 0, result.output
+    assert [(b["length"], b["done"]) for b in bars] == [(3, 3)]
     out = result.output
     assert f"+ {len(taught)} labels (2 corrections, 2 imported rows)" in out
     assert f"{len(expected_train)} trained on, {len(expected_held)} held back" in out
@@ -256,13 +264,22 @@ def versions(session: Session, ids: list[int]) -> Counter[str]:
 
 
 def test_rescoring_thousands_of_comments_touches_each_exactly_once(
-    app: Flask, client: FlaskClient, auth: Any, db_session: Session, counting: Any
+    app: Flask,
+    client: FlaskClient,
+    auth: Any,
+    db_session: Session,
+    counting: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = bulk_comments(db_session, 2500)
     first = counting("rescore-a")
+    bars = record_bars(monkeypatch, "feedback_service.analysis.cli")
     result = app.test_cli_runner().invoke(args=["analysis", "rescore", "--batch-size", "1000"])
     assert result.exit_code == 0, result.output
     assert "2500 comments scanned, 2500 re-scored with rescore-a" in result.output
+    assert [(b["label"], b["length"], b["done"]) for b in bars] == [
+        ("re-scoring comments", 2500, 2500)
+    ]
     assert sum(first.seen.values()) == 2500 and set(first.seen.values()) == {1}
     assert versions(db_session, ids) == Counter({"rescore-a": 2500})
     findings = db_session.scalar(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from celery.signals import task_prerun
 from flask import Flask
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from feedback_service.helpdesk.models import Agent, Ticket
 from feedback_service.scores.processing import batches
 from feedback_service.scores.tasks import process_responses
 from feedback_service.surveys.models import Response
+from tests.unit.test_progress import record_bars
 
 
 def test_scores_follow_the_operational_facts(db_session: Session) -> None:
@@ -64,12 +66,16 @@ def test_the_planted_coaching_case_and_the_spreading_bug_are_there(db_session: S
 
 
 def test_seed_command_creates_the_demo_users_and_refuses_twice(
-    app: Flask, db_session: Session
+    app: Flask, db_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    bars = record_bars(monkeypatch, "feedback_service.demo.cli")
     runner = app.test_cli_runner()
     args = ["demo", "seed", "--days", "14", "--agents", "5", "--password", "demo password 1"]
     result = runner.invoke(args=[*args, "--process", "rebuild"])
     assert result.exit_code == 0, result.output
+    # Each long step showed a bar, and each bar ended full.
+    assert [b["label"] for b in bars] == ["seeding", "rebuilding rollups"]
+    assert all(b["done"] == b["length"] > 0 for b in bars), bars
     assert "password (all three): demo password 1" in result.output
     assert "score rollups rebuilt" in result.output
     roles = dict(db_session.execute(select(User.email, User.role)).all())
@@ -112,17 +118,22 @@ def test_seeded_responses_go_through_the_normal_processing_path_in_batches(
 
 
 def test_the_default_seed_fills_every_dashboard_page(
-    app: Flask, db_session: Session, client: Any
+    app: Flask, db_session: Session, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.api.test_dashboard import sign_in
 
+    bars = record_bars(monkeypatch, "feedback_service.demo.cli")
     runner = app.test_cli_runner()
     password = "demo password full"
     result = runner.invoke(
         args=["demo", "seed", "--days", "28", "--agents", "6", "--password", password]
     )
     assert result.exit_code == 0, result.output
-    assert "comments analysed, 2 pattern reports computed" in result.output
+    analysed = re.search(r"(\d+) comments analysed, 2 pattern reports computed", result.output)
+    assert analysed is not None, result.output
+    assert [b["label"] for b in bars] == ["seeding", "rebuilding rollups", "analysing comments"]
+    assert all(b["done"] == b["length"] for b in bars), bars
+    assert bars[-1]["length"] == int(analysed.group(1)) + 2  # comments, then two reports
     assert sign_in(client, "manager@demo.test", password).status_code == 302
     overview = client.get("/dashboard/").get_data(as_text=True)
     assert 'class="chart chart-pareto"' in overview  # complaint themes

@@ -134,6 +134,10 @@ def http_server(live_app: Flask) -> Iterator[str]:
         server.shutdown()
 
 
+def up(log: str) -> bool:
+    return "ready." in log or "] received" in log
+
+
 @dataclass
 class WorkerStarter:
     """Starts real ``celery worker`` processes on chosen queues, as production runs
@@ -170,7 +174,9 @@ class WorkerStarter:
             text=True,
         )
         self.processes.append(process)
-        wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, 90)
+        # Up once it says so, or once it takes a task (with the solo pool a task
+        # waiting on the broker can run before the "ready." line is written).
+        wait_for(lambda: up(log_path.read_text()) or process.poll() is not None, 90)
         if process.poll() is not None:
             raise AssertionError(f"{name} died:\n" + log_path.read_text())
         return process
@@ -187,6 +193,7 @@ class WorkerStarter:
 
 @pytest.fixture
 def start_worker(
+    live_app: Flask,
     database_url: str,
     broker_url: str,
     smtp_server: tuple[Controller, RecordingHandler],
@@ -212,11 +219,9 @@ def start_worker(
         # session (the test app's own directory) rather than retrained in every test.
         "MODEL_DIR": str(Path(os.environ["FEEDBACK_DATA_DIR"]) / "models"),
     }
-    if broker_url.startswith("redis"):
-        import redis
-
-        # No stale tasks of this run.
-        redis.Redis.from_url(broker_url).delete(TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE)
+    # No stale tasks of this run: a task an earlier test's worker held when it was
+    # stopped goes back to its queue (at once on RabbitMQ), and must not run here.
+    live_app.extensions["celery"].control.purge()
     starter = WorkerStarter(env, tmp_path)
     try:
         yield starter

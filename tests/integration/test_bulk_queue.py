@@ -23,7 +23,7 @@ from tests.integration.conftest import (
 from tests.integration.test_collect_concurrency import committed_invitation
 from tests.integration.test_scanner_ratings import PROCESSING_TIMEOUT, api_key
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker]
 
 
 def count(app: Flask, model: type[PatternRun] | type[TrainingRun]) -> int:

@@ -19,7 +19,7 @@ from feedback_service.tasks import enqueue_after_commit
 from tests.integration.conftest import ANSWERS_QUEUE
 from tests.integration.test_collect_concurrency import committed_invitation
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tests.integration.conftest import (
 )
 from tests.integration.test_worker_dispatch import _ingest_headers
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker]
 
 BACKLOG = 300
 

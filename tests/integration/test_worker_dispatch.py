@@ -19,7 +19,7 @@ from feedback_service.surveys.models import Invitation
 from tests.factories import invitation_payload
 from tests.integration.conftest import RecordingHandler, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker]
 
 
 def _ingest_headers(app: Flask) -> dict[str, str]:

@@ -27,7 +27,7 @@ from tests.integration.test_collect_concurrency import committed_invitation
 from tests.integration.test_scanner_ratings import api_key, rollups_equal_a_rebuild
 from workers.sweep import sweep_responses
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker]
 
 ANSWERS = 60
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.comments.service import ResponseFacts, ratings_of, write_analyses
@@ -76,6 +76,18 @@ class BatchPlan:
     scanned: int
     next_cursor: int
     last: bool
+
+
+def comments_after(session: Session, cursor: int) -> int:
+    """How many comments a run at ``cursor`` has still to scan."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Response.id > cursor, Response.comment.is_not(None), Response.comment != ""
+            )
+        )
+        or 0
+    )
 
 
 def plan_batch(

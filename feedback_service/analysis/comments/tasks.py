@@ -18,6 +18,7 @@ from feedback_service.analysis.comments import rescore, service, training
 from feedback_service.analysis.comments.analyzer import current_analyzer, model_dir
 from feedback_service.analysis.models import TrainingRun
 from feedback_service.db import get_session, utcnow
+from feedback_service.progress import Advance, no_progress
 from feedback_service.surveys.models import Response
 from feedback_service.tasks import enqueue, enqueue_after_commit
 
@@ -49,14 +50,25 @@ def load_comment_analyzer() -> Analyzer | None:
         return None
 
 
-def train_now(session: Session, run: TrainingRun, directory: Path, tolerance: float) -> None:
+TRAIN_STEPS = 3
+
+
+def train_now(
+    session: Session,
+    run: TrainingRun,
+    directory: Path,
+    tolerance: float,
+    advance: Advance = no_progress,
+) -> None:
     """Run a training whose "running" state is committed; commits its outcome.
+    ``advance`` is called after each of ``TRAIN_STEPS``: read, trained, recorded.
 
     The labels are read and that read ended before training: training takes
     seconds to minutes and must hold no lock (on SQLite, the whole database).
     """
     data = training.gather(session, training.rating_settings(current_app.config))
     session.rollback()
+    advance(1)
     try:
         report = training.train(data, directory, tolerance)
     except Exception as exc:
@@ -64,8 +76,10 @@ def train_now(session: Session, run: TrainingRun, directory: Path, tolerance: fl
         training.record_failure(session, run, exc)
         session.commit()
         return
+    advance(1)
     training.record(session, run, data, report)
     session.commit()
+    advance(1)
 
 
 def rescore_once(

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from feedback_service.demo.cli import (
     analyse_and_find_patterns,
+    pending_comments,
     raise_recent_alerts,
     rebuild_rollups,
 )
@@ -45,7 +46,7 @@ def demo_site(app: Flask, database_url: str, broker_url: str) -> Iterator[DemoSi
         summary = seed_demo(session, days=100, agents=8, seed=7, password=PASSWORD)
         rebuild_rollups(session)
         session.commit()
-        analyse_and_find_patterns(session)
+        analyse_and_find_patterns(session, pending_comments(session))
         raise_recent_alerts(session)
         session.commit()
     server = make_server("127.0.0.1", 0, live, threaded=True)
