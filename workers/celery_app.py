@@ -34,7 +34,10 @@ TASK_MODULES = [
 # embedded broker and RabbitMQ, so a backlog of answers never holds a survey email
 # back for more than one task, and a bulk backlog never delays either. bin/run and
 # docker-compose.yml run one worker on the first two and one on bulk.
-ANSWER_TASKS = ("feedback_service.analysis.tasks.process_response",)
+ANSWER_TASKS = (
+    "feedback_service.analysis.tasks.process_response",
+    "feedback_service.scores.tasks.process_responses",
+)
 BULK_TASKS = (
     "feedback_service.patterns.tasks.compute_pattern_run",
     "feedback_service.patterns.tasks.scheduled_pattern_run",

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import logging
+
 from celery import shared_task
 from flask import current_app
 
@@ -21,6 +23,8 @@ from feedback_service.surveys import responses as responses_service
 from feedback_service.surveys import service as surveys_service
 from feedback_service.surveys import tasks as survey_tasks
 from feedback_service.tasks import enqueue_again
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="workers.sweep.sweep")
@@ -37,5 +41,10 @@ def sweep_responses() -> dict[str, int]:
     after-commit enqueue was lost, or a worker died mid-task) go out again."""
     session = get_session()
     grace = dt.timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
-    ids = responses_service.unprocessed_ids(session, grace)
-    return {"responses": enqueue_again(session, score_tasks.process_response, ids, "responses")}
+    response_ids = responses_service.unprocessed_ids(session, grace)
+    session.rollback()
+    # In batches (``process_responses``): one transaction per few hundred answers.
+    tasks = score_tasks.enqueue_batches(response_ids)
+    if response_ids:
+        log.info("sweep re-enqueued %d responses in %d batches", len(response_ids), tasks)
+    return {"responses": len(response_ids)}

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 
 import click
-from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,24 +25,26 @@ from feedback_service.surveys.models import Response
 log = logging.getLogger(__name__)
 
 
-def process_seeded_responses(app: Flask, response_ids: Sequence[int]) -> tuple[int, int]:
-    """Hand the seeded responses to the normal processing path, as if each had
-    been saved through the survey pages: ``surveys.signals.response_saved`` per
-    response (analysis listens and enqueues its task). Returns (sent, failed).
+def process_seeded_responses(response_ids: Sequence[int]) -> tuple[int, int]:
+    """Hand the seeded responses to the normal processing path in batches
+    (``scores.tasks.process_responses``, a few hundred ids a task, one
+    transaction each). Returns (sent, failed).
 
     A failed send (broker down) stops here: the responses are committed with
     ``processed_version < version``, so the periodic sweep processes them later.
     """
-    from feedback_service.surveys.signals import response_saved
+    from feedback_service.scores.processing import batches
+    from feedback_service.scores.tasks import process_responses
+    from feedback_service.tasks import enqueue
 
     sent = 0
-    for response_id in response_ids:
+    for chunk in batches(response_ids):
         try:
-            response_saved.send(app, response_id=response_id)
+            enqueue(process_responses, chunk, retry=False)
         except Exception:
             log.exception("processing not started; the sweep will pick responses up")
             return sent, len(response_ids) - sent
-        sent += 1
+        sent += len(chunk)
     return sent, 0
 
 
@@ -133,10 +134,11 @@ demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
     default="full",
     show_default=True,
     help="full: rebuild the rollups, analyse every comment and compute the pattern "
-    "reports now (a minute), so the whole dashboard is filled at once. "
+    "reports now (a minute), so the whole dashboard is filled at once, then send "
+    "the responses to the workers in batches. "
     "rebuild: recompute the score rollups at once, set-based (seconds); the "
-    "workers' sweep then runs the per-response processing. each: also send "
-    "response_saved for every response now (minutes with the embedded broker). "
+    "workers' sweep then runs the per-response processing. each: rebuild, then "
+    "send the responses to the workers now, in batches of a few hundred. "
     "none: leave everything to the sweep.",
 )
 def demo_seed(days: int, agents: int, seed: int, password: str | None, process: str) -> None:
@@ -174,9 +176,10 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
             f"{len(pending)} comments analysed, {runs} pattern reports computed, "
             f"{alerts} alerts raised"
         )
-    if process == "each":
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        sent, failed = process_seeded_responses(app, summary.response_ids)
+    if process in ("full", "each"):
+        # The workers record each answer as processed (after "full", cheaply: the
+        # rollups and analyses are in place) now, not at the sweep's next passes.
+        sent, failed = process_seeded_responses(summary.response_ids)
         click.echo(
             f"processing started for {sent} responses"
             + (f"; {failed} left to the sweep" if failed else "")

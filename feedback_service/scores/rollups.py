@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     Boolean,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -164,12 +165,15 @@ def add_counts(session: Session, deltas: Counter[CellKey]) -> None:
             if delta != 0
         ]
         if rows:
+            # One statement executed for many rows (compiled once, cached; psycopg
+            # pipelines them) rather than a multi-VALUES INSERT compiled per call.
             table = _table(grain)
-            stmt = insert(table).values(rows)
+            stmt = insert(table).values({name: bindparam(name) for name in [*names, "count"]})
             session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=names, set_={"count": table.c.count + stmt.excluded.count}
-                )
+                ),
+                rows,
             )
 
 
@@ -179,35 +183,60 @@ def apply_response(session: Session, response: Response) -> bool:
     The caller holds the response's row lock (``SELECT .. FOR UPDATE``) and
     commits once, so the snapshot and the counts change together or not at all.
     """
-    applied = session.get(AppliedResponse, response.id, with_for_update=True)
-    old = _snapshot_of_applied(applied) if applied is not None else None
-    new = snapshot_of(response)
-    if old == new:
-        if applied is not None:
-            applied.version = response.version
-            session.flush()
-        return False
+    return apply_responses(session, [response]) == 1
+
+
+def apply_responses(session: Session, responses: Sequence[Response]) -> int:
+    """Make the rollups reflect every response as it is now, the deltas of all of
+    them summed per cell before one ``add_counts``; returns how many moved counts.
+
+    The caller holds the responses' row locks, taken in id order, and commits once.
+    """
+    ids = [r.id for r in responses]
+    applied = {
+        a.response_id: a
+        for a in session.scalars(
+            select(AppliedResponse)
+            .where(AppliedResponse.response_id.in_(ids))
+            .order_by(AppliedResponse.response_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
     deltas: Counter[CellKey] = Counter()
-    for cell in old.cells() if old else []:
-        deltas[cell] -= 1
-    for cell in new.cells() if new else []:
-        deltas[cell] += 1
+    moved = 0
+    for response in responses:
+        row = applied.get(response.id)
+        old = _snapshot_of_applied(row) if row is not None else None
+        new = snapshot_of(response)
+        if old == new:
+            if row is not None:
+                row.version = response.version
+            continue
+        moved += 1
+        for cell in old.cells() if old else []:
+            deltas[cell] -= 1
+        for cell in new.cells() if new else []:
+            deltas[cell] += 1
+        _store_snapshot(session, response, row, new)
     add_counts(session, deltas)
-    if new is None:
-        assert applied is not None
-        session.delete(applied)
-    else:
-        values = {
-            "version": response.version,
-            **{f: getattr(new, f) for f in new.__dataclass_fields__},
-        }
-        if applied is None:
-            session.add(AppliedResponse(response_id=response.id, **values))
-        else:
-            for name, value in values.items():
-                setattr(applied, name, value)
     session.flush()
-    return True
+    return moved
+
+
+def _store_snapshot(
+    session: Session, response: Response, row: AppliedResponse | None, new: Snapshot | None
+) -> None:
+    if new is None:
+        assert row is not None
+        session.delete(row)
+        return
+    values = {"version": response.version, **{f: getattr(new, f) for f in new.__dataclass_fields__}}
+    if row is None:
+        session.add(AppliedResponse(response_id=response.id, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
 
 
 # --- rebuild ----------------------------------------------------------------------

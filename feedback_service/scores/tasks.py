@@ -1,65 +1,59 @@
 """Answer processing and the scores' background work, started when a response is saved.
 
-``process_response`` keeps the rollups, analyses the comment, then sends
-``signals.answer_processed`` for other features (alerts) to act on the answer.
+``process_response`` (one new answer) and ``process_responses`` (a batch: the
+sweep, seeding) run the one processing path of ``processing.py``: keep the
+rollups, analyse the comments, then send ``signals.answer_processed`` for other
+features (alerts) to act on each answer.
 
 Tasks take ids, are idempotent and acknowledged late (the Celery binding's
-defaults). A response carries ``version`` (bumped on every change) and
-``processed_version``; a task processes the version it finds and records it, so a
-re-delivered task is a no-op and an amended response is processed again.
+defaults): a re-delivered task is a no-op, an amended response is processed again.
 """
 
 from __future__ import annotations
 
-from celery import shared_task
-from flask import current_app
-from sqlalchemy import select, update
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
-from feedback_service.analysis.comments.tasks import analyse_in_task, load_comment_analyzer
+from celery import shared_task
+
+from feedback_service.analysis.comments.tasks import load_comment_analyzer
 from feedback_service.db import get_session
-from feedback_service.scores import rollups
+from feedback_service.scores import processing
 from feedback_service.scores.service import store_driver_run
-from feedback_service.scores.signals import answer_processed
-from feedback_service.surveys.models import Response
+from feedback_service.tasks import enqueue
 
 
 # The task's wire name is older than this module: answers queued before the task
 # moved here from analysis/ are still processed.
 @shared_task(name="feedback_service.analysis.tasks.process_response")
 def process_response(response_id: int) -> str:
+    """One new answer, right after its commit (low latency): the batch path with
+    one id. Raises if it fails (nothing written; the sweep retries it)."""
     session = get_session()
     # Comment analysis (issue 7): the model is at hand before any lock is taken.
     analyzer = load_comment_analyzer()
-    # The row lock serialises this with an amendment and with a duplicate delivery
-    # of the same task: the second one waits, then sees the version recorded.
-    row = session.scalars(
-        select(Response)
-        .where(Response.id == response_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if row is None:
-        session.rollback()
-        return "missing"
-    if row.processed_version >= row.version:
-        session.rollback()
-        return "up-to-date"
-    rollups.apply_response(session, row)
-    # Comment analysis (issue 7): this version's comment, with its rating.
-    analyse_in_task(session, row, analyzer)
-    # Subscribers (alerts: a detractor answer with a comment alerts once) write in
-    # this transaction, so they are done exactly when the version is recorded.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    answer_processed.send(app, session=session, response=row)
-    session.execute(
-        update(Response)
-        .where(Response.id == response_id, Response.processed_version < row.version)
-        # updated_at is the customer's last change; processing must not move it.
-        .values(processed_version=row.version, updated_at=Response.updated_at)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return "processed"
+    return processing.process_batch(session, [response_id], analyzer)[response_id]
+
+
+@shared_task(name="feedback_service.scores.tasks.process_responses")
+def process_responses(response_ids: list[int]) -> dict[str, int]:
+    """Many answers in one transaction (the sweep, seeding, bulk paths); an
+    error splits the batch so the others are still processed. Returns how many
+    ids had each outcome."""
+    session = get_session()
+    analyzer = load_comment_analyzer()
+    outcome = processing.process_splitting(session, response_ids, analyzer)
+    return dict(Counter(outcome.values()))
+
+
+def enqueue_batches(response_ids: Sequence[int], **options: Any) -> int:
+    """Send ``process_responses`` for the ids, ``processing.BATCH_SIZE`` a task;
+    ``options`` go to ``apply_async``. Returns the number of tasks sent."""
+    chunks = processing.batches(response_ids)
+    for chunk in chunks:
+        enqueue(process_responses, chunk, **options)
+    return len(chunks)
 
 
 @shared_task(name="feedback_service.scores.tasks.compute_driver_run")

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from celery.signals import task_prerun
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,8 +16,9 @@ from feedback_service.demo.cli import process_seeded_responses
 from feedback_service.demo.phrases import EXPORT_BUG, RUDE
 from feedback_service.demo.seed import COACHING_AGENT, seed_demo
 from feedback_service.helpdesk.models import Agent, Ticket
+from feedback_service.scores.processing import batches
+from feedback_service.scores.tasks import process_responses
 from feedback_service.surveys.models import Response
-from feedback_service.surveys.signals import response_saved
 from tests.unit.test_progress import record_bars
 
 
@@ -86,23 +88,33 @@ def test_seed_command_creates_the_demo_users_and_refuses_twice(
     assert again.exit_code != 0 and "exists already" in again.output
 
 
-def test_seeded_responses_go_through_the_normal_processing_path(
+def test_seeded_responses_go_through_the_normal_processing_path_in_batches(
     app: Flask, db_session: Session
 ) -> None:
     summary = seed_demo(db_session, days=7, agents=5, seed=2, password="demo password")
     db_session.commit()
-    received: list[int] = []
+    sent_batches: list[list[int]] = []
 
-    def receiver(_sender: Any, *, response_id: int, **_extra: Any) -> None:
-        received.append(response_id)
+    def receiver(sender: Any, *, args: Any, **_extra: Any) -> None:
+        if sender.name == process_responses.name:
+            sent_batches.append(list(args[0]))
 
-    response_saved.connect(receiver)
+    task_prerun.connect(receiver)
     try:
-        sent, failed = process_seeded_responses(app, summary.response_ids)
+        sent, failed = process_seeded_responses(summary.response_ids)
     finally:
-        response_saved.disconnect(receiver)
+        task_prerun.disconnect(receiver)
     assert (sent, failed) == (len(summary.response_ids), 0)
-    assert received == summary.response_ids
+    assert [i for batch in sent_batches for i in batch] == sorted(summary.response_ids)
+    assert len(sent_batches) == len(batches(summary.response_ids))
+    # The eager worker processed each batch: every response at its version.
+    db_session.expire_all()
+    left = db_session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(Response.processed_version < Response.version)
+    )
+    assert left == 0
 
 
 def test_the_default_seed_fills_every_dashboard_page(

@@ -86,7 +86,11 @@ def test_each_task_goes_to_its_priority_queue(app: Flask) -> None:
 
     for name in BULK_TASKS:
         assert queue_of(name) == f"{default}.bulk"
-    assert queue_of("feedback_service.analysis.tasks.process_response") == f"{default}.answers"
+    for name in (
+        "feedback_service.analysis.tasks.process_response",
+        "feedback_service.scores.tasks.process_responses",
+    ):
+        assert queue_of(name) == f"{default}.answers"
     for name in (
         "feedback_service.surveys.tasks.send_invitation",
         "feedback_service.alerts.tasks.deliver_alert",

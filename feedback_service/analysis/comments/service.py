@@ -179,29 +179,57 @@ def _replace_finding_rows(
         session.execute(insert(CommentFinding), values)
 
 
-def clear_analysis(session: Session, response_id: int) -> bool:
-    """The comment was removed in an amendment: its analysis goes too (labels stay)."""
-    session.execute(delete(CommentFinding).where(CommentFinding.response_id == response_id))
-    result = session.execute(
-        delete(CommentAnalysis).where(CommentAnalysis.response_id == response_id)
+def clear_analyses(session: Session, response_ids: Sequence[int]) -> set[int]:
+    """The comments were removed in amendments: their analyses go too (labels
+    stay). Returns the ids whose analysis was removed."""
+    if not response_ids:
+        return set()
+    had = set(
+        session.scalars(
+            select(CommentAnalysis.response_id).where(CommentAnalysis.response_id.in_(response_ids))
+        )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if had:
+        session.execute(delete(CommentFinding).where(CommentFinding.response_id.in_(had)))
+        session.execute(delete(CommentAnalysis).where(CommentAnalysis.response_id.in_(had)))
+    return had
 
 
 def analyse_response(session: Session, response: Response, analyzer: Analyzer) -> str:
     """Analyse this version of the response's comment unless already done with this model."""
-    facts = ResponseFacts.of(response)
-    if not facts.comment:
-        return "cleared" if clear_analysis(session, response.id) else "no-comment"
-    current = session.execute(
-        select(CommentAnalysis.response_version, CommentAnalysis.model_version).where(
-            CommentAnalysis.response_id == response.id
+    return analyse_responses(session, [response], analyzer)[response.id]
+
+
+def analyse_responses(
+    session: Session, responses: Sequence[Response], analyzer: Analyzer
+) -> dict[int, str]:
+    """``analyse_response`` for many: the comments not yet analysed at their version
+    and this model go through the analyzer as one batch (vectorised), then are
+    written together. Returns, per response id, what was done."""
+    outcome: dict[int, str] = {}
+    facts = [ResponseFacts.of(r) for r in responses]
+    blank = [f.id for f in facts if not f.comment]
+    cleared = clear_analyses(session, blank)
+    outcome.update({i: "cleared" if i in cleared else "no-comment" for i in blank})
+    commented = [f for f in facts if f.comment]
+    rows = session.execute(
+        select(CommentAnalysis.response_id, CommentAnalysis.response_version).where(
+            CommentAnalysis.response_id.in_([f.id for f in commented]),
+            CommentAnalysis.model_version == analyzer.model_version,
         )
-    ).first()
-    if current is not None and tuple(current) == (response.version, analyzer.model_version):
-        return "up-to-date"
-    write_analyses(session, [(facts, analyzer.analyze(facts.comment, facts.ratings))])
-    return "analysed"
+    )
+    current = {response_id: version for response_id, version in rows}
+    todo = []
+    for f in commented:
+        if current.get(f.id) == f.version:
+            outcome[f.id] = "up-to-date"
+        else:
+            todo.append(f)
+            outcome[f.id] = "analysed"
+    if todo:
+        results = analyzer.analyze_many([f.comment for f in todo], [f.ratings for f in todo])
+        write_analyses(session, list(zip(todo, results, strict=True)))
+    return outcome
 
 
 def reapply_labels(session: Session, analysis: CommentAnalysis, comment: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,21 +97,37 @@ def rescore_once(
 
 
 def analyse_in_task(session: Session, response: Response, analyzer: Analyzer | None) -> str:
-    """Analyse this version of the response's comment, inside ``process_response``.
+    """``analyse_many_in_task`` for one response."""
+    return analyse_many_in_task(session, [response], analyzer).get(response.id, "failed")
+
+
+def analyse_many_in_task(
+    session: Session, responses: Sequence[Response], analyzer: Analyzer | None
+) -> dict[int, str]:
+    """Analyse this version of each response's comment, inside answer processing,
+    the comments as one batch through the vectorised model.
 
     Runs in a savepoint of the task's transaction and never raises: a failing
-    model must not hold back the score rollups. A comment left unanalysed (or at
-    an older version) is picked up by the next ``flask analysis rescore``, which
-    redoes every row not at the current model and response version.
+    model must not hold back the score rollups. If the batch fails, each answer
+    is tried alone, so one bad comment leaves only itself unanalysed. A comment
+    left unanalysed (or at an older version) is picked up by the next ``flask
+    analysis rescore``, which redoes every row not at the current model and
+    response version. Returns, per response id, what was done.
     """
     if analyzer is None:
-        return "no-analyzer"
+        return {r.id: "no-analyzer" for r in responses}
     try:
         with session.begin_nested():
-            return service.analyse_response(session, response, analyzer)
+            return service.analyse_responses(session, responses, analyzer)
     except Exception:
-        log.exception("comment analysis of response %s failed", response.id)
-        return "failed"
+        if len(responses) == 1:
+            log.exception("comment analysis of response %s failed", responses[0].id)
+            return {responses[0].id: "failed"}
+        log.exception("comment analysis of %d responses failed; one by one", len(responses))
+    outcome: dict[int, str] = {}
+    for response in responses:
+        outcome.update(analyse_many_in_task(session, [response], analyzer))
+    return outcome
 
 
 @shared_task(name="feedback_service.analysis.comments.tasks.train_model")
