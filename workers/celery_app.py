@@ -62,6 +62,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "feedback_service.analysis.comments.tasks.resume_stalled_rescores",
         "schedule": timedelta(minutes=5),
     },
+    # Comments processed while no model existed are analysed once one does.
+    "analyse-missing-comments": {
+        "task": "feedback_service.analysis.comments.tasks.analyse_missing_comments",
+        "schedule": timedelta(seconds=60),
+    },
     "send-due-and-sweep": {
         "task": "workers.sweep.sweep",
         "schedule": timedelta(seconds=30),

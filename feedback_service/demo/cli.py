@@ -65,10 +65,14 @@ def analyse_and_find_patterns(session: Session, batch: int = 500) -> tuple[int, 
     from feedback_service.analysis.comments.analyzer import current_analyzer
     from feedback_service.analysis.comments.service import ResponseFacts, write_analyses
     from feedback_service.analysis.models import CommentAnalysis
+    from feedback_service.analysis.text import ModelNotReady
     from feedback_service.patterns import compute
     from feedback_service.patterns import service as patterns
 
-    analyzer = current_analyzer()
+    try:
+        analyzer = current_analyzer()
+    except ModelNotReady as exc:
+        raise click.ClickException(str(exc)) from exc
     done = set(session.scalars(select(CommentAnalysis.response_id)))
     pending = [
         r

@@ -42,11 +42,20 @@ def own_model_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     return path
 
 
+@pytest.fixture
+def own_seed_model_dir(
+    app: Flask, fresh_install_models: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A model directory of this test's own holding the seed model, as set-up leaves it."""
+    monkeypatch.setitem(app.config, "MODEL_DIR", str(fresh_install_models))
+    return fresh_install_models
+
+
 def test_corrections_and_imports_are_used_by_the_next_training(
-    app: Flask, client: FlaskClient, auth: Any, db_session: Session, own_model_dir: Path
+    app: Flask, client: FlaskClient, auth: Any, db_session: Session, own_seed_model_dir: Path
 ) -> None:
     reports = auth("reports")
-    rid = submit(client, auth, MIXED, {"csat": 1})  # first use: trains from the seed
+    rid = submit(client, auth, MIXED, {"csat": 1})  # analysed with the seed model
     seed_version = client.get("/api/v1/analysis/models", headers=reports).json["active_version"]
     assert seed_version
     index = next(
@@ -321,8 +330,8 @@ def test_a_redelivered_batch_does_nothing_and_a_run_resumes_from_its_cursor(
 def test_rescoring_before_the_first_model_exists_is_a_409_and_builds_nothing_in_the_request(
     client: FlaskClient, auth: Any, db_session: Session, own_model_dir: Path
 ) -> None:
-    """A fresh install builds its first model in the worker; the web request answers at
-    once instead of spending minutes training (which gunicorn would kill as a 500)."""
+    """With no model built yet (``flask analysis build`` not run), the web request answers
+    at once instead of spending minutes training (which gunicorn would kill as a 500)."""
     from feedback_service.analysis.models import RescoreRun
 
     started = client.post(

@@ -38,6 +38,17 @@ PROMOTED_FILE: Final = "promoted.json"
 HOLDOUT_FRACTION: Final = 0.2
 
 
+class ModelNotReady(LookupError):
+    """No model is promoted in the directory yet: ``flask analysis build`` makes one."""
+
+    def __init__(self, model_dir: Path | str) -> None:
+        super().__init__(
+            f"no comment model in {model_dir} yet; build it with `flask analysis build` "
+            "(bin/setup and the Docker image do)"
+        )
+        self.model_dir = Path(model_dir)
+
+
 def version_dir(model_dir: Path, version: str) -> Path:
     return Path(model_dir) / "versions" / version
 
