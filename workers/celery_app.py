@@ -7,6 +7,7 @@ that made their work has committed.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -185,4 +186,15 @@ def _fresh_connections_after_fork(**_kwargs: Any) -> None:
 
         flask_app.extensions["db"].engine.dispose(close=False)
     except ImportError:
-        pass
+        return
+    # Load the comment model now, beside the first tasks, not inside the first
+    # answer's task (importing scikit-learn and loading the model take seconds); a
+    # task that needs it meanwhile waits for this same load.
+    threading.Thread(target=_load_comment_model, args=(flask_app,), daemon=True).start()
+
+
+def _load_comment_model(flask_app: Flask) -> None:
+    from feedback_service.analysis.comments.tasks import load_comment_analyzer
+
+    with flask_app.app_context():
+        load_comment_analyzer()
