@@ -26,6 +26,7 @@ first_answer() {  # -> seconds from the answer's POST to its analysis, or fails
     --name "bench-$1" --scope admin | tail -1)
   .venv/bin/python - "$base" "$key" "$1" <<'PY'
 import json, sys, time, urllib.request
+from datetime import UTC, datetime, timedelta
 
 base, key, round_ = sys.argv[1], sys.argv[2], sys.argv[3]
 auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
@@ -37,10 +38,12 @@ def call(method, path, body=None, headers=auth):
         return json.loads(answer.read())
 
 n = f"{round_}-{time.time_ns()}"
+now = datetime.now(UTC)
+at = lambda minutes: (now - timedelta(minutes=minutes)).isoformat()
 made = call("POST", "/api/v1/invitations", {
     "ticket": {"id": f"T-{n}", "subject": "Router keeps dropping", "channel": "email",
-               "product": "Router", "opened_at": "2026-11-20T09:00:00Z",
-               "resolved_at": "2026-11-20T11:00:00Z", "closed_at": "2026-11-20T11:05:00Z"},
+               "product": "Router", "opened_at": at(120), "resolved_at": at(10),
+               "closed_at": at(5)},
     "agent": {"id": "A-1", "name": "Dana Agent", "team": "Tier 1"},
     "customer": {"id": f"C-{n}", "email": f"c{n}@example.com", "name": "Sam"},
     "send_after": 0,
@@ -68,7 +71,7 @@ run_once() {  # label -> prints readiness and first-answer figures
   start=$(date +%s.%N)
   PORT=$port setsid bin/run >"$dir/run-$1.log" 2>&1 &
   runner=$!
-  for _ in $(seq 1 900); do
+  for _ in $(seq 1 3000); do
     if curl -sf -m 1 "$base/readyz" >/dev/null; then
       ready=$(echo "$(date +%s.%N) - $start" | bc)
       break
@@ -77,7 +80,7 @@ run_once() {  # label -> prints readiness and first-answer figures
   done
   if [ -z "$ready" ]; then
     kill -- -"$runner" 2>/dev/null || true
-    echo "bin/run did not answer /readyz within 180 s; log: $dir/run-$1.log" >&2
+    echo "bin/run did not answer /readyz within 600 s; log: $dir/run-$1.log" >&2
     exit 1
   fi
   grep -E "^==>|seed model" "$dir/run-$1.log" || true

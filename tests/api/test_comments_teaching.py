@@ -23,6 +23,7 @@ from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.analysis.text import CommentAnalysis as Result
 from feedback_service.analysis.text import get_analyzer, seed_sentences, set_analyzer
 from feedback_service.analysis.text.data import deduplicate, split
+from feedback_service.analysis.text.store import promoted_version
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 from tests.api.test_comments import MIXED, submit
@@ -111,9 +112,14 @@ def test_corrections_and_imports_are_used_by_the_next_training(
 
 
 def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
-    app: Flask, client: FlaskClient, auth: Any, db_session: Session, own_model_dir: Path
+    app: Flask, client: FlaskClient, auth: Any, db_session: Session, own_seed_model_dir: Path
 ) -> None:
-    # This process has an older model loaded (no model is promoted in the directory yet).
+    """The job's mechanics: queued, run by the worker, promoted, used by the next task.
+    With no label of its own the job reuses the promoted seed model's fitted part (its
+    version hash says the rows are the same) instead of training for a minute; the
+    training itself is test_corrections_and_imports_are_used_by_the_next_training's."""
+    seed_version = promoted_version(own_seed_model_dir)
+    # This process has an older model loaded than the one promoted in the directory.
     real = get_analyzer(
         Path(app.config["DATA_DIR"]) / "models", Path(app.config["DATA_DIR"]) / "nltk"
     )
@@ -131,11 +137,13 @@ def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
     # The eager worker of the test app ran it after the commit.
     job = client.get(f"/api/v1/analysis/train/{started.json['id']}", headers=auth("reports")).json
     assert job["status"] == "done", job
-    assert job["promoted"] is True and job["reasons"][0] == "no promoted model yet"
+    assert job["promoted"] is True and job["candidate_version"] == seed_version
+    assert job["reasons"][0].startswith(f"no head's macro-F1 below {seed_version}'s on ")
     # A fresh install has nothing of its own to adapt to, and the job says so.
     assert job["reasons"][1:] == [
         "no domain adapter: 0 rows of this deployment (labels and ratings), too few or "
-        "not better than the seed model in cross-validation"
+        "not better than the seed model in cross-validation",
+        "same data and settings as the promoted model",
     ]
     assert job["metrics"]["target"]["macro_f1"] > 0.8
     models = client.get("/api/v1/analysis/models", headers=auth("reports")).json
