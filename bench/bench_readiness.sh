@@ -79,19 +79,28 @@ run_once() {  # label -> prints readiness and first-answer figures
     sleep 0.2
   done
   if [ -z "$ready" ]; then
-    kill -- -"$runner" 2>/dev/null || true
+    stop "$runner"
     echo "bin/run did not answer /readyz within 600 s; log: $dir/run-$1.log" >&2
     exit 1
   fi
   grep -E "^==>|seed model" "$dir/run-$1.log" || true
   printf '%s: /readyz 200 in %.1f s\n' "$1" "$ready"
   local analysed
-  analysed=$(first_answer "$1") || { kill -- -"$runner"; exit 1; }
+  analysed=$(first_answer "$1") || { stop "$runner"; exit 1; }
   set -- "$1" $analysed
   printf '%s: first answer analysed %.2f s after it was sent (%s, model %s)\n' "$1" "$2" "$3" "$4"
   echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
-  kill -- -"$runner" 2>/dev/null || true
-  wait "$runner" 2>/dev/null || true
+  stop "$runner"
+}
+
+stop() {  # the whole process group of bin/run, forcibly if it lingers
+  kill -- -"$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  for _ in $(seq 1 20); do
+    kill -0 -- -"$1" 2>/dev/null || return 0
+    sleep 1
+  done
+  kill -9 -- -"$1" 2>/dev/null || true
 }
 
 run_once "fresh clone"

@@ -66,7 +66,8 @@ def test_partial_correction_keeps_the_other_labels() -> None:
 
 
 def test_training_is_deterministic() -> None:
-    rows = [r for r in seed_sentences() if not is_held_out(r.text, 0.8)]
+    # A twentieth of the seed rows: determinism, not accuracy, is checked here.
+    rows = [r for r in seed_sentences() if not is_held_out(r.text, 0.95)]
     first, second = train(rows), train(rows)
     assert first.version == second.version
     texts = ["the agent was lovely", "the app still crashes"]
@@ -161,9 +162,9 @@ def test_taxonomy_saved_before_quality_existed_still_trains_on_the_seed() -> Non
     saved = Taxonomy.default().to_dict()
     saved["categories"]["product"].remove("quality")
     saved["categories"]["agent"].append("empathy")
-    # A fifth of the seed rows (every category is in it): this checks the taxonomy
-    # upgrade, not accuracy, and trains five times faster.
-    rows = [r for r in seed_sentences() if not is_held_out(r.text, 0.8)]
+    # A twentieth of the seed rows (every category is in it): this checks the taxonomy
+    # upgrade, not accuracy, and trains many times faster.
+    rows = [r for r in seed_sentences() if not is_held_out(r.text, 0.95)]
     assert any(r.label == "product/quality" for r in rows)
     model = train(rows, Taxonomy.from_dict(saved))
     assert "product/quality" in model.classes("category")
