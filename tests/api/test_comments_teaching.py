@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.comments import labels as labels_service
-from feedback_service.analysis.comments import rescore
+from feedback_service.analysis.comments import rescore, training
 from feedback_service.analysis.comments.analyzer import model_dir, nltk_cache_dir
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.analysis.text import CommentAnalysis as Result
 from feedback_service.analysis.text import get_analyzer, seed_sentences, set_analyzer
-from feedback_service.analysis.text.data import deduplicate, split
+from feedback_service.analysis.text.data import deduplicate, is_held_out, split
 from feedback_service.analysis.text.store import promoted_version
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
@@ -53,8 +53,19 @@ def own_seed_model_dir(
 
 
 def test_corrections_and_imports_are_used_by_the_next_training(
-    app: Flask, client: FlaskClient, auth: Any, db_session: Session, own_seed_model_dir: Path
+    app: Flask,
+    client: FlaskClient,
+    auth: Any,
+    db_session: Session,
+    own_seed_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The training learns from a twentieth of the seed sentences (hash-chosen, so the
+    # same every run): this checks which rows it gathers, what it prints and records,
+    # and the promotion verdict either way, not accuracy; it trains in seconds, not a
+    # minute. The active model is still the full seed model.
+    seed_part = [r for r in seed_sentences() if not is_held_out(r.text, 0.95)]
+    monkeypatch.setattr(training, "seed_sentences", lambda: list(seed_part))
     reports = auth("reports")
     rid = submit(client, auth, MIXED, {"csat": 1})  # analysed with the seed model
     seed_version = client.get("/api/v1/analysis/models", headers=reports).json["active_version"]
@@ -85,7 +96,7 @@ def test_corrections_and_imports_are_used_by_the_next_training(
         "The technician never showed up for the appointment.",
         "My replacement router arrived broken.",
     }
-    expected_train, expected_held = split(deduplicate([*seed_sentences(), *taught]))
+    expected_train, expected_held = split(deduplicate([*seed_part, *taught]))
 
     result = app.test_cli_runner().invoke(args=["analysis", "train"])
     assert result.exit_code == 0, result.output

@@ -248,13 +248,13 @@ def _reuse_base(
     """The current model's seed-trained part when it was trained on exactly these rows
     and settings (its version hash says so): a daily adaptation from ratings, with no
     new label, then refits the adapter alone, in seconds rather than minutes."""
-    from feedback_service.analysis.text.model import _version
+    from feedback_service.analysis.text.versioning import model_version
 
     base = _base(current)
     if base is None:
         return None
     tax = taxonomy.with_defaults() if taxonomy is not None else Taxonomy.default()
-    wanted = _version(deduplicate(train_rows), tax, seed).rsplit("-", 1)[1]
+    wanted = model_version(deduplicate(train_rows), tax, seed).rsplit("-", 1)[1]
     return base if base.version.rsplit("-", 1)[1] == wanted else None
 
 
