@@ -23,7 +23,6 @@ from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.analysis.text import CommentAnalysis as Result
 from feedback_service.analysis.text import get_analyzer, seed_sentences, set_analyzer
 from feedback_service.analysis.text.data import deduplicate, is_held_out, split
-from feedback_service.analysis.text.store import promoted_version
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 from tests.api.test_comments import MIXED, submit
@@ -64,7 +63,7 @@ def test_corrections_and_imports_are_used_by_the_next_training(
     # same every run): this checks which rows it gathers, what it prints and records,
     # and the promotion verdict either way, not accuracy; it trains in seconds, not a
     # minute. The active model is still the full seed model.
-    seed_part = [r for r in seed_sentences() if not is_held_out(r.text, 0.95)]
+    seed_part = [r for r in seed_sentences() if is_held_out(r.text, 0.05, 1)]
     monkeypatch.setattr(training, "seed_sentences", lambda: list(seed_part))
     reports = auth("reports")
     rid = submit(client, auth, MIXED, {"csat": 1})  # analysed with the seed model
@@ -123,14 +122,19 @@ def test_corrections_and_imports_are_used_by_the_next_training(
 
 
 def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
-    app: Flask, client: FlaskClient, auth: Any, db_session: Session, own_seed_model_dir: Path
+    app: Flask,
+    client: FlaskClient,
+    auth: Any,
+    db_session: Session,
+    own_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The job's mechanics: queued, run by the worker, promoted, used by the next task.
-    With no label of its own the job reuses the promoted seed model's fitted part (its
-    version hash says the rows are the same) instead of training for a minute; the
-    training itself is test_corrections_and_imports_are_used_by_the_next_training's."""
-    seed_version = promoted_version(own_seed_model_dir)
-    # This process has an older model loaded than the one promoted in the directory.
+    # The job trains on a quarter of the seed sentences (hash-chosen, the same every
+    # run): this checks the job's path and the model hand-over, and a quarter already
+    # gives a real model (target macro-F1 0.83) in a quarter of the time.
+    seed_part = [r for r in seed_sentences() if is_held_out(r.text, 0.25, 1)]
+    monkeypatch.setattr(training, "seed_sentences", lambda: list(seed_part))
+    # This process has an older model loaded (no model is promoted in the directory yet).
     real = get_analyzer(
         Path(app.config["DATA_DIR"]) / "models", Path(app.config["DATA_DIR"]) / "nltk"
     )
@@ -148,13 +152,11 @@ def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
     # The eager worker of the test app ran it after the commit.
     job = client.get(f"/api/v1/analysis/train/{started.json['id']}", headers=auth("reports")).json
     assert job["status"] == "done", job
-    assert job["promoted"] is True and job["candidate_version"] == seed_version
-    assert job["reasons"][0].startswith(f"no head's macro-F1 below {seed_version}'s on ")
+    assert job["promoted"] is True and job["reasons"][0] == "no promoted model yet"
     # A fresh install has nothing of its own to adapt to, and the job says so.
     assert job["reasons"][1:] == [
         "no domain adapter: 0 rows of this deployment (labels and ratings), too few or "
-        "not better than the seed model in cross-validation",
-        "same data and settings as the promoted model",
+        "not better than the seed model in cross-validation"
     ]
     assert job["metrics"]["target"]["macro_f1"] > 0.8
     models = client.get("/api/v1/analysis/models", headers=auth("reports")).json
