@@ -5,8 +5,8 @@
 # Clones the committed HEAD of this repository into a scratch folder (no .venv,
 # no ./var), starts bin/run there on a free port and times it until /readyz
 # answers 200; then sends one answer with a comment (an invitation through the API,
-# the answer through the widget endpoint) and times it until GET /api/v1/comments/ID
-# shows its analysis. Then stops bin/run and does both again in the same clone (a
+# delivery "link", the answer through the widget endpoint) and times it until
+# GET /api/v1/comments/ID shows its analysis. Then stops bin/run and does both again in the same clone (a
 # restart: set up, model built). Prints the load average, because on a shared
 # 2-core machine other work stretches every figure.
 #
@@ -46,7 +46,7 @@ made = call("POST", "/api/v1/invitations", {
                "closed_at": at(5)},
     "agent": {"id": "A-1", "name": "Dana Agent", "team": "Tier 1"},
     "customer": {"id": f"C-{n}", "email": f"c{n}@example.com", "name": "Sam"},
-    "send_after": 0,
+    "delivery": "link",
 })
 started = time.monotonic()
 answer = call("POST", "/api/v1/responses", {
