@@ -6,18 +6,24 @@
 # no ./var), starts bin/run there on a free port and times it until /readyz
 # answers 200; then sends one answer with a comment (an invitation through the API,
 # delivery "link", the answer through the widget endpoint) and times it until
-# GET /api/v1/comments/ID shows its analysis. Then stops bin/run and does both again in the same clone (a
-# restart: set up, model built). Prints the load average, because on a shared
-# 2-core machine other work stretches every figure.
+# GET /api/v1/comments/ID shows its analysis. Then stops bin/run and does both
+# again in the same clone on the next port (a restart: set up, model built).
+# Prints the load average, because on a shared 2-core machine other work
+# stretches every figure.
 #
-#   bench/bench_readiness.sh            # uses port 5099
+#   bench/bench_readiness.sh            # uses ports 5099 and 5100
 #   PORT=5123 bench/bench_readiness.sh
+#   REUSE_CLONE=/tmp/readiness.X/clone bench/bench_readiness.sh   # the restart only
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-5099}
 dir=$(mktemp -d /tmp/readiness.XXXXXX)
-git clone -q "$repo" "$dir/clone"
-cd "$dir/clone"
+if [ -n "${REUSE_CLONE:-}" ]; then
+  cd "$REUSE_CLONE"
+else
+  git clone -q "$repo" "$dir/clone"
+  cd "$dir/clone"
+fi
 base=http://127.0.0.1:$port
 
 first_answer() {  # -> seconds from the answer's POST to its analysis, or fails
@@ -103,6 +109,12 @@ stop() {  # the whole process group of bin/run, forcibly if it lingers
   kill -9 -- -"$1" 2>/dev/null || true
 }
 
-run_once "fresh clone"
+if [ -z "${REUSE_CLONE:-}" ]; then
+  run_once "fresh clone"
+  # The old listener's connections linger in TIME_WAIT; bin/run's port check
+  # (a plain bind) would refuse the same port for a minute.
+  port=$((port + 1))
+  base=http://127.0.0.1:$port
+fi
 run_once "restart"
 rm -rf "$dir"
