@@ -7,13 +7,12 @@ that made their work has committed.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 from flask import Flask, current_app, has_app_context
 from kombu.entity import Exchange, Queue
 
@@ -186,14 +185,20 @@ def _fresh_connections_after_fork(**_kwargs: Any) -> None:
 
         flask_app.extensions["db"].engine.dispose(close=False)
     except ImportError:
+        pass
+
+
+@worker_init.connect
+def _load_comment_model(**_kwargs: Any) -> None:
+    """The comment model, loaded once in the worker's main process before its pool
+    starts: the pool's processes inherit it (one load, not one per process), and the
+    worker says "ready" with the model in memory, so the first answer's task does not
+    spend seconds importing scikit-learn and reading the model. With no model built
+    yet this logs so and the tasks carry on without (tasks.load_comment_analyzer)."""
+    try:
+        from workers.app import flask_app
+    except ImportError:
         return
-    # Load the comment model now, beside the first tasks, not inside the first
-    # answer's task (importing scikit-learn and loading the model take seconds); a
-    # task that needs it meanwhile waits for this same load.
-    threading.Thread(target=_load_comment_model, args=(flask_app,), daemon=True).start()
-
-
-def _load_comment_model(flask_app: Flask) -> None:
     from feedback_service.analysis.comments.tasks import load_comment_analyzer
 
     with flask_app.app_context():
