@@ -34,10 +34,10 @@ CES 1-2 mostly; answers without a comment are mostly satisfied. CSAT is answered
 on 95% of answers, NPS on 50%, CES on 35%.
 
 Each distinct (sentence, CSAT) pair goes once through
-``CommentAnalyzer.load(model_dir, cache_dir)``: the model the service trains
-from its shipped seed data when it has none promoted (trained here in a
-temporary directory), with the answer's CSAT as the rating the comment-level
-sentiment takes into account. Responses are then counted per representative
+``CommentAnalyzer.load(model_dir, cache_dir)`` on the seed model ``flask analysis
+build`` makes from the shipped seed data (copied into a temporary directory), with
+the answer's CSAT as the rating the comment-level sentiment takes into account.
+Responses are then counted per representative
 exactly as ``patterns/loading.py`` counts stored analyses (the same
 ``counted_findings`` / ``low_ratings`` functions, the same negative
 sentiment) and ``find_agent_patterns`` runs with its defaults.
@@ -422,8 +422,11 @@ def main() -> None:
     pools = read_pools(args.data)
     mix = None if args.pool_mix else BACKGROUND_MIX
     from feedback_service.analysis.text import CommentAnalyzer
+    from feedback_service.analysis.text.build import build
 
     with tempfile.TemporaryDirectory() as tmp:
+        # The seed model as `flask analysis build` makes it (trained once per checkout).
+        build(Path(tmp) / "models", Path(__file__).resolve().parents[1] / "var" / "build")
         analyzer = CommentAnalyzer.load(Path(tmp) / "models", Path(tmp) / "cache")
         classifier = Classifier(analyzer)
         trained = time.perf_counter() - start

@@ -92,11 +92,12 @@ def main() -> int:
         app = create_app({"DATABASE_URL": url, "BROKER_URL": env["BROKER_URL"]})
         with app.app_context():
             keys = make_keys(get_session())
-            # As a deployment has it once its worker ran: the seed comment model built
-            # and promoted. (With none, re-scoring answers 409 model_not_ready.)
-            from feedback_service.analysis.comments.analyzer import current_analyzer
+            # As a deployment has it after set-up: the seed comment model built and
+            # promoted. (With none, re-scoring answers 409 model_not_ready.)
+            from feedback_service.analysis.comments.analyzer import model_dir
+            from feedback_service.analysis.text.build import build
 
-            current_analyzer()
+            build(model_dir(), Path(__file__).resolve().parents[1] / "var" / "build")
         settings: dict[str, Any] = {
             # NUL bytes stay in: the API must refuse them with a 422, never a 500.
             "generation": {"max-examples": args.max_examples},

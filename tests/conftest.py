@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+ROOT = Path(__file__).resolve().parents[1]
 _TMP = Path(tempfile.mkdtemp(prefix="feedback-tests-"))
 os.environ.setdefault("FEEDBACK_DATA_DIR", str(_TMP / "data"))
 
@@ -73,10 +74,22 @@ def outbox_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, broker_url: str, outbox_dir: Path) -> Flask:
-    from feedback_service import create_app
+def built_seed_model() -> Path:
+    """The seed model as ``flask analysis build`` (bin/setup) caches it under ./var/build:
+    trained only if this checkout has not built it for the current seed data yet.
+    Read-only: tests copy it (``trained_seed_models``, ``fresh_install_models``)."""
+    from feedback_service.analysis.text.build import cached_model
 
-    return create_app(
+    return cached_model(ROOT / "var" / "build")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, broker_url: str, outbox_dir: Path, built_seed_model: Path) -> Flask:
+    """The app, its MODEL_DIR holding the seed model as bin/setup leaves a fresh install."""
+    from feedback_service import create_app
+    from feedback_service.analysis.text.build import install
+
+    app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
@@ -88,25 +101,23 @@ def app(database_url: str, broker_url: str, outbox_dir: Path) -> Flask:
             "RATELIMIT_ENABLED": False,
         }
     )
+    install(built_seed_model, app.config["MODEL_DIR"])
+    return app
 
 
 @pytest.fixture(scope="session")
-def trained_seed_models(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model directory holding the model a fresh install trains from the seed data,
-    trained once per test session (about 30 s on a quiet machine)."""
-    from feedback_service.analysis.comments.analyzer import nltk_cache_dir
-    from feedback_service.analysis.text import CommentAnalyzer
-
-    path = tmp_path_factory.mktemp("seed-models")
-    with app.app_context():
-        CommentAnalyzer.load(path, nltk_cache_dir())
+def trained_seed_models(built_seed_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model directory holding the model a fresh install has from ``flask analysis
+    build`` (the seed model, promoted): a copy of the built one."""
+    path = tmp_path_factory.mktemp("seed-models") / "models"
+    shutil.copytree(built_seed_model, path)
     return path
 
 
 @pytest.fixture
 def fresh_install_models(trained_seed_models: Path, tmp_path: Path) -> Path:
-    """A model directory of the test's own, as a fresh install has it after its first
-    comment (the seed model promoted): a copy, so promotions touch no other test."""
+    """A model directory of the test's own, as a fresh install has it after set-up
+    (the seed model promoted): a copy, so promotions touch no other test."""
     path = tmp_path / "models"
     shutil.copytree(trained_seed_models, path)
     return path

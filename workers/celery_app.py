@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 from flask import Flask, current_app, has_app_context
 from kombu.entity import Exchange, Queue
 
@@ -83,6 +83,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "resume-stalled-rescores": {
         "task": "feedback_service.analysis.comments.tasks.resume_stalled_rescores",
         "schedule": timedelta(minutes=5),
+    },
+    # Comments processed while no model existed are analysed once one does.
+    "analyse-missing-comments": {
+        "task": "feedback_service.analysis.comments.tasks.analyse_missing_comments",
+        "schedule": timedelta(seconds=60),
     },
     "send-due-and-sweep": {
         "task": "workers.sweep.sweep",
@@ -203,3 +208,20 @@ def _fresh_connections_after_fork(**_kwargs: Any) -> None:
         flask_app.extensions["db"].engine.dispose(close=False)
     except ImportError:
         pass
+
+
+@worker_init.connect
+def _load_comment_model(**_kwargs: Any) -> None:
+    """The comment model, loaded once in the worker's main process before its pool
+    starts: the pool's processes inherit it (one load, not one per process), and the
+    worker says "ready" with the model in memory, so the first answer's task does not
+    spend seconds importing scikit-learn and reading the model. With no model built
+    yet this logs so and the tasks carry on without (tasks.load_comment_analyzer)."""
+    try:
+        from workers.app import flask_app
+    except ImportError:
+        return
+    from feedback_service.analysis.comments.tasks import load_comment_analyzer
+
+    with flask_app.app_context():
+        load_comment_analyzer()

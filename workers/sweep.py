@@ -11,7 +11,6 @@ tasks themselves are idempotent, so enqueueing twice is harmless.
 from __future__ import annotations
 
 import datetime as dt
-
 import logging
 
 from celery import shared_task

@@ -1,4 +1,4 @@
-"""``flask analysis ...``: retraining the comment model and re-scoring comments."""
+"""``flask analysis ...``: building, retraining the comment model and re-scoring comments."""
 
 from __future__ import annotations
 
@@ -12,7 +12,20 @@ from flask.cli import AppGroup
 from feedback_service.db import get_session
 from feedback_service.progress import progress_bar
 
-analysis_cli = AppGroup("analysis", help="Comment analysis: retraining and re-scoring.")
+analysis_cli = AppGroup(
+    "analysis", help="Comment analysis: building, retraining and re-scoring the model."
+)
+
+
+@analysis_cli.command("build")
+def build_command() -> None:
+    """Make the seed model ready in MODEL_DIR before anything needs it (bin/setup and
+    the Docker image run this). Trains it (15-60 s) only when no model of the same
+    seed data and features is cached under DATA_DIR/build; otherwise copies it."""
+    from feedback_service.analysis.build import run
+    from feedback_service.analysis.comments.analyzer import model_dir
+
+    click.echo(run(model_dir(), current_app.config["DATA_DIR"]))
 
 
 @analysis_cli.command("train")
@@ -80,10 +93,14 @@ def rescore_command(batch_size: int, background: bool, resume_id: int | None) ->
     from feedback_service.analysis.comments import rescore
     from feedback_service.analysis.comments.analyzer import current_analyzer
     from feedback_service.analysis.comments.tasks import rescore_batch, rescore_once
+    from feedback_service.analysis.text import ModelNotReady
     from feedback_service.tasks import enqueue
 
     session = get_session()
-    analyzer = current_analyzer()
+    try:
+        analyzer = current_analyzer()
+    except ModelNotReady as exc:
+        raise click.ClickException(str(exc)) from exc
     if resume_id is not None:
         run = rescore.get_run(session, resume_id)
         if run.status != "running":

@@ -84,10 +84,14 @@ def analyse_and_find_patterns(
     then one per report. Returns the number of pattern reports computed."""
     from feedback_service.analysis.comments.analyzer import current_analyzer
     from feedback_service.analysis.comments.service import ResponseFacts, write_analyses
+    from feedback_service.analysis.text import ModelNotReady
     from feedback_service.patterns import compute
     from feedback_service.patterns import service as patterns
 
-    analyzer = current_analyzer()
+    try:
+        analyzer = current_analyzer()
+    except ModelNotReady as exc:
+        raise click.ClickException(str(exc)) from exc
     for start in range(0, len(pending), batch):
         facts = [ResponseFacts.of(r) for r in pending[start : start + batch]]
         results = analyzer.analyze_many([f.comment for f in facts], [f.ratings for f in facts])

@@ -150,7 +150,12 @@ def test_redaction_can_be_switched_off(
     ],
 )
 def test_the_analysis_reads_a_redacted_comment_like_the_comment_without_the_pii(
-    trained_seed_models: Path, before: str, pii: str, after: str, ratings: dict[str, int]
+    app: Flask,
+    trained_seed_models: Path,
+    before: str,
+    pii: str,
+    after: str,
+    ratings: dict[str, int],
 ) -> None:
     from feedback_service.analysis.comments.analyzer import nltk_cache_dir
     from feedback_service.analysis.text import CommentAnalyzer

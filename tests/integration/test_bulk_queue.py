@@ -36,8 +36,6 @@ def status_of(app: Flask, model: type[PatternRun] | type[TrainingRun], run_id: i
         return get_session().get_one(model, run_id).status
 
 
-# The session's first processed answer trains the seed comment model in the worker.
-@pytest.mark.timeout(900)
 def test_repeated_jobs_wait_on_their_own_queue_and_never_delay_an_answer(
     live_app: Flask, http_server: str, start_worker: WorkerStarter, broker_url: str
 ) -> None:

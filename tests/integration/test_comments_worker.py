@@ -1,5 +1,7 @@
-"""A submitted comment is analysed by a real Celery worker process, on the model the
-worker trained from the shipped seed data at first use (nothing downloaded)."""
+"""A submitted comment is analysed by a real Celery worker process, on the seed model
+set-up built (``flask analysis build``; nothing downloaded, nothing trained in the
+worker); with no model built yet, the answer is processed and its comment analysed
+once the model exists."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from sqlalchemy import select
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.auth.service import create_api_key
 from feedback_service.db import get_session
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import BULK_QUEUE, TASK_QUEUE, WorkerStarter, wait_for
 from tests.integration.test_collect_concurrency import committed_invitation
+from tests.integration.test_scanner_ratings import processed
 
 pytestmark = pytest.mark.integration
 
@@ -60,8 +63,7 @@ def test_the_worker_analyses_a_submitted_and_an_amended_comment(
     )
     assert answer.status_code == 201, answer.text
     response_id = answer.json()["id"]
-    # The first comment makes the worker train its model from the seed (15-60 s).
-    analysis = wait_for(lambda: analysis_of(live_app, response_id), timeout=240)
+    analysis = wait_for(lambda: analysis_of(live_app, response_id), timeout=120)
     assert analysis["sentiment"] == "negative" and analysis["supported"] is True
     targets = {f["target"]: f["sentence"] for f in analysis["findings"]}
     assert targets["agent"] == "The agent hung up on me twice."
@@ -102,3 +104,42 @@ def test_the_worker_analyses_a_submitted_and_an_amended_comment(
     )
     assert listed.status_code == 200, listed.text
     assert [i["id"] for i in listed.json()["items"]] == [response_id]
+
+
+def test_a_worker_without_a_model_processes_the_answer_and_analyses_it_once_built(
+    live_app: Flask,
+    http_server: str,
+    start_worker: WorkerStarter,
+    built_seed_model: Path,
+    tmp_path: Path,
+) -> None:
+    from feedback_service.analysis.comments.tasks import analyse_missing_comments
+    from feedback_service.analysis.text.build import install
+
+    live_app.extensions["celery"].control.purge()
+    empty = tmp_path / "not-built-yet"
+    start_worker.env["MODEL_DIR"] = str(empty)
+    worker = start_worker.start(TASK_QUEUE, BULK_QUEUE)
+    invitation_id, token = committed_invitation(live_app, "COMMENT-WORKER-NO-MODEL")
+    answer = requests.post(
+        f"{http_server}/api/v1/responses",
+        json={"token": token, "answers": {"csat": 1}, "comment": COMMENT},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    response_id = answer.json()["id"]
+    # Processed at once, unanalysed, the log saying why; nothing trained.
+    wait_for(lambda: processed(live_app, invitation_id), timeout=120)
+    assert analysis_of(live_app, response_id) is None
+    log = start_worker.tmp_path / "worker.log"
+    assert "comment not analysed: no comment model" in log.read_text()
+    assert not empty.exists() or not any(empty.iterdir())
+    assert worker.poll() is None
+
+    install(built_seed_model, empty)  # what `flask analysis build` does
+    # The beat's pass, through the broker, as the scheduler sends it.
+    with live_app.app_context():
+        analyse_missing_comments.delay()
+    analysis = wait_for(lambda: analysis_of(live_app, response_id), timeout=120)
+    assert analysis["sentiment"] == "negative" and analysis["supported"] is True
+    assert analysis["model_version"] == json.loads((empty / "promoted.json").read_text())["version"]

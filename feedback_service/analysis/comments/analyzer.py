@@ -1,10 +1,12 @@
 """The comment analyzer of this process: loaded once, swapped when a new model is promoted.
 
 The model lives under ``MODEL_DIR`` (text/store.py: ``promoted.json`` names the
-active version). A fresh machine has none: the first use trains one from the
-shipped seed sentences and saves it there (15-30 s, no downloads), and every
-later process loads it in a fraction of a second. Workers on several machines
-must share ``MODEL_DIR`` (a volume), as they share the database.
+active version). ``flask analysis build`` puts the seed model there before anything
+starts (bin/setup, the Docker image); a process loads it in a fraction of a second
+and never trains one itself: with no model yet ``current_analyzer()`` raises
+``ModelNotReady``, the answer is processed without its comment analysis, and the
+sweep analyses it once a model exists. Workers on several machines must share
+``MODEL_DIR`` (a volume), as they share the database.
 
 Each task asks for ``current_analyzer()``; it costs one ``stat`` of
 ``promoted.json`` when nothing changed, so a model promoted by ``flask analysis
@@ -77,8 +79,8 @@ def current_analyzer() -> Analyzer:
 def ready_version() -> str | None:
     """The model version comments are scored with now, or None while no model exists yet.
 
-    Unlike ``current_analyzer()`` this never builds a model: a web request must not
-    spend the minutes of CPU a fresh install's first training takes.
+    Unlike ``current_analyzer()`` this never loads a model: a web request must not
+    pay for importing scikit-learn.
     """
     from feedback_service.analysis.text.pipeline import loaded_analyzer
 

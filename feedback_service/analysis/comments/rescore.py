@@ -183,6 +183,43 @@ def apply_batch(
     return BatchOutcome("done" if plan.last else "batch", plan.scanned, len(items), run.cursor)
 
 
+SWEEP_REQUESTER = "sweep: comments without an analysis"
+
+
+def unanalysed_since_last_sweep(session: Session) -> bool:
+    """Whether a processed answer's comment has no analysis (processed while no model
+    existed, or its analysis failed) and changed since the sweep last started a run
+    for such comments: a comment that fails every time starts one run, not one a
+    minute."""
+    last = session.scalar(
+        select(RescoreRun.created_at)
+        .where(RescoreRun.requested_by == SWEEP_REQUESTER)
+        .order_by(RescoreRun.id.desc())
+        .limit(1)
+    )
+    stmt = (
+        select(Response.id)
+        .outerjoin(CommentAnalysis, CommentAnalysis.response_id == Response.id)
+        .where(
+            CommentAnalysis.response_id.is_(None),
+            Response.processed_version >= Response.version,
+            Response.comment.is_not(None),
+            Response.comment != "",
+        )
+        .limit(1)
+    )
+    if last is not None:
+        stmt = stmt.where(Response.updated_at >= last)
+    return session.scalar(stmt) is not None
+
+
+def running(session: Session) -> bool:
+    return (
+        session.scalar(select(RescoreRun.id).where(RescoreRun.status == "running").limit(1))
+        is not None
+    )
+
+
 def stalled_runs(session: Session, older_than: dt.timedelta) -> list[tuple[int, int]]:
     """Running passes with no batch done for a while: (run id, cursor) to resume."""
     return [

@@ -254,11 +254,11 @@ def start_rescore(data: dict[str, Any]) -> Any:
     session = get_session()
     version = ready_version()
     if version is None:
-        # A fresh install builds its first model in the worker (minutes of CPU);
-        # building it here would hold this web worker past its timeout.
+        # Set-up builds the model (`flask analysis build`); training it here would hold
+        # this web worker past its timeout.
         raise ModelNotReady(
-            "No comment model is ready yet: the worker is still building the first "
-            "one. Retry when GET /api/v1/analysis/models lists a promoted model.",
+            "No comment model is ready yet: run `flask analysis build` (bin/setup and the "
+            "Docker image do). Retry when GET /api/v1/analysis/models lists a promoted model.",
             headers={"Retry-After": "60"},
         )
     run = rescore.start_run(session, version, caller_name(), data["batch_size"])

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.comments import rescore, service, training
-from feedback_service.analysis.comments.analyzer import current_analyzer, model_dir
+from feedback_service.analysis.comments.analyzer import current_analyzer, model_dir, ready_version
 from feedback_service.analysis.models import TrainingRun
 from feedback_service.db import get_session, utcnow
 from feedback_service.progress import Advance, no_progress
@@ -38,13 +38,19 @@ ADAPTATION_STALLED_AFTER = dt.timedelta(hours=6)
 def load_comment_analyzer() -> Analyzer | None:
     """The analyzer for ``process_response``, fetched before it takes any lock.
 
-    On a fresh machine the first call trains the model from the seed (15-60 s);
-    inside the task's transaction that would hold the response's row lock, and on
-    SQLite the whole database, for as long. None (logged) if the model cannot be
-    had: the scores are processed anyway.
+    None (logged) if there is no model: the scores are processed anyway, the comment
+    stays unanalysed (``analysis`` null) and ``analyse_missing_comments`` analyses it
+    once ``flask analysis build`` has made the model. Never trained here: that takes
+    15-60 s, and inside the task's transaction would hold the response's row lock
+    (on SQLite, the whole database) for as long.
     """
+    from feedback_service.analysis.text import ModelNotReady
+
     try:
         return current_analyzer()
+    except ModelNotReady as exc:
+        log.warning("comment not analysed: %s", exc)
+        return None
     except Exception:
         log.exception("the comment analyzer could not be loaded")
         return None
@@ -200,3 +206,23 @@ def resume_stalled_rescores() -> int:
         # is a no-op.
         enqueue(rescore_batch, run_id, cursor)
     return len(stalled)
+
+
+@shared_task(name="feedback_service.analysis.comments.tasks.analyse_missing_comments")
+def analyse_missing_comments() -> str:
+    """The beat's look for comments processed without an analysis (no model existed
+    yet, or their analysis failed): once a model is ready, a re-scoring run analyses
+    them (and anything else not at the current model)."""
+    session = get_session()
+    version = ready_version()
+    if version is None:
+        session.rollback()
+        return "no-model"
+    if rescore.running(session) or not rescore.unanalysed_since_last_sweep(session):
+        session.rollback()
+        return "nothing"
+    run = rescore.start_run(session, version, rescore.SWEEP_REQUESTER, rescore.DEFAULT_BATCH)
+    enqueue_after_commit(session, rescore_batch, run.id, 0)
+    session.commit()
+    log.info("rescore run %s started for comments without an analysis", run.id)
+    return "started"

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         set_analyzer,
     )
     from feedback_service.analysis.text.store import (
+        ModelNotReady,
         PromotionReport,
         list_versions,
         load_promoted,
@@ -51,6 +52,7 @@ _LAZY = {
     "get_analyzer": "pipeline",
     "rating_score": "pipeline",
     "set_analyzer": "pipeline",
+    "ModelNotReady": "store",
     "PromotionReport": "store",
     "list_versions": "store",
     "load_promoted": "store",
@@ -75,6 +77,7 @@ __all__ = [
     "Finding",
     "LabelledSentence",
     "LanguageGuess",
+    "ModelNotReady",
     "PromotionReport",
     "Taxonomy",
     "TaxonomyError",

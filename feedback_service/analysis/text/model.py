@@ -14,12 +14,10 @@ wrapper would hide.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
@@ -43,16 +41,13 @@ from feedback_service.analysis.text.lexicon import (
 )
 from feedback_service.analysis.text.locale_text import content_words, model_text
 from feedback_service.analysis.text.taxonomy import TARGETS, Taxonomy
+from feedback_service.analysis.text.versioning import FEATURES_REVISION as FEATURES_REVISION
+from feedback_service.analysis.text.versioning import model_version as _version
 from feedback_service.privacy.redact import without_placeholders
 
 HEADS: Final = ("sentiment", "target", "category")
 MODEL_FILE: Final = "model.joblib"
 META_FILE: Final = "meta.json"
-# Bump when features or hyper-parameters change, so the version hash changes too.
-# 3: German and Spanish word lists in the lexicon block, negation scope per language.
-# 4: German and Spanish text read without links and @mentions; German compounds.
-# 5: English lexicon columns from VADER plus lexicon_en.txt (lexicon revision 4).
-FEATURES_REVISION: Final = 5
 # A language is read by a model only if it trained on at least this many
 # sentences in it; below that its comments stay "unsupported", never guessed.
 MIN_LANGUAGE_ROWS: Final = 200
@@ -225,17 +220,6 @@ def _labels(rows: Sequence[LabelledSentence], head: str) -> list[str | None]:
     if head == "target":
         return [r.target for r in rows]
     return [r.label for r in rows]
-
-
-def _version(rows: Sequence[LabelledSentence], taxonomy: Taxonomy, seed: int) -> str:
-    digest = hashlib.sha256()
-    digest.update(f"{FEATURES_REVISION}:{seed}:".encode())
-    digest.update(json.dumps(taxonomy.to_dict(), sort_keys=True).encode())
-    for row in rows:
-        digest.update(f"\n{row.text}\t{row.sentiment}\t{row.label}".encode())
-        if row.weight != 1.0:
-            digest.update(f"\t{row.weight}".encode())
-    return f"{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}"
 
 
 def trained_languages(texts: Sequence[str]) -> tuple[str, ...]:

@@ -62,11 +62,11 @@ from feedback_service.analysis.text.adapt import (
     comment_label,
     labels_by_probability,
 )
-from feedback_service.analysis.text.data import rating_shares, seed_sentences
+from feedback_service.analysis.text.data import rating_shares
 from feedback_service.analysis.text.language import SUPPORTED_LANGUAGES, detect_language
 from feedback_service.analysis.text.model import TrainedModel
 from feedback_service.analysis.text.segment import segments
-from feedback_service.analysis.text.store import load_promoted, train_and_maybe_promote
+from feedback_service.analysis.text.store import ModelNotReady, load_promoted
 from feedback_service.analysis.text.wordlists import LEXICON_LANGUAGES, lists
 from feedback_service.privacy.redact import without_placeholders
 
@@ -231,14 +231,13 @@ class CommentAnalyzer:
 
     @classmethod
     def load(cls, model_dir: Path | str, cache_dir: Path | str | None = None) -> CommentAnalyzer:
-        """Load the promoted model; with none yet, train one from the shipped seed data."""
+        """Load the promoted model. A process never trains one here (that takes 15-60 s
+        of CPU inside a task or a request): ``build.build`` (``flask analysis build``)
+        makes it ready beforehand."""
         lexicon.configure(cache_dir)
         model = load_promoted(model_dir)
         if model is None:
-            train_and_maybe_promote(seed_sentences(), model_dir)
-            model = load_promoted(model_dir)
-            if model is None:  # only if another process removed it in between
-                raise RuntimeError(f"no promoted model in {model_dir} after training one")
+            raise ModelNotReady(model_dir)
         return cls(model)
 
     def analyze(self, text: str, rating: Mapping[str, int] | None = None) -> CommentAnalysis:
@@ -547,7 +546,8 @@ _cached: dict[tuple[str, str], Analyzer] = {}
 
 
 def get_analyzer(model_dir: Path | str, cache_dir: Path | str | None = None) -> Analyzer:
-    """The process-wide analyzer: the model is loaded (or first trained) once per worker."""
+    """The process-wide analyzer: the model is loaded once per worker (``ModelNotReady``
+    while none is promoted; a later call tries again)."""
     key = (str(model_dir), str(cache_dir))
     with _cache_lock:
         if key not in _cached:

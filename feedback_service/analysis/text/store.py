@@ -38,6 +38,17 @@ PROMOTED_FILE: Final = "promoted.json"
 HOLDOUT_FRACTION: Final = 0.2
 
 
+class ModelNotReady(LookupError):
+    """No model is promoted in the directory yet: ``flask analysis build`` makes one."""
+
+    def __init__(self, model_dir: Path | str) -> None:
+        super().__init__(
+            f"no comment model in {model_dir} yet; build it with `flask analysis build` "
+            "(bin/setup and the Docker image do)"
+        )
+        self.model_dir = Path(model_dir)
+
+
 def version_dir(model_dir: Path, version: str) -> Path:
     return Path(model_dir) / "versions" / version
 
@@ -279,13 +290,13 @@ def _reuse_base(
     """The current model's seed-trained part when it was trained on exactly these rows
     and settings (its version hash says so): a daily adaptation from ratings, with no
     new label, then refits the adapter alone, in seconds rather than minutes."""
-    from feedback_service.analysis.text.model import _version
+    from feedback_service.analysis.text.versioning import model_version
 
     base = _base(current)
     if base is None:
         return None
     tax = taxonomy.with_defaults() if taxonomy is not None else Taxonomy.default()
-    wanted = _version(deduplicate(train_rows), tax, seed).rsplit("-", 1)[1]
+    wanted = model_version(deduplicate(train_rows), tax, seed).rsplit("-", 1)[1]
     return base if base.version.rsplit("-", 1)[1] == wanted else None
 
 

@@ -1,4 +1,5 @@
-"""One trained model per test session: training takes seconds, not milliseconds."""
+"""The seed model, built once per checkout (bin/setup, ``flask analysis build``) and
+copied here: training it takes a minute, loading it a fraction of a second."""
 
 from __future__ import annotations
 
@@ -18,11 +19,9 @@ def nltk_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def seed_model_dir(tmp_path_factory: pytest.TempPathFactory, nltk_cache_dir: Path) -> Path:
-    """A model dir holding the model a fresh install trains from the shipped seed data."""
-    path = tmp_path_factory.mktemp("models")
-    CommentAnalyzer.load(path, nltk_cache_dir)
-    return path
+def seed_model_dir(trained_seed_models: Path) -> Path:
+    """A model dir holding the model a fresh install has: the seed model, promoted."""
+    return trained_seed_models
 
 
 @pytest.fixture(scope="session")

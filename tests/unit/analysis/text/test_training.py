@@ -66,7 +66,8 @@ def test_partial_correction_keeps_the_other_labels() -> None:
 
 
 def test_training_is_deterministic() -> None:
-    rows = [r for r in seed_sentences() if not is_held_out(r.text, 0.8)]
+    # A twentieth of the seed rows: determinism, not accuracy, is checked here.
+    rows = [r for r in seed_sentences() if not is_held_out(r.text, 0.95)]
     first, second = train(rows), train(rows)
     assert first.version == second.version
     texts = ["the agent was lovely", "the app still crashes"]
@@ -132,9 +133,11 @@ def test_promotion_refuses_a_worse_model(seed_model_dir: Path, tmp_path: Path) -
     shutil.copytree(seed_model_dir, model_dir)
     current = promoted_version(model_dir)
     rng = random.Random(0)
-    rows = seed_sentences()
-    # Scramble the labels of the rows the candidate learns from; the held-back
-    # rows keep their true labels, so the candidate measures worse on them.
+    # Every held-back row, which keeps its true labels, and a quarter of the others
+    # (this checks the refusal, not accuracy: a quarter trains four times faster).
+    rows = [r for r in seed_sentences() if is_held_out(r.text) or not is_held_out(r.text, 0.75)]
+    # Scramble the labels of the rows the candidate learns from, so the candidate
+    # measures worse on the held-back rows.
     scrambled = [(r.target, r.category) for r in rows]
     rng.shuffle(scrambled)
     bad = [
@@ -159,6 +162,10 @@ def test_taxonomy_saved_before_quality_existed_still_trains_on_the_seed() -> Non
     saved = Taxonomy.default().to_dict()
     saved["categories"]["product"].remove("quality")
     saved["categories"]["agent"].append("empathy")
-    model = train(seed_sentences(), Taxonomy.from_dict(saved))
+    # A twentieth of the seed rows (every category is in it): this checks the taxonomy
+    # upgrade, not accuracy, and trains many times faster.
+    rows = [r for r in seed_sentences() if not is_held_out(r.text, 0.95)]
+    assert any(r.label == "product/quality" for r in rows)
+    model = train(rows, Taxonomy.from_dict(saved))
     assert "product/quality" in model.classes("category")
     assert "empathy" in model.taxonomy.categories["agent"]
