@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from feedback_service.api import requires_scope
+from feedback_service.api import report_endpoint, requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError
 from feedback_service.job_lock import lock_scope
@@ -93,10 +93,9 @@ def _latest_or_compute(kind: str, args: dict[str, Any]) -> PatternRun | Response
     return run
 
 
-@patterns_blp.route("/reports/complaint-patterns", methods=["GET"])
-@requires_scope("reports")
-@patterns_blp.arguments(ComplaintPatternsQuery, location="query", unknown=RAISE)
-@patterns_blp.response(200, ComplaintPatternsOut)
+@report_endpoint(
+    patterns_blp, "/reports/complaint-patterns", ComplaintPatternsQuery, ComplaintPatternsOut
+)
 @patterns_blp.alt_response(202, schema=JobOut, description="Not computed yet: the job to poll")
 def complaint_patterns(args: dict[str, Any]) -> Any:
     """Agents whose complaint (or praise) rate in a category stands out against
@@ -113,10 +112,7 @@ def complaint_patterns(args: dict[str, Any]) -> Any:
     return report
 
 
-@patterns_blp.route("/reports/product-gaps", methods=["GET"])
-@requires_scope("reports")
-@patterns_blp.arguments(ProductGapsQuery, location="query", unknown=RAISE)
-@patterns_blp.response(200, ProductGapsOut)
+@report_endpoint(patterns_blp, "/reports/product-gaps", ProductGapsQuery, ProductGapsOut)
 @patterns_blp.alt_response(202, schema=JobOut, description="Not computed yet: the job to poll")
 def product_gaps(args: dict[str, Any]) -> Any:
     """Themes of product- and process-directed complaints: volume, trend, agents
