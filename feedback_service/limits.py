@@ -86,6 +86,15 @@ def page_number() -> fields.Integer:
     return fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
+class PageOut(Schema):
+    """What every paged listing answers besides its ``items``: the page asked for,
+    its size and the total over all pages."""
+
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
 class DateRange(Schema):
     """``from``/``to`` (inclusive ISO dates) of a report or a listing, bounded."""
 

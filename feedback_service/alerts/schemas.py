@@ -8,7 +8,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.alerts.rules import TRIGGER_RANGES
 from feedback_service.alerts.service import DIGEST_FREQUENCIES
-from feedback_service.limits import page_number
+from feedback_service.limits import PageOut, page_number
 
 MAX_PER_PAGE = 500
 MAX_RECIPIENTS = 50
@@ -137,9 +137,6 @@ class AlertOut(Schema):
     deliveries = fields.List(fields.Nested(DeliveryOut))
 
 
-class AlertPageOut(Schema):
+class AlertPageOut(PageOut):
     items = fields.List(fields.Nested(AlertOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
     open = fields.Integer()

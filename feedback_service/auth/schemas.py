@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.auth.models import SCOPES
+from feedback_service.limits import PageOut
 
 MAX_PER_PAGE = 500
 
@@ -47,11 +48,8 @@ class KeyOut(Schema):
     revoked_at = fields.DateTime(allow_none=True)
 
 
-class KeyPageOut(Schema):
+class KeyPageOut(PageOut):
     items = fields.List(fields.Nested(KeyOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class KeySecretOut(KeyOut):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from feedback_service.limits import DateRange, page_number
+from feedback_service.limits import DateRange, PageOut, page_number
 from feedback_service.scores.filters import METRICS
 from feedback_service.scores.targets import TARGET_RANGES
 from feedback_service.scores.trends import INTERVALS
@@ -40,12 +40,6 @@ class TrendQuery(ReportQuery):
     interval = fields.String(load_default="week", validate=validate.OneOf(list(INTERVALS)))
 
 
-class Page(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-
-
 class SummaryOut(Schema):
     responses = fields.Integer()
     invitations_sent = fields.Integer()
@@ -72,11 +66,11 @@ class ScorecardOut(Schema):
     metrics = fields.Dict(keys=fields.String(), values=fields.Dict())
 
 
-class ScorecardPageOut(Page):
+class ScorecardPageOut(PageOut):
     items = fields.List(fields.Nested(ScorecardOut))
 
 
-class CommentPageOut(Page):
+class CommentPageOut(PageOut):
     items = fields.List(fields.Dict())
 
 

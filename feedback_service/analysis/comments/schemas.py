@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.analysis.text import TARGETS
-from feedback_service.limits import DateRange, page_number
+from feedback_service.limits import DateRange, PageOut, page_number
 
 MAX_PER_PAGE = 500
 COMMENT_SENTIMENTS = ["positive", "neutral", "negative", "mixed"]
@@ -97,11 +97,8 @@ class CommentOut(Schema):
     analysis = fields.Nested(AnalysisOut, allow_none=True)
 
 
-class CommentListOut(Schema):
+class CommentListOut(PageOut):
     items = fields.List(fields.Nested(CommentOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class ImportOut(Schema):
