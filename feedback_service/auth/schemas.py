@@ -5,9 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.auth.models import SCOPES
-from feedback_service.limits import PageOut
-
-MAX_PER_PAGE = 500
+from feedback_service.limits import PageOut, page_size
 
 
 class KeyQuery(Schema):
@@ -16,7 +14,7 @@ class KeyQuery(Schema):
 
     include_revoked = fields.Boolean(load_default=True)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    per_page = page_size()
 
 
 class KeyIn(Schema):

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from feedback_service.limits import DateRange, PageOut, page_number
+from feedback_service.limits import DateRange, PageOut, page_number, page_size
 from feedback_service.scores.filters import METRICS
 from feedback_service.scores.targets import TARGET_RANGES
 from feedback_service.scores.trends import INTERVALS
-
-MAX_PER_PAGE = 500
 
 
 class ReportQuery(DateRange):
@@ -32,7 +30,7 @@ class ReportQuery(DateRange):
 
 class PagedReportQuery(ReportQuery):
     page = page_number()
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    per_page = page_size()
 
 
 class TrendQuery(ReportQuery):
