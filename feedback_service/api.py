@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import flask_smorest
 from flask import Flask, current_app, g, request
+from marshmallow import RAISE, Schema
 from werkzeug.exceptions import HTTPException
 
 from feedback_service.auth.ratelimit import check_key_rate
@@ -41,6 +42,21 @@ def requires_scope(scope: str) -> Callable[[F], F]:
         return fn
 
     return mark
+
+
+def report_endpoint(
+    blp: flask_smorest.Blueprint, path: str, query: type[Schema], out: type[Schema]
+) -> Callable[[F], F]:
+    """A report: ``GET path`` for keys with scope ``reports``, its filters read from
+    the query string (an unknown one is a 422), the report serialised with ``out``."""
+
+    def wrap(fn: F) -> F:
+        fn = blp.response(200, out)(fn)
+        fn = blp.arguments(query, location="query", unknown=RAISE)(fn)
+        fn = requires_scope("reports")(fn)
+        return blp.route(path, methods=["GET"])(fn)  # type: ignore[no-any-return]
+
+    return wrap
 
 
 def public(fn: F) -> F:

@@ -9,7 +9,8 @@
 - JSON nested deeper than ``MAX_JSON_DEPTH`` -> 400.
 - ``<int:...>`` in a route is a database id: 0 to 2^31 - 1, else no such
   resource (404), and the OpenAPI document says so.
-- Page numbers (``page_number()``): 1 to 100,000 -> 422 beyond.
+- Page numbers (``page_number()``): 1 to 100,000 -> 422 beyond; page sizes
+  (``page_size()``): 1 to 500.
 - Report date ranges (``DateRange``, the base of every query schema with
   ``from``/``to``): dates from 1970 to 2100, at most ``MAX_REPORT_DAYS`` (5 years)
   from ``from`` to ``to`` (today when not given) -> 422 naming the field.
@@ -84,6 +85,23 @@ MAX_PAGE = 100_000
 def page_number() -> fields.Integer:
     """``?page=``: 1 to ``MAX_PAGE`` (an offset the database can take)."""
     return fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+MAX_PER_PAGE = 500
+
+
+def page_size() -> fields.Integer:
+    """``?per_page=``: 1 to ``MAX_PER_PAGE``, 50 when not given."""
+    return fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class PageOut(Schema):
+    """What every paged listing answers besides its ``items``: the page asked for,
+    its size and the total over all pages."""
+
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
 
 
 class DateRange(Schema):

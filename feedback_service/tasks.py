@@ -21,6 +21,12 @@ from feedback_service.db import after_commit
 log = logging.getLogger(__name__)
 
 
+def backoff_seconds(attempt: int, base: int = 30) -> int:
+    """The wait before retry ``attempt``: base, 2x, 4x, ... With 30 s, five attempts
+    (a survey email) retry for a quarter hour in all, eight (an alert) about an hour."""
+    return int(base * 2 ** max(attempt - 1, 0))
+
+
 def bound_task(task: Task) -> Task:
     """The task as registered on this Flask app's Celery app.
 

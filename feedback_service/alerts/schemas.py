@@ -8,9 +8,8 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.alerts.rules import TRIGGER_RANGES
 from feedback_service.alerts.service import DIGEST_FREQUENCIES
-from feedback_service.limits import page_number
+from feedback_service.limits import PageOut, page_number, page_size
 
-MAX_PER_PAGE = 500
 MAX_RECIPIENTS = 50
 
 
@@ -111,7 +110,7 @@ class AlertQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(["open", "acknowledged"]))
     kind = fields.String(load_default=None, validate=validate.Length(min=1, max=60))
     page = page_number()
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    per_page = page_size()
 
 
 class DeliveryOut(Schema):
@@ -137,9 +136,6 @@ class AlertOut(Schema):
     deliveries = fields.List(fields.Nested(DeliveryOut))
 
 
-class AlertPageOut(Schema):
+class AlertPageOut(PageOut):
     items = fields.List(fields.Nested(AlertOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
     open = fields.Integer()

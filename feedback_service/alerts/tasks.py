@@ -18,16 +18,11 @@ from feedback_service.surveys.delivery import (
     TemporaryDeliveryError,
     deliver,
 )
-from feedback_service.tasks import enqueue_again
+from feedback_service.tasks import backoff_seconds, enqueue_again
 
 log = logging.getLogger(__name__)
 
 DIGEST_MAX_ATTEMPTS = 6
-
-
-def backoff_seconds(attempt: int, base: int) -> int:
-    """base, 2x, 4x, ...: with 30 s and 8 attempts, about an hour of retrying."""
-    return int(base * 2 ** max(attempt - 1, 0))
 
 
 @shared_task(bind=True, name="feedback_service.alerts.tasks.deliver_alert")

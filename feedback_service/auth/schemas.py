@@ -5,8 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.auth.models import SCOPES
-
-MAX_PER_PAGE = 500
+from feedback_service.limits import PageOut, page_size
 
 
 class KeyQuery(Schema):
@@ -15,7 +14,7 @@ class KeyQuery(Schema):
 
     include_revoked = fields.Boolean(load_default=True)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    per_page = page_size()
 
 
 class KeyIn(Schema):
@@ -47,11 +46,8 @@ class KeyOut(Schema):
     revoked_at = fields.DateTime(allow_none=True)
 
 
-class KeyPageOut(Schema):
+class KeyPageOut(PageOut):
     items = fields.List(fields.Nested(KeyOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class KeySecretOut(KeyOut):

@@ -8,13 +8,14 @@ request never holds a web worker for minutes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema
 
-from feedback_service.api import requires_scope
+from feedback_service.api import report_endpoint, requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError
 from feedback_service.job_lock import lock_scope
@@ -69,6 +70,37 @@ def _report_query(run: PatternRun) -> dict[str, Any]:
     return query
 
 
+def _pattern_report(
+    path: str, query: type[Schema], out: type[Schema]
+) -> Callable[[Callable[..., Any]], Any]:
+    """A pattern report (see ``report_endpoint``) that answers 202 with the job to
+    poll while the report for these filters is not computed yet."""
+
+    def wrap(fn: Callable[..., Any]) -> Any:
+        fn = patterns_blp.alt_response(
+            202, schema=JobOut, description="Not computed yet: the job to poll"
+        )(fn)
+        return report_endpoint(patterns_blp, path, query, out)(fn)
+
+    return wrap
+
+
+def _refresh_endpoint(path: str) -> Callable[[Callable[..., Any]], Any]:
+    """``POST path`` (scope ``reports``), optional filters in the body: 202 with the
+    new job, or 200 with the one already queued or running for the same filters."""
+
+    def wrap(fn: Callable[..., Any]) -> Any:
+        fn = patterns_blp.alt_response(
+            200, schema=JobOut, description="The same job, already queued or running"
+        )(fn)
+        fn = patterns_blp.response(202, JobOut)(fn)
+        fn = patterns_blp.arguments(RefreshIn, location="json", required=False, unknown=RAISE)(fn)
+        fn = requires_scope("reports")(fn)
+        return patterns_blp.route(path, methods=["POST"])(fn)
+
+    return wrap
+
+
 def _latest_or_compute(kind: str, args: dict[str, Any]) -> PatternRun | Response:
     session = get_session()
     service.validate_filters(session, args)
@@ -93,11 +125,7 @@ def _latest_or_compute(kind: str, args: dict[str, Any]) -> PatternRun | Response
     return run
 
 
-@patterns_blp.route("/reports/complaint-patterns", methods=["GET"])
-@requires_scope("reports")
-@patterns_blp.arguments(ComplaintPatternsQuery, location="query", unknown=RAISE)
-@patterns_blp.response(200, ComplaintPatternsOut)
-@patterns_blp.alt_response(202, schema=JobOut, description="Not computed yet: the job to poll")
+@_pattern_report("/reports/complaint-patterns", ComplaintPatternsQuery, ComplaintPatternsOut)
 def complaint_patterns(args: dict[str, Any]) -> Any:
     """Agents whose complaint (or praise) rate in a category stands out against
     their team peers after correction, and each agent's CSAT with product- and
@@ -113,11 +141,7 @@ def complaint_patterns(args: dict[str, Any]) -> Any:
     return report
 
 
-@patterns_blp.route("/reports/product-gaps", methods=["GET"])
-@requires_scope("reports")
-@patterns_blp.arguments(ProductGapsQuery, location="query", unknown=RAISE)
-@patterns_blp.response(200, ProductGapsOut)
-@patterns_blp.alt_response(202, schema=JobOut, description="Not computed yet: the job to poll")
+@_pattern_report("/reports/product-gaps", ProductGapsQuery, ProductGapsOut)
 def product_gaps(args: dict[str, Any]) -> Any:
     """Themes of product- and process-directed complaints: volume, trend, agents
     and products affected, CSAT effect, product-gap, emerging and Pareto flags."""
@@ -150,13 +174,7 @@ def _refresh(kind: str, args: dict[str, Any]) -> Response:
     return _job(run, 202)
 
 
-@patterns_blp.route("/reports/complaint-patterns/refresh", methods=["POST"])
-@requires_scope("reports")
-@patterns_blp.arguments(RefreshIn, location="json", required=False, unknown=RAISE)
-@patterns_blp.response(202, JobOut)
-@patterns_blp.alt_response(
-    200, schema=JobOut, description="The same job, already queued or running"
-)
+@_refresh_endpoint("/reports/complaint-patterns/refresh")
 def refresh_complaint_patterns(args: dict[str, Any]) -> Any:
     """Queue a new computation of the complaint patterns; poll the job it returns.
     While one for the same filters and range is queued or running, that job is
@@ -164,13 +182,7 @@ def refresh_complaint_patterns(args: dict[str, Any]) -> Any:
     return _refresh(service.COMPLAINT_PATTERNS, args or {})
 
 
-@patterns_blp.route("/reports/product-gaps/refresh", methods=["POST"])
-@requires_scope("reports")
-@patterns_blp.arguments(RefreshIn, location="json", required=False, unknown=RAISE)
-@patterns_blp.response(202, JobOut)
-@patterns_blp.alt_response(
-    200, schema=JobOut, description="The same job, already queued or running"
-)
+@_refresh_endpoint("/reports/product-gaps/refresh")
 def refresh_product_gaps(args: dict[str, Any]) -> Any:
     """Queue a new computation of the product gaps; poll the job it returns. While
     one for the same filters and range is queued or running, that job is returned

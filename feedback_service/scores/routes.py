@@ -10,9 +10,8 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 
-from feedback_service.api import requires_scope
+from feedback_service.api import report_endpoint, requires_scope
 from feedback_service.db import get_session
 from feedback_service.privacy.spreadsheet import csv_response
 from feedback_service.scores import service as scores
@@ -42,10 +41,7 @@ def _filters(args: dict[str, Any]) -> scores.Filters:
     return scores.resolve_filters(get_session(), args)
 
 
-@reports_blp.route("/reports/summary", methods=["GET"])
-@requires_scope("reports")
-@reports_blp.arguments(ReportQuery, location="query", unknown=RAISE)
-@reports_blp.response(200, SummaryOut)
+@report_endpoint(reports_blp, "/reports/summary", ReportQuery, SummaryOut)
 def summary(args: dict[str, Any]) -> Any:
     """Every metric with n and 95% interval, response and comment rates, and the
     operational KPIs of the tickets closed in the range."""
@@ -55,10 +51,7 @@ def summary(args: dict[str, Any]) -> Any:
     return report
 
 
-@reports_blp.route("/reports/agents", methods=["GET"])
-@requires_scope("reports")
-@reports_blp.arguments(PagedReportQuery, location="query", unknown=RAISE)
-@reports_blp.response(200, ScorecardPageOut)
+@report_endpoint(reports_blp, "/reports/agents", PagedReportQuery, ScorecardPageOut)
 def agents(args: dict[str, Any]) -> Any:
     """One scorecard per agent: scores, targets and gaps, shrunk estimates, and a
     rank among peers only for agents with enough answers."""
@@ -70,10 +63,7 @@ def agents(args: dict[str, Any]) -> Any:
     return {"items": items, "page": page, "per_page": per_page, "total": len(cards)}
 
 
-@reports_blp.route("/reports/agents/<agent_id>", methods=["GET"])
-@requires_scope("reports")
-@reports_blp.arguments(PagedReportQuery, location="query", unknown=RAISE)
-@reports_blp.response(200, AgentReportOut)
+@report_endpoint(reports_blp, "/reports/agents/<agent_id>", PagedReportQuery, AgentReportOut)
 def agent(args: dict[str, Any], agent_id: str) -> Any:
     """One agent: scorecard, weekly trend, and the comments about them (paginated;
     the CSV export is the comments page)."""
@@ -87,10 +77,7 @@ def agent(args: dict[str, Any], agent_id: str) -> Any:
     return report
 
 
-@reports_blp.route("/reports/trends", methods=["GET"])
-@requires_scope("reports")
-@reports_blp.arguments(TrendQuery, location="query", unknown=RAISE)
-@reports_blp.response(200, TrendOut)
+@report_endpoint(reports_blp, "/reports/trends", TrendQuery, TrendOut)
 def trends(args: dict[str, Any]) -> Any:
     """A metric per day, week or month with intervals, flagged where a period is
     out of statistical control against the periods before it (p-chart)."""
@@ -102,10 +89,7 @@ def trends(args: dict[str, Any]) -> Any:
     return report
 
 
-@reports_blp.route("/reports/drivers", methods=["GET"])
-@requires_scope("reports")
-@reports_blp.arguments(ReportQuery, location="query", unknown=RAISE)
-@reports_blp.response(200, DriversOut)
+@report_endpoint(reports_blp, "/reports/drivers", ReportQuery, DriversOut)
 def drivers(args: dict[str, Any]) -> Any:
     """Which operational factors go with low CSAT (odds ratios and plain
     differences), and per agent the gap between customer and desk FCR."""

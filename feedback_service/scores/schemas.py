@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from feedback_service.limits import DateRange, page_number
+from feedback_service.limits import DateRange, PageOut, page_number, page_size
 from feedback_service.scores.filters import METRICS
 from feedback_service.scores.targets import TARGET_RANGES
 from feedback_service.scores.trends import INTERVALS
-
-MAX_PER_PAGE = 500
 
 
 class ReportQuery(DateRange):
@@ -32,18 +30,12 @@ class ReportQuery(DateRange):
 
 class PagedReportQuery(ReportQuery):
     page = page_number()
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    per_page = page_size()
 
 
 class TrendQuery(ReportQuery):
     metric = fields.String(required=True, validate=validate.OneOf(list(METRICS)))
     interval = fields.String(load_default="week", validate=validate.OneOf(list(INTERVALS)))
-
-
-class Page(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class SummaryOut(Schema):
@@ -72,11 +64,11 @@ class ScorecardOut(Schema):
     metrics = fields.Dict(keys=fields.String(), values=fields.Dict())
 
 
-class ScorecardPageOut(Page):
+class ScorecardPageOut(PageOut):
     items = fields.List(fields.Nested(ScorecardOut))
 
 
-class CommentPageOut(Page):
+class CommentPageOut(PageOut):
     items = fields.List(fields.Dict())
 
 

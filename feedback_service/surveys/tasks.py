@@ -13,15 +13,11 @@ from flask import current_app
 
 from feedback_service.db import get_session, utcnow
 from feedback_service.surveys import delivery, service
+from feedback_service.tasks import backoff_seconds
 
 log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 6
-
-
-def backoff_seconds(attempt: int, base: int = 30) -> int:
-    """30 s, 1 min, 2 min, 4 min, 8 min by default: a quarter hour of retrying in all."""
-    return int(base * 2 ** max(attempt - 1, 0))
 
 
 @shared_task(bind=True, name="feedback_service.surveys.tasks.send_invitation")

@@ -42,6 +42,19 @@ def submit(
     return response_id
 
 
+def analysis_of(client: FlaskClient, headers: dict[str, str], response_id: int) -> Any:
+    """The comment's analysis as ``GET /api/v1/comments/<id>`` shows it."""
+    return client.get(f"/api/v1/comments/{response_id}", headers=headers).json["analysis"]
+
+
+def finding_index(
+    client: FlaskClient, headers: dict[str, str], response_id: int, target: str
+) -> int:
+    """The index of the comment's first finding about ``target``."""
+    findings = analysis_of(client, headers, response_id)["findings"]
+    return next(i for i, f in enumerate(findings) if f["target"] == target)
+
+
 def amend(client: FlaskClient, session: Session, response_id: int, comment: str, csat: int) -> None:
     token = session.scalar(select(Response).where(Response.id == response_id)).invitation.token  # type: ignore[union-attr]
     session.commit()
@@ -101,7 +114,7 @@ def test_an_amended_comment_is_analysed_again_and_a_redelivery_changes_nothing(
 
     rid = submit(client, auth, MIXED, {"csat": 1})
     amend(client, db_session, rid, "Thank you, Dana was wonderful and fixed it fast.", 5)
-    analysis = client.get(f"/api/v1/comments/{rid}", headers=auth("reports")).json["analysis"]
+    analysis = analysis_of(client, auth("reports"), rid)
     assert analysis["response_version"] == 2
     assert analysis["sentiment"] == "positive"
     assert "product" not in {f["target"] for f in analysis["findings"]}
@@ -132,8 +145,8 @@ def test_the_rating_of_the_answer_moves_the_sentiment(
     low = submit(client, auth, text, {"csat": 1})
     high = submit(client, auth, text, {"csat": 5})
     reports = auth("reports")
-    low_a = client.get(f"/api/v1/comments/{low}", headers=reports).json["analysis"]
-    high_a = client.get(f"/api/v1/comments/{high}", headers=reports).json["analysis"]
+    low_a = analysis_of(client, reports, low)
+    high_a = analysis_of(client, reports, high)
     assert low_a["sentiment_score"] < high_a["sentiment_score"] - 0.3
 
 
@@ -147,7 +160,7 @@ def test_a_german_comment_gets_a_german_analysis(
         {"csat": 1},
     )
     reports = auth("reports")
-    analysis = client.get(f"/api/v1/comments/{rid}", headers=reports).json["analysis"]
+    analysis = analysis_of(client, reports, rid)
     assert analysis["supported"] is True and analysis["language"] == "de"
     assert analysis["sentiment"] == "negative" and analysis["sentiment_score"] < -0.2
     by_target = {f["target"]: f for f in analysis["findings"]}
@@ -172,7 +185,7 @@ def test_a_comment_in_an_unsupported_language_is_never_neutral(
         {"csat": 1},
     )
     reports = auth("reports")
-    analysis = client.get(f"/api/v1/comments/{rid}", headers=reports).json["analysis"]
+    analysis = analysis_of(client, reports, rid)
     assert analysis["supported"] is False and analysis["language"] == "fr"
     assert analysis["sentiment"] is None and analysis["sentiment_score"] is None
     assert analysis["findings"] == []
@@ -193,7 +206,7 @@ def test_a_correction_shows_with_the_original_kept_and_filters_follow_it(
 ) -> None:
     rid = submit(client, auth, MIXED, {"csat": 1})
     reports = auth("reports")
-    before = client.get(f"/api/v1/comments/{rid}", headers=reports).json["analysis"]
+    before = analysis_of(client, reports, rid)
     agent_index = next(i for i, f in enumerate(before["findings"]) if f["target"] == "agent")
     model_category = before["findings"][agent_index]["category"]
     new_category = "unhelpful" if model_category != "unhelpful" else "rude"
@@ -226,7 +239,7 @@ def test_a_correction_shows_with_the_original_kept_and_filters_follow_it(
     untouched = [f for f in after["findings"] if not f["corrected"]]
     assert all(f["original"] is None for f in untouched)
     # GET shows the same; reports filter on what the manager said.
-    assert client.get(f"/api/v1/comments/{rid}", headers=reports).json["analysis"] == after
+    assert analysis_of(client, reports, rid) == after
 
     def ids(**query: Any) -> list[int]:
         body = client.get("/api/v1/comments", query_string=query, headers=reports).json
@@ -327,13 +340,7 @@ def test_a_manager_adds_a_category_and_uses_it_at_once(
     assert product["hardware"]["shipped"] is False and product["bug"]["shipped"] is True
 
     rid = submit(client, auth, MIXED, {"csat": 1})
-    index = next(
-        i
-        for i, f in enumerate(
-            client.get(f"/api/v1/comments/{rid}", headers=reports).json["analysis"]["findings"]
-        )
-        if f["target"] == "product"
-    )
+    index = finding_index(client, reports, rid, "product")
     fixed = client.patch(
         f"/api/v1/comments/{rid}",
         json={"findings": [{"index": index, "category": "hardware"}]},

@@ -25,7 +25,7 @@ from feedback_service.analysis.text import get_analyzer, seed_sentences, set_ana
 from feedback_service.analysis.text.data import deduplicate, is_held_out, split
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
-from tests.api.test_comments import MIXED, submit
+from tests.api.test_comments import MIXED, analysis_of, finding_index, submit
 from tests.unit.test_progress import record_bars
 
 CSV = (
@@ -70,13 +70,7 @@ def test_corrections_and_imports_are_used_by_the_next_training(
     rid = submit(client, auth, MIXED, {"csat": 1})  # analysed with the seed model
     seed_version = client.get("/api/v1/analysis/models", headers=reports).json["active_version"]
     assert seed_version
-    index = next(
-        i
-        for i, f in enumerate(
-            client.get(f"/api/v1/comments/{rid}", headers=reports).json["analysis"]["findings"]
-        )
-        if f["target"] == "agent"
-    )
+    index = finding_index(client, reports, rid, "agent")
     fixed = client.patch(
         f"/api/v1/comments/{rid}",
         json={"sentiment": "negative", "findings": [{"index": index, "category": "rude"}]},
@@ -145,7 +139,7 @@ def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
         set_analyzer(model_dir(), nltk_cache_dir(), CountingAnalyzer(real, "older-model"))
     before = submit(client, auth, MIXED, {"csat": 1})
     reports = auth("reports")
-    analysis = client.get(f"/api/v1/comments/{before}", headers=reports).json["analysis"]
+    analysis = analysis_of(client, reports, before)
     assert analysis["model_version"] == "older-model"
 
     assert client.post("/api/v1/analysis/train", headers=auth("reports")).status_code == 403
@@ -166,7 +160,7 @@ def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
     assert models["active_version"] == job["candidate_version"]
     # The next comment is analysed with the promoted model, without a restart.
     after = submit(client, auth, MIXED, {"csat": 1})
-    analysis = client.get(f"/api/v1/comments/{after}", headers=reports).json["analysis"]
+    analysis = analysis_of(client, reports, after)
     assert analysis["model_version"] == job["candidate_version"]
 
 

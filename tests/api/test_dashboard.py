@@ -25,12 +25,17 @@ PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def seeded_demo(session: Session, days: int) -> DemoSummary:
+    """The demo data over ``days`` (8 agents, seed 5, ``PASSWORD``), rollups built, committed."""
+    summary = seed_demo(session, days=days, agents=8, seed=5, password=PASSWORD)
+    rebuild_rollups(session)
+    session.commit()
+    return summary
+
+
 @pytest.fixture
 def demo(db_session: Session) -> DemoSummary:
-    summary = seed_demo(db_session, days=21, agents=8, seed=5, password=PASSWORD)
-    rebuild_rollups(db_session)
-    db_session.commit()
-    return summary
+    return seeded_demo(db_session, days=21)
 
 
 def user(db_session: Session, email: str) -> User:

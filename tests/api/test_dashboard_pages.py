@@ -17,22 +17,18 @@ from sqlalchemy.orm import Session
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.auth.models import User
 from feedback_service.dashboard.models import CommentNote
-from feedback_service.demo.cli import rebuild_rollups
-from feedback_service.demo.seed import DEMO_TARGETS, DemoSummary, seed_demo
+from feedback_service.demo.seed import DEMO_TARGETS, DemoSummary
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.scores.targets import list_targets
 from feedback_service.surveys.models import Response, Survey
-from tests.api.test_dashboard import CSRF, PASSWORD, csrf_from, sign_in, sign_out
+from tests.api.test_dashboard import CSRF, csrf_from, seeded_demo, sign_in, sign_out
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
 def demo(db_session: Session) -> DemoSummary:
-    summary = seed_demo(db_session, days=35, agents=8, seed=5, password=PASSWORD)
-    rebuild_rollups(db_session)
-    db_session.commit()
-    return summary
+    return seeded_demo(db_session, days=35)
 
 
 @pytest.fixture

@@ -21,19 +21,10 @@ from feedback_service.analysis.text.data import is_held_out
 from feedback_service.helpdesk.models import Customer, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 
-# A telecom desk's own words, which the seed model has never seen: its customers
-# rate "tier two" (a second wait) low and a "line sync fix" (fixed at once) high;
-# out of the box the praise reads as neutral.
-COMPLAINTS = (
-    "Ticket {n} went to tier two again",
-    "Router {n} got the ACS push again",
-    "Case {n} was parked in the callback queue",
-)
-PRAISE = (
-    "Ticket {n} was closed by a remote reset",
-    "Router {n} got the line sync fix",
-    "Case {n} went through the fast lane",
-)
+# COMPLAINTS and PRAISE: a telecom desk's own words, which the seed model has never
+# seen; its customers rate "tier two" (a second wait) low and a "line sync fix"
+# (fixed at once) high; out of the box the praise reads as neutral.
+from tests.unit.analysis.text.test_rating_adaptation import COMPLAINTS, PRAISE
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from feedback_service.surveys.models import Invitation
-from feedback_service.surveys.tasks import backoff_seconds, expire_invitations, send_due_reminders
+from feedback_service.surveys.tasks import expire_invitations, send_due_reminders
+from feedback_service.tasks import backoff_seconds
 from tests.factories import invitation_payload
 from workers.sweep import sweep
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import text
@@ -76,6 +77,24 @@ def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.2) -> An
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def post_answer(
+    http_server: str,
+    token: str,
+    answers: dict[str, int],
+    comment: str | None = None,
+    *,
+    status: int = 201,
+) -> int:
+    """Answer (or amend: ``status=200``) over HTTP as a customer's browser does, assert
+    the status, and give the response's id."""
+    body: dict[str, Any] = {"token": token, "answers": answers}
+    if comment is not None:
+        body["comment"] = comment
+    posted = requests.post(f"{http_server}/api/v1/responses", json=body, timeout=30)
+    assert posted.status_code == status, posted.text
+    return int(posted.json()["id"])
 
 
 @pytest.fixture

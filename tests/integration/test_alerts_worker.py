@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import select
@@ -23,7 +22,7 @@ from feedback_service.db import get_session, utcnow
 from feedback_service.helpdesk import service as helpdesk_service
 from feedback_service.tasks import enqueue
 from tests.api.test_alerts import SECRET, WebhookReceiver, serve_webhook, verify
-from tests.integration.conftest import RecordingHandler, wait_for
+from tests.integration.conftest import RecordingHandler, post_answer, wait_for
 from tests.integration.test_collect_concurrency import committed_invitation
 from tests.integration.test_collect_worker import drain
 
@@ -65,12 +64,7 @@ def test_a_detractor_comment_alerts_once_through_the_worker_with_a_retried_webho
     drain(live_app)
     configure(live_app, flaky_webhook)
     _invitation_id, token = committed_invitation(live_app, "ALERT-WORKER-1")
-    posted = requests.post(
-        f"{http_server}/api/v1/responses",
-        json={"token": token, "answers": {"csat": 1, "ces": 2}, "comment": "Rude and useless."},
-        timeout=10,
-    )
-    assert posted.status_code == 201
+    response_id = post_answer(http_server, token, {"csat": 1, "ces": 2}, "Rude and useless.")
 
     wait_for(
         lambda: deliveries(live_app) == [("email", "delivered", 1), ("webhook", "delivered", 2)],
@@ -88,17 +82,12 @@ def test_a_detractor_comment_alerts_once_through_the_worker_with_a_retried_webho
     assert len(flaky_webhook.received) == 2
     assert verify(flaky_webhook.received[1])
     event = flaky_webhook.received[1].json()
-    assert event["payload"]["response_id"] == posted.json()["id"]
+    assert event["payload"]["response_id"] == response_id
     assert flaky_webhook.received[0].body == flaky_webhook.received[1].body
 
     # The customer amends the answer: processed again by the worker, no new alert.
-    amended = requests.post(
-        f"{http_server}/api/v1/responses",
-        json={"token": token, "answers": {"csat": 2}, "comment": "Still rude."},
-        timeout=10,
-    )
-    assert amended.status_code == 200
-    response_id = posted.json()["id"]
+    amended_id = post_answer(http_server, token, {"csat": 2}, "Still rude.", status=200)
+    assert amended_id == response_id
 
     def processed() -> bool:
         from feedback_service.surveys.models import Response

@@ -18,6 +18,7 @@ from tests.integration.conftest import (
     BULK_QUEUE,
     TASK_QUEUE,
     WorkerStarter,
+    post_answer,
     wait_for,
 )
 from tests.integration.test_collect_concurrency import committed_invitation
@@ -63,13 +64,7 @@ def test_repeated_jobs_wait_on_their_own_queue_and_never_delay_an_answer(
 
     # A customer answers: the answer is processed while both jobs still wait.
     _invitation_id, token = committed_invitation(live_app, "BULK-QUEUE-1")
-    answer = requests.post(
-        f"{http_server}/api/v1/responses",
-        json={"token": token, "answers": {"csat": 2}, "comment": "Slow."},
-        timeout=10,
-    )
-    assert answer.status_code == 201
-    response_id = answer.json()["id"]
+    response_id = post_answer(http_server, token, {"csat": 2}, "Slow.")
 
     def processed() -> bool:
         with live_app.app_context():

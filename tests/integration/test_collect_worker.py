@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-import requests
 from flask import Flask
 
 from feedback_service.db import get_session
@@ -13,7 +12,7 @@ from feedback_service.scores import receivers
 from feedback_service.surveys.models import Response
 from feedback_service.surveys.signals import response_saved
 from feedback_service.tasks import enqueue
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import post_answer, wait_for
 from tests.integration.test_collect_concurrency import committed_invitation
 from workers.sweep import sweep_responses
 
@@ -37,21 +36,10 @@ def test_submitted_and_amended_responses_are_processed_by_the_worker(
 ) -> None:
     drain(live_app)
     _invitation_id, token = committed_invitation(live_app, "COLLECT-WORKER-1")
-    first = requests.post(
-        f"{http_server}/api/v1/responses",
-        json={"token": token, "answers": {"csat": 2}, "comment": "Too slow."},
-        timeout=10,
-    )
-    assert first.status_code == 201
-    response_id = first.json()["id"]
+    response_id = post_answer(http_server, token, {"csat": 2}, "Too slow.")
     wait_for(lambda: versions(live_app, response_id) == (1, 1), timeout=120)
 
-    amended = requests.post(
-        f"{http_server}/api/v1/responses",
-        json={"token": token, "answers": {"ces": 3}},
-        timeout=10,
-    )
-    assert amended.status_code == 200
+    post_answer(http_server, token, {"ces": 3}, status=200)
     wait_for(lambda: versions(live_app, response_id) == (2, 2), timeout=120)
 
 

@@ -24,6 +24,7 @@ from tests.integration.conftest import (
     BULK_QUEUE,
     TASK_QUEUE,
     WorkerStarter,
+    post_answer,
     wait_for,
 )
 from tests.integration.test_collect_concurrency import committed_invitation
@@ -62,13 +63,7 @@ def test_the_worker_analyses_a_submitted_and_an_amended_comment(
 ) -> None:
     live_app.extensions["celery"].control.purge()
     _invitation_id, token = committed_invitation(live_app, "COMMENT-WORKER-1")
-    answer = requests.post(
-        f"{http_server}/api/v1/responses",
-        json={"token": token, "answers": {"csat": 1}, "comment": COMMENT},
-        timeout=10,
-    )
-    assert answer.status_code == 201, answer.text
-    response_id = answer.json()["id"]
+    response_id = post_answer(http_server, token, {"csat": 1}, COMMENT)
     analysis = wait_for(lambda: analysis_of(live_app, response_id), timeout=120)
     assert analysis["sentiment"] == "negative" and analysis["supported"] is True
     targets = {f["target"]: f["sentence"] for f in analysis["findings"]}
@@ -81,16 +76,8 @@ def test_the_worker_analyses_a_submitted_and_an_amended_comment(
     promoted = json.loads((model_dir / "promoted.json").read_text())
     assert analysis["model_version"] == promoted["version"]
 
-    amended = requests.post(
-        f"{http_server}/api/v1/responses",
-        json={
-            "token": token,
-            "answers": {"csat": 2},
-            "comment": "Le conseiller était désagréable et ne m'a pas aidé.",
-        },
-        timeout=10,
-    )
-    assert amended.status_code == 200, amended.text
+    amended = "Le conseiller était désagréable et ne m'a pas aidé."
+    post_answer(http_server, token, {"csat": 2}, amended, status=200)
     redone = wait_for(
         lambda: (a := analysis_of(live_app, response_id)) and a["response_version"] == 2 and a,
         timeout=120,

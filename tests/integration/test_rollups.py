@@ -108,14 +108,18 @@ def make_world(
         world.tickets.append(ticket)
         survey = nps if rng.random() < 0.2 else post
         sent = rng.random() < 0.9
+        # Who and what the invitation (and its answer) are about.
+        about = {
+            "survey_id": survey.id,
+            "ticket_id": ticket.id,
+            "customer_id": customer.id,
+            "agent_id": agent.id,
+            "team_id": agent.team_id,
+            "channel": ticket.channel,
+        }
         invitation = Invitation(
             token=secrets.token_urlsafe(24),
-            survey_id=survey.id,
-            ticket_id=ticket.id,
-            customer_id=customer.id,
-            agent_id=agent.id,
-            team_id=agent.team_id,
-            channel=ticket.channel,
+            **about,
             status="sent" if sent else "suppressed",
             sent_at=closed + dt.timedelta(hours=1) if sent else None,
         )
@@ -128,12 +132,7 @@ def make_world(
         provisional = rng.random() < provisional_rate
         response = Response(
             invitation_id=invitation.id,
-            survey_id=survey.id,
-            ticket_id=ticket.id,
-            customer_id=customer.id,
-            agent_id=agent.id,
-            team_id=agent.team_id,
-            channel=ticket.channel,
+            **about,
             comment=rng.choice([None, None, "Thanks, quick help.", "Still broken.", ""]),
             status="provisional" if provisional else "confirmed",
             source="api",

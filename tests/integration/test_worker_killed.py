@@ -21,6 +21,7 @@ from tests.integration.conftest import (
     BULK_QUEUE,
     TASK_QUEUE,
     WorkerStarter,
+    post_answer,
     wait_for,
 )
 from tests.integration.test_collect_concurrency import committed_invitation
@@ -44,15 +45,6 @@ def unprocessed(app: Flask) -> int:
         return int(n or 0)
 
 
-def answer(http_server: str, token: str, csat: int) -> None:
-    posted = requests.post(
-        f"{http_server}/api/v1/responses",
-        json={"token": token, "answers": {"csat": csat}},
-        timeout=30,
-    )
-    assert posted.status_code == 201, posted.text
-
-
 @pytest.mark.timeout(600)
 def test_answers_survive_a_killed_worker_and_are_counted_once(
     live_app: Flask, http_server: str, start_worker: WorkerStarter
@@ -66,12 +58,12 @@ def test_answers_survive_a_killed_worker_and_are_counted_once(
 
     half = ANSWERS // 2
     for token, csat in zip(tokens[:half], ratings[:half], strict=True):
-        answer(http_server, token, csat)
+        post_answer(http_server, token, {"csat": csat})
     first.send_signal(signal.SIGKILL)  # kill -9: no warm shutdown, no acks sent
     first.wait(timeout=20)
     # Answers keep coming while no worker runs: they wait on the broker.
     for token, csat in zip(tokens[half:], ratings[half:], strict=True):
-        answer(http_server, token, csat)
+        post_answer(http_server, token, {"csat": csat})
 
     start_worker.start(TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE, name="replacement")
     # A task the dead worker had taken is not redelivered before the broker's

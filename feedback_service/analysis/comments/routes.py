@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import g, request
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 
 from feedback_service.analysis.comments import labels, rescore, service, training
 from feedback_service.analysis.comments.analyzer import active_version, model_dir, ready_version
@@ -32,7 +31,7 @@ from feedback_service.analysis.comments.tasks import (
     rescore_batch,
     train_model,
 )
-from feedback_service.api import requires_scope
+from feedback_service.api import report_endpoint, requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk.lookup import FilterLookup
@@ -99,10 +98,7 @@ def _filters(args: dict[str, Any]) -> service.CommentFilters:
     )
 
 
-@comments_blp.route("/comments", methods=["GET"])
-@requires_scope("reports")
-@comments_blp.arguments(CommentQuery, location="query", unknown=RAISE)
-@comments_blp.response(200, CommentListOut)
+@report_endpoint(comments_blp, "/comments", CommentQuery, CommentListOut)
 def list_comments(args: dict[str, Any]) -> Any:
     """Comments newest first with their analysis. Filters: ``agent``, ``team`` (helpdesk
     ids), ``channel``, ``from``/``to``, ``target``, ``category`` (``rude`` or

@@ -5,9 +5,8 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.analysis.text import TARGETS
-from feedback_service.limits import DateRange, page_number
+from feedback_service.limits import DateRange, PageOut, page_number, page_size
 
-MAX_PER_PAGE = 500
 COMMENT_SENTIMENTS = ["positive", "neutral", "negative", "mixed"]
 SENTENCE_SENTIMENTS = ["positive", "neutral", "negative"]
 
@@ -30,7 +29,7 @@ class CommentQuery(DateRange):
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     corrected = fields.Boolean(load_default=None)
     page = page_number()
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    per_page = page_size()
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
@@ -97,11 +96,8 @@ class CommentOut(Schema):
     analysis = fields.Nested(AnalysisOut, allow_none=True)
 
 
-class CommentListOut(Schema):
+class CommentListOut(PageOut):
     items = fields.List(fields.Nested(CommentOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class ImportOut(Schema):
