@@ -95,6 +95,7 @@ def make_app(env: dict[str, str]):  # type: ignore[no-untyped-def]
 
 def seed_template(url: str, data_dir: Path, days: int, agents: int) -> int:
     """The demo data, unprocessed, and the model trained (once, not timed)."""
+    from feedback_service.analysis.build import run as build_model
     from feedback_service.analysis.comments.analyzer import current_analyzer
     from feedback_service.db import get_session
     from feedback_service.demo.seed import seed_demo
@@ -102,6 +103,8 @@ def seed_template(url: str, data_dir: Path, days: int, agents: int) -> int:
     app = make_app(app_env(url, data_dir))
     with app.app_context():
         started = time.perf_counter()
+        # The seed model, as bin/setup builds it (from this checkout's build cache).
+        print(build_model(app.config["MODEL_DIR"], ROOT / "var"), flush=True)
         current_analyzer()
         print(f"model ready in {time.perf_counter() - started:.0f} s", flush=True)
         session = get_session()

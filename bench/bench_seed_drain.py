@@ -31,11 +31,6 @@ from pathlib import Path
 from bench.harness import ROOT, machine_note
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-BUILD_MODEL = (
-    "from feedback_service import create_app\n"
-    "from feedback_service.analysis.comments.analyzer import current_analyzer\n"
-    "with create_app().app_context(): current_analyzer()\n"
-)
 
 
 def run(root: Path, env: dict[str, str], *args: str) -> None:
@@ -49,6 +44,11 @@ def left(db: Path) -> tuple[int, int]:
         ).fetchone()[0]
         total = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
     return int(unprocessed), int(total)
+
+
+def celery_worker(root: Path, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
+    command = [PYTHON, "-m", "celery", "-A", "workers.app", "worker", "--loglevel=WARNING"]
+    return subprocess.Popen([*command, *options], cwd=root, env=env)
 
 
 def main() -> None:
@@ -70,7 +70,11 @@ def main() -> None:
         for key in ("DATABASE_URL", "BROKER_URL", "REDIS_URL", "CELERY_QUEUE"):
             env.pop(key, None)
         run(root, env, "flask", "db", "upgrade")
-        subprocess.run([PYTHON, "-c", BUILD_MODEL], cwd=root, env=env, check=True)
+        # The seed model, as bin/setup builds it (from this checkout's build cache).
+        build_env = {**env, "FEEDBACK_DATA_DIR": str(ROOT / "var")}
+        subprocess.run(
+            [PYTHON, "-m", "feedback_service.analysis.build"], cwd=root, env=build_env, check=True
+        )
         started = time.monotonic()
         run(
             root,
@@ -85,40 +89,19 @@ def main() -> None:
         returned = time.monotonic()
         print(f"demo seed took {returned - started:.0f} s", flush=True)
         queue = "celery"
+        # As bin/run starts them: dispatch + answers with the beat, and bulk.
         workers = [
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "workers.app",
-                    "worker",
-                    "--beat",
-                    "--loglevel=WARNING",
-                    "--concurrency=2",
-                    f"--queues={queue},{queue}.answers",
-                    "--hostname=default@%h",
-                    f"--schedule={data / 'celerybeat-schedule'}",
-                ],
-                cwd=root,
-                env=env,
+            celery_worker(
+                root,
+                env,
+                "--beat",
+                "--concurrency=2",
+                f"--queues={queue},{queue}.answers",
+                "--hostname=default@%h",
+                f"--schedule={data / 'celerybeat-schedule'}",
             ),
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "workers.app",
-                    "worker",
-                    "--loglevel=WARNING",
-                    "--concurrency=1",
-                    f"--queues={queue}.bulk",
-                    "--hostname=bulk@%h",
-                ],
-                cwd=root,
-                env=env,
+            celery_worker(
+                root, env, "--concurrency=1", f"--queues={queue}.bulk", "--hostname=bulk@%h"
             ),
         ]
         db = data / "feedback.sqlite3"

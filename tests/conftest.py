@@ -123,6 +123,15 @@ def fresh_install_models(trained_seed_models: Path, tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def empty_model_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """MODEL_DIR as a machine has it before set-up built the model: empty, and the
+    test's own, so a model trained or promoted here touches no other test."""
+    path = tmp_path / "models"
+    monkeypatch.setitem(app.config, "MODEL_DIR", str(path))
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     from feedback_service.cache import clear_all

@@ -36,14 +36,6 @@ CSV = (
 
 
 @pytest.fixture
-def own_model_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A model directory of this test's own, so promotions here touch no other test."""
-    path = tmp_path / "models"
-    monkeypatch.setitem(app.config, "MODEL_DIR", str(path))
-    return path
-
-
-@pytest.fixture
 def own_seed_model_dir(
     app: Flask, fresh_install_models: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
@@ -123,7 +115,7 @@ def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
     client: FlaskClient,
     auth: Any,
     db_session: Session,
-    own_model_dir: Path,
+    empty_model_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The job trains on a quarter of the seed sentences (hash-chosen, the same every
@@ -257,7 +249,7 @@ def bulk_comments(session: Session, n: int, without_comment: int = 50) -> list[i
 
 
 @pytest.fixture
-def counting(app: Flask, own_model_dir: Path) -> Iterator[Any]:
+def counting(app: Flask, empty_model_dir: Path) -> Iterator[Any]:
     """Install counting analyzers for an (empty) model dir: current_analyzer() uses them."""
     real = get_analyzer(
         Path(app.config["DATA_DIR"]) / "models", Path(app.config["DATA_DIR"]) / "nltk"
@@ -355,7 +347,7 @@ def test_a_redelivered_batch_does_nothing_and_a_run_resumes_from_its_cursor(
 
 
 def test_rescoring_before_the_first_model_exists_is_a_409_and_builds_nothing_in_the_request(
-    client: FlaskClient, auth: Any, db_session: Session, own_model_dir: Path
+    client: FlaskClient, auth: Any, db_session: Session, empty_model_dir: Path
 ) -> None:
     """With no model built yet (``flask analysis build`` not run), the web request answers
     at once instead of spending minutes training (which gunicorn would kill as a 500)."""
@@ -368,6 +360,6 @@ def test_rescoring_before_the_first_model_exists_is_a_409_and_builds_nothing_in_
     assert started.json["error"]["code"] == "model_not_ready"
     assert "GET /api/v1/analysis/models" in started.json["error"]["message"]
     assert started.headers["Retry-After"] == "60"
-    assert not own_model_dir.exists() or not any(own_model_dir.iterdir())  # nothing trained
+    assert not empty_model_dir.exists() or not any(empty_model_dir.iterdir())  # nothing trained
     assert db_session.scalar(select(func.count()).select_from(RescoreRun)) == 0
     db_session.commit()

@@ -23,14 +23,6 @@ from tests.api.test_comments import MIXED, submit
 
 
 @pytest.fixture
-def empty_model_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """MODEL_DIR as a machine has it before set-up built the model: empty."""
-    path = tmp_path / "models"
-    monkeypatch.setitem(app.config, "MODEL_DIR", str(path))
-    return path
-
-
-@pytest.fixture
 def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any training in this test fails it: the model must come from the build."""
 
