@@ -7,12 +7,15 @@ that made their work has committed.
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
-from celery.signals import worker_init, worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready
 from flask import Flask, current_app, has_app_context
 from kombu.entity import Exchange, Queue
 
@@ -224,4 +227,20 @@ def _load_comment_model(**_kwargs: Any) -> None:
     from feedback_service.analysis.comments.tasks import load_comment_analyzer
 
     with flask_app.app_context():
-        load_comment_analyzer()
+        analyzer = load_comment_analyzer()
+    if analyzer is not None:
+        logging.getLogger(__name__).info("comment model %s loaded", analyzer.model_version)
+
+
+@worker_ready.connect
+def _say_ready(sender: Any = None, **_kwargs: Any) -> None:
+    """With ``WORKER_READY_DIR`` set (bin/run sets it), write a file named for the
+    worker's hostname once it takes tasks, its comment model loaded
+    (``_load_comment_model`` runs before): bin/run says "ready" only then, so the
+    first answer after it is analysed at once."""
+    directory = os.environ.get("WORKER_READY_DIR")
+    hostname = getattr(sender, "hostname", None)
+    if directory and hostname:
+        path = Path(directory) / hostname
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{os.getpid()}\n")

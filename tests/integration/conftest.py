@@ -234,6 +234,7 @@ def start_worker(
         "SWEEP_GRACE_SECONDS": "0",
         "PUBLIC_BASE_URL": http_server,
         "FEEDBACK_DATA_DIR": str(tmp_path / "worker-data"),
+        "WORKER_READY_DIR": str(tmp_path / "workers-ready"),
         # The comment model, trained from the seed at first use, is kept for the whole
         # session (the test app's own directory) rather than retrained in every test.
         "MODEL_DIR": str(Path(os.environ["FEEDBACK_DATA_DIR"]) / "models"),

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HEAVY = ("sklearn", "nltk", "scipy.stats", "joblib")
 
 PROBE = """
@@ -60,3 +62,41 @@ def test_bin_run_refuses_a_port_another_program_holds(tmp_path: Path) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
     assert "PORT=5001 ./bin/run" in out.stderr
     assert "running at" not in out.stdout
+
+
+def _port_free(port: int) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(
+        [sys.executable, str(root / "bin" / "port-free"), "127.0.0.1", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_a_port_whose_last_connection_is_in_time_wait_counts_as_free() -> None:
+    """Restarting bin/run right after stopping it: the port is in TIME_WAIT, not taken
+    (gunicorn binds it with SO_REUSEADDR), so bin/run must not refuse it."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn's
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server side closes first: its port enters TIME_WAIT
+        client.close()
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))  # what the check used to do
+    out = _port_free(port)
+    assert out.returncode == 0, out.stderr
+
+
+def test_port_free_names_a_port_held_by_a_listener() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        out = _port_free(port)
+    assert out.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
