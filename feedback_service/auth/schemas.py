@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.auth.models import SCOPES
-from feedback_service.limits import PageOut, page_size
+from feedback_service.limits import PageOut, page_number, page_size
 
 
 class KeyQuery(Schema):
@@ -13,7 +13,7 @@ class KeyQuery(Schema):
         unknown = RAISE
 
     include_revoked = fields.Boolean(load_default=True)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page = page_number()
     per_page = page_size()
 
 

@@ -92,6 +92,7 @@ def test_page_numbers_and_dates_out_of_range_are_422(client: FlaskClient, auth: 
     for url, field in (
         ("/api/v1/comments?page=100000000000000000000", "page"),
         ("/api/v1/reports/agents?page=0", "page"),
+        ("/api/v1/keys?page=100001", "page"),
         ("/api/v1/reports/summary?to=9999-12-31", "to"),
         ("/api/v1/reports/summary?from=0001-01-01", "from"),
     ):
