@@ -22,7 +22,9 @@ from sqlalchemy import (
     Table,
     bindparam,
     case,
+    delete,
     exists,
+    func,
     literal,
     or_,
     select,
@@ -36,7 +38,13 @@ from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.surveys.metrics import base_locale
-from feedback_service.surveys.models import Invitation, InvitationEvent, Survey
+from feedback_service.surveys.models import (
+    Invitation,
+    InvitationEvent,
+    Response,
+    Survey,
+    SurveyDefinition,
+)
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
 # A claim on an invitation older than this is taken to belong to a dead worker.
@@ -60,6 +68,14 @@ class SurveyNotFound(NotFound):
     code = "survey_not_found"
 
 
+class SurveyArchived(Conflict):
+    code = "survey_archived"
+
+
+class SurveyWasSent(Conflict):
+    code = "survey_was_sent"
+
+
 # --- survey definitions ---------------------------------------------------------
 
 
@@ -70,6 +86,7 @@ class SurveyRules:
     id: int
     key: str
     active: bool
+    archived: bool
     throttle_days: int
     sampling_rate: float
     send_delay_seconds: int
@@ -93,6 +110,7 @@ def survey_rules(session: Session, key: str) -> SurveyRules:
             s.id,
             s.key,
             s.active,
+            s.archived,
             s.throttle_days,
             s.sampling_rate,
             s.send_delay_seconds,
@@ -106,22 +124,92 @@ def list_surveys(session: Session) -> list[Survey]:
     return list(session.scalars(select(Survey).order_by(Survey.id)))
 
 
+def _keep_definition(session: Session, survey: Survey) -> None:
+    session.add(
+        SurveyDefinition(survey_id=survey.id, version=survey.version, questions=survey.questions)
+    )
+
+
 def create_survey(session: Session, data: dict[str, Any]) -> Survey:
     if session.scalar(select(Survey.id).where(Survey.key == data["key"])) is not None:
         raise Conflict(f"A survey with key '{data['key']}' exists.", fields={"key": ["Taken."]})
-    survey = Survey(**data)
+    survey = Survey(**data, version=1)
     session.add(survey)
+    session.flush()
+    _keep_definition(session, survey)
     session.flush()
     return survey
 
 
 def update_survey(session: Session, key: str, data: dict[str, Any]) -> Survey:
+    """Change a survey; new questions make a new definition version (answers keep
+    the version they were given under, and every version stays readable)."""
     survey = get_survey(session, key)
+    new_questions = "questions" in data and data["questions"] != survey.questions
     for name, value in data.items():
         setattr(survey, name, value)
+    if new_questions:
+        survey.version += 1
+        _keep_definition(session, survey)
     session.flush()
     _rules.discard((engine_key(session), key))
     return survey
+
+
+def definition(session: Session, survey: Survey, version: int) -> SurveyDefinition:
+    found = session.scalar(
+        select(SurveyDefinition).where(
+            SurveyDefinition.survey_id == survey.id, SurveyDefinition.version == version
+        )
+    )
+    if found is None:
+        raise NotFound(
+            f"Survey '{survey.key}' has versions 1 to {survey.version}.",
+            fields={"version": [f"No version {version}."]},
+        )
+    return found
+
+
+def archive_survey(session: Session, key: str, now: dt.datetime | None = None) -> Survey:
+    """No new invitations from now on; invitations not sent yet are cancelled,
+    those sent may still be answered, and every answer stays."""
+    survey = get_survey(session, key)
+    if survey.archived_at is None:
+        survey.archived_at = now or utcnow()
+        cancel_scheduled(
+            session, Invitation.survey_id == survey.id, "survey_archived", "survey archived"
+        )
+    session.flush()
+    _rules.discard((engine_key(session), key))
+    return survey
+
+
+def purge_survey(session: Session, key: str) -> None:
+    """Delete a survey that never went out, with its unsent invitations; a survey
+    that was sent (or answered) is 409: archive it instead."""
+    survey = get_survey(session, key)
+    was_sent = or_(Invitation.sent_at.is_not(None), Invitation.status.in_(("sending", "sent")))
+    sent = session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.survey_id == survey.id, was_sent)
+    )
+    answered = session.scalar(
+        select(func.count()).select_from(Response).where(Response.survey_id == survey.id)
+    )
+    if sent or answered:
+        raise SurveyWasSent(
+            f"Survey '{key}' was sent ({sent} invitation(s) sent, {answered} response(s)); "
+            "it can only be archived (DELETE without purge) so its answers stay.",
+            fields={"purge": [f"{sent} invitation(s) were sent."]},
+        )
+    unsent = select(Invitation.id).where(Invitation.survey_id == survey.id)
+    session.execute(delete(InvitationEvent).where(InvitationEvent.invitation_id.in_(unsent)))
+    session.execute(delete(Invitation).where(Invitation.survey_id == survey.id))
+    session.execute(delete(SurveyDefinition).where(SurveyDefinition.survey_id == survey.id))
+    session.delete(survey)
+    session.flush()
+    _rules.discard((engine_key(session), key))
 
 
 # --- dispatch -------------------------------------------------------------------
@@ -304,6 +392,11 @@ def dispatch(
     two identical calls racing each other still make one invitation.
     """
     survey = survey_rules(session, payload["survey"])
+    if survey.archived:
+        raise SurveyArchived(
+            f"Survey '{survey.key}' is archived; it takes no new invitations.",
+            fields={"survey": ["Archived survey."]},
+        )
     if not survey.active:
         raise SurveyNotFound(
             f"Survey '{survey.key}' is not active.", fields={"survey": ["Inactive survey."]}
