@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from feedback_service.surveys.models import ResponseAnswer
+from feedback_service.surveys import questions
+from feedback_service.surveys.models import Response, ResponseAnswer, Survey, SurveyDefinition
 
 
 def of_response(session: Session, response_id: int) -> dict[str, Any]:
@@ -87,3 +88,39 @@ def write(
         changed = True
     session.flush()
     return changed
+
+
+def text_keys(session: Session, survey_id: int) -> set[str]:
+    """The keys of a survey's text questions, in any version of it."""
+    current = session.scalar(select(Survey.questions).where(Survey.id == survey_id)) or []
+    versions = session.scalars(
+        select(SurveyDefinition.questions).where(SurveyDefinition.survey_id == survey_id)
+    )
+    return {
+        questions.key_of(q)
+        for defined in [current, *versions]
+        for q in defined
+        if questions.type_of(q) == "text"
+    }
+
+
+def erase_free_text(session: Session, responses: Sequence[Response]) -> int:
+    """Delete the answers ``responses`` gave to text questions (what the customer
+    typed, erased like a comment); ratings and choices stay with the response."""
+    by_survey: dict[int, list[int]] = {}
+    for response in responses:
+        by_survey.setdefault(response.survey_id, []).append(response.id)
+    erased = 0
+    for survey_id, ids in by_survey.items():
+        keys = text_keys(session, survey_id)
+        for start in range(0, len(ids) if keys else 0, 1000):
+            result = session.execute(
+                delete(ResponseAnswer)
+                .where(
+                    ResponseAnswer.response_id.in_(ids[start : start + 1000]),
+                    ResponseAnswer.question_key.in_(keys),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            erased += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return erased

@@ -84,11 +84,14 @@ def token(client: FlaskClient, auth: Any, survey: dict[str, Any]) -> str:
     return str(new_invitation(client, auth, survey=survey["key"])["token"])
 
 
-def answers_stored(session: Session, invitation_token: str) -> dict[str, tuple[Any, int]]:
+def answers_stored(session: Session, invitation: str | int) -> dict[str, tuple[Any, int]]:
+    """The stored own answers of an invitation (its token, or its id)."""
     session.expire_all()
-    invitation = session.scalar(select(Invitation).where(Invitation.token == invitation_token))
-    assert invitation is not None
-    response = stored(session, invitation.id)
+    if isinstance(invitation, str):
+        found = session.scalar(select(Invitation.id).where(Invitation.token == invitation))
+        assert found is not None
+        invitation = found
+    response = stored(session, invitation)
     assert response is not None
     rows = session.scalars(select(ResponseAnswer).where(ResponseAnswer.response_id == response.id))
     found = {a.question_key: (a.value, a.definition_version) for a in rows}
@@ -559,3 +562,20 @@ def test_purge_deletes_only_a_survey_never_sent(
         client.delete("/api/v1/surveys/cx-reasons?purge=maybe", headers=auth("admin")).status_code
         == 422
     )
+
+
+# --- one customer's data -----------------------------------------------------------
+
+
+def test_a_customers_export_has_their_own_answers_and_erasure_removes_what_they_typed(
+    client: FlaskClient, auth: Any, db_session: Session, survey: dict[str, Any]
+) -> None:
+    made = new_invitation(client, auth, survey="cx-reasons", customer={"id": "C-typed"})
+    given = {"csat": 2, "reason": "agent", "improve": "Call me on my mobile"}
+    assert answer(client, made["token"], **given).status_code == 201
+    exported = client.get("/api/v1/customers/C-typed/export", headers=auth("admin"))
+    assert exported.status_code == 200, exported.json
+    assert exported.json["answers"][0]["answers"] == given
+    assert client.delete("/api/v1/customers/C-typed", headers=auth("admin")).status_code == 200
+    # The choice stays with the anonymised answer; the typed text is gone.
+    assert answers_stored(db_session, made["id"]) == {"reason": ("agent", 1)}
