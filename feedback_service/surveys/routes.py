@@ -16,7 +16,7 @@ from feedback_service.errors import NotFound, ValidationError, flatten_messages
 from feedback_service.helpdesk.integrations import MAPPERS, REOPENED, SOLVED
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.privacy.spreadsheet import csv_response
-from feedback_service.surveys import exports, links, service
+from feedback_service.surveys import definitions, exports, links, service
 from feedback_service.surveys.models import Invitation
 from feedback_service.surveys.schemas import (
     InvitationDetailOut,
@@ -172,10 +172,10 @@ def delete_survey(args: dict[str, Any], key: str) -> Any:
     instead (409 ``survey_was_sent`` otherwise)."""
     session = get_session()
     if args["purge"]:
-        service.purge_survey(session, key)
+        definitions.purge_survey(session, key)
         session.commit()
         return Response(status=204)
-    survey = service.archive_survey(session, key)
+    survey = definitions.archive_survey(session, key)
     session.commit()
     return survey
 
@@ -185,7 +185,7 @@ def delete_survey(args: dict[str, Any], key: str) -> Any:
 def show_survey_version(key: str, version: int) -> Any:
     """The questions of one version of a survey: what an older answer was given to."""
     session = get_session()
-    return service.definition(session, service.get_survey(session, key), version)
+    return definitions.definition(session, service.get_survey(session, key), version)
 
 
 @api_blp.route("/surveys/<key>/responses", methods=["GET"])

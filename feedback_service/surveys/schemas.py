@@ -282,17 +282,33 @@ QUESTIONS = validate.Length(min=1, max=questions.MAX_QUESTIONS)
 
 
 class QuestionOut(Schema):
+    """A question as defined; the fields a type does not have are null."""
+
     key = fields.Function(questions.key_of)
     type = fields.Function(questions.type_of)
-    metric = fields.Function(lambda q: q.get("metric"))
+    metric = fields.Function(lambda q: q.get("metric"), allow_none=True)
     wording = fields.Dict(keys=fields.String(), values=fields.String())
-    required = fields.Function(lambda q: bool(q.get("required")))
-    show_if = fields.Function(lambda q: q.get("show_if"), metadata={"type": "object"})
-    options = fields.Function(lambda q: q.get("options"), metadata={"type": "array"})
-    scale = fields.Function(lambda q: q.get("scale"))
-    labels = fields.Function(lambda q: q.get("labels"), metadata={"type": "object"})
-    low = fields.Function(lambda q: questions.scale(q)[0] if _numeric(q) else None)
-    high = fields.Function(lambda q: questions.scale(q)[1] if _numeric(q) else None)
+    required = fields.Function(lambda q: bool(q.get("required")), metadata={"type": "boolean"})
+    show_if = fields.Function(
+        lambda q: q.get("show_if"), allow_none=True, metadata={"type": "object"}
+    )
+    options = fields.Function(
+        lambda q: q.get("options"), allow_none=True, metadata={"type": "array"}
+    )
+    scale = fields.Function(lambda q: q.get("scale"), allow_none=True, metadata={"type": "integer"})
+    labels = fields.Function(
+        lambda q: q.get("labels"), allow_none=True, metadata={"type": "object"}
+    )
+    low = fields.Function(
+        lambda q: questions.scale(q)[0] if _numeric(q) else None,
+        allow_none=True,
+        metadata={"type": "integer"},
+    )
+    high = fields.Function(
+        lambda q: questions.scale(q)[1] if _numeric(q) else None,
+        allow_none=True,
+        metadata={"type": "integer"},
+    )
 
 
 def _numeric(question: dict[str, Any]) -> bool:

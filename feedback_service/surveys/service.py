@@ -22,9 +22,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     case,
-    delete,
     exists,
-    func,
     literal,
     or_,
     select,
@@ -41,7 +39,6 @@ from feedback_service.surveys.metrics import base_locale
 from feedback_service.surveys.models import (
     Invitation,
     InvitationEvent,
-    Response,
     Survey,
     SurveyDefinition,
 )
@@ -70,10 +67,6 @@ class SurveyNotFound(NotFound):
 
 class SurveyArchived(Conflict):
     code = "survey_archived"
-
-
-class SurveyWasSent(Conflict):
-    code = "survey_was_sent"
 
 
 # --- survey definitions ---------------------------------------------------------
@@ -120,6 +113,11 @@ def survey_rules(session: Session, key: str) -> SurveyRules:
     return _rules.get_or_load((engine_key(session), key), load)
 
 
+def forget_rules(session: Session, key: str) -> None:
+    """Dispatch in this process reads the survey's new state from now on."""
+    _rules.discard((engine_key(session), key))
+
+
 def list_surveys(session: Session) -> list[Survey]:
     return list(session.scalars(select(Survey).order_by(Survey.id)))
 
@@ -154,62 +152,6 @@ def update_survey(session: Session, key: str, data: dict[str, Any]) -> Survey:
     session.flush()
     _rules.discard((engine_key(session), key))
     return survey
-
-
-def definition(session: Session, survey: Survey, version: int) -> SurveyDefinition:
-    found = session.scalar(
-        select(SurveyDefinition).where(
-            SurveyDefinition.survey_id == survey.id, SurveyDefinition.version == version
-        )
-    )
-    if found is None:
-        raise NotFound(
-            f"Survey '{survey.key}' has versions 1 to {survey.version}.",
-            fields={"version": [f"No version {version}."]},
-        )
-    return found
-
-
-def archive_survey(session: Session, key: str, now: dt.datetime | None = None) -> Survey:
-    """No new invitations from now on; invitations not sent yet are cancelled,
-    those sent may still be answered, and every answer stays."""
-    survey = get_survey(session, key)
-    if survey.archived_at is None:
-        survey.archived_at = now or utcnow()
-        cancel_scheduled(
-            session, Invitation.survey_id == survey.id, "survey_archived", "survey archived"
-        )
-    session.flush()
-    _rules.discard((engine_key(session), key))
-    return survey
-
-
-def purge_survey(session: Session, key: str) -> None:
-    """Delete a survey that never went out, with its unsent invitations; a survey
-    that was sent (or answered) is 409: archive it instead."""
-    survey = get_survey(session, key)
-    was_sent = or_(Invitation.sent_at.is_not(None), Invitation.status.in_(("sending", "sent")))
-    sent = session.scalar(
-        select(func.count())
-        .select_from(Invitation)
-        .where(Invitation.survey_id == survey.id, was_sent)
-    )
-    answered = session.scalar(
-        select(func.count()).select_from(Response).where(Response.survey_id == survey.id)
-    )
-    if sent or answered:
-        raise SurveyWasSent(
-            f"Survey '{key}' was sent ({sent} invitation(s) sent, {answered} response(s)); "
-            "it can only be archived (DELETE without purge) so its answers stay.",
-            fields={"purge": [f"{sent} invitation(s) were sent."]},
-        )
-    unsent = select(Invitation.id).where(Invitation.survey_id == survey.id)
-    session.execute(delete(InvitationEvent).where(InvitationEvent.invitation_id.in_(unsent)))
-    session.execute(delete(Invitation).where(Invitation.survey_id == survey.id))
-    session.execute(delete(SurveyDefinition).where(SurveyDefinition.survey_id == survey.id))
-    session.delete(survey)
-    session.flush()
-    _rules.discard((engine_key(session), key))
 
 
 # --- dispatch -------------------------------------------------------------------

@@ -284,15 +284,16 @@ def test_a_bad_answer_is_422_naming_the_field_and_nothing_is_stored(
     )
 
 
+@pytest.fixture
+def must_say_why(client: FlaskClient, auth: Any, db_session: Session) -> dict[str, Any]:
+    """A survey whose reason follow-up is required (when it is shown)."""
+    questions = [{"metric": "csat"}, {**REASON, "required": True}]
+    return make_survey(client, auth, key="must-say-why", questions=questions)
+
+
 def test_a_required_follow_up_is_enforced_only_when_shown(
-    client: FlaskClient, auth: Any, db_session: Session
+    client: FlaskClient, auth: Any, must_say_why: dict[str, Any]
 ) -> None:
-    make_survey(
-        client,
-        auth,
-        key="must-say-why",
-        questions=[{"metric": "csat"}, {**REASON, "required": True}],
-    )
     low = new_invitation(client, auth, survey="must-say-why")["token"]
     missing = answer(client, low, csat=2)
     assert missing.status_code == 422
@@ -428,14 +429,8 @@ def test_a_one_click_low_rating_lands_on_the_page_with_the_follow_up_shown(
 
 
 def test_the_page_marks_a_bad_or_missing_answer_next_to_its_question(
-    client: FlaskClient, auth: Any, db_session: Session
+    client: FlaskClient, auth: Any, must_say_why: dict[str, Any]
 ) -> None:
-    make_survey(
-        client,
-        auth,
-        key="must-say-why",
-        questions=[{"metric": "csat"}, {**REASON, "required": True}],
-    )
     token = new_invitation(client, auth, survey="must-say-why")["token"]
     page = client.get(f"/s/{token}?csat=2")
     refused = client.post(

@@ -16,14 +16,13 @@ from feedback_service.surveys import service as surveys_service
 from feedback_service.surveys.models import ResponseAnswer, Survey, SurveyDefinition
 from feedback_service.surveys.schemas import SurveyIn
 from tests.apps import empty_tables
-from tests.browser.conftest import serve
 from tests.browser.test_collect_browser import (
-    HOST_PAGE,
     committed_invitation,
     stored,
     tap,
     tap_option,
     wait_for,
+    widget_on_host_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -116,14 +115,7 @@ def test_the_widget_shows_the_follow_up_and_posts_it(
     from selenium.webdriver.common.by import By
 
     invitation_id, token = committed_invitation(live_app, survey=survey_key)
-    host = Flask("helpdesk")
-    host.add_url_rule("/ticket", "ticket", lambda: HOST_PAGE.format(token=token, base=site_url))
-    host_url, _thread, server = serve(host)
-    try:
-        driver.get(f"{host_url}/ticket")
-        widget = driver.find_element(By.CSS_SELECTOR, "[data-feedback-token]")
-        root = wait_for(lambda: driver.execute_script("return arguments[0].shadowRoot", widget))
-        wait_for(lambda: root.find_elements(By.CSS_SELECTOR, "form"))
+    with widget_on_host_page(driver, site_url, token) as root:
         reason = root.find_element(By.CSS_SELECTOR, 'fieldset[data-key="reason"]')
         assert not reason.is_displayed()
         tap_option(driver, root, "csat", "1")
@@ -131,8 +123,6 @@ def test_the_widget_shows_the_follow_up_and_posts_it(
         tap_option(driver, root, "reason", "agent")
         root.find_element(By.CSS_SELECTOR, "button").click()
         wait_for(lambda: root.find_elements(By.CSS_SELECTOR, "[role=status]"))
-    finally:
-        server.shutdown()  # type: ignore[attr-defined]
     response = stored(live_app, invitation_id)
     assert response is not None and (response.csat, response.source) == (1, "api")
     assert answers_of(live_app, invitation_id) == {"reason": "agent"}
