@@ -320,6 +320,19 @@ def _status_and_send_time(
     )
 
 
+def _takes_invitations(survey: SurveyRules) -> None:
+    """409 for an archived survey, 404 for an inactive one."""
+    if survey.archived:
+        raise SurveyArchived(
+            f"Survey '{survey.key}' is archived; it takes no new invitations.",
+            fields={"survey": ["Archived survey."]},
+        )
+    if not survey.active:
+        raise SurveyNotFound(
+            f"Survey '{survey.key}' is not active.", fields={"survey": ["Inactive survey."]}
+        )
+
+
 def dispatch(
     session: Session,
     payload: dict[str, Any],
@@ -334,15 +347,7 @@ def dispatch(
     two identical calls racing each other still make one invitation.
     """
     survey = survey_rules(session, payload["survey"])
-    if survey.archived:
-        raise SurveyArchived(
-            f"Survey '{survey.key}' is archived; it takes no new invitations.",
-            fields={"survey": ["Archived survey."]},
-        )
-    if not survey.active:
-        raise SurveyNotFound(
-            f"Survey '{survey.key}' is not active.", fields={"survey": ["Inactive survey."]}
-        )
+    _takes_invitations(survey)
     fingerprint = body_fingerprint(payload, source) if idempotency_key else None
     earlier = find_by_idempotency_key(session, idempotency_key)
     if earlier is not None:
