@@ -65,7 +65,7 @@ class ExportAnswerOut(Schema):
     source = fields.String()
     channel = fields.String(allow_none=True)
     locale = fields.String()
-    answers = fields.Dict(keys=fields.String(), values=fields.Integer())
+    answers = fields.Dict(keys=fields.String(), values=fields.Raw())
     comment = fields.String(allow_none=True)
     submitted_at = fields.String()
     updated_at = fields.String()

@@ -30,6 +30,7 @@ from feedback_service.analysis.models import CommentAnalysis, CommentFinding, Co
 from feedback_service.dashboard.models import CommentNote
 from feedback_service.patterns.models import PatternFinding
 from feedback_service.scores import rollups
+from feedback_service.surveys import answers as survey_answers
 from feedback_service.surveys.models import Response
 
 ERASED = "[erased]"
@@ -63,6 +64,8 @@ def erase_comments(session: Session, responses: Sequence[Response]) -> Counter[s
         counts["comment_notes"] += _deleted(
             session, delete(CommentNote).where(CommentNote.response_id.in_(chunk))
         )
+    # What they typed into a survey's own text questions goes the comment's way.
+    counts["text_answers"] += survey_answers.erase_free_text(session, responses)
     counts["alerts"] += _scrub_detractor_alerts(session, ids)
     counts.update(scrub_examples(session, set(ids)))
     session.flush()

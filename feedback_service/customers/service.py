@@ -51,6 +51,7 @@ from feedback_service.dashboard.models import CommentNote
 from feedback_service.db import after_commit, utcnow
 from feedback_service.errors import NotFound
 from feedback_service.helpdesk.models import Customer, Ticket
+from feedback_service.surveys import answers as survey_answers
 from feedback_service.surveys.models import Invitation, InvitationEvent, Response
 from feedback_service.views import fields
 
@@ -101,6 +102,7 @@ def export_customer(session: Session, external_id: str) -> dict[str, Any]:
         )
     )
     response_ids = [r.id for r in responses]
+    own = survey_answers.of_responses(session, response_ids)
     analyses = {
         a.response_id: a
         for a in session.scalars(
@@ -128,7 +130,7 @@ def export_customer(session: Session, external_id: str) -> dict[str, Any]:
         },
         "tickets": [_ticket_view(t) for t in tickets],
         "invitations": [_invitation_view(i) for i in invitations],
-        "answers": [_answer_view(r) for r in responses],
+        "answers": [_answer_view(r, own.get(r.id, {})) for r in responses],
         "comments": [
             {
                 "response_id": r.id,
@@ -196,7 +198,7 @@ def _invitation_view(i: Invitation) -> dict[str, Any]:
     }
 
 
-def _answer_view(r: Response) -> dict[str, Any]:
+def _answer_view(r: Response, own: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": r.id,
         "invitation_id": r.invitation_id,
@@ -206,7 +208,7 @@ def _answer_view(r: Response) -> dict[str, Any]:
         "source": r.source,
         "channel": r.channel,
         "locale": r.locale,
-        "answers": r.answers(),
+        "answers": {**r.answers(), **own},
         "comment": r.comment,
         "submitted_at": _iso(r.submitted_at),
         "updated_at": _iso(r.updated_at),

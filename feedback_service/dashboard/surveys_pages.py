@@ -44,7 +44,11 @@ EMAIL_CSP = (
 
 def _editor_values(survey: Survey) -> dict[str, Any]:
     """The survey as the form's fields (what the page shows before any edit)."""
-    asked = {q["metric"]: (i + 1, q.get("wording") or {}) for i, q in enumerate(survey.questions)}
+    asked = {
+        q["metric"]: (i + 1, q.get("wording") or {})
+        for i, q in enumerate(survey.questions)
+        if "metric" in q
+    }
     values: dict[str, Any] = {
         "name": survey.name,
         "active": survey.active,
@@ -188,6 +192,9 @@ def survey_save(key: str) -> Any:
     session = get_session()
     survey = service.get_survey(session, key)
     patch, errors = _patch_from_form(request.form)
+    # The form edits the built-in metrics; the survey's own questions (API-defined)
+    # are kept as they are, after them.
+    patch["questions"] += [q for q in survey.questions if "metric" not in q]
     if not errors:
         try:
             data = SurveyPatch().load(

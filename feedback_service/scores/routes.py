@@ -15,10 +15,12 @@ from feedback_service.api import report_endpoint, requires_scope
 from feedback_service.db import get_session
 from feedback_service.privacy.spreadsheet import csv_response
 from feedback_service.scores import service as scores
+from feedback_service.scores.questions import question_json, question_report, question_rows
 from feedback_service.scores.schemas import (
     AgentReportOut,
     DriversOut,
     PagedReportQuery,
+    QuestionReportOut,
     ReportQuery,
     ScorecardPageOut,
     SummaryOut,
@@ -117,6 +119,17 @@ def put_targets(data: dict[str, Any]) -> Any:
     scores.replace_targets(session, data["items"])
     session.commit()
     return {"items": scores.list_targets(session)}
+
+
+@report_endpoint(reports_blp, "/reports/questions/<key>", ReportQuery, QuestionReportOut)
+def question(args: dict[str, Any], key: str) -> Any:
+    """One of a survey's own questions: its answers' distribution (counts, shares
+    with 95% intervals), and by agent and team for rating and choice questions.
+    ``survey`` is needed only when several surveys ask a question of that key."""
+    report = question_report(get_session(), _filters(args), key, _min_n())
+    if args["format"] == "csv":
+        return csv_response(question_rows(report), f"question-{key}")
+    return question_json(report)
 
 
 def init_app(app: Flask) -> None:

@@ -121,3 +121,29 @@ class TargetOut(Schema):
 
 class TargetsOut(Schema):
     items = fields.List(fields.Nested(TargetOut))
+
+
+class QuestionValueOut(Schema):
+    value = fields.String()
+    count = fields.Integer()
+    share = fields.Float(allow_none=True)
+    interval = fields.Dict(allow_none=True, metadata={"description": "95% Wilson, 0..1"})
+
+
+class QuestionGroupOut(Schema):
+    id = fields.String()
+    name = fields.String(allow_none=True)
+    n = fields.Integer()
+    too_few = fields.Boolean()
+    values = fields.List(fields.Nested(QuestionValueOut))
+
+
+class QuestionReportOut(Schema):
+    survey = fields.String()
+    key = fields.String()
+    type = fields.String()
+    n = fields.Integer(metadata={"description": "Confirmed responses that answered it"})
+    too_few = fields.Boolean()
+    values = fields.List(fields.Nested(QuestionValueOut))
+    by_agent = fields.List(fields.Nested(QuestionGroupOut))
+    by_team = fields.List(fields.Nested(QuestionGroupOut))

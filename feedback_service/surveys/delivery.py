@@ -35,7 +35,9 @@ class PermanentDeliveryError(DeliveryError):
 
 
 def _rating_buttons(invitation: Invitation) -> dict[str, Any]:
-    question = invitation.survey.questions[0]
+    # The first built-in metric (a survey always asks one): the team's own
+    # questions are answered on the page, never from the email.
+    question = next(q for q in invitation.survey.questions if "metric" in q)
     metric = question["metric"]
     spec = METRICS[metric]
     locale = invitation.locale

@@ -6,6 +6,10 @@ rest of the words customers see live here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from feedback_service.surveys import questions
 from feedback_service.surveys.metrics import DEFAULT_LOCALE, METRICS, base_locale
 
 TEXT: dict[str, dict[str, str]] = {
@@ -54,6 +58,11 @@ TEXT: dict[str, dict[str, str]] = {
         "thanks_body_final": "Your feedback helps us improve.",
         "sending": "Sending…",
         "send_failed": "Sorry, your feedback could not be sent. Please try again.",
+        "required_marked": "Questions marked * need an answer; the rest are optional.",
+        "one_more": "Thank you. One more question, below.",
+        "required_missing": "Please answer this question.",
+        "text_too_long": "Please keep this answer under 500 characters.",
+        "choose_any": "Choose any that apply.",
     },
     "es": {
         "email_subject": "¿Cómo lo hicimos? Su solicitud #{ticket}",
@@ -100,6 +109,12 @@ TEXT: dict[str, dict[str, str]] = {
         "thanks_body_final": "Su opinión nos ayuda a mejorar.",
         "sending": "Enviando…",
         "send_failed": "No pudimos enviar su opinión. Vuelva a intentarlo.",
+        "required_marked": "Las preguntas marcadas con * necesitan respuesta; el resto son "
+        "opcionales.",
+        "one_more": "Gracias. Una pregunta más, abajo.",
+        "required_missing": "Responda esta pregunta.",
+        "text_too_long": "La respuesta debe tener menos de 500 caracteres.",
+        "choose_any": "Elija todas las que correspondan.",
     },
     "de": {
         "email_subject": "Wie waren wir? Ihre Anfrage #{ticket}",
@@ -148,6 +163,12 @@ TEXT: dict[str, dict[str, str]] = {
         "thanks_body_final": "Ihr Feedback hilft uns, besser zu werden.",
         "sending": "Wird gesendet…",
         "send_failed": "Ihr Feedback konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
+        "required_marked": "Mit * markierte Fragen brauchen eine Antwort; die übrigen sind "
+        "freiwillig.",
+        "one_more": "Danke. Noch eine Frage, unten.",
+        "required_missing": "Bitte beantworten Sie diese Frage.",
+        "text_too_long": "Bitte halten Sie die Antwort unter 500 Zeichen.",
+        "choose_any": "Wählen Sie alle zutreffenden aus.",
     },
 }
 
@@ -157,14 +178,65 @@ def text(locale: str, key: str, **values: object) -> str:
     return table.get(key, TEXT[DEFAULT_LOCALE][key]).format(**values)
 
 
-def question_wording(question: dict[str, object], locale: str, company: str) -> str:
-    """The survey's own wording for the locale, else the metric's default."""
+def question_wording(question: Mapping[str, Any], locale: str, company: str) -> str:
+    """The survey's own wording for the locale, else a metric's default (a team's
+    own question falls back to its English wording)."""
     loc = base_locale(locale)
     wording = question.get("wording") or {}
-    assert isinstance(wording, dict)
-    spec = METRICS[str(question["metric"])]
-    chosen = wording.get(loc) or spec.wording.get(loc) or spec.wording[DEFAULT_LOCALE]
+    if questions.is_custom(question):
+        chosen = questions.localized(wording, loc, questions.key_of(question))
+    else:
+        spec = METRICS[str(question["metric"])]
+        chosen = wording.get(loc) or spec.wording.get(loc) or spec.wording[DEFAULT_LOCALE]
     return str(chosen).replace("{company}", company)
+
+
+def question_anchors(question: Mapping[str, Any], locale: str) -> tuple[str, str]:
+    """The labels of a numeric question's lowest and highest point."""
+    if not questions.is_custom(question):
+        return anchors(str(question["metric"]), locale)
+    labels = questions.localized(question.get("labels"), locale, None)
+    return (str(labels[0]), str(labels[1])) if labels else ("", "")
+
+
+def customer_question(question: Mapping[str, Any], locale: str, company: str) -> dict[str, Any]:
+    """One question as its customer sees it: wording, options (value and label)
+    and the labels of a scale's ends, in ``locale``; what the page, the widget's
+    survey and the email's one-click rating are built from."""
+    kind = questions.type_of(question)
+    options: list[dict[str, Any]] = []
+    low = high = None
+    if kind == "metric" and question["metric"] == "fcr":
+        options = [{"value": True, "label": text(locale, "yes")}]
+        options.append({"value": False, "label": text(locale, "no")})
+    elif kind in ("metric", "rating"):
+        low, high = questions.scale(question)
+        options = [{"value": v, "label": str(v)} for v in range(low, high + 1)]
+    elif kind in ("choice", "multi"):
+        options = [
+            {"value": v, "label": questions.option_label(question, v, locale)}
+            for v in questions.option_values(question)
+        ]
+    low_label, high_label = question_anchors(question, locale) if low is not None else ("", "")
+    return {
+        "key": questions.key_of(question),
+        "type": kind,
+        "metric": question.get("metric"),
+        "wording": question_wording(question, locale, company),
+        "options": options,
+        "low": low,
+        "high": high,
+        "low_label": low_label,
+        "high_label": high_label,
+        "required": bool(question.get("required")),
+        "show_if": question.get("show_if"),
+        "max_length": questions.MAX_TEXT_LENGTH if kind == "text" else None,
+    }
+
+
+def hint_key(asked: list[dict[str, Any]]) -> str:
+    """Which hint the survey's top says: all optional, or which need an answer."""
+    return "required_marked" if any(q.get("required") for q in asked) else "required_hint"
 
 
 def comment_prompt(prompt: dict[str, str] | None, locale: str) -> str | None:

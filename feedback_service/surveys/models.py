@@ -42,12 +42,37 @@ class Survey(Base):
     expire_after_days: Mapped[int] = mapped_column(Integer, default=14)
     amend_window_hours: Mapped[int] = mapped_column(Integer, default=24)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped whenever the questions change; ``survey_definitions`` keeps each one.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Archived: takes no new invitations; its answers stay.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def metrics(self) -> list[str]:
-        return [q["metric"] for q in self.questions]
+        """The built-in metrics asked, in order (the team's own questions aside)."""
+        return [q["metric"] for q in self.questions if "metric" in q]
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class SurveyDefinition(Base):
+    """Every version of a survey's questions, so an answer given under an older
+    one stays readable after its options change."""
+
+    __tablename__ = "survey_definitions"
+    __table_args__ = (UniqueConstraint("survey_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
 class Invitation(Base):
@@ -191,6 +216,24 @@ Index(
         "ticket_resolution_seconds",
     ],
 )
+
+
+class ResponseAnswer(Base):
+    """The answer to one of a team's own questions (``surveys/questions.py``):
+    a number, a choice, a list of choices or a short text, as JSON, with the
+    definition version it was given under. Built-in metrics stay on ``responses``."""
+
+    __tablename__ = "response_answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), nullable=False
+    )
+    question_key: Mapped[str] = mapped_column(String(40), nullable=False)
+    value: Mapped[Any] = mapped_column(JSON, nullable=False)
+    definition_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
 class RatingClick(Base):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,9 @@ from werkzeug.exceptions import TooManyRequests
 
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError, ValidationError
-from feedback_service.surveys import collect, i18n, responses
-from feedback_service.surveys.metrics import METRICS, SUPPORTED_LOCALES, base_locale
+from feedback_service.surveys import answers as answers_store
+from feedback_service.surveys import collect, i18n, questions, responses
+from feedback_service.surveys.metrics import SUPPORTED_LOCALES, base_locale
 from feedback_service.surveys.models import Invitation
 from feedback_service.surveys.models import Response as SurveyResponse
 
@@ -84,8 +86,26 @@ def _parse(metric: str, raw: str) -> Any:
         return raw
 
 
-def _stored_value(metric: str, value: int | None) -> str | None:
-    return None if value is None else str(value)
+def _form_value(question: Mapping[str, Any], raw: str | list[str]) -> Any:
+    """A form field -> the plain value ``submit()`` checks (a multi's boxes a list)."""
+    kind = questions.type_of(question)
+    if kind == "multi":
+        return list(raw) if isinstance(raw, list) else [raw]
+    text = raw[0] if isinstance(raw, list) else raw
+    if kind == "metric":
+        return _parse(question["metric"], text)
+    if kind == "rating":
+        return _parse("rating", text)
+    return text
+
+
+def _shown_value(value: Any) -> str | list[str]:
+    """A stored or parsed value as the form's field value(s)."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
 
 
 def _embed() -> bool:
@@ -117,34 +137,52 @@ def _page(template: str, locale: str, status: int = 200, **context: Any) -> Resp
     return Response(html, status=status, mimetype="text/html")
 
 
+def _visible(asked: list[dict[str, Any]], values: Mapping[str, Any]) -> list[str]:
+    """The questions shown given ``values`` (follow-ups of earlier answers)."""
+    valid: dict[str, Any] = {}
+    for question in asked:
+        key = questions.key_of(question)
+        if key in values:
+            try:
+                valid[key] = questions.parse(question, values[key])
+            except questions.BadAnswer:
+                continue
+    return questions.check(asked, {}, valid, enforce_required=lambda _k: False).shown
+
+
 def questions_for(
-    invitation: Invitation, response: SurveyResponse | None, selected: dict[str, str] | None = None
+    invitation: Invitation,
+    response: SurveyResponse | None,
+    selected: Mapping[str, str | list[str]] | None = None,
+    *,
+    custom: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """The survey's questions in order, in the invitation's locale, with what is
-    selected: the stored answer, or what the customer just sent."""
+    selected (the stored answer, or what the customer just sent; ``custom`` are the
+    stored answers to the survey's own questions) and whether each is shown now:
+    a follow-up whose ``show_if`` is not met is rendered hidden, for the page's
+    script to reveal, and the server reveals it after a submission."""
     locale = invitation.locale
     company = current_app.config["COMPANY_NAME"]
+    asked = invitation.survey.questions
+    stored: dict[str, Any] = {**(response.answers() if response else {}), **(custom or {})}
+    chosen = {k: _shown_value(v) for k, v in stored.items()} | dict(selected or {})
+    by_key = {questions.key_of(q): q for q in asked}
+    parsed = {k: _form_value(by_key[k], v) for k, v in chosen.items() if k in by_key}
+    visible = set(_visible(asked, parsed))
     items = []
-    for question in invitation.survey.questions:
-        metric = question["metric"]
-        spec = METRICS[metric]
-        low, high = i18n.anchors(metric, locale)
-        if metric == "fcr":
-            options = [("1", i18n.text(locale, "yes")), ("0", i18n.text(locale, "no"))]
-        else:
-            options = [(str(v), str(v)) for v in spec.values]
-        chosen = (selected or {}).get(metric)
-        if chosen is None and response is not None:
-            chosen = _stored_value(metric, getattr(response, metric))
+    for question in asked:
+        item = i18n.customer_question(question, locale, company)
+        options = [(_shown_value(o["value"]), o["label"]) for o in item["options"]]
+        key = item["key"]
         items.append(
-            {
-                "metric": metric,
-                "wording": i18n.question_wording(question, locale, company),
+            item
+            | {
                 "options": options,
-                "low_label": low,
-                "high_label": high,
-                "selected": chosen,
+                "selected": chosen.get(key, [] if item["type"] == "multi" else None),
+                "visible": key in visible,
                 "wide": len(options) > 7,
+                "scale": item["type"] in ("metric", "rating") and len(options) > 2,
             }
         )
     return items
@@ -157,12 +195,17 @@ def _survey_page(
     status: int = 200,
     errors: dict[str, str] | None = None,
     form_error: str | None = None,
-    selected: dict[str, str] | None = None,
+    selected: Mapping[str, str | list[str]] | None = None,
     comment: str | None = None,
     saved_now: bool = False,
     click_id: int | None = None,
+    one_more: bool = False,
 ) -> Response:
     locale = base_locale(invitation.locale)
+    custom: dict[str, Any] = {}
+    if response is not None and questions.custom(invitation.survey.questions):
+        custom = answers_store.of_response(get_session(), response.id)
+    items = questions_for(invitation, response, selected, custom=custom)
     return _page(
         "survey.html",
         locale,
@@ -170,7 +213,10 @@ def _survey_page(
         invitation=invitation,
         token=invitation.token,
         title=i18n.text(locale, "survey_title", ticket=invitation.ticket.external_id),
-        questions=questions_for(invitation, response, selected),
+        questions=items,
+        asked=",".join(q["key"] for q in items if q["visible"]),
+        hint=i18n.text(locale, i18n.hint_key(invitation.survey.questions)),
+        one_more=one_more,
         comment_prompt=i18n.comment_prompt(invitation.survey.comment_prompt, locale),
         comment=comment if comment is not None else (response.comment if response else ""),
         max_comment=responses.MAX_COMMENT_LENGTH,
@@ -183,13 +229,17 @@ def _survey_page(
     )
 
 
+FIELD_MESSAGES = {"required": "required_missing", "at most 500 characters": "text_too_long"}
+
+
 def _field_errors(locale: str, exc: ValidationError) -> dict[str, str]:
     errors = {}
-    for field in exc.fields:
+    for field, messages in exc.fields.items():
         if field == "comment":
             errors["comment"] = i18n.text(locale, "comment_too_long")
         else:
-            errors[field.removeprefix("answers.")] = i18n.text(locale, "invalid_choice")
+            said = FIELD_MESSAGES.get(messages[0] if messages else "", "invalid_choice")
+            errors[field.removeprefix("answers.")] = i18n.text(locale, said)
     return errors
 
 
@@ -248,7 +298,7 @@ def submit_form(token: str) -> Response | Any:
     form = request.form
     if "csrf_token" not in form and _clicked(invitation):
         return _one_click_post(found)
-    selected = {m: form[m] for m in invitation.survey.metrics if form.get(m)}
+    selected = _form_selected(invitation)
     comment = form.get("comment", "")
     if not csrf_ok(form.get("csrf_token"), token):
         return _survey_page(
@@ -259,14 +309,49 @@ def submit_form(token: str) -> Response | Any:
             selected=selected,
             comment=comment,
         )
-    answers = {m: _parse(m, v) for m, v in selected.items()}
+    by_key = {questions.key_of(q): q for q in invitation.survey.questions}
+    answers = {k: _form_value(by_key[k], v) for k, v in selected.items()}
+    # The questions the page showed: a required one is enforced once it was shown.
+    # A form without the list (a page from before follow-ups) showed every question
+    # that is not a follow-up.
+    listed = form.get("asked")
+    asked = (
+        set(listed.split(",")) & set(by_key)
+        if listed is not None
+        else {k for k, q in by_key.items() if not q.get("show_if")}
+    )
     try:
-        collect.submit(session, token, answers, comment, way=collect.Way.FORM, found=found)
+        submitted = collect.submit(
+            session, token, answers, comment, way=collect.Way.FORM, found=found, asked=asked
+        )
     except ValidationError as exc:
         return _invalid(found, exc, selected=selected, comment=comment)
     session.commit()
+    given = submitted.shown["answers"]
+    if any(
+        k not in asked and k not in given and by_key[k].get("show_if")
+        for k in submitted.shown_questions
+    ):
+        # Without script a follow-up appears here: the answers so far are saved,
+        # and the page comes back with the questions they opened.
+        return _survey_page(invitation, submitted.response, one_more=True)
     target = url_for(".thanks", token=token, embed="1" if _embed() else None)
     return redirect(target, code=303)
+
+
+def _form_selected(invitation: Invitation) -> dict[str, str | list[str]]:
+    """The form's answers, as sent: a multi's ticked boxes as a list."""
+    form = request.form
+    selected: dict[str, str | list[str]] = {}
+    for question in invitation.survey.questions:
+        key = questions.key_of(question)
+        if questions.type_of(question) == "multi":
+            ticked = [v for v in form.getlist(key) if v]
+            if ticked:
+                selected[key] = ticked
+        elif (form.get(key) or "").strip():
+            selected[key] = form[key]
+    return selected
 
 
 def _one_click_post(found: collect.Found) -> Response:
@@ -291,7 +376,7 @@ def _invalid(
     found: collect.Found,
     exc: ValidationError,
     *,
-    selected: dict[str, str] | None = None,
+    selected: Mapping[str, str | list[str]] | None = None,
     comment: str | None = None,
 ) -> Response:
     """The survey again, 422, each bad field marked in the customer's language."""

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from feedback_service.api import public
 from feedback_service.db import get_session, utcnow
 from feedback_service.surveys import collect, i18n, responses
-from feedback_service.surveys.metrics import METRICS, base_locale
+from feedback_service.surveys.metrics import base_locale
 from feedback_service.surveys.schemas import CustomerSurveyOut, ResponseIn, ResponseOut
 
 responses_blp = Blueprint(
@@ -60,37 +60,15 @@ def survey_by_token(token: str) -> dict[str, Any]:
     responses.check_can_answer(invitation, response, utcnow())
     locale = base_locale(invitation.locale)
     company = current_app.config["COMPANY_NAME"]
-    questions = []
-    for question in invitation.survey.questions:
-        metric = question["metric"]
-        spec = METRICS[metric]
-        low, high = i18n.anchors(metric, locale)
-        options: list[dict[str, Any]]
-        if metric == "fcr":
-            options = [
-                {"value": True, "label": i18n.text(locale, "yes")},
-                {"value": False, "label": i18n.text(locale, "no")},
-            ]
-        else:
-            options = [{"value": v, "label": str(v)} for v in spec.values]
-        questions.append(
-            {
-                "metric": metric,
-                "wording": i18n.question_wording(question, locale, company),
-                "low": spec.low,
-                "high": spec.high,
-                "low_label": low,
-                "high_label": high,
-                "options": options,
-            }
-        )
-    given = collect.shown(response, invitation) if response is not None else None
+    survey = invitation.survey
+    asked = [i18n.customer_question(q, locale, company) for q in survey.questions]
+    given = collect.shown(response, invitation, session=session) if response else None
     return {
         "locale": locale,
         "title": i18n.text(locale, "survey_title", ticket=invitation.ticket.external_id),
-        "hint": i18n.text(locale, "required_hint"),
-        "questions": questions,
-        "comment_prompt": i18n.comment_prompt(invitation.survey.comment_prompt, locale),
+        "hint": i18n.text(locale, i18n.hint_key(survey.questions)),
+        "questions": asked,
+        "comment_prompt": i18n.comment_prompt(survey.comment_prompt, locale),
         "comment_max_length": responses.MAX_COMMENT_LENGTH,
         "submit_label": i18n.text(locale, "submit"),
         "thanks_title": i18n.text(locale, "thanks_title"),

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,8 @@ from feedback_service.db import after_commit, insert_for, utcnow
 from feedback_service.errors import Conflict, Gone, NotFound, ValidationError
 from feedback_service.helpdesk.models import Customer
 from feedback_service.privacy.redact import redact_comment
+from feedback_service.surveys import answers as custom_answers
+from feedback_service.surveys import questions
 from feedback_service.surveys.metrics import METRICS
 from feedback_service.surveys.models import Invitation, Response, Survey
 from feedback_service.surveys.service import cancel_scheduled, record_event
@@ -138,39 +140,56 @@ def on_scale(metric: str, value: Any) -> int | None:
     FCR is a JSON boolean (stored 1/0); the others are integers on their scale
     (a boolean is not an integer here).
     """
-    spec = METRICS.get(metric)
-    if spec is None:
+    if metric not in METRICS:
         return None
-    if metric == "fcr":
-        return int(value) if isinstance(value, bool) else None
-    if isinstance(value, int) and not isinstance(value, bool) and spec.accepts(value):
-        return value
-    return None
+    try:
+        stored: int = questions.parse({"metric": metric}, value)
+    except questions.BadAnswer:
+        return None
+    return stored
+
+
+@dataclass(frozen=True)
+class Validated:
+    """A submission's values: built-in metrics (stored on the response), a team's
+    own questions (``response_answers``), stored answers whose question is no longer
+    shown, and the questions shown once these answers are in."""
+
+    metrics: dict[str, int]
+    custom: dict[str, Any]
+    dropped: list[str]
+    shown: list[str]
+
+
+def check_answers(
+    survey: Survey,
+    answers: Mapping[str, Any],
+    stored: Mapping[str, Any],
+    *,
+    enforce_required: Callable[[str], bool] = lambda _key: False,
+) -> Validated:
+    """Plain values -> stored values, or a 422 naming each bad field and why: off its
+    scale, not one of its options, given while its ``show_if`` is false, or a shown
+    required question left unanswered (where ``enforce_required`` says so)."""
+    checked = questions.check(survey.questions, answers, stored, enforce_required=enforce_required)
+    if checked.errors:
+        raise ValidationError(
+            "Some answers are not valid: " + ", ".join(sorted(checked.errors)),
+            fields=checked.errors,
+        )
+    metrics = {k: v for k, v in checked.given.items() if k in METRICS}
+    custom = {k: v for k, v in checked.given.items() if k not in METRICS}
+    texts = {questions.key_of(q) for q in survey.questions if questions.type_of(q) == "text"}
+    for key in texts & set(custom):
+        # Free text, like the comment: PII redacted before it is stored.
+        custom[key] = redact_comment(custom[key]) or custom[key]
+    return Validated(metrics, custom, checked.dropped, checked.shown)
 
 
 def validate_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, int]:
-    """Plain values -> stored integers, or a 422 naming each bad metric and its scale.
-
-    Only the survey's own metrics are taken.
-    """
-    clean: dict[str, int] = {}
-    errors: dict[str, list[str]] = {}
-    asked = survey.metrics
-    for metric, value in answers.items():
-        field = f"answers.{metric}"
-        spec = METRICS.get(metric)
-        stored = on_scale(metric, value)
-        if spec is None or metric not in asked:
-            errors[field] = [f"This survey does not ask '{metric}'; it asks {', '.join(asked)}."]
-        elif stored is None:
-            errors[field] = [f"{metric} must be {spec.scale_text()}."]
-        else:
-            clean[metric] = stored
-    if errors:
-        raise ValidationError(
-            "Some answers are not on their scale: " + ", ".join(sorted(errors)), fields=errors
-        )
-    return clean
+    """The built-in metrics of ``answers`` as stored integers, or a 422 naming each
+    bad one and its scale (a one-click rating: nothing else is taken)."""
+    return check_answers(survey, answers, {}).metrics
 
 
 def clean_comment(comment: str | None) -> str | None:
@@ -232,6 +251,8 @@ def save(
     source: str,
     provisional: bool = False,
     scanner: bool = False,
+    custom: Mapping[str, Any] | None = None,
+    dropped: Sequence[str] = (),
     now: dt.datetime | None = None,
 ) -> Saved:
     """Create the invitation's response or amend it; never a second one.
@@ -244,14 +265,21 @@ def save(
 
     ``provisional`` (a one-click rating nobody was seen giving) stores the answer
     as ``provisional``, or ``scanner`` with ``scanner``; otherwise a person gave
-    it and the response is confirmed.
+    it and the response is confirmed. ``custom`` are the answers to the survey's
+    own questions and ``dropped`` those of its stored ones no longer shown
+    (``check_answers``), kept in ``response_answers`` with the survey's version.
     """
     now = now or utcnow()
     check_can_answer(invitation, response, now)
+    custom = custom or {}
+    version = invitation.survey.version or 1
     if response is None:
         status = (SCANNER if scanner else PROVISIONAL) if provisional else CONFIRMED
         created = _create(session, invitation, answers, comment, source, status, now)
         if created is not None:
+            custom_answers.write(
+                session, created.id, custom, (), definition_version=version, now=now
+            )
             return Saved(created, created=True, changed=True)
     locked = session.scalars(
         select(Response)
@@ -263,6 +291,16 @@ def save(
     check_can_answer(invitation, locked, now)
     status = (SCANNER if scanner else PROVISIONAL) if provisional else CONFIRMED
     changed = _amend(locked, answers, comment, status, now)
+    if (
+        custom_answers.write(
+            session, locked.id, custom, dropped, definition_version=version, now=now
+        )
+        and not changed
+    ):
+        # Only the survey's own questions changed: still a new version of the answer.
+        locked.version += 1
+        locked.updated_at = now
+        changed = True
     if changed:
         session.flush()
         _notify(session, locked.id)
@@ -332,14 +370,17 @@ def response_json(
     submitted_at: dt.datetime,
     updated_at: dt.datetime,
     amend_until: dt.datetime,
+    custom: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A response as the JSON API shows it (``schemas.ResponseOut``, already dumped:
-    the answer endpoint skips marshmallow; a test checks the two agree)."""
+    the answer endpoint skips marshmallow; a test checks the two agree): the
+    built-in metrics, then the answers to the survey's own questions."""
     shown: dict[str, Any] = {}
     for metric in METRICS:
         value = answers.get(metric)
         if value is not None:
             shown[metric] = bool(value) if metric == "fcr" else value
+    shown.update(custom or {})
     return {
         "id": response_id,
         "status": status,

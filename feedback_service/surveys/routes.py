@@ -15,17 +15,22 @@ from feedback_service.db import get_session, utcnow
 from feedback_service.errors import NotFound, ValidationError, flatten_messages
 from feedback_service.helpdesk.integrations import MAPPERS, REOPENED, SOLVED
 from feedback_service.helpdesk.models import Ticket
-from feedback_service.surveys import links, service
+from feedback_service.privacy.spreadsheet import csv_response
+from feedback_service.surveys import definitions, exports, links, service
 from feedback_service.surveys.models import Invitation
 from feedback_service.surveys.schemas import (
     InvitationDetailOut,
     InvitationIn,
     InvitationOut,
     InvitationStateOut,
+    SurveyDefinitionOut,
+    SurveyDeleteArgs,
     SurveyIn,
     SurveyListOut,
     SurveyOut,
     SurveyPatch,
+    SurveyResponsesOut,
+    SurveyResponsesQuery,
 )
 from feedback_service.surveys.tasks import send_invitation
 from feedback_service.tasks import enqueue_after_commit
@@ -148,11 +153,63 @@ def show_survey(key: str) -> Any:
 @api_blp.arguments(SurveyPatch)
 @api_blp.response(200, SurveyOut)
 def patch_survey(data: dict[str, Any], key: str) -> Any:
-    """Change a survey's questions, wording or rules."""
+    """Change a survey's questions, wording or rules. New questions make a new
+    ``version``; answers keep the version they were given under."""
     session = get_session()
     survey = service.update_survey(session, key, data)
     session.commit()
     return survey
+
+
+@api_blp.route("/surveys/<key>", methods=["DELETE"])
+@api_blp.arguments(SurveyDeleteArgs, location="query")
+@api_blp.response(200, SurveyOut)
+@api_blp.alt_response(204, description="Purged: the survey was never sent and is gone")
+def delete_survey(args: dict[str, Any], key: str) -> Any:
+    """Archive a survey: it takes no new invitations (409 ``survey_archived``),
+    those not sent yet are cancelled, and every answer stays; it is still listed,
+    with ``archived: true``. ``?purge=true`` deletes a survey that was never sent
+    instead (409 ``survey_was_sent`` otherwise)."""
+    session = get_session()
+    if args["purge"]:
+        definitions.purge_survey(session, key)
+        session.commit()
+        return Response(status=204)
+    survey = definitions.archive_survey(session, key)
+    session.commit()
+    return survey
+
+
+@api_blp.route("/surveys/<key>/versions/<int:version>", methods=["GET"])
+@api_blp.response(200, SurveyDefinitionOut)
+def show_survey_version(key: str, version: int) -> Any:
+    """The questions of one version of a survey: what an older answer was given to."""
+    session = get_session()
+    return definitions.definition(session, service.get_survey(session, key), version)
+
+
+@api_blp.route("/surveys/<key>/responses", methods=["GET"])
+@requires_scope("reports")
+@api_blp.arguments(SurveyResponsesQuery, location="query")
+@api_blp.response(200, SurveyResponsesOut)
+def survey_responses(args: dict[str, Any], key: str) -> Any:
+    """A survey's responses, newest first, with every answer: the built-in metrics
+    and the survey's own questions (of every version). ``from``/``to`` (submitted,
+    inclusive), ``page``/``per_page``; ``?format=csv`` gives the same rows as CSV,
+    one column per question."""
+    session = get_session()
+    survey = service.get_survey(session, key)
+    page, per_page = args["page"], args["per_page"]
+    found = exports.responses_page(session, survey, args["from"], args["to"], page, per_page)
+    if args["format"] == "csv":
+        return csv_response(exports.csv_rows(found), f"responses-{survey.key}")
+    return {
+        "items": found.items,
+        "columns": found.columns,
+        "page": page,
+        "per_page": per_page,
+        "total": found.total,
+    }
 
 
 integrations_blp = Blueprint(

@@ -36,7 +36,12 @@ from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.surveys.metrics import base_locale
-from feedback_service.surveys.models import Invitation, InvitationEvent, Survey
+from feedback_service.surveys.models import (
+    Invitation,
+    InvitationEvent,
+    Survey,
+    SurveyDefinition,
+)
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
 # A claim on an invitation older than this is taken to belong to a dead worker.
@@ -60,6 +65,10 @@ class SurveyNotFound(NotFound):
     code = "survey_not_found"
 
 
+class SurveyArchived(Conflict):
+    code = "survey_archived"
+
+
 # --- survey definitions ---------------------------------------------------------
 
 
@@ -70,6 +79,7 @@ class SurveyRules:
     id: int
     key: str
     active: bool
+    archived: bool
     throttle_days: int
     sampling_rate: float
     send_delay_seconds: int
@@ -93,6 +103,7 @@ def survey_rules(session: Session, key: str) -> SurveyRules:
             s.id,
             s.key,
             s.active,
+            s.archived,
             s.throttle_days,
             s.sampling_rate,
             s.send_delay_seconds,
@@ -102,23 +113,42 @@ def survey_rules(session: Session, key: str) -> SurveyRules:
     return _rules.get_or_load((engine_key(session), key), load)
 
 
+def forget_rules(session: Session, key: str) -> None:
+    """Dispatch in this process reads the survey's new state from now on."""
+    _rules.discard((engine_key(session), key))
+
+
 def list_surveys(session: Session) -> list[Survey]:
     return list(session.scalars(select(Survey).order_by(Survey.id)))
+
+
+def _keep_definition(session: Session, survey: Survey) -> None:
+    session.add(
+        SurveyDefinition(survey_id=survey.id, version=survey.version, questions=survey.questions)
+    )
 
 
 def create_survey(session: Session, data: dict[str, Any]) -> Survey:
     if session.scalar(select(Survey.id).where(Survey.key == data["key"])) is not None:
         raise Conflict(f"A survey with key '{data['key']}' exists.", fields={"key": ["Taken."]})
-    survey = Survey(**data)
+    survey = Survey(**data, version=1)
     session.add(survey)
+    session.flush()
+    _keep_definition(session, survey)
     session.flush()
     return survey
 
 
 def update_survey(session: Session, key: str, data: dict[str, Any]) -> Survey:
+    """Change a survey; new questions make a new definition version (answers keep
+    the version they were given under, and every version stays readable)."""
     survey = get_survey(session, key)
+    new_questions = "questions" in data and data["questions"] != survey.questions
     for name, value in data.items():
         setattr(survey, name, value)
+    if new_questions:
+        survey.version += 1
+        _keep_definition(session, survey)
     session.flush()
     _rules.discard((engine_key(session), key))
     return survey
@@ -290,6 +320,19 @@ def _status_and_send_time(
     )
 
 
+def _takes_invitations(survey: SurveyRules) -> None:
+    """409 for an archived survey, 404 for an inactive one."""
+    if survey.archived:
+        raise SurveyArchived(
+            f"Survey '{survey.key}' is archived; it takes no new invitations.",
+            fields={"survey": ["Archived survey."]},
+        )
+    if not survey.active:
+        raise SurveyNotFound(
+            f"Survey '{survey.key}' is not active.", fields={"survey": ["Inactive survey."]}
+        )
+
+
 def dispatch(
     session: Session,
     payload: dict[str, Any],
@@ -304,10 +347,7 @@ def dispatch(
     two identical calls racing each other still make one invitation.
     """
     survey = survey_rules(session, payload["survey"])
-    if not survey.active:
-        raise SurveyNotFound(
-            f"Survey '{survey.key}' is not active.", fields={"survey": ["Inactive survey."]}
-        )
+    _takes_invitations(survey)
     fingerprint = body_fingerprint(payload, source) if idempotency_key else None
     earlier = find_by_idempotency_key(session, idempotency_key)
     if earlier is not None:

@@ -66,7 +66,7 @@ def test_survey_validation_names_the_field(client: FlaskClient, auth: Any) -> No
         headers=admin,
     )
     assert dup.status_code == 422
-    assert {"questions", "sampling_rate"} <= set(dup.json["error"]["fields"])
+    assert {"questions.1.metric", "sampling_rate"} <= set(dup.json["error"]["fields"])
     assert client.patch("/api/v1/surveys/nope", json={}, headers=admin).status_code == 404
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -137,15 +138,14 @@ HOST_PAGE = """<!DOCTYPE html>
 </body></html>"""
 
 
-def test_widget_renders_in_a_host_page_and_submits(
-    live_app: Flask, site_url: str, driver: Any
-) -> None:
+@contextlib.contextmanager
+def widget_on_host_page(driver: Any, site_url: str, token: str) -> Iterator[Any]:
+    """The widget of ``token`` on a helpdesk's page, on another origin (the widget
+    crosses it with CORS): its shadow root, once the form is drawn."""
     from selenium.webdriver.common.by import By
 
     from tests.browser.conftest import serve
 
-    invitation_id, token = committed_invitation(live_app, customer={"locale": "es"})
-    # The helpdesk's page, on another origin: the widget crosses it with CORS.
     host = Flask("helpdesk")
     host.add_url_rule("/ticket", "ticket", lambda: HOST_PAGE.format(token=token, base=site_url))
     host_url, _thread, server = serve(host)
@@ -154,6 +154,18 @@ def test_widget_renders_in_a_host_page_and_submits(
         widget = driver.find_element(By.CSS_SELECTOR, "[data-feedback-token]")
         root = wait_for(lambda: driver.execute_script("return arguments[0].shadowRoot", widget))
         wait_for(lambda: root.find_elements(By.CSS_SELECTOR, "form"))
+        yield root
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+
+
+def test_widget_renders_in_a_host_page_and_submits(
+    live_app: Flask, site_url: str, driver: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    invitation_id, token = committed_invitation(live_app, customer={"locale": "es"})
+    with widget_on_host_page(driver, site_url, token) as root:
         assert "¿Qué tan satisfecho" in root.find_element(By.CSS_SELECTOR, "legend").text
         tap_option(driver, root, "csat", "5")
         tap_option(driver, root, "fcr", "false")
@@ -161,8 +173,6 @@ def test_widget_renders_in_a_host_page_and_submits(
         root.find_element(By.CSS_SELECTOR, "button").click()
         wait_for(lambda: root.find_elements(By.CSS_SELECTOR, "[role=status]"))
         assert "¡Gracias!" in root.find_element(By.CSS_SELECTOR, "[role=status]").text
-    finally:
-        server.shutdown()  # type: ignore[attr-defined]
     response = stored(live_app, invitation_id)
     assert response is not None
     assert (response.csat, response.fcr, response.comment) == (5, 0, "<b>Muy</b> bien")

@@ -1,9 +1,8 @@
 /* feedback-service survey widget. No framework, no dependencies.
  * <div data-feedback-token="TOKEN"></div>
  * <script src="https://feedback.example.com/widget.js" async></script>
- * Renders the invitation's survey in a shadow root (the host page's styles and
- * ours stay apart) and posts the answers to /api/v1/responses. Everything shown
- * is set as text, never as HTML. */
+ * Renders the invitation's survey in a shadow root (styles kept apart), posts
+ * the answers to /api/v1/responses. Everything shown is set as text, never HTML. */
 (function () {
   "use strict";
   var me = document.currentScript ||
@@ -14,14 +13,15 @@
     "h2{font-size:1.15rem;margin:0 0 .5rem}p{margin:0 0 .75rem}.h{color:#52606d;font-size:.875rem}" +
     "fieldset{border:0;margin:0 0 1rem;padding:0;min-width:0}legend{font-weight:600;padding:0;margin:0 0 .5rem}" +
     ".o{display:grid;gap:.375rem;grid-template-columns:repeat(auto-fit,minmax(2.5rem,1fr))}" +
-    "label.r{position:relative;display:block}" +
+    "label.r{position:relative;display:block}[hidden]{display:none!important}.l{grid-template-columns:1fr}" +
+    ".l label.r span{text-align:left;padding:0 .75rem}" +
     "label.r input{position:absolute;opacity:0;width:100%;height:100%;margin:0;cursor:pointer}" +
     "label.r span{display:block;min-height:2.75rem;line-height:2.75rem;text-align:center;border:2px solid #1d4ed8;border-radius:6px;color:#1d4ed8;font-weight:600;background:#fff}" +
     "label.r input:checked+span{background:#1d4ed8;color:#fff}" +
     "label.r input:focus-visible+span{outline:3px solid #1f2933;outline-offset:2px}" +
     ".s{display:flex;justify-content:space-between;color:#52606d;font-size:.8125rem;margin:.25rem 0 0}" +
     "label.c{display:block;font-weight:600;margin:0 0 .375rem}" +
-    "textarea{display:block;box-sizing:border-box;width:100%;min-height:6rem;padding:.5rem;border:2px solid #52606d;border-radius:6px;font:inherit}" +
+    "textarea,input[type=text]{display:block;box-sizing:border-box;width:100%;min-height:6rem;padding:.5rem;border:2px solid #52606d;border-radius:6px;font:inherit}input[type=text]{min-height:2.75rem}" +
     "button{display:block;width:100%;min-height:3rem;margin:1rem 0 0;border:0;border-radius:6px;background:#1d4ed8;color:#fff;font:inherit;font-weight:600;cursor:pointer}" +
     "button:focus-visible{outline:3px solid #1f2933;outline-offset:2px}.e{color:#b42318;font-weight:600}";
 
@@ -32,34 +32,72 @@
     return node;
   }
 
+  // show_if, as surveys/questions.py; hidden questions are not sent.
+  function holds(rule, given) {
+    if (given == null) return false;
+    if (rule["in"]) return [].concat(given).some(function (v) { return rule["in"].indexOf(v) >= 0; });
+    return !(("min" in rule && given < rule.min) || ("max" in rule && given > rule.max));
+  }
+
+  function answerOf(form, q) {
+    var ins = form.querySelectorAll('input[name="' + q.key + '"]' + (q.type === "text" ? "" : ":checked"));
+    if (q.type === "text") return ins[0].value.trim() || null;
+    var on = Array.prototype.map.call(ins, function (i) { return q.options[+i.getAttribute("data-i")].value; });
+    return !on.length ? null : q.type === "multi" ? on : on[0];
+  }
+
+  function question(q, given) {
+    var set = el("fieldset", {"data-key": q.key});
+    set.appendChild(el("legend", null, q.wording + (q.required ? " *" : "")));
+    if (q.type === "text") {
+      var box = el("input", {type: "text", name: q.key, maxlength: String(q.max_length), "aria-label": q.wording});
+      box.value = given || "";
+      set.appendChild(box);
+      return set;
+    }
+    var list = q.type === "choice" || q.type === "multi";
+    var opts = el("div", {"class": list ? "o l" : "o"});
+    q.options.forEach(function (opt, i) {
+      var label = el("label", {"class": "r"});
+      var input = el("input", {type: q.type === "multi" ? "checkbox" : "radio", name: q.key, value: String(opt.value), "data-i": String(i)});
+      if (given === opt.value || (Array.isArray(given) && given.indexOf(opt.value) >= 0)) input.checked = true;
+      var text = opt.label;
+      var end = !list && q.options.length > 2 && (i ? i === q.options.length - 1 && q.high_label : q.low_label);
+      if (end) input.setAttribute("aria-label", text + " (" + end + ")");
+      label.appendChild(input);
+      label.appendChild(el("span", null, text));
+      opts.appendChild(label);
+    });
+    set.appendChild(opts);
+    if (!list && q.options.length > 2 && (q.low_label || q.high_label)) {
+      var scale = el("div", {"class": "s", "aria-hidden": "true"});
+      scale.appendChild(el("span", null, q.low_label));
+      scale.appendChild(el("span", null, q.high_label));
+      set.appendChild(scale);
+    }
+    return set;
+  }
+
   function render(root, token, survey) {
     var form = el("form", {"class": "w", novalidate: ""});
     form.appendChild(el("h2", null, survey.title));
     form.appendChild(el("p", {"class": "h"}, survey.hint));
-    survey.questions.forEach(function (q) {
-      var set = el("fieldset");
-      set.appendChild(el("legend", null, q.wording));
-      var opts = el("div", {"class": "o"});
-      q.options.forEach(function (opt, i) {
-        var label = el("label", {"class": "r"});
-        var input = el("input", {type: "radio", name: q.metric, value: String(opt.value)});
-        if (survey.answers[q.metric] === opt.value) input.checked = true;
-        var text = opt.label;
-        if (q.options.length > 2 && i === 0) input.setAttribute("aria-label", text + " (" + q.low_label + ")");
-        if (q.options.length > 2 && i === q.options.length - 1) input.setAttribute("aria-label", text + " (" + q.high_label + ")");
-        label.appendChild(input);
-        label.appendChild(el("span", null, text));
-        opts.appendChild(label);
-      });
-      set.appendChild(opts);
-      if (q.options.length > 2) {
-        var scale = el("div", {"class": "s", "aria-hidden": "true"});
-        scale.appendChild(el("span", null, q.low_label));
-        scale.appendChild(el("span", null, q.high_label));
-        set.appendChild(scale);
-      }
+    var sets = survey.questions.map(function (q) {
+      var set = question(q, survey.answers[q.key]);
       form.appendChild(set);
+      return set;
     });
+    function visible() {
+      var got = {};
+      survey.questions.forEach(function (q, i) {
+        sets[i].hidden = !!q.show_if && !holds(q.show_if, got[q.show_if.question]);
+        var v = sets[i].hidden ? null : answerOf(form, q);
+        if (v !== null) got[q.key] = v;
+      });
+      return got;
+    }
+    form.addEventListener("change", visible);
+    visible();
     var comment = null;
     if (survey.comment_prompt) {
       var id = "fbw-comment";
@@ -75,11 +113,7 @@
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var answers = {};
-      survey.questions.forEach(function (q) {
-        var checked = form.querySelector('input[name="' + q.metric + '"]:checked');
-        if (checked) answers[q.metric] = q.metric === "fcr" ? checked.value === "true" : parseInt(checked.value, 10);
-      });
+      var answers = visible();
       var body = {token: token, answers: answers};
       if (comment && comment.value.trim()) body.comment = comment.value;
       if (!Object.keys(answers).length && !body.comment) {
