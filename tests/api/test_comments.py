@@ -9,7 +9,6 @@ import io
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -113,7 +112,7 @@ def test_a_comment_is_analysed_with_its_sentences_rating_and_model_version(
 
 
 def test_an_amended_comment_is_analysed_again_and_a_redelivery_changes_nothing(
-    app: Flask, client: FlaskClient, auth: Any, db_session: Session
+    client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
     from feedback_service.scores.tasks import process_response
 
@@ -143,9 +142,8 @@ def test_an_amended_comment_is_analysed_again_and_a_redelivery_changes_nothing(
     assert again == stamp, "the same version with the same model was analysed twice"
 
 
-def test_the_rating_of_the_answer_moves_the_sentiment(
-    client: FlaskClient, auth: Any, db_session: Session
-) -> None:
+@pytest.mark.usefixtures("db_session")
+def test_the_rating_of_the_answer_moves_the_sentiment(client: FlaskClient, auth: Any) -> None:
     text = "It was fine I guess, the call took a while."
     low = submit(client, auth, text, {"csat": 1})
     high = submit(client, auth, text, {"csat": 5})
@@ -287,8 +285,9 @@ def test_a_bad_correction_is_422_naming_the_field_and_changes_nothing(
     assert client.get(f"/api/v1/comments/{rid}", headers=reports).json == before
 
 
+@pytest.mark.usefixtures("db_session")
 def test_corrections_need_the_reports_scope_and_an_existing_comment(
-    client: FlaskClient, auth: Any, db_session: Session
+    client: FlaskClient, auth: Any
 ) -> None:
     rid = submit(client, auth, MIXED, {"csat": 1})
     denied = client.patch(
@@ -304,9 +303,8 @@ def test_corrections_need_the_reports_scope_and_an_existing_comment(
 # --- taxonomy and label import -------------------------------------------------------
 
 
-def test_a_manager_adds_a_category_and_uses_it_at_once(
-    client: FlaskClient, auth: Any, db_session: Session
-) -> None:
+@pytest.mark.usefixtures("db_session")
+def test_a_manager_adds_a_category_and_uses_it_at_once(client: FlaskClient, auth: Any) -> None:
     reports = auth("reports")
     made = client.post(
         "/api/v1/analysis/categories",
@@ -523,9 +521,8 @@ def test_filters_match_the_rows_and_pages_cover_them_newest_first(
     assert len(got(**{"from": day, "to": day})) == 4
 
 
-def test_the_csv_has_the_same_rows_as_the_json(
-    client: FlaskClient, auth: Any, comments: list[int]
-) -> None:
+@pytest.mark.usefixtures("comments")
+def test_the_csv_has_the_same_rows_as_the_json(client: FlaskClient, auth: Any) -> None:
     reports = auth("reports")
     query = {"agent": "A-list-2", "per_page": 4, "page": 1}
     body = client.get("/api/v1/comments", query_string=query, headers=reports).json
@@ -552,9 +549,8 @@ def test_the_csv_has_the_same_rows_as_the_json(
         assert row["key_phrases"] == "; ".join(analysis["key_phrases"])
 
 
-def test_bad_filters_are_422_naming_the_field(
-    client: FlaskClient, auth: Any, db_session: Session
-) -> None:
+@pytest.mark.usefixtures("db_session")
+def test_bad_filters_are_422_naming_the_field(client: FlaskClient, auth: Any) -> None:
     reports = auth("reports")
     for query, field in [
         ({"agent": "nobody"}, "agent"),
