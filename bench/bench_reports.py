@@ -133,6 +133,12 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
         survey = np.where(is_nps, surveys["nps"], surveys["post-ticket"])
         sent = closed + 3600
         sent_s = _ts(sent)
+
+        def about(i: int) -> tuple[Any, ...]:
+            """Who and what ticket ``i``'s invitation (and its answer) are about: survey,
+            ticket, customer, agent, team, channel, and its locale."""
+            return (survey[i], i + 1, customer[i], agent[i], team[i], CHANNELS[channel[i]], "en")
+
         _copy(
             conn,
             "invitations",
@@ -142,13 +148,7 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
                 (
                     i + 1,
                     f"bench-{i:012d}",
-                    survey[i],
-                    i + 1,
-                    customer[i],
-                    agent[i],
-                    team[i],
-                    CHANNELS[channel[i]],
-                    "en",
+                    *about(i),
                     "email",
                     "sent",
                     sent_s[i],
@@ -181,13 +181,7 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
             return (
                 k + 1,
                 i + 1,
-                survey[i],
-                i + 1,
-                customer[i],
-                agent[i],
-                team[i],
-                CHANNELS[channel[i]],
-                "en",
+                *about(i),
                 None if nps_survey or skip[k, 0] else csat[k],
                 nps[k] if nps_survey else None,
                 None if nps_survey or skip[k, 1] else ces[k],

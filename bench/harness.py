@@ -167,6 +167,35 @@ def add_compare_ref(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def request_bench_args(description: str | None) -> argparse.ArgumentParser:
+    """The arguments of a request bench (the floor and the service served side by side
+    under gunicorn, loaded with wrk in alternating rounds); the bench adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    # gunicorn's settings come from gunicorn.conf.py, as in production; these override.
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--worker-class", default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    add_compare_ref(parser)
+    return parser
+
+
+def served_env(database_url: str, broker: str, data_dir: Path) -> dict[str, str]:
+    """The environment the floor and the service are served with (and this process
+    gets too): the scratch database, the broker, a data directory, and no rate
+    limits: the floor has none, so the service is measured without its own."""
+    env = {
+        "DATABASE_URL": database_url,
+        "BROKER_URL": broker,
+        "FEEDBACK_DATA_DIR": str(data_dir),
+        "RATELIMIT_ENABLED": "false",
+    }
+    os.environ.update(env)
+    return env
+
+
 def commit_of(ref: str) -> str:
     """The short hash ``ref`` names now (for the printed report)."""
     return subprocess.run(
