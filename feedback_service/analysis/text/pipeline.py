@@ -31,8 +31,9 @@ will ask why a comment was called what it was):
   like its score (``s * P(neutral) + (1 - s) * (1 - |compound|)``), averaged
   with the same weights; with the score being P(pos) - P(neg) of the same
   blend, neutral wins when ``3 * 0.6 * neutral >= 1 + |score|``, else the
-  score's sign decides (0.6: the model learnt neutral with balanced class
-  weights, as if it were a third of all feedback; chosen on the seed data). A
+  score's sign decides (0.6: the lexicon's part, ``1 - |compound|``, is near 1
+  for any sentence without a word it knows, so the blend called too many
+  complaints told as facts neutral; chosen on the seed data). A
   rated comment (the customer has given a verdict), a comment in a language
   outside ``SentimentRule.probability_languages`` (English only: German and
   Spanish read better with the band) and every comment under
@@ -188,10 +189,10 @@ class SentimentRule:
     # (bench/README-comments.md, 2026-12-05 fourth batch).
     probability_languages: tuple[str, ...] = PROBABILITY_LANGUAGES
     # What the blended neutral probability counts for against the other two
-    # ("probability" rule only). The sentiment head is trained with balanced
-    # class weights, so it calls "neutral" as often as if every third comment
-    # were one; feedback holds far fewer. 0.6 was chosen by leaving seed files
-    # out (bench/eval_comments.py --choose-rule); 1.0 is plain argmax.
+    # ("probability" rule only). Its lexicon part, 1 - |compound|, is close to 1
+    # whenever the lexicon knows no word ("where is my bag?"), which is "no
+    # word I know", not "no verdict". 0.6 was chosen by leaving seed files out
+    # (bench/eval_comments.py --choose-rule); 1.0 is plain argmax.
     neutral_weight: float = NEUTRAL_WEIGHT
 
 

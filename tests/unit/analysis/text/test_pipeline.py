@@ -239,9 +239,9 @@ def test_neutral_by_probability_applies_to_english_only(analyzer: CommentAnalyze
 def test_weighed_neutral_reads_implicit_complaints_and_keeps_plain_statements_neutral(
     analyzer: CommentAnalyzer,
 ) -> None:
-    """The sentiment head learnt neutral as a third of all feedback (balanced class
-    weights); weighed as shipped, a complaint told as a fact is no longer called
-    neutral, while statements with no verdict stay neutral."""
+    """The lexicon's neutral share is near 1 for a sentence with no word it knows;
+    with neutral weighed as shipped, a complaint told as a fact is no longer
+    called neutral, while statements with no verdict stay neutral."""
     complaints = [
         "@airline where is my bag? Landed three hours ago.",
         "The new update removed the export button.",
