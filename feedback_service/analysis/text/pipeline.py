@@ -182,8 +182,8 @@ class SentimentRule:
     # "probability": a comment is neutral when the blended neutral probability
     # (model's P(neutral) and the lexicon's neutral share, mixed like the score)
     # is its most likely reading once weighed by ``neutral_weight``; "band": when
-    # the score lies within
-    # +-label_threshold (before 2026-12-05). See bench/README-comments.md.
+    # the score lies within +-label_threshold (before 2026-12-05). See
+    # bench/README-comments.md.
     neutral_by: Literal["probability", "band"] = NEUTRAL_BY
     # The languages "probability" applies to; the others keep the band. On the
     # German and Spanish held-out sentences and GermEval the band is better
