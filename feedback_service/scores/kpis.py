@@ -77,13 +77,13 @@ class Summary(TypedDict):
     unconfirmed: dict[str, int]
 
 
-def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.extract("epoch", later - earlier), Float)
     return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0, Float)
 
 
-def _median_p90(values: list[float]) -> Spread:
+def spread_of(values: list[float]) -> Spread:
     pair = median_and_p90(values)
     return {"n": len(values), "median": pair[0] if pair else None, "p90": pair[1] if pair else None}
 
@@ -235,8 +235,8 @@ def _banded_percentiles(session: Session, f: Filters, kind: str, bands: dict[int
 
 def _percentiles_from_tickets(session: Session, f: Filters) -> tuple[Spread, Spread]:
     """Median and p90 of both durations with ``percentile_cont`` (PostgreSQL)."""
-    first = _seconds_between(session, Ticket.first_response_at, Ticket.opened_at)
-    resolution = _seconds_between(session, Ticket.resolved_at, Ticket.opened_at)
+    first = seconds_between(session, Ticket.first_response_at, Ticket.opened_at)
+    resolution = seconds_between(session, Ticket.resolved_at, Ticket.opened_at)
     # Two in-memory sorts of a year of tickets need more than the 4 MB default.
     session.execute(text("SET LOCAL work_mem = '64MB'"))
     row = session.execute(
@@ -273,11 +273,11 @@ def _kpis_from_tickets(session: Session, f: Filters) -> Kpis:
     if session.get_bind().dialect.name == "postgresql":
         first_stats, resolution_stats = _percentiles_from_tickets(session, f)
     else:
-        first = _seconds_between(session, t.first_response_at, t.opened_at)
-        resolution = _seconds_between(session, t.resolved_at, t.opened_at)
+        first = seconds_between(session, t.first_response_at, t.opened_at)
+        resolution = seconds_between(session, t.resolved_at, t.opened_at)
         durations = session.execute(select(first, resolution).where(*conditions)).all()
-        first_stats = _median_p90([float(a) for a, _ in durations if a is not None])
-        resolution_stats = _median_p90([float(b) for _, b in durations if b is not None])
+        first_stats = spread_of([float(a) for a, _ in durations if a is not None])
+        resolution_stats = spread_of([float(b) for _, b in durations if b is not None])
     return _kpis(values, first_stats, resolution_stats)
 
 

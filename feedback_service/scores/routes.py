@@ -19,7 +19,9 @@ from feedback_service.scores.schemas import (
     AgentReportOut,
     DriversOut,
     PagedReportQuery,
+    ParetoOut,
     ReportQuery,
+    ResponseRatesOut,
     ScorecardPageOut,
     SummaryOut,
     TargetsIn,
@@ -53,8 +55,9 @@ def summary(args: dict[str, Any]) -> Any:
 
 @report_endpoint(reports_blp, "/reports/agents", PagedReportQuery, ScorecardPageOut)
 def agents(args: dict[str, Any]) -> Any:
-    """One scorecard per agent: scores, targets and gaps, shrunk estimates, and a
-    rank among peers only for agents with enough answers."""
+    """One scorecard per agent: scores, targets and gaps, shrunk estimates, a rank
+    among peers only for agents with enough answers, and complaints (count, per
+    100 answered surveys, per 100 tickets closed, with intervals)."""
     cards = scores.scorecards(get_session(), _filters(args), _min_n())
     page, per_page = args["page"], args["per_page"]
     items = cards[(page - 1) * per_page : page * per_page]
@@ -80,12 +83,40 @@ def agent(args: dict[str, Any], agent_id: str) -> Any:
 @report_endpoint(reports_blp, "/reports/trends", TrendQuery, TrendOut)
 def trends(args: dict[str, Any]) -> Any:
     """A metric per day, week or month with intervals, flagged where a period is
-    out of statistical control against the periods before it (p-chart)."""
+    out of statistical control against the periods before it (p-chart); or, with
+    ``metric=operations``, the tickets closed per period with their first-response
+    and resolution times (median, p90) and escalation and reopen rates."""
+    if args["metric"] == scores.OPERATIONS:
+        ops = scores.operations_trend(get_session(), _filters(args), args["interval"])
+        if args["format"] == "csv":
+            return csv_response(scores.operations_rows(ops), "trend-operations")
+        return ops
     report = scores.trends(
         get_session(), _filters(args), args["metric"], args["interval"], _min_n()
     )
     if args["format"] == "csv":
         return csv_response(scores.trend_rows(report), f"trend-{args['metric']}")
+    return report
+
+
+@report_endpoint(reports_blp, "/reports/pareto", ReportQuery, ParetoOut)
+def pareto(args: dict[str, Any]) -> Any:
+    """The few agents and complaint causes behind 80% of the complaints: each with
+    its complaints, share and cumulative share, ``vital`` for the few."""
+    report = scores.complaint_pareto(get_session(), _filters(args))
+    if args["format"] == "csv":
+        return csv_response(scores.pareto_rows(report), "pareto")
+    return report
+
+
+@report_endpoint(reports_blp, "/reports/response-rates", ReportQuery, ResponseRatesOut)
+def response_rates(args: dict[str, Any]) -> Any:
+    """Response rate of the invitations sent in the range, by delivery (email,
+    link), before and after the reminder, and the answers' share by way (email
+    button, page, widget)."""
+    report = scores.response_rates(get_session(), _filters(args))
+    if args["format"] == "csv":
+        return csv_response(scores.response_rate_rows(report), "response-rates")
     return report
 
 
