@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TypedDict
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.scores.filters import Filters, column_conditions
@@ -64,16 +64,18 @@ class ResponseRates(TypedDict):
 def response_rates(session: Session, f: Filters) -> ResponseRates:
     """One ``GROUP BY`` over the invitations sent in the range and their answers."""
     i, r = Invitation, Response
+    # Plain comparisons, no bound values: PostgreSQL must see the grouped
+    # expressions as the selected ones. ``after`` is null without a reminder.
     reminded = i.reminder_sent_at.is_not(None)
-    after = case((r.submitted_at >= i.reminder_sent_at, 1), else_=0)
+    after = r.submitted_at >= i.reminder_sent_at
     stmt = (
-        select(i.delivery, r.source, case((reminded, 1), else_=0), after, func.count(i.id))
+        select(i.delivery, r.source, reminded, after, func.count(i.id))
         .outerjoin(r, and_(r.invitation_id == i.id, r.status == "confirmed"))
         .where(
             i.sent_at.is_not(None),
             *column_conditions(f, i.sent_at, i.team_id, i.agent_id, i.channel, i.survey_id),
         )
-        .group_by(i.delivery, r.source, case((reminded, 1), else_=0), after)
+        .group_by(i.delivery, r.source, reminded, after)
     )
     sent: Counter[str] = Counter()
     answered: Counter[str] = Counter()
