@@ -378,7 +378,7 @@ def set_target() -> Any:
 
 EXPORTS = {
     "summary": "Summary: every metric with n and 95% interval, rates and ticket KPIs",
-    "agents": "Agent scorecards: each metric with interval, target, gap and rank",
+    "agents": "Agent scorecards: each metric with interval, target, gap and rank; complaints",
     "trend-csat": "CSAT by week with control limits",
     "drivers": "What goes with low CSAT (operational factors)",
     "comments": "Comments with their analysis (the period, up to 10,000)",
