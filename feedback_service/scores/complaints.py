@@ -148,7 +148,11 @@ def agent_complaints(
     agent_ids = sorted(answered)
     counts = complaints_by_agent(session, f)
     tickets = _tickets_by_agent(session, f)
-    by_answers = per_100([(counts.get(a, 0), answered[a]) for a in agent_ids], min_n)
+    # The answers come from the rollups, the complaints from the answers: the worker
+    # updates both in one transaction, but a rollup awaiting a rebuild may lag.
+    by_answers = per_100(
+        [(counts.get(a, 0), max(answered[a], counts.get(a, 0))) for a in agent_ids], min_n
+    )
     by_tickets = per_100([(tickets.get(a, (0, 0))) for a in agent_ids], min_n)
     return {
         a: {"count": counts.get(a, 0), "per_100_answered": x, "per_100_tickets": t}
