@@ -6,7 +6,8 @@ from the same report the JSON is, so the two cannot disagree.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_smorest import Blueprint
@@ -30,6 +31,9 @@ from feedback_service.scores.schemas import (
     TrendQuery,
 )
 
+R = TypeVar("R")
+Row = dict[str, Any]
+
 reports_blp = Blueprint(
     "reports", __name__, url_prefix="/api/v1", description="Scores, scorecards and targets"
 )
@@ -41,6 +45,11 @@ def _min_n() -> int:
 
 def _filters(args: dict[str, Any]) -> scores.Filters:
     return scores.resolve_filters(get_session(), args)
+
+
+def _answer(args: dict[str, Any], report: R, rows: Callable[[R], list[Row]], name: str) -> Any:
+    """The report as JSON, or with ``?format=csv`` its rows as ``<name>.csv``."""
+    return csv_response(rows(report), name) if args["format"] == "csv" else report
 
 
 @report_endpoint(reports_blp, "/reports/summary", ReportQuery, SummaryOut)
@@ -88,9 +97,7 @@ def trends(args: dict[str, Any]) -> Any:
     and resolution times (median, p90) and escalation and reopen rates."""
     if args["metric"] == scores.OPERATIONS:
         ops = scores.operations_trend(get_session(), _filters(args), args["interval"])
-        if args["format"] == "csv":
-            return csv_response(scores.operations_rows(ops), "trend-operations")
-        return ops
+        return _answer(args, ops, scores.operations_rows, "trend-operations")
     report = scores.trends(
         get_session(), _filters(args), args["metric"], args["interval"], _min_n()
     )
@@ -104,9 +111,7 @@ def pareto(args: dict[str, Any]) -> Any:
     """The few agents and complaint causes behind 80% of the complaints: each with
     its complaints, share and cumulative share, ``vital`` for the few."""
     report = scores.complaint_pareto(get_session(), _filters(args))
-    if args["format"] == "csv":
-        return csv_response(scores.pareto_rows(report), "pareto")
-    return report
+    return _answer(args, report, scores.pareto_rows, "pareto")
 
 
 @report_endpoint(reports_blp, "/reports/response-rates", ReportQuery, ResponseRatesOut)
@@ -115,9 +120,7 @@ def response_rates(args: dict[str, Any]) -> Any:
     link), before and after the reminder, and the answers' share by way (email
     button, page, widget)."""
     report = scores.response_rates(get_session(), _filters(args))
-    if args["format"] == "csv":
-        return csv_response(scores.response_rate_rows(report), "response-rates")
-    return report
+    return _answer(args, report, scores.response_rate_rows, "response-rates")
 
 
 @report_endpoint(reports_blp, "/reports/drivers", ReportQuery, DriversOut)

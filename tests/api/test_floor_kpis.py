@@ -112,6 +112,11 @@ def headers(auth: Any) -> dict[str, str]:
 # --- the independent count ------------------------------------------------------------
 
 
+def dates(start: dt.date | None, end: dt.date | None) -> dict[str, str]:
+    """The range as the reports' ``from`` and ``to`` (an open end left out)."""
+    return {k: v.isoformat() for k, v in (("from", start), ("to", end)) if v}
+
+
 def causes_of(session: Session, response: Response) -> set[tuple[str, str]]:
     """The complaint causes of one answer, read from its findings."""
     rows = session.query(CommentFinding).filter(CommentFinding.response_id == response.id)
@@ -185,8 +190,7 @@ def test_every_agent_has_complaints_per_answer_and_per_ticket(
     window: tuple[dt.date | None, dt.date | None],
 ) -> None:
     start, end = window
-    query = {k: v.isoformat() for k, v in (("from", start), ("to", end)) if v}
-    body = get(client, "/api/v1/reports/agents", headers, per_page=500, **query).json
+    body = get(client, "/api/v1/reports/agents", headers, per_page=500, **dates(start, end)).json
     cards = {c["agent"]: c for c in body["items"]}
     expected = expected_complaints(db_session, floor, start, end)
     # Every agent with answers in the range has a card, and every card its complaints.
@@ -329,9 +333,13 @@ def test_operations_trend_matches_the_tickets(
     start: dt.date | None,
     end: dt.date | None,
 ) -> None:
-    query = {k: v.isoformat() for k, v in (("from", start), ("to", end)) if v}
     body = get(
-        client, "/api/v1/reports/trends", headers, metric="operations", interval=interval, **query
+        client,
+        "/api/v1/reports/trends",
+        headers,
+        metric="operations",
+        interval=interval,
+        **dates(start, end),
     ).json
     assert body["metric"] == "operations" and body["interval"] == interval
     groups: dict[str, list[Any]] = defaultdict(list)
