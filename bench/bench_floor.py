@@ -58,7 +58,7 @@ def decorate(url: str) -> None:
         conn.execute(text("VACUUM ANALYZE"))
 
 
-def run(url: str, repeat: int) -> None:
+def run(url: str, repeat: int, *, rebuild: bool = True) -> None:
     from feedback_service import create_app
     from feedback_service.db import get_session
     from feedback_service.scores import rollups
@@ -68,10 +68,11 @@ def run(url: str, repeat: int) -> None:
     app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False, "TESTING": True})
     with app.app_context():
         session = get_session()
-        started = time.perf_counter()
-        cells = rollups.rebuild(session)
-        session.commit()
-        print(f"rebuilt {cells:,} rollup cells in {time.perf_counter() - started:.1f}s")
+        if rebuild:
+            started = time.perf_counter()
+            cells = rollups.rebuild(session)
+            session.commit()
+            print(f"rebuilt {cells:,} rollup cells in {time.perf_counter() - started:.1f}s")
         year = reports.Filters(dt.date(2025, 11, 21), dt.date(2026, 11, 20))
         month = reports.Filters(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
         agent_ids = list(range(1, 201))
@@ -120,7 +121,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--reuse",
+        metavar="URL",
+        help="time against a database an earlier run loaded and rebuilt (left in place)",
+    )
     args = parser.parse_args()
+    if args.reuse:
+        run(args.reuse, args.repeat, rebuild=False)
+        return
     with scratch_database("bench_floor_kpi") as url:
         started = time.perf_counter()
         facts = load(url, args.responses)

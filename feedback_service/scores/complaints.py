@@ -1,9 +1,12 @@
 """Complaints on the support floor: how many each agent draws, per 100 answered
 surveys and per 100 tickets, and the Pareto of agents and causes behind them.
 
-A complaint is a confirmed response whose comment carries a complaint finding
+A complaint is an answer whose comment carries a complaint finding
 (``comments.complaint_findings``: the one definition the complaint categories
-use too), counted once however many sentences carry it.
+use too), counted once however many sentences carry it. Findings are read on
+their own, as the complaint categories read them: they carry the answer's
+agent, team, ticket and time, and exist only for answers a person gave (a
+comment comes with a page, widget or API submit, which confirms the answer).
 
 * ``count`` and ``per_100_answered``: the complaints among the agent's answered
   surveys submitted in the range (the scorecard's ``responses``).
@@ -17,21 +20,30 @@ two-point scale 0 / 100 (the Bernoulli case, where its Beta is exact).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 import numpy as np
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service.analysis.models import CommentFinding
 from feedback_service.auth.users import Scope
+from feedback_service.db import equal_to
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.scores.comments import complaint_findings
-from feedback_service.scores.filters import Filters, response_conditions, ticket_conditions
+from feedback_service.scores.filters import (
+    Filters,
+    column_conditions,
+    rollup_conditions,
+    ticket_conditions,
+)
 from feedback_service.scores.histograms import IntervalOut
 from feedback_service.scores.intervals import mean_intervals
+from feedback_service.scores.kpis import ticket_pieces
+from feedback_service.scores.models import NO_ID
 from feedback_service.scores.pareto import PARETO_THRESHOLD, pareto
 from feedback_service.surveys.models import Response
 
@@ -102,42 +114,81 @@ def per_100(pairs: Sequence[tuple[int, int]], min_n: int) -> list[Per100]:
     return out
 
 
-def _complaint_responses(f: Filters) -> list[ColumnElement[bool]]:
-    return [*response_conditions(f), *complaint_findings()]
+def _complaint_findings(f: Filters, scope: Scope | None = None) -> list[ColumnElement[bool]]:
+    """The complaint findings under the report's filters. Findings carry the
+    answer's agent, team and time, so they are read alone (as the complaint
+    categories are); the channel and survey filters look the answers up."""
+    cf = CommentFinding
+    conditions = [
+        *column_conditions(f, cf.submitted_at, cf.team_id, cf.agent_id),
+        *complaint_findings(),
+    ]
+    if scope is not None:
+        conditions.append(scope.clause(cf.agent_id, cf.team_id))
+    if f.channel is not None or f.survey_id is not None:
+        answers = select(Response.id).where(
+            *equal_to(Response, channel=f.channel, survey_id=f.survey_id)
+        )
+        conditions.append(cf.response_id.in_(answers))
+    return conditions
 
 
 def complaints_by_agent(session: Session, f: Filters, scope: Scope | None = None) -> dict[int, int]:
-    """Complaints per agent id (0 for responses with no agent) under the filters."""
+    """Complaints per agent id (0 for answers with no agent) under the filters."""
+    cf = CommentFinding
     stmt = (
-        select(Response.agent_id, func.count(func.distinct(Response.id)))
-        .join(CommentFinding, CommentFinding.response_id == Response.id)
-        .where(*_complaint_responses(f))
-        .group_by(Response.agent_id)
+        select(cf.agent_id, func.count(func.distinct(cf.response_id)))
+        .where(*_complaint_findings(f, scope))
+        .group_by(cf.agent_id)
     )
-    if scope is not None:
-        stmt = stmt.where(scope.clause(Response.agent_id, Response.team_id))
-    return {agent or 0: int(n) for agent, n in session.execute(stmt)}
+    return {agent or NO_ID: int(n) for agent, n in session.execute(stmt)}
 
 
 def _tickets_by_agent(session: Session, f: Filters) -> dict[int, tuple[int, int]]:
-    """Per agent: tickets closed in the range, and how many of them drew a complaint."""
-    complained = (
-        select(Response.ticket_id)
-        .join(CommentFinding, CommentFinding.response_id == Response.id)
-        .where(Response.status == "confirmed", *complaint_findings())
-    )
+    """Per agent: tickets closed in the range, and how many of them drew a complaint
+    (read from the complaint findings, which name their ticket)."""
+    cf = CommentFinding
+    complaint = [*complaint_findings()]
     if f.survey_id is not None:
-        complained = complained.where(Response.survey_id == f.survey_id)
-    stmt = (
-        select(
-            Ticket.agent_id,
-            func.count(Ticket.id),
-            func.sum(case((Ticket.id.in_(complained), 1), else_=0)),
+        complaint.append(
+            cf.response_id.in_(select(Response.id).where(Response.survey_id == f.survey_id))
         )
-        .where(*ticket_conditions(f))
-        .group_by(Ticket.agent_id)
-    )
-    return {agent or 0: (int(k or 0), int(n)) for agent, n, k in session.execute(stmt)}
+    complained = {
+        agent or NO_ID: int(n)
+        for agent, n in session.execute(
+            select(Ticket.agent_id, func.count(func.distinct(Ticket.id)))
+            .join(cf, cf.ticket_id == Ticket.id)
+            .where(*ticket_conditions(f), *complaint)
+            .group_by(Ticket.agent_id)
+        )
+    }
+    return {
+        agent: (complained.get(agent, 0), n) for agent, n in _closed_by_agent(session, f).items()
+    }
+
+
+def _closed_by_agent(session: Session, f: Filters) -> dict[int, int]:
+    """Tickets closed in the range per agent: the ticket rollups on PostgreSQL
+    (they carry no survey; that filter reads the tickets), else the tickets."""
+    out: dict[int, int] = defaultdict(int)
+    if session.get_bind().dialect.name == "postgresql" and f.survey_id is None:
+        for table, first, last in ticket_pieces(f):
+            stmt = (
+                select(table.agent_id, func.sum(table.tickets))
+                .where(*rollup_conditions(table, first, last, f, by_survey=False))
+                .group_by(table.agent_id)
+            )
+            for agent, n in session.execute(stmt):
+                out[agent or NO_ID] += int(n or 0)
+    else:
+        stmt = (
+            select(Ticket.agent_id, func.count(Ticket.id))
+            .where(*ticket_conditions(f))
+            .group_by(Ticket.agent_id)
+        )
+        for agent, n in session.execute(stmt):
+            out[agent or NO_ID] += int(n)
+    return {agent: n for agent, n in out.items() if n}
 
 
 def agent_complaints(
@@ -153,7 +204,7 @@ def agent_complaints(
     by_answers = per_100(
         [(counts.get(a, 0), max(answered[a], counts.get(a, 0))) for a in agent_ids], min_n
     )
-    by_tickets = per_100([(tickets.get(a, (0, 0))) for a in agent_ids], min_n)
+    by_tickets = per_100([tickets.get(a, (0, 0)) for a in agent_ids], min_n)
     return {
         a: {"count": counts.get(a, 0), "per_100_answered": x, "per_100_tickets": t}
         for a, x, t in zip(agent_ids, by_answers, by_tickets, strict=True)
@@ -166,12 +217,9 @@ def _category_counts(
     cf = CommentFinding
     stmt = (
         select(cf.target, cf.category, func.count(func.distinct(cf.response_id)))
-        .join(Response, Response.id == cf.response_id)
-        .where(*_complaint_responses(f))
+        .where(*_complaint_findings(f, scope))
         .group_by(cf.target, cf.category)
     )
-    if scope is not None:
-        stmt = stmt.where(scope.clause(Response.agent_id, Response.team_id))
     return [((target, str(category)), int(n)) for target, category, n in session.execute(stmt)]
 
 

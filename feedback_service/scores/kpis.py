@@ -143,7 +143,7 @@ def closed_by(session: Session, f: Filters) -> dict[str, int]:
     return out
 
 
-def _ticket_pieces(
+def ticket_pieces(
     f: Filters,
 ) -> list[tuple[type[TicketRollup] | type[MonthlyTicketRollup], dt.date | None, dt.date | None]]:
     return [
@@ -162,7 +162,7 @@ def _invitation_pieces(f: Filters) -> list[tuple[Any, dt.date | None, dt.date | 
 def _ticket_counts_from_rollups(session: Session, f: Filters) -> list[int]:
     """The seven counts (``TICKET_COUNTS`` order) of the tickets closed in the range."""
     total = [0] * len(TICKET_COUNTS)
-    for table, first, last in _ticket_pieces(f):
+    for table, first, last in ticket_pieces(f):
         row = session.execute(
             select(*(func.sum(getattr(table, c)) for c in TICKET_COUNTS)).where(
                 *rollup_conditions(table, first, last, f, by_survey=False)
@@ -175,7 +175,7 @@ def _ticket_counts_from_rollups(session: Session, f: Filters) -> list[int]:
 def _duration_bands(session: Session, f: Filters) -> dict[str, dict[int, int]]:
     """Per duration kind, ``{band: tickets}`` over the range (and team)."""
     out: dict[str, dict[int, int]] = {kind: {} for kind in DURATION_KINDS}
-    for counts_table, first, last in _ticket_pieces(f):
+    for counts_table, first, last in ticket_pieces(f):
         table: Any = (
             TicketDurationRollup if counts_table is TicketRollup else MonthlyTicketDurationRollup
         )

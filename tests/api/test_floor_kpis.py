@@ -235,6 +235,22 @@ def test_a_filter_narrows_the_complaints_to_its_answers_and_tickets(
         agent = next(a for a in members if a.external_id == card["agent"])
         assert card["complaints"]["count"] == expected[agent.id]["answered"]["count"]
 
+    # A channel: the answers and the tickets of that channel only.
+    body = get(client, "/api/v1/reports/agents", headers, per_page=500, channel="chat").json
+    for card in body["items"]:
+        agent = next(a for a in floor.agents if a.external_id == card["agent"])
+        mine = [r for r in confirmed(floor) if r.agent_id == agent.id and r.channel == "chat"]
+        complaints = [r for r in mine if causes_of(db_session, r)]
+        tickets = [t for t in floor.tickets if t.agent_id == agent.id and t.channel == "chat"]
+        hit = {r.ticket_id for r in complaints}
+        figures = card["complaints"]
+        assert figures["count"] == len(complaints)
+        assert_per_100(figures["per_100_answered"], expected_per_100(len(complaints), len(mine)))
+        assert_per_100(
+            figures["per_100_tickets"],
+            expected_per_100(sum(1 for t in tickets if t.id in hit), len(tickets)),
+        )
+
 
 # --- the Pareto -------------------------------------------------------------------------
 
