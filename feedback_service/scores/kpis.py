@@ -109,7 +109,7 @@ def operational_kpis(session: Session, f: Filters) -> Kpis:
     """KPIs of the tickets closed in the range.
 
     On PostgreSQL the counts come from the ticket rollups and the percentiles
-    are exact order statistics read band by band (``_banded_percentiles``);
+    are exact order statistics read band by band (``banded_percentiles``);
     filters the rollups do not carry fall back to the tickets themselves.
     """
     if session.get_bind().dialect.name != "postgresql" or f.survey_id is not None:
@@ -118,8 +118,8 @@ def operational_kpis(session: Session, f: Filters) -> Kpis:
         counts = _ticket_counts_from_rollups(session, f)
         if f.agent_id is None and f.channel is None:
             bands = _duration_bands(session, f)
-            first = _banded_percentiles(session, f, "first_response", bands["first_response"])
-            resolution = _banded_percentiles(session, f, "resolution", bands["resolution"])
+            first = banded_percentiles(session, f, "first_response", bands["first_response"])
+            resolution = banded_percentiles(session, f, "resolution", bands["resolution"])
         else:
             first, resolution = _percentiles_from_tickets(session, f)
         kpis = _kpis(counts, first, resolution)
@@ -198,7 +198,7 @@ def _duration_column(kind: str) -> Any:
     return func.ticket_seconds(later, Ticket.opened_at)
 
 
-def _banded_percentiles(session: Session, f: Filters, kind: str, bands: dict[int, int]) -> Spread:
+def banded_percentiles(session: Session, f: Filters, kind: str, bands: dict[int, int]) -> Spread:
     """Exact median and p90: the rollup's band counts say which band holds each
     needed order statistic and where in it; only that band's tickets are read,
     in order, through the band index."""

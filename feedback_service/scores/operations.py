@@ -3,10 +3,12 @@ first-response and resolution time (median and p90), escalation and reopen rates
 
 Tickets count in the period they were closed (UTC), under the report's filters,
 as the summary's ``operations`` does for the whole range; a period with no
-tickets is listed with zeros and nulls so a chart has no gaps. On PostgreSQL one
-``GROUP BY`` per request computes every period's figures (``percentile_cont``,
-linear interpolation); elsewhere the tickets' durations are read and the same
-percentiles (``stats.percentile``) are taken per period.
+tickets is listed with zeros and nulls so a chart has no gaps. On PostgreSQL the
+counts come from the daily ticket rollups and the exact percentiles band by band
+(as the summary's); a filter the duration rollups do not carry (agent, channel,
+survey) takes one ``GROUP BY`` with ``percentile_cont`` over the tickets. Both
+interpolate linearly, as ``stats.percentile`` does where the tickets' durations
+are read and sorted per period (SQLite).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from sqlalchemy import Date, case, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from feedback_service.helpdesk.models import Ticket
-from feedback_service.scores.filters import Filters, ticket_conditions
+from feedback_service.scores.filters import Filters, rollup_conditions, ticket_conditions
 from feedback_service.scores.histograms import Rate, rate
-from feedback_service.scores.kpis import Spread, seconds_between, spread_of
+from feedback_service.scores.kpis import Spread, banded_percentiles, seconds_between, spread_of
+from feedback_service.scores.models import TicketDurationRollup, TicketRollup
 from feedback_service.scores.trends import next_period, period_start, periods
 
 OPERATIONS = "operations"
@@ -101,6 +104,55 @@ def _from_postgres(session: Session, f: Filters, interval: str) -> dict[dt.date,
     return out
 
 
+def _period_filters(f: Filters, start: dt.date, interval: str) -> Filters:
+    last = next_period(start, interval) - dt.timedelta(days=1)
+    return Filters(max(start, f.start or start), min(last, f.end or last), f.team_id)
+
+
+def _from_rollups(session: Session, f: Filters, interval: str) -> dict[dt.date, _Period]:
+    """Per period: the counts from the daily ticket rollups, and exact medians and
+    p90s read band by band (``kpis.banded_percentiles``) from each period's band
+    counts, so only the few tickets at those ranks are read, never a whole sort."""
+    counts: dict[dt.date, list[int]] = defaultdict(lambda: [0] * 5)
+    t = TicketRollup
+    stmt = (
+        select(
+            t.day,
+            *(
+                func.sum(c)
+                for c in (t.tickets, t.escalated, t.escalated_known, t.reopened, t.reopened_known)
+            ),
+        )
+        .where(*rollup_conditions(t, f.start, f.end, f, by_survey=False))
+        .group_by(t.day)
+    )
+    for day, *values in session.execute(stmt):
+        cell = counts[period_start(day, interval)]
+        for i, v in enumerate(values):
+            cell[i] += int(v or 0)
+    bands: dict[tuple[dt.date, str], dict[int, int]] = defaultdict(dict)
+    d = TicketDurationRollup
+    stmt = (
+        select(d.day, d.kind, d.bucket, func.sum(d.count))
+        .where(*rollup_conditions(d, f.start, f.end, f, by_survey=False))
+        .group_by(d.day, d.kind, d.bucket)
+    )
+    for day, kind, bucket, n in session.execute(stmt):
+        hist = bands[(period_start(day, interval), kind)]
+        hist[bucket] = hist.get(bucket, 0) + int(n or 0)
+    out: dict[dt.date, _Period] = {}
+    for start, (tickets, esc, esc_n, reo, reo_n) in counts.items():
+        if not tickets:
+            continue
+        scope = _period_filters(f, start, interval)
+        first, resolution = (
+            banded_percentiles(session, scope, kind, bands.get((start, kind), {}))
+            for kind in ("first_response", "resolution")
+        )
+        out[start] = _Period(tickets, (esc, esc_n), (reo, reo_n), first, resolution)
+    return out
+
+
 def _from_tickets(session: Session, f: Filters, interval: str) -> dict[dt.date, _Period]:
     t = Ticket
     stmt = select(
@@ -133,7 +185,9 @@ def operations_trend(session: Session, f: Filters, interval: str) -> OperationsT
     """The ticket KPIs per period from the first to the last day of the range (or
     of the tickets closed, for an open end)."""
     if session.get_bind().dialect.name == "postgresql":
-        found = _from_postgres(session, f, interval)
+        # The duration rollups are kept per team only: other filters sort the tickets.
+        banded = f.agent_id is None and f.channel is None and f.survey_id is None
+        found = (_from_rollups if banded else _from_postgres)(session, f, interval)
     else:
         found = _from_tickets(session, f, interval)
     items: list[OperationsPoint] = []
