@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.bench_reports import best_of, load
+from bench.bench_reports import best_of, kept_database, load
 from bench.harness import scratch_database
 
 DECORATE = [
@@ -126,11 +126,16 @@ def main() -> None:
         metavar="URL",
         help="time against a database an earlier run loaded and rebuilt (left in place)",
     )
+    parser.add_argument("--keep", action="store_true", help="leave the loaded database in place")
     args = parser.parse_args()
     if args.reuse:
         run(args.reuse, args.repeat, rebuild=False)
         return
-    with scratch_database("bench_floor_kpi") as url:
+    with (
+        kept_database("bench_floor_kpi")
+        if args.keep
+        else scratch_database("bench_floor_kpi") as url
+    ):
         started = time.perf_counter()
         facts = load(url, args.responses)
         decorate(url)
