@@ -492,7 +492,10 @@ def test_exports_are_csv_and_limited_to_the_viewers_scope(
     client = as_role("lead@demo.test")
     rows = read_csv(client, "/dashboard/exports/agents.csv")
     assert {r["agent"] for r in rows} == mine
-    assert {r["metric"] for r in rows} == {"csat", "nps", "ces", "fcr"}
+    assert {r["metric"] for r in rows} == {
+        *("csat", "nps", "ces", "fcr"),
+        *("complaints", "complaints_per_100_answered", "complaints_per_100_tickets"),
+    }
     comments = read_csv(client, "/dashboard/exports/comments.csv")
     names = set(db_session.scalars(select(Agent.name).where(Agent.team_id.in_(team_ids))))
     assert comments and {r["agent"] for r in comments} <= names
