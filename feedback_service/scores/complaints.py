@@ -33,6 +33,7 @@ from feedback_service.analysis.models import CommentFinding
 from feedback_service.auth.users import Scope
 from feedback_service.db import equal_to
 from feedback_service.helpdesk.models import Agent, Team, Ticket
+from feedback_service.scores import trigger_rollups
 from feedback_service.scores.comments import complaint_findings
 from feedback_service.scores.filters import (
     Filters,
@@ -171,7 +172,7 @@ def _closed_by_agent(session: Session, f: Filters) -> dict[int, int]:
     """Tickets closed in the range per agent: the ticket rollups on PostgreSQL
     (they carry no survey; that filter reads the tickets), else the tickets."""
     out: dict[int, int] = defaultdict(int)
-    if session.get_bind().dialect.name == "postgresql" and f.survey_id is None:
+    if trigger_rollups.in_use(session) and f.survey_id is None:
         for table, first, last in ticket_pieces(f):
             stmt = (
                 select(table.agent_id, func.sum(table.tickets))

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.helpdesk.service import CLOSE_SOURCES
+from feedback_service.scores import trigger_rollups
 from feedback_service.scores.filters import (
     METRICS,
     Filters,
@@ -112,7 +113,7 @@ def operational_kpis(session: Session, f: Filters) -> Kpis:
     are exact order statistics read band by band (``banded_percentiles``);
     filters the rollups do not carry fall back to the tickets themselves.
     """
-    if session.get_bind().dialect.name != "postgresql" or f.survey_id is not None:
+    if not trigger_rollups.in_use(session) or f.survey_id is not None:
         kpis = _kpis_from_tickets(session, f)
     else:
         counts = _ticket_counts_from_rollups(session, f)
@@ -284,7 +285,7 @@ def _kpis_from_tickets(session: Session, f: Filters) -> Kpis:
 def invitations_sent(session: Session, f: Filters) -> int:
     """Invitations sent in the range: from the invitation rollups on PostgreSQL,
     counted from the invitations elsewhere."""
-    if session.get_bind().dialect.name == "postgresql":
+    if trigger_rollups.in_use(session):
         total = 0
         for table, first, last in _invitation_pieces(f):
             cells = rollup_conditions(table, first, last, f)

@@ -22,6 +22,7 @@ from sqlalchemy import Date, case, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from feedback_service.helpdesk.models import Ticket
+from feedback_service.scores import trigger_rollups
 from feedback_service.scores.filters import Filters, rollup_conditions, ticket_conditions
 from feedback_service.scores.histograms import Rate, rate
 from feedback_service.scores.kpis import Spread, banded_percentiles, seconds_between, spread_of
@@ -184,10 +185,12 @@ def _from_tickets(session: Session, f: Filters, interval: str) -> dict[dt.date, 
 def operations_trend(session: Session, f: Filters, interval: str) -> OperationsTrend:
     """The ticket KPIs per period from the first to the last day of the range (or
     of the tickets closed, for an open end)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # The duration rollups are kept per team only: other filters sort the tickets.
-        banded = f.agent_id is None and f.channel is None and f.survey_id is None
-        found = (_from_rollups if banded else _from_postgres)(session, f, interval)
+    # The duration rollups are kept per team only: other filters sort the tickets.
+    banded = f.agent_id is None and f.channel is None and f.survey_id is None
+    if banded and trigger_rollups.in_use(session):
+        found = _from_rollups(session, f, interval)
+    elif session.get_bind().dialect.name == "postgresql":
+        found = _from_postgres(session, f, interval)
     else:
         found = _from_tickets(session, f, interval)
     items: list[OperationsPoint] = []
