@@ -13,16 +13,13 @@ function in one session (median and minimum of ``--repeat`` after a warm-up).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.bench_reports import best_of, kept_database, load
-from bench.harness import scratch_database
+from bench.bench_reports import bench_app, bench_main, best_of
 
 DECORATE = [
     # One analysis and one finding per commented answer.
@@ -59,20 +56,13 @@ def decorate(url: str) -> None:
 
 
 def run(url: str, repeat: int, *, rebuild: bool = True) -> None:
-    from feedback_service import create_app
     from feedback_service.db import get_session
-    from feedback_service.scores import rollups
     from feedback_service.scores import service as reports
     from feedback_service.scores.complaints import agent_complaints
 
-    app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False, "TESTING": True})
+    app = bench_app(url, rebuild)
     with app.app_context():
         session = get_session()
-        if rebuild:
-            started = time.perf_counter()
-            cells = rollups.rebuild(session)
-            session.commit()
-            print(f"rebuilt {cells:,} rollup cells in {time.perf_counter() - started:.1f}s")
         year = reports.Filters(dt.date(2025, 11, 21), dt.date(2026, 11, 20))
         month = reports.Filters(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
         agent_ids = list(range(1, 201))
@@ -118,32 +108,7 @@ def run(url: str, repeat: int, *, rebuild: bool = True) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--responses", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--reuse",
-        metavar="URL",
-        help="time against a database an earlier run loaded and rebuilt (left in place)",
-    )
-    parser.add_argument("--keep", action="store_true", help="leave the loaded database in place")
-    args = parser.parse_args()
-    if args.reuse:
-        run(args.reuse, args.repeat, rebuild=False)
-        return
-    with (
-        kept_database("bench_floor_kpi")
-        if args.keep
-        else scratch_database("bench_floor_kpi") as url
-    ):
-        started = time.perf_counter()
-        facts = load(url, args.responses)
-        decorate(url)
-        print(
-            f"loaded {facts['responses']:,} responses, {facts['tickets']:,} tickets "
-            f"in {time.perf_counter() - started:.0f}s"
-        )
-        run(url, args.repeat)
+    bench_main(__doc__, run, "bench_floor_kpi", repeat=5, after_load=decorate)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import statistics
 import time
 from typing import Any
 
-from bench.harness import PG_SERVER
+from bench.harness import PG_SERVER, key_headers
 from feedback_service.cli import upgrade_database
 
 KEPT = f"{PG_SERVER}/bench_reports_kept"
@@ -48,16 +48,9 @@ def main() -> None:
     upgrade_database(args.reuse)
 
     from feedback_service import create_app
-    from feedback_service.auth.service import create_api_key
-    from feedback_service.db import get_session
 
     app = create_app({"DATABASE_URL": args.reuse, "RATELIMIT_ENABLED": False, "TESTING": True})
-    with app.app_context():
-        session = get_session()
-        _key, plain = create_api_key(session, "bench-read-paths", ["reports"])
-        session.commit()
-    headers = {"Authorization": f"Bearer {plain}"}
-    client = app.test_client()
+    client, headers = app.test_client(), key_headers(app, "reports")
 
     def timed(path: str, fast: bool) -> tuple[float, Any]:
         app.config["REPORTS_FROM_TRIGGER_ROLLUPS"] = fast

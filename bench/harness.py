@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -376,3 +377,15 @@ def cpu_per_request(
         for group in after
     )
     return f"{name}: {result.requests_per_second:,.0f} req/s; CPU ms per request: {spent}"
+
+
+def key_headers(app: Any, scope: str) -> dict[str, str]:
+    """The Authorization header of a new API key with ``scope`` in ``app``'s database."""
+    from feedback_service.auth.service import create_api_key
+    from feedback_service.db import get_session
+
+    with app.app_context():
+        session = get_session()
+        _key, plain = create_api_key(session, "bench", [scope])
+        session.commit()
+    return {"Authorization": f"Bearer {plain}"}
