@@ -18,7 +18,7 @@ second worker process can only add what the machine has spare.
 
     nice -n 10 .venv/bin/python -m bench.bench_processing [--days 60] [--agents 24]
         [--seconds 90] [--workers 1,2] [--rounds 1] [--modes floor,batch,single]
-        [--broker amqp://guest:guest@127.0.0.1:5672//]
+        [--broker amqp://guest:guest@127.0.0.1:5672//] [--split 12]
 
 Needs PostgreSQL on 127.0.0.1:5432 (BENCH_DATABASE_URL) and the broker
 (``--broker``, default BENCH_BROKER_URL or redis://127.0.0.1:6379/6: a Redis db
@@ -315,6 +315,13 @@ def main() -> None:
     parser.add_argument("--broker", default=BROKER, help="redis://.. or amqp://..")
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--modes", default="floor,batch,single")
+    parser.add_argument(
+        "--split",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also process N batches in this process and print where their time went",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     print(f"commit {commit_of('HEAD')}; broker {args.broker}; workers {counts}", flush=True)
@@ -332,7 +339,60 @@ def main() -> None:
                     rates.setdefault((mode, workers), []).append(rate)
                     print(line, flush=True)
         report_ratios(rates, counts)
+        if args.split:
+            with copy_of("bench_proc_tpl", "bench_proc_split") as url:
+                print(split_batches(url, app_env(url, data_dir, args.broker), args.split))
         print(machine_note())
+
+
+def split_batches(url: str, env: dict[str, str], batches: int) -> str:
+    """In this process, no worker: ``batches`` batches of the copy processed one
+    after another, and where each batch's time went (the subscribers to the
+    processing signals: alerts; the comment analysis; the rollups; the rest)."""
+    from sqlalchemy import select
+
+    from feedback_service.analysis.comments.analyzer import current_analyzer
+    from feedback_service.db import get_session
+    from feedback_service.scores import processing, signals
+    from feedback_service.surveys.models import Response
+
+    spent = dict.fromkeys(("alerts (signals)", "comment analysis", "rollups"), 0.0)
+
+    def timed(owner: object, name: str, part: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[part] += time.perf_counter() - started
+
+        setattr(owner, name, wrapper)
+
+    timed(signals.answer_processed, "send", "alerts (signals)")
+    timed(signals.answers_processed, "send", "alerts (signals)")
+    timed(processing, "analyse_many_in_task", "comment analysis")
+    timed(processing.rollups, "apply_responses", "rollups")
+    app = make_app(env)
+    with app.app_context():
+        session = get_session()
+        analyzer = current_analyzer()
+        ids = list(session.scalars(select(Response.id).order_by(Response.id)))
+        session.rollback()
+        chunks = processing.batches(ids)[:batches]
+        started = time.perf_counter()
+        for chunk in chunks:
+            processing.process_batch(session, chunk, analyzer)
+        total = time.perf_counter() - started
+        app.extensions["db"].engine.dispose()
+    answers = sum(len(c) for c in chunks)
+    parts = ", ".join(f"{k} {1000 * v / len(chunks):.0f}" for k, v in spent.items())
+    rest = 1000 * (total - sum(spent.values())) / len(chunks)
+    return (
+        f"split: {answers} answers in {len(chunks)} batches in {total:.1f} s "
+        f"({answers / total:.0f} answers/s in one process); ms per batch: {parts}, rest {rest:.0f}"
+    )
 
 
 def report_ratios(rates: dict[tuple[str, int], list[float]], counts: list[int]) -> None:
