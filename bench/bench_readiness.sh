@@ -23,19 +23,28 @@ if [ -n "${TRAIN_ONLY:-}" ]; then
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   .venv/bin/python - <<'PY'
 import os, time
+import numpy as np
 from feedback_service.analysis.text.data import deduplicate, seed_sentences, split
 from feedback_service.analysis.text.model import head_threads, train
 from feedback_service.analysis.text.store import HOLDOUT_FRACTION
 
 rows, _held = split(deduplicate(seed_sentences()), HOLDOUT_FRACTION, 0)
 cores = os.cpu_count() or 1
+models = []
 for round_ in (1, 2):
     for threads in (1, cores):
         wall, cpu = time.perf_counter(), time.process_time()
         with head_threads(threads):
-            model = train(rows)
+            models.append(train(rows))
         print(f"round {round_}, heads {threads} at once: {time.perf_counter() - wall:.1f} s wall, "
-              f"{time.process_time() - cpu:.1f} s CPU ({model.version})", flush=True)
+              f"{time.process_time() - cpu:.1f} s CPU ({models[-1].version})", flush=True)
+first = models[0].heads
+same = all(
+    np.array_equal(first[h].coef_, m.heads[h].coef_)
+    and np.array_equal(first[h].intercept_, m.heads[h].intercept_)
+    for m in models[1:] for h in first
+)
+print(f"every run's heads identical to the first's (coefficients, intercepts): {same}")
 PY
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
