@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 import redis
@@ -25,12 +27,15 @@ from bench.floor_app import create_table
 from bench.harness import (
     TABLE_HEADER,
     LoadResult,
+    add_rate_args,
     alternate,
     combined,
     commit_of,
     cpu_per_request,
+    fixed_rate_rounds,
     gunicorn,
     machine_note,
+    print_fixed,
     reference_checkout,
     request_bench_args,
     scratch_database,
@@ -87,6 +92,7 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="after the rounds, the CPU per request of each endpoint by process group",
     )
+    add_rate_args(parser)
     return parser.parse_args()
 
 
@@ -106,7 +112,7 @@ def make_api_key() -> str:
 
 def measure(
     args: argparse.Namespace, env: dict[str, str], tmp: Path
-) -> tuple[list[tuple[str, str, Path]], list[list[LoadResult]], list[str]]:
+) -> tuple[list[tuple[str, str, Path]], list[list[LoadResult]], list[str], list[LoadResult]]:
     """Serve the floor, this service and (``--compare-ref``) the reference side by
     side with the same gunicorn settings; measure them in alternating rounds."""
     served = (args.workers, args.worker_class, args.threads)
@@ -129,6 +135,18 @@ def measure(
         rounds = alternate(
             runs, seconds=args.seconds, rounds=args.rounds, connections=args.connections
         )
+        count = int(args.rate * args.rate_seconds)
+        fixed = fixed_rate_rounds(
+            [
+                (f"{name} @ {args.rate:.0f}/s", url, path, bodies(count))
+                for (name, url, _script), path in zip(
+                    runs, ["/floor", *["/api/v1/invitations"] * (len(runs) - 1)], strict=True
+                )
+            ],
+            args.rate,
+            args.rate_rounds,
+            headers={"Authorization": f"Bearer {os.environ['BENCH_KEY']}"},
+        )
         # The gunicorn processes of each endpoint, told apart by their app spec.
         groups = {"floor gunicorn": "floor_app", "service gunicorn": "create_app"}
         cpu_runs = [
@@ -147,7 +165,30 @@ def measure(
             )
             for name, url, script in (cpu_runs if args.cpu else [])
         ]
-    return runs, rounds, cpu
+    return runs, rounds, cpu, fixed
+
+
+def bodies(count: int) -> list[bytes]:
+    """``count`` invitations for the fixed-rate phase, each a new ticket and customer
+    (the floor reads the same fields)."""
+    run = uuid.uuid4().hex[:8]
+    return [
+        json.dumps(
+            {
+                "ticket": {
+                    "id": f"R-{run}-{i}",
+                    "channel": "email",
+                    "product": "App",
+                    "closed_at": "2026-11-20T11:05:00Z",
+                    "contacts": 1,
+                },
+                "agent": {"id": f"agent-{i % 200}", "team": f"Tier {i % 5}"},
+                "customer": {"id": f"C-{run}-{i}", "email": f"r{i}@example.com"},
+                "send_after": 3600,
+            }
+        ).encode()
+        for i in range(count)
+    ]
 
 
 def report(
@@ -208,10 +249,11 @@ def main() -> None:
         env = served_env(database_url, broker, tmp / "data")
         os.environ["BENCH_KEY"] = make_api_key()
         before = machine_note()
-        runs, rounds, cpu = measure(args, env, tmp)
+        runs, rounds, cpu, fixed = measure(args, env, tmp)
         after = machine_note()
         redis.Redis.from_url(broker).flushdb()
     report(args, runs, rounds)
+    print_fixed(args, fixed)
     if cpu:
         print("\n" + "\n".join(cpu))
     print(f"\nbefore: {before}\nafter: {after}")

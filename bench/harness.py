@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import os
+import queue
 import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -21,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from sqlalchemy import create_engine, text
 
@@ -389,3 +393,119 @@ def key_headers(app: Any, scope: str) -> dict[str, str]:
         _key, plain = create_api_key(session, "bench", [scope])
         session.commit()
     return {"Authorization": f"Bearer {plain}"}
+
+
+def fixed_rate(
+    name: str,
+    url: str,
+    path: str,
+    bodies: list[bytes],
+    rate: float,
+    workers: int = 32,
+    headers: dict[str, str] | None = None,
+) -> tuple[LoadResult, list[float], float]:
+    """Send ``bodies`` at ``rate`` per second, open loop; latency from schedule.
+
+    Returns the result, every latency (seconds) and the time taken."""
+    target = urlparse(url)
+    jobs: queue.Queue[tuple[int, float] | None] = queue.Queue()
+    start = time.perf_counter() + 0.5
+    for i in range(len(bodies)):
+        jobs.put((i, start + i / rate))
+    for _ in range(workers):
+        jobs.put(None)
+    sent_headers = {"Content-Type": "application/json", **(headers or {})}
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def work() -> None:
+        conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=10)
+        while (job := jobs.get()) is not None:
+            index, scheduled = job
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                conn.request("POST", path, body=bodies[index], headers=sent_headers)
+                answer = conn.getresponse()
+                answer.read()
+                ok = 200 <= answer.status < 300
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(
+                    target.hostname or "127.0.0.1", target.port, timeout=10
+                )
+                ok = False
+            elapsed = time.perf_counter() - scheduled
+            with lock:
+                latencies.append(elapsed)
+                if not ok:
+                    errors[0] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - start
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    result = LoadResult(name, len(bodies) / took, pct(0.50), pct(0.99), len(bodies), errors[0])
+    return result, latencies, took
+
+
+def fixed_rate_rounds(
+    runs: list[tuple[str, str, str, list[bytes]]],
+    rate: float,
+    rounds: int,
+    headers: dict[str, str] | None = None,
+) -> list[LoadResult]:
+    """``fixed_rate`` for each (name, url, path, bodies) in turn, its bodies split
+    over ``rounds`` alternating parts (a busy spell falls on every endpoint
+    alike); one result per endpoint over all its parts."""
+    parts: list[list[tuple[LoadResult, list[float], float]]] = [[] for _ in runs]
+    for round_ in range(rounds):
+        for i, (name, url, path, bodies) in enumerate(runs):
+            size = len(bodies) // rounds
+            chunk = bodies[round_ * size : (round_ + 1) * size]
+            parts[i].append(fixed_rate(name, url, path, chunk, rate, headers=headers))
+    results = []
+    for (name, _url, _path, _bodies), done in zip(runs, parts, strict=True):
+        latencies = sorted(x for _r, lat, _t in done for x in lat)
+
+        def pct(p: float, latencies: list[float] = latencies) -> float:
+            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+        results.append(
+            LoadResult(
+                name,
+                len(latencies) / sum(t for _r, _l, t in done),
+                pct(0.50),
+                pct(0.99),
+                len(latencies),
+                sum(r.errors for r, _l, _t in done),
+            )
+        )
+    return results
+
+
+def add_rate_args(parser: argparse.ArgumentParser) -> None:
+    """The fixed-rate phase's options, the same in every request bench."""
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--rate-seconds", type=int, default=20, help="per endpoint")
+    parser.add_argument("--rate-rounds", type=int, default=2)
+
+
+def print_fixed(args: argparse.Namespace, fixed: list[LoadResult]) -> None:
+    print(
+        f"\nFixed rate: open loop, {args.rate_seconds}s per endpoint in {args.rate_rounds} "
+        "alternating rounds, latency from each request's schedule\n"
+    )
+    print(TABLE_HEADER)
+    for result in fixed:
+        print(result.row())
