@@ -106,7 +106,7 @@ LOCALE_TEXTS = fields.Dict(
     validate=_check_wording,
 )
 # The fields only a team's own question has (a built-in metric has metric + wording).
-CUSTOM_FIELDS = ("key", "type", "required", "show_if", "options", "scale", "labels")
+CUSTOM_FIELDS = ("key", "type", "required", "show_if", "options", "scale", "labels", "maps_to")
 
 
 class OptionIn(Schema):
@@ -149,7 +149,8 @@ class ShowIfIn(Schema):
 class QuestionIn(Schema):
     """A built-in metric (``metric``, ``wording``) or a team's own question
     (``key``, ``type``, ``wording``, ``required``, ``show_if``, and ``options`` for
-    choice/multi or ``scale`` and ``labels`` for rating)."""
+    choice/multi or ``scale`` and ``labels`` for rating; a choice may say
+    ``"maps_to": "target"`` when its options name who the customer blames)."""
 
     class Meta:
         unknown = RAISE
@@ -174,6 +175,13 @@ class QuestionIn(Schema):
         ),
         validate=_check_wording,
         metadata={"description": "Per locale, the labels of the lowest and highest point"},
+    )
+    maps_to = fields.String(
+        validate=validate.OneOf(questions.MAPS_TO),
+        metadata={
+            "description": "target: options agent, product, process state who the customer "
+            "blames, and teach the comment model's attribution"
+        },
     )
 
     @validates_schema
@@ -206,6 +214,13 @@ class QuestionIn(Schema):
         for name in ("scale", "labels"):
             if kind != "rating" and name in data:
                 errors[name] = ["Only a rating question has this."]
+        if "maps_to" in data:
+            if kind != "choice":
+                errors["maps_to"] = ["Only a choice question maps to the target."]
+            elif not set(values) & set(questions.STATED_TARGETS):
+                errors["maps_to"] = [
+                    f"No option value is one of {', '.join(questions.STATED_TARGETS)}."
+                ]
         if errors:
             raise ValidationError(errors)
 
@@ -219,7 +234,7 @@ class QuestionIn(Schema):
             "wording": data["wording"],
             "required": data.get("required", False),
         }
-        for name in ("show_if", "options", "scale", "labels"):
+        for name in ("show_if", "options", "scale", "labels", "maps_to"):
             if name in data:
                 stored[name] = data[name]
         return stored
@@ -268,6 +283,8 @@ def check_questions(value: list[dict[str, Any]]) -> None:
         problem = _check_show_if(index, condition, earlier) if condition else None
         if problem:
             errors.setdefault(index, {})["show_if"] = [problem]
+        if question.get("maps_to") and questions.target_question(earlier.values()):
+            errors.setdefault(index, {})["maps_to"] = ["Only one question maps to the target."]
         earlier[key] = question
     if errors:
         raise ValidationError(errors)
@@ -298,6 +315,9 @@ class QuestionOut(Schema):
     scale = fields.Function(lambda q: q.get("scale"), allow_none=True, metadata={"type": "integer"})
     labels = fields.Function(
         lambda q: q.get("labels"), allow_none=True, metadata={"type": "object"}
+    )
+    maps_to = fields.Function(
+        lambda q: q.get("maps_to"), allow_none=True, metadata={"type": "string"}
     )
     low = fields.Function(
         lambda q: questions.scale(q)[0] if _numeric(q) else None,

@@ -108,6 +108,9 @@ class PromotionReport:
     # Comments labelled by their rating the domain adapter learnt from (never in the
     # held-back rows); 0 when there is no adapter.
     rating_rows: int = 0
+    # Comments labelled by the reason the customer chose (target head only, never in
+    # the held-back rows).
+    stated_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,6 +150,24 @@ def adapter_rows(
     return out
 
 
+def stated_training_rows(
+    stated: Iterable[LabelledSentence],
+    rows: Iterable[LabelledSentence],
+    holdout_fraction: float = HOLDOUT_FRACTION,
+    seed: int = 0,
+) -> list[LabelledSentence]:
+    """Comments labelled by the customer's stated reason that the target head may learn:
+    target only, never a text of ``rows`` (a person's label or the seed's wins), never
+    a text whose hash puts it in the held-back split (promotion stays on people's labels).
+    """
+    taken = {normalise(r.text) for r in rows}
+    out = []
+    for row in deduplicate(r for r in stated if r.target is not None and r.text.strip()):
+        if normalise(row.text) not in taken and not is_held_out(row.text, holdout_fraction, seed):
+            out.append(replace(row, sentiment=None, category=None))
+    return out
+
+
 def deployment_held_out(
     deployment_labels: Iterable[LabelledSentence],
     holdout_fraction: float = HOLDOUT_FRACTION,
@@ -169,10 +190,12 @@ def train_and_maybe_promote(
     tolerance: float = 0.0,
     rated: Iterable[RatedComment] = (),
     deployment_labels: Iterable[LabelledSentence] = (),
+    stated: Iterable[LabelledSentence] = (),
 ) -> PromotionReport:
     """Retrain on ``rows`` (seed data + people's labels), adapt to the deployment's
     ``deployment_labels`` (people's labels, also in ``rows``) and ``rated`` comments,
-    measure, promote if not worse.
+    measure, promote if not worse. ``stated`` rows (comments labelled by the reason
+    the customer chose, ``stated_training_rows``) join the target head's training rows.
 
     The three heads are trained on ``rows`` minus the held-back split (a hash of each
     text). A domain adapter (adapt.py) is fitted on the deployment's rows outside that
@@ -203,6 +226,8 @@ def train_and_maybe_promote(
     train_rows, held_out = split(data, holdout_fraction, seed)
     if not held_out:
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
+    by_reason = stated_training_rows(stated, data, holdout_fraction, seed)
+    train_rows += by_reason
     current = load_promoted(root)
     labels = list(deployment_labels)
     weak = adapter_rows(rated, labels, holdout_fraction, seed)
@@ -236,6 +261,7 @@ def train_and_maybe_promote(
         held_out_rows=len(held_out),
         reasons=reasons,
         rating_rows=adapter.sources.get("rating", 0) if adapter is not None else 0,
+        stated_rows=len(by_reason),
     )
 
 
