@@ -194,8 +194,7 @@ def train_and_maybe_promote(
 ) -> PromotionReport:
     """Retrain on ``rows`` (seed data + people's labels), adapt to the deployment's
     ``deployment_labels`` (people's labels, also in ``rows``) and ``rated`` comments,
-    measure, promote if not worse. ``stated`` rows (comments labelled by the reason
-    the customer chose, ``stated_training_rows``) join the target head's training rows.
+    measure, promote if not worse; ``stated`` rows teach the target head alone.
 
     The three heads are trained on ``rows`` minus the held-back split (a hash of each
     text). A domain adapter (adapt.py) is fitted on the deployment's rows outside that
@@ -226,8 +225,7 @@ def train_and_maybe_promote(
     train_rows, held_out = split(data, holdout_fraction, seed)
     if not held_out:
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
-    by_reason = stated_training_rows(stated, data, holdout_fraction, seed)
-    train_rows += by_reason
+    train_rows += (by_reason := stated_training_rows(stated, data, holdout_fraction, seed))
     current = load_promoted(root)
     labels = list(deployment_labels)
     weak = adapter_rows(rated, labels, holdout_fraction, seed)
