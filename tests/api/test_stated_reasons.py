@@ -13,9 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedback_service.analysis.comments.training import STATED_WEIGHT, gather
+from feedback_service.analysis.comments.training import (
+    STATED_WEIGHT,
+    TrainingData,
+    gather,
+    new_run,
+    record,
+)
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
-from feedback_service.analysis.text import LabelledSentence
+from feedback_service.analysis.text import LabelledSentence, PromotionReport, Taxonomy
 from feedback_service.scores.scoring import wilson_interval
 from tests.api.test_responses import new_invitation
 from tests.api.test_survey_questions import REASON
@@ -123,6 +129,22 @@ def test_gather_takes_the_stated_reason_under_the_version_it_was_given(
         LabelledSentence("Waited a week for a reply.", None, "agent", weight=STATED_WEIGHT)
     ]
     assert LabelledSentence(labelled, "negative", "process") in data.labels
+
+
+def test_a_training_run_shows_how_many_stated_rows_it_used(
+    client: FlaskClient, auth: Any, db_session: Session
+) -> None:
+    run = new_run(db_session, "api", "test")
+    stated = [LabelledSentence("Waited a week for a reply.", None, "agent", weight=STATED_WEIGHT)]
+    data = TrainingData([], [], Taxonomy.default(), stated=stated)
+    report = PromotionReport("2026.12.05-abcdef12", False, {}, None, None, 10, 2, stated_rows=1)
+    record(db_session, run, data, report)
+    db_session.commit()
+    shown = client.get(f"/api/v1/analysis/train/{run.id}", headers=auth("reports")).json
+    assert shown["stated_rows"] == 1
+    models = client.get("/api/v1/analysis/models", headers=auth("reports")).json["items"]
+    made = next(m for m in models if m["version"] == "2026.12.05-abcdef12")
+    assert made["stated_rows"] == 1 and made["training_run"]["stated_rows"] == 1
 
 
 # --- the report ------------------------------------------------------------------
