@@ -1,7 +1,7 @@
 """Teaching the target head from the reason customers state in the survey.
 
     .venv/bin/python bench/eval_stated_reasons.py [--data ../shared/data] [--seed 0]
-        [--agree 0.75] [--seed-model var/models]
+        [--agree 0.75] [--tolerance 0.0] [--seed-model var/models]
 
 A simulated deployment on the SemEval-14 restaurant target set of
 bench/eval_comments.py (``semeval_target``: service -> agent, food/price ->
@@ -27,12 +27,8 @@ the true target.
 
 from __future__ import annotations
 
-import argparse
 import random
-import shutil
 import sys
-import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -47,15 +43,8 @@ from bench.eval_comments import (  # noqa: E402
     scores,
     semeval_target,
 )
-from feedback_service.analysis.text import lexicon  # noqa: E402
-from feedback_service.analysis.text.data import LabelledSentence, seed_sentences  # noqa: E402
-from feedback_service.analysis.text.model import TrainedModel  # noqa: E402
-from feedback_service.analysis.text.pipeline import CommentAnalyzer  # noqa: E402
-from feedback_service.analysis.text.store import (  # noqa: E402
-    PromotionReport,
-    train_and_maybe_promote,
-    version_dir,
-)
+from bench.eval_rating_adaptation import adapt, arguments, out_of_box  # noqa: E402
+from feedback_service.analysis.text.data import LabelledSentence  # noqa: E402
 
 STATED_TARGETS = ("agent", "product", "process")
 STATED_WEIGHT = 0.5
@@ -79,42 +68,15 @@ def stated_reasons(
     return out, told
 
 
-def teach(
-    seed_dir: Path, model_dir: Path, stated: list[LabelledSentence]
-) -> tuple[PromotionReport, CommentAnalyzer, float]:
-    """The production training on a copy of a fresh install's model directory."""
-    shutil.copytree(seed_dir, model_dir)
-    started = time.perf_counter()
-    report = train_and_maybe_promote(seed_sentences(), model_dir, stated=stated)
-    took = time.perf_counter() - started
-    model = TrainedModel.load(version_dir(model_dir, report.candidate_version))
-    return report, CommentAnalyzer(model), took
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = arguments(__doc__)
     parser.add_argument("--agree", type=float, default=0.75)
-    parser.add_argument(
-        "--seed-model",
-        type=Path,
-        help="a model directory holding the out-of-the-box model, reused (trained there if empty)",
-    )
     args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="eval-stated-"))
-    lexicon.configure(work / "nltk")
-    started = time.perf_counter()
-    seed_dir = args.seed_model or work / "seed-model"
-    if not (seed_dir / "promoted.json").exists():
-        train_and_maybe_promote(seed_sentences(), seed_dir)
-    out_of_box = CommentAnalyzer.load(seed_dir, work / "nltk")
-    print(f"out-of-the-box model {out_of_box.model_version} ({time.perf_counter() - started:.0f}s)")
+    work, seed_dir, out_of_box_model = out_of_box(args.seed_model, "eval-stated-")
 
     deployment, measure = halves(semeval_target(read_semeval(args.data)), args.seed)
     texts, truth = [e.text for e in measure], [e.label for e in measure]
-    acc, f1 = scores(truth, ours_target(out_of_box, texts))
+    acc, f1 = scores(truth, ours_target(out_of_box_model, texts))
     table = [
         "| model | stated rows trained on | promoted | n measured | accuracy | target macro-F1 |",
         "|---|---|---|---|---|---|",
@@ -126,19 +88,16 @@ def main() -> None:
     for index, (name, agree) in enumerate(runs):
         stated, told = stated_reasons(deployment, agree, args.seed)
         notes.append(f"{name}: {told['true']} state the true target, {told['other']} another")
-        report, taught, took = teach(seed_dir, work / f"run-{index}", stated)
+        report, taught, took = adapt(seed_dir, work / f"run-{index}", [], args.tolerance, stated)
         acc, f1 = scores(truth, ours_target(taught, texts))
-        verdict = "yes" if report.promoted else "NO: " + "; ".join(report.reasons)
+        why = [r for r in report.reasons if not r.startswith("no domain adapter")]
+        verdict = "yes" if report.promoted else "NO: " + "; ".join(why)
         table.append(
             f"| {name} ({took:.0f}s) | {report.stated_rows} | {verdict} | {len(truth)} "
             f"| {acc:.3f} | {f1:.3f} |"
         )
         print(table[-1], flush=True)
-    print()
-    print("\n".join(table))
-    print()
-    for note in notes:
-        print(f"* {note}")
+    print("\n" + "\n".join(table) + "\n\n" + "\n".join(f"* {note}" for note in notes))
 
 
 if __name__ == "__main__":

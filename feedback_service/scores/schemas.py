@@ -123,11 +123,14 @@ class TargetsOut(Schema):
     items = fields.List(fields.Nested(TargetOut))
 
 
-class QuestionValueOut(Schema):
-    value = fields.String()
+class ShareOut(Schema):
     count = fields.Integer()
     share = fields.Float(allow_none=True)
     interval = fields.Dict(allow_none=True, metadata={"description": "95% Wilson, 0..1"})
+
+
+class QuestionValueOut(ShareOut):
+    value = fields.String()
 
 
 class QuestionGroupOut(Schema):
@@ -149,11 +152,8 @@ class QuestionReportOut(Schema):
     by_team = fields.List(fields.Nested(QuestionGroupOut))
 
 
-class RateOut(Schema):
-    count = fields.Integer()
+class RateOut(ShareOut):
     n = fields.Integer()
-    share = fields.Float(allow_none=True)
-    interval = fields.Dict(allow_none=True, metadata={"description": "95% Wilson, 0..1"})
 
 
 class AttributionGroupOut(Schema):

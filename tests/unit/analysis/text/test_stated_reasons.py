@@ -16,18 +16,14 @@ from feedback_service.analysis.text.store import (
     stated_training_rows,
     train_and_maybe_promote,
 )
+from tests.unit.analysis.text.test_rating_adaptation import _jargon
+
+CALLBACK = ("Case {n} was parked in the callback queue",)
 
 
 def _callback_queue(n: int, held_out: bool) -> list[str]:
     """``n`` comments in a desk's jargon, on one side of the hash split."""
-    out: list[str] = []
-    i = 0
-    while len(out) < n:
-        text = f"Case {8000 + i} was parked in the callback queue."
-        if is_held_out(text) == held_out:
-            out.append(text)
-        i += 1
-    return out
+    return [text for text, _ in _jargon(n, held_out, templates=(CALLBACK, CALLBACK))]
 
 
 def _stated(texts: list[str], target: str) -> list[LabelledSentence]:
