@@ -225,11 +225,11 @@ def train_and_maybe_promote(
     train_rows, held_out = split(data, holdout_fraction, seed)
     if not held_out:
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
-    train_rows += (by_reason := stated_training_rows(stated, data, holdout_fraction, seed))
+    by_reason = stated_training_rows(stated, data, holdout_fraction, seed)
     current = load_promoted(root)
     labels = list(deployment_labels)
     weak = adapter_rows(rated, labels, holdout_fraction, seed)
-    base, adapter = _base_and_adapter(current, train_rows, weak, taxonomy, seed)
+    base, adapter = _base_and_adapter(current, train_rows, weak, taxonomy, seed, by_reason)
     candidate = AdaptedModel.wrap(base, adapter) if adapter is not None else base
     base.metrics = candidate.metrics = base.evaluate(held_out)
     checks = [_compare("", candidate.metrics, _base(current), held_out, tolerance)]
@@ -255,7 +255,7 @@ def train_and_maybe_promote(
         candidate_metrics=candidate.metrics,
         current_version=current.version if current is not None else None,
         current_metrics=checks[0][2],
-        train_rows=len(train_rows) + (adapter.rows if adapter is not None else 0),
+        train_rows=len(train_rows) + len(by_reason) + (adapter.rows if adapter else 0),
         held_out_rows=len(held_out),
         reasons=reasons,
         rating_rows=adapter.sources.get("rating", 0) if adapter is not None else 0,
@@ -273,22 +273,27 @@ def _base_and_adapter(
     weak: list[AdapterRow],
     taxonomy: Taxonomy | None,
     seed: int,
+    stated: list[LabelledSentence],
 ) -> tuple[TrainedModel, DomainAdapter | None]:
     """The seed-trained model (reused when it can be) and the domain adapter, if any.
 
     People's sentiment labels teach the adapter, not the seed-trained sentiment head:
     the stacker must see that head's probabilities for rows it never saw. With no
     adapter after all, the labels teach the head, as they did before adapters.
+    ``stated`` rows teach the target head alone (model.py ``target_only``).
     """
     from feedback_service.analysis.text.adapt import fit_adapter, usable
     from feedback_service.analysis.text.model import train
 
+    def fitted(rows: list[LabelledSentence]) -> TrainedModel:
+        reused = _reuse_base(current, [*rows, *stated], taxonomy, seed)
+        return reused or train(rows, taxonomy, seed, target_only=stated)
+
     own = {normalise(r.text) for r in weak if r.source == "label"} if usable(weak) else set()
-    base_rows = _without_sentiment(train_rows, own)
-    base = _reuse_base(current, base_rows, taxonomy, seed) or train(base_rows, taxonomy, seed)
+    base = fitted(_without_sentiment(train_rows, own))
     adapter = fit_adapter(weak, base, seed) if weak else None
     if adapter is None and own:
-        base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
+        base = fitted(train_rows)
     return base, adapter
 
 

@@ -69,5 +69,9 @@ def test_stated_reasons_teach_the_target_and_promotion_is_decided_on_people_labe
     assert report.held_out_rows == plain.held_out_rows == len(held)
     assert report.candidate_metrics["n"] == len(held)
     assert report.train_rows == plain.train_rows + 60
+    # The target head alone learns from them: the other heads cannot move by chance.
+    for head in ("sentiment", "category"):
+        assert report.candidate_metrics[head] == plain.candidate_metrics[head]
+    assert report.candidate_version != plain.candidate_version
     after = CommentAnalyzer.load(tmp_path / "stated", nltk_cache_dir)
     assert [f.target for f in after.analyze(probe).findings] == ["agent"]
