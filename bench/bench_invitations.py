@@ -25,7 +25,6 @@ from bench.floor_app import create_table
 from bench.harness import (
     TABLE_HEADER,
     LoadResult,
-    add_compare_ref,
     alternate,
     combined,
     commit_of,
@@ -33,7 +32,9 @@ from bench.harness import (
     gunicorn,
     machine_note,
     reference_checkout,
+    request_bench_args,
     scratch_database,
+    served_env,
     served_with,
     wrk,
 )
@@ -80,20 +81,12 @@ end
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=16)
-    # gunicorn's settings come from gunicorn.conf.py, as in production; these override.
-    parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--worker-class", default=None)
-    parser.add_argument("--threads", type=int, default=None)
+    parser = request_bench_args(__doc__)
     parser.add_argument(
         "--cpu",
         action="store_true",
         help="after the rounds, the CPU per request of each endpoint by process group",
     )
-    add_compare_ref(parser)
     return parser.parse_args()
 
 
@@ -210,15 +203,9 @@ def main() -> None:
     broker = "redis://127.0.0.1:6379/14"
     with scratch_database("fs_bench_invitations") as database_url:
         create_table(database_url)
-        env = {
-            "DATABASE_URL": database_url,
-            "BROKER_URL": broker,
-            "FEEDBACK_DATA_DIR": str(tmp / "data"),
-            # The floor has no rate limit; POST /api/v1/invitations has none either
-            # (API-key callers are not limited), so this changes nothing measured.
-            "RATELIMIT_ENABLED": "false",
-        }
-        os.environ.update(env)
+        # POST /api/v1/invitations has no rate limit either (API-key callers are not
+        # limited), so turning the limits off changes nothing measured here.
+        env = served_env(database_url, broker, tmp / "data")
         os.environ["BENCH_KEY"] = make_api_key()
         before = machine_note()
         runs, rounds, cpu = measure(args, env, tmp)

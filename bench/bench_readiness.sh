@@ -14,8 +14,41 @@
 #   bench/bench_readiness.sh            # uses ports 5099 and 5100
 #   PORT=5123 bench/bench_readiness.sh
 #   REUSE_CLONE=/tmp/readiness.X/clone bench/bench_readiness.sh   # the restart only
+#   TRAIN_ONLY=1 bench/bench_readiness.sh   # the seed model's training alone, in this
+#     checkout: heads one after another against side by side, alternated twice
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ -n "${TRAIN_ONLY:-}" ]; then
+  cd "$repo"
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  .venv/bin/python - <<'PY'
+import os, time
+import numpy as np
+from feedback_service.analysis.text.data import deduplicate, seed_sentences, split
+from feedback_service.analysis.text.model import head_threads, train
+from feedback_service.analysis.text.store import HOLDOUT_FRACTION
+
+rows, _held = split(deduplicate(seed_sentences()), HOLDOUT_FRACTION, 0)
+cores = os.cpu_count() or 1
+models = []
+for round_ in (1, 2):
+    for threads in (1, cores):
+        wall, cpu = time.perf_counter(), time.process_time()
+        with head_threads(threads):
+            models.append(train(rows))
+        print(f"round {round_}, heads {threads} at once: {time.perf_counter() - wall:.1f} s wall, "
+              f"{time.process_time() - cpu:.1f} s CPU ({models[-1].version})", flush=True)
+first = models[0].heads
+same = all(
+    np.array_equal(first[h].coef_, m.heads[h].coef_)
+    and np.array_equal(first[h].intercept_, m.heads[h].intercept_)
+    for m in models[1:] for h in first
+)
+print(f"every run's heads identical to the first's (coefficients, intercepts): {same}")
+PY
+  echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 port=${PORT:-5099}
 dir=$(mktemp -d /tmp/readiness.XXXXXX)
 if [ -n "${REUSE_CLONE:-}" ]; then
@@ -100,13 +133,14 @@ run_once() {  # label -> prints readiness and first-answer figures
 }
 
 stop() {  # the whole process group of bin/run, forcibly if it lingers
+  # (not `wait` first: a worker stuck in its warm shutdown would keep it waiting)
   kill -- -"$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
   for _ in $(seq 1 20); do
-    kill -0 -- -"$1" 2>/dev/null || return 0
+    kill -0 -- -"$1" 2>/dev/null || break
     sleep 1
   done
   kill -9 -- -"$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 
 if [ -z "${REUSE_CLONE:-}" ]; then

@@ -133,6 +133,12 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
         survey = np.where(is_nps, surveys["nps"], surveys["post-ticket"])
         sent = closed + 3600
         sent_s = _ts(sent)
+
+        def about(i: int) -> tuple[Any, ...]:
+            """Who and what ticket ``i``'s invitation (and its answer) are about: survey,
+            ticket, customer, agent, team, channel, and its locale."""
+            return (survey[i], i + 1, customer[i], agent[i], team[i], CHANNELS[channel[i]], "en")
+
         _copy(
             conn,
             "invitations",
@@ -142,13 +148,7 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
                 (
                     i + 1,
                     f"bench-{i:012d}",
-                    survey[i],
-                    i + 1,
-                    customer[i],
-                    agent[i],
-                    team[i],
-                    CHANNELS[channel[i]],
-                    "en",
+                    *about(i),
                     "email",
                     "sent",
                     sent_s[i],
@@ -181,13 +181,7 @@ def load(url: str, n_responses: int, seed: int = 1) -> dict[str, Any]:
             return (
                 k + 1,
                 i + 1,
-                survey[i],
-                i + 1,
-                customer[i],
-                agent[i],
-                team[i],
-                CHANNELS[channel[i]],
-                "en",
+                *about(i),
                 None if nps_survey or skip[k, 0] else csat[k],
                 nps[k] if nps_survey else None,
                 None if nps_survey or skip[k, 1] else ces[k],
@@ -277,9 +271,22 @@ WHERE r.status = 'confirmed' AND r.csat IS NOT NULL {where} GROUP BY 1, 2, 3
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    bench_main(__doc__, run, "bench_reports", repeat=7)
+
+
+def bench_main(
+    doc: str | None,
+    run: Callable[..., None],
+    name: str,
+    repeat: int,
+    after_load: Callable[[str], None] | None = None,
+) -> None:
+    """The command line of a bench over the 1 M-answer database: load it (into the
+    scratch database ``name``, or ``<name>_kept`` with ``--keep``), then ``run``;
+    ``--reuse URL`` times a database an earlier ``--keep`` run loaded."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--responses", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=repeat)
     parser.add_argument(
         "--reuse",
         metavar="URL",
@@ -292,39 +299,45 @@ def main() -> None:
         upgrade_database(args.reuse)
         run(args.reuse, args.repeat, rebuild=args.rebuild)
         return
-    with (
-        kept_database("bench_reports_kept")
-        if args.keep
-        else scratch_database("bench_reports") as url
-    ):
+    with kept_database(f"{name}_kept") if args.keep else scratch_database(name) as url:
         started = time.perf_counter()
         facts = load(url, args.responses)
-        load_s = time.perf_counter() - started
+        if after_load is not None:
+            after_load(url)
         print(
             f"loaded {facts['responses']:,} responses, {facts['tickets']:,} tickets "
-            f"in {load_s:.0f}s"
+            f"in {time.perf_counter() - started:.0f}s"
         )
         run(url, args.repeat, rebuild=True)
         if args.keep:
             print(f"kept {url}")
 
 
-def run(url: str, repeat: int, rebuild: bool) -> None:
-    """Rebuild the rollups (unless reusing), then time every report and its raw query."""
+def bench_app(url: str, rebuild: bool) -> Any:
+    """The app on ``url``, its rollups rebuilt first when ``rebuild`` (timed)."""
     from feedback_service import create_app
-    from feedback_service.auth.service import create_api_key
     from feedback_service.db import get_session
     from feedback_service.scores import rollups
-    from feedback_service.scores.service import store_driver_run
 
     app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False, "TESTING": True})
+    if rebuild:
+        with app.app_context():
+            started = time.perf_counter()
+            cells = rollups.rebuild(get_session())
+            get_session().commit()
+            print(f"rebuilt {cells:,} rollup cells in {time.perf_counter() - started:.1f}s")
+    return app
+
+
+def run(url: str, repeat: int, rebuild: bool) -> None:
+    """Rebuild the rollups (unless reusing), then time every report and its raw query."""
+    from feedback_service.auth.service import create_api_key
+    from feedback_service.db import get_session
+    from feedback_service.scores.service import store_driver_run
+
+    app = bench_app(url, rebuild)
     with app.app_context():
         session = get_session()
-        if rebuild:
-            started = time.perf_counter()
-            cells = rollups.rebuild(session)
-            session.commit()
-            print(f"rebuilt {cells:,} rollup cells in {time.perf_counter() - started:.1f}s")
         _key, plain = create_api_key(session, "bench", ["reports"])
         session.commit()
         # VACUUM as well as ANALYZE: this machine's PostgreSQL runs with

@@ -42,13 +42,14 @@ from bench.floor_app import create_table
 from bench.harness import (
     TABLE_HEADER,
     LoadResult,
-    add_compare_ref,
     combined,
     commit_of,
     gunicorn,
     machine_note,
     reference_checkout,
+    request_bench_args,
     scratch_database,
+    served_env,
     served_with,
     wrk,
 )
@@ -210,18 +211,10 @@ def fixed_rate_rounds(
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=16)
-    # gunicorn's settings come from gunicorn.conf.py, as in production; these override.
-    parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--worker-class", default=None)
-    parser.add_argument("--threads", type=int, default=None)
+    parser = request_bench_args(__doc__)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--rate-seconds", type=int, default=20, help="per endpoint")
     parser.add_argument("--rate-rounds", type=int, default=2)
-    add_compare_ref(parser)
     return parser.parse_args()
 
 
@@ -360,15 +353,9 @@ def main() -> None:
             tokens[-fixed_count * services :],
         )
         (tmp / "tokens.txt").write_text("\n".join(wrk_tokens) + "\n")
-        env = {
-            "DATABASE_URL": database_url,
-            "BROKER_URL": broker,
-            "FEEDBACK_DATA_DIR": str(tmp / "data"),
-            # One client address sends everything here, and the floor has no
-            # limiter: the public limits (300/min per IP) are off for the run.
-            "RATELIMIT_ENABLED": "false",
-        }
-        os.environ.update(env)
+        # One client address sends everything here: the public limits (300/min per
+        # IP) are off for the run.
+        env = served_env(database_url, broker, tmp / "data")
         os.environ["BENCH_TOKENS"] = str(tmp / "tokens.txt")
         before = machine_note()
         endpoints, fixed = measure(args, env, tmp, rate_tokens)

@@ -334,8 +334,18 @@ def main() -> None:
             for top, low in shares
             for t in thresholds
         ]
-        # Neutral when the blended P(neutral) is the most likely reading (no band).
-        rules += [SentimentRule(model_share=top, min_model_share=low) for top, low in shares]
+        # Neutral when the blended P(neutral) is the most likely reading (no band),
+        # weighed 1.0 (plain argmax) or as shipped; and the weight itself.
+        rules += [
+            SentimentRule(model_share=top, min_model_share=low, neutral_weight=weight)
+            for top, low in shares
+            for weight in sorted({1.0, SentimentRule().neutral_weight})
+        ]
+        rules += [
+            SentimentRule(neutral_weight=weight)
+            for weight in (0.9, 0.8, 0.7, 0.5, 0.4)
+            if weight != SentimentRule().neutral_weight
+        ]
         # The shipped blend, with the model alone (or at its top share) wherever
         # the lexicon finds no opinion word.
         rules += [
@@ -344,7 +354,7 @@ def main() -> None:
             for t in thresholds
         ]
         print(
-            "| model share (max/min) | share, lexicon silent | neutral by (threshold) "
+            "| model share (max/min) | share, lexicon silent | neutral by (threshold, weight) "
             "| seed CV macro-F1 |\n|---|---|---|---|"
         )
         ranked = seed_cv_rules(rules, args.seed, args.rule_folds)
@@ -352,7 +362,9 @@ def main() -> None:
             share = f"{rule.model_share}/{rule.min_model_share}"
             silent = "-" if rule.silent_lexicon_share is None else rule.silent_lexicon_share
             neutral = (
-                f"band ({rule.label_threshold})" if rule.neutral_by == "band" else rule.neutral_by
+                f"band ({rule.label_threshold})"
+                if rule.neutral_by == "band"
+                else f"{rule.neutral_by} (weight {rule.neutral_weight})"
             )
             print(f"| {share} | {silent} | {neutral} | {f1:.4f} |")
         return

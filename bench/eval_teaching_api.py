@@ -52,6 +52,7 @@ from bench.eval_comments import (  # noqa: E402
     semeval_target,
     vader_sentiment,
 )
+from bench.harness import key_headers  # noqa: E402
 
 SETS = {
     "target": ("SemEval-14 service (agent) vs food/price (product)", "target"),
@@ -130,18 +131,12 @@ def teach_and_measure(
 ) -> list[str]:
     from feedback_service.analysis.comments.analyzer import current_analyzer
     from feedback_service.analysis.text import CommentAnalyzer, TrainedModel
-    from feedback_service.auth.service import create_api_key
-    from feedback_service.db import get_session
 
     name, kind = SETS[key]
     teach, measure = halves(examples, seed)
     work = Path(tempfile.mkdtemp(prefix=f"teach-{key}-"))
     app = scratch_app(work, seed_models)
-    with app.app_context():
-        session = get_session()
-        _key, token = create_api_key(session, "bench", ["admin"])
-        session.commit()
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = key_headers(app, "admin")
     client = app.test_client()
     started = time.perf_counter()
     imported = client.post(

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -165,6 +166,35 @@ def add_compare_ref(parser: argparse.ArgumentParser) -> None:
         help="also serve the code of git REF (the previous code, e.g. the commit this "
         "branch started from) from a temporary worktree, in the same alternating rounds",
     )
+
+
+def request_bench_args(description: str | None) -> argparse.ArgumentParser:
+    """The arguments of a request bench (the floor and the service served side by side
+    under gunicorn, loaded with wrk in alternating rounds); the bench adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seconds", type=int, default=15, help="per endpoint, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    # gunicorn's settings come from gunicorn.conf.py, as in production; these override.
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--worker-class", default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    add_compare_ref(parser)
+    return parser
+
+
+def served_env(database_url: str, broker: str, data_dir: Path) -> dict[str, str]:
+    """The environment the floor and the service are served with (and this process
+    gets too): the scratch database, the broker, a data directory, and no rate
+    limits: the floor has none, so the service is measured without its own."""
+    env = {
+        "DATABASE_URL": database_url,
+        "BROKER_URL": broker,
+        "FEEDBACK_DATA_DIR": str(data_dir),
+        "RATELIMIT_ENABLED": "false",
+    }
+    os.environ.update(env)
+    return env
 
 
 def commit_of(ref: str) -> str:
@@ -347,3 +377,15 @@ def cpu_per_request(
         for group in after
     )
     return f"{name}: {result.requests_per_second:,.0f} req/s; CPU ms per request: {spent}"
+
+
+def key_headers(app: Any, scope: str) -> dict[str, str]:
+    """The Authorization header of a new API key with ``scope`` in ``app``'s database."""
+    from feedback_service.auth.service import create_api_key
+    from feedback_service.db import get_session
+
+    with app.app_context():
+        session = get_session()
+        _key, plain = create_api_key(session, "bench", [scope])
+        session.commit()
+    return {"Authorization": f"Bearer {plain}"}

@@ -77,6 +77,8 @@ def _limits_settings(env: dict[str, str], redis_url: str) -> dict[str, Any]:
     """Rate limits, sign-in throttling and transport security."""
     return {
         "MIN_SAMPLE": _int(env.get("MIN_SAMPLE"), 30),
+        # Reports read PostgreSQL's trigger-kept rollups (scores/trigger_rollups.py).
+        "REPORTS_FROM_TRIGGER_ROLLUPS": _bool(env.get("REPORTS_FROM_TRIGGER_ROLLUPS"), True),
         "SIGNATURE_MAX_AGE": _int(env.get("SIGNATURE_MAX_AGE"), 300),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
         or (redis_url if redis_url else "memory://"),

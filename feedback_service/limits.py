@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, has_request_context, request
 from flask_smorest.spec.plugins import integerconverter2paramschema
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
@@ -135,6 +135,17 @@ class DateRange(Schema):
                 f"{last} is {(last - start).days + 1}.",
                 field_name="from",
             )
+
+
+class ScopeFilters(DateRange):
+    """A listing's or a report's range and the team and channel it is narrowed to,
+    by the names every report shares (DESIGN.md section 7); an unknown name is a 422."""
+
+    class Meta:
+        unknown = RAISE
+
+    team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    channel = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
 
 
 def body_limit(max_bytes: int) -> Callable[[F], F]:

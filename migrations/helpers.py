@@ -43,11 +43,28 @@ def timestamps(*names: str, nullable: bool = False) -> list[sa.Column[Any]]:
     return [sa.Column(name, sa.DateTime(timezone=True), nullable=nullable) for name in names]
 
 
+def strings(*, nullable: bool = False, **lengths: int) -> list[sa.Column[Any]]:
+    """``String`` columns, one per ``name=length``, in the order given."""
+    return [sa.Column(name, sa.String(length=n), nullable=nullable) for name, n in lengths.items()]
+
+
+def columns(
+    kind: Callable[[], sa.types.TypeEngine[Any]], *names: str, nullable: bool = False
+) -> list[sa.Column[Any]]:
+    """Columns of one type (``sa.Integer``, ``sa.JSON`` ...), in the order given."""
+    return [sa.Column(name, kind(), nullable=nullable) for name in names]
+
+
 def foreign_key(table: str, column: str, target: str, **kw: Any) -> sa.ForeignKeyConstraint:
     """``<table>.<column>`` references ``<target>.id``, named by the convention."""
     return sa.ForeignKeyConstraint(
         [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), **kw
     )
+
+
+def foreign_keys(table: str, **targets: str) -> list[sa.ForeignKeyConstraint]:
+    """``foreign_key`` for each ``column=target``, in the order given."""
+    return [foreign_key(table, column, target) for column, target in targets.items()]
 
 
 def unique(table: str, *columns: str) -> sa.UniqueConstraint:
@@ -74,6 +91,13 @@ def drop_indexes(table: str, *specs: IndexSpec) -> None:
                 batch_op.drop_index(spec[0])
 
 
+def drop_table(table: str, *index_specs: IndexSpec) -> None:
+    """Drops the table's indexes made by ``create_indexes`` (in reverse), then the table."""
+    if index_specs:
+        drop_indexes(table, *reversed(index_specs))
+    op.drop_table(table)
+
+
 def rollup_table(table: str, period: str, keys: Sequence[str], counts: Iterable[str]) -> None:
     """One cell per period and key: integer counts, unique on the period and the keys."""
     create_table(
@@ -82,6 +106,23 @@ def rollup_table(table: str, period: str, keys: Sequence[str], counts: Iterable[
         *(sa.Column(key, ROLLUP_KEYS[key](), nullable=False) for key in keys),
         *(sa.Column(count, sa.Integer(), nullable=False) for count in counts),
         unique(table, period, *keys),
+    )
+
+
+def month_of(day: str) -> str:
+    """SQL for the first day of the month of the date ``day``, on this database."""
+    if op.get_bind().dialect.name == "postgresql":
+        return f"CAST(date_trunc('month', {day}) AS date)"
+    return f"date({day}, 'start of month')"
+
+
+def sum_cells(target: str, period: str, source: str, at: str, keys: Sequence[str]) -> None:
+    """Fills ``target`` with the ``count`` of ``source``'s cells summed per ``period``
+    (the expression ``at`` over the source's cells) and ``keys``."""
+    columns = ", ".join(keys)
+    op.execute(
+        f"INSERT INTO {target} ({period}, {columns}, count) "  # noqa: S608 (named tables)
+        f"SELECT {at}, {columns}, sum(count) FROM {source} GROUP BY {at}, {columns}"
     )
 
 

@@ -37,9 +37,13 @@ TASK_MODULES = [
 # embedded broker and RabbitMQ, so a backlog of answers never holds a survey email
 # back for more than one task, and a bulk backlog never delays either. bin/run and
 # docker-compose.yml run one worker on the first two and one on bulk.
+# Alert deliveries travel with answer processing, which raises them: a backlog of
+# answers (a seeded history, a re-processing) raising hundreds of alerts must not
+# put their emails in front of a survey email (bench/README-processing.md).
 ANSWER_TASKS = (
     "feedback_service.analysis.tasks.process_response",
     "feedback_service.scores.tasks.process_responses",
+    "feedback_service.alerts.tasks.deliver_alert",
 )
 BULK_TASKS = (
     "feedback_service.patterns.tasks.compute_pattern_run",

@@ -1,5 +1,6 @@
-"""Alerts listen to the analysis feature: every processed answer is checked
-against the alert rules (``alerts/responses.py``), in the processing transaction.
+"""Alerts listen to answer processing: every processed batch of answers is
+checked against the alert rules (``alerts/responses.py``), in the processing
+transaction.
 
 Imported once by ``alerts.init_app``; analysis never imports alerts.
 """
@@ -10,13 +11,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from feedback_service.alerts.responses import alert_on_response
-from feedback_service.scores.signals import answer_processed
+from feedback_service.alerts.responses import alert_on_responses
+from feedback_service.scores.signals import answers_processed
 from feedback_service.surveys.models import Response
 
 
-@answer_processed.connect
-def alert_on_processed_answer(
-    _sender: Any, *, session: Session, response: Response, **_extra: Any
+@answers_processed.connect
+def alert_on_processed_answers(
+    _sender: Any, *, session: Session, responses: list[Response], **_extra: Any
 ) -> None:
-    alert_on_response(session, response)
+    alert_on_responses(session, responses)

@@ -1,13 +1,18 @@
 """The response trigger: a detractor or very dissatisfied answer with a comment.
 
-Called by the analysis worker for every version of a response it processes, in
-the same transaction. The alert's dedupe key is the response id, so a response
-alerts once in its life: re-processing never alerts again, and an amended
-response that turns bad alerts then, once.
+Called by answer processing for every batch of response versions it processes,
+in the same transaction. The alert's dedupe key is the response id, so a
+response alerts once in its life: re-processing never alerts again, and an
+amended response that turns bad alerts then, once.
+
+A batch costs a few statements, not a few per answer: the settings are read
+once, the batch's dedupe keys checked with one ``IN``, and each new alert is
+written by ``raise_alert`` (the alert, its deliveries) with those settings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -28,24 +33,63 @@ def dedupe_key(response_id: int) -> str:
 
 def alert_on_response(session: Session, response: Response) -> Alert | None:
     """Raise the response's alert if it is confirmed and bad enough; else None."""
-    if response.status != "confirmed":
-        return None  # a provisional one-click rating may be a mail scanner's
+    raised = alert_on_responses(session, [response])
+    return raised[0] if raised else None
+
+
+def alert_on_responses(session: Session, responses: Sequence[Response]) -> list[Alert]:
+    """Raise the alert of each response that is confirmed (a provisional one-click
+    rating may be a mail scanner's), bad enough and not alerted before, in the
+    order given; returns the alerts raised."""
+    confirmed = [r for r in responses if r.status == "confirmed"]
+    if not confirmed:
+        return []
     settings = get_settings(session)
-    reasons = rules.alarming(
-        response.answers(), response.comment, settings.triggers, settings.require_comment
-    )
-    if not reasons:
-        return None
-    key = dedupe_key(response.id)
-    if session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is not None:
-        return None
-    ticket, agent, team = response.ticket, response.agent, response.team
+    alarming = {
+        r.id: reasons
+        for r in confirmed
+        if (
+            reasons := rules.alarming(
+                r.answers(), r.comment, settings.triggers, settings.require_comment
+            )
+        )
+    }
+    if not alarming:
+        return []
+    keys = [dedupe_key(response_id) for response_id in alarming]
+    taken = set(session.scalars(select(Alert.dedupe_key).where(Alert.dedupe_key.in_(keys))))
+    raised = []
+    for response in confirmed:
+        key = dedupe_key(response.id)
+        if response.id not in alarming or key in taken:
+            continue
+        reasons = alarming[response.id]
+        alert = raise_alert(
+            session,
+            KIND,
+            _title(response, reasons),
+            _payload(response, reasons),
+            key,
+            team_id=response.team_id,
+            settings=settings,
+        )
+        if alert is not None:
+            raised.append(alert)
+    return raised
+
+
+def _title(response: Response, reasons: list[rules.Reason]) -> str:
+    agent = response.agent
     who = (agent.name or agent.external_id) if agent else "no agent"
-    title = (
+    return (
         f"{', '.join(r.label for r in reasons)} {words.PHRASES['en']['with_comment']} on ticket "
-        f"{ticket.external_id}, {who}"
+        f"{response.ticket.external_id}, {who}"
     )
-    payload: dict[str, Any] = {
+
+
+def _payload(response: Response, reasons: list[rules.Reason]) -> dict[str, Any]:
+    ticket, agent, team = response.ticket, response.agent, response.team
+    return {
         "response_id": response.id,
         "reasons": [
             {"metric": r.metric, "value": r.value, "threshold": r.threshold, "label": r.label}
@@ -67,4 +111,3 @@ def alert_on_response(session: Session, response: Response) -> Alert | None:
         "channel": response.channel,
         "submitted_at": response.submitted_at.isoformat(),
     }
-    return raise_alert(session, KIND, title, payload, key, team_id=response.team_id)

@@ -165,6 +165,7 @@ def raise_alert(
     dedupe_key: str,
     *,
     team_id: int | None = None,
+    settings: AlertSettings | None = None,
 ) -> Alert | None:
     """Store an alert and send it through the configured channels after commit.
 
@@ -172,7 +173,8 @@ def raise_alert(
     every later call (a re-processed response, a re-run detector) returns None
     and sends nothing. ``payload`` must be JSON-serialisable; it is what the
     webhook receives and what the email lists. ``team_id`` (our id) names the
-    team whose lead is emailed, if the settings ask for that.
+    team whose lead is emailed, if the settings ask for that. ``settings``: the
+    alert settings when the caller has read them already (a batch of answers).
     """
     if not kind or len(kind) > 60:
         raise ValueError("kind must be 1 to 60 characters")
@@ -191,15 +193,16 @@ def raise_alert(
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Alert.id)
+        .returning(Alert)
     )
-    alert_id = session.execute(stmt).scalar()
-    if alert_id is None:
+    alert: Alert | None = session.scalars(stmt).first()
+    if alert is None:
         return None
-    alert = session.get_one(Alert, alert_id)
+    if settings is None:
+        settings = get_settings(session)
     deliveries = [
-        AlertDelivery(alert_id=alert_id, channel=channel, target=target, status="pending")
-        for channel, target in plan_deliveries(session, get_settings(session), team_id)
+        AlertDelivery(alert_id=alert.id, channel=channel, target=target, status="pending")
+        for channel, target in plan_deliveries(session, settings, team_id)
     ]
     session.add_all(deliveries)
     session.flush()

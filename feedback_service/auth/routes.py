@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
-from feedback_service.api import requires_scope
+from feedback_service.api import api_blueprint, requires_scope
 from feedback_service.auth import service
 from feedback_service.auth.models import ApiKey
 from feedback_service.auth.schemas import KeyIn, KeyOut, KeyPageOut, KeyQuery, KeySecretOut
 from feedback_service.db import get_session
 
-keys_blp = Blueprint(
-    "keys", __name__, url_prefix="/api/v1", description="API keys: list, rotate, revoke"
-)
+keys_blp = api_blueprint("keys", __name__, "API keys: list, rotate, revoke")
 
 
 def key_view(api_key: ApiKey) -> dict[str, Any]:

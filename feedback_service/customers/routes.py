@@ -5,18 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_smorest import Blueprint
 
-from feedback_service.api import requires_scope
+from feedback_service.api import api_blueprint, requires_scope
 from feedback_service.customers import service
 from feedback_service.customers.schemas import CustomerExportOut, ErasureOut
 from feedback_service.db import get_session
 
-customers_blp = Blueprint(
-    "customers",
-    __name__,
-    url_prefix="/api/v1",
-    description="One customer's data: export everything held about them, or erase it",
+customers_blp = api_blueprint(
+    "customers", __name__, "One customer's data: export everything held about them, or erase it"
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from feedback_service.dashboard import charts, extensions, queries
+from feedback_service.dashboard import charts, extensions, floor, queries
 from feedback_service.dashboard.security import current_scope, login_required
 from feedback_service.dashboard.views import (
     ALL_ROLES,
@@ -93,6 +93,7 @@ def overview() -> str:
                 team_id=view.filters.team_id,
                 limit=5,
             ),
+            **floor.overview_context(session, view),
         )
     return render_template("dashboard/overview.html", **context)
 
@@ -173,6 +174,8 @@ def agents() -> Any:
         "dashboard/agents.html",
         view=view,
         cards=cards,
+        complaint_rows=floor.complaint_rows(cards),
+        **({} if view.empty else floor.agents_context(get_session(), current_scope(), view)),
         adjusted=extensions.adjusted_csat(get_session()),
         sort=sort,
         descending=descending,
@@ -375,7 +378,7 @@ def set_target() -> Any:
 
 EXPORTS = {
     "summary": "Summary: every metric with n and 95% interval, rates and ticket KPIs",
-    "agents": "Agent scorecards: each metric with interval, target, gap and rank",
+    "agents": "Agent scorecards: each metric with interval, target, gap and rank; complaints",
     "trend-csat": "CSAT by week with control limits",
     "drivers": "What goes with low CSAT (operational factors)",
     "comments": "Comments with their analysis (the period, up to 10,000)",

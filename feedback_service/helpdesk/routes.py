@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from feedback_service.api import api_blueprint
 from feedback_service.db import get_session
 from feedback_service.helpdesk import service
 from feedback_service.helpdesk.schemas import TeamIn, TeamListOut, TeamOut
 
-teams_blp = Blueprint("teams", __name__, url_prefix="/api/v1", description="Teams and their leads")
+teams_blp = api_blueprint("teams", __name__, "Teams and their leads")
 
 
 @teams_blp.route("/teams", methods=["GET"])

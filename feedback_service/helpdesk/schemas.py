@@ -21,11 +21,17 @@ class ExternalId(fields.String):
         return result.strip()
 
 
-class TicketIn(Schema):
+class HelpdeskRecordIn(Schema):
+    """A ticket, agent or customer as the helpdesk sends it: its id, required; keys we
+    do not use are ignored, so a helpdesk can send its whole record."""
+
     class Meta:
         unknown = EXCLUDE
 
     id = ExternalId(required=True, validate=validate.Length(max=200))
+
+
+class TicketIn(HelpdeskRecordIn):
     subject = fields.String(load_default=None, validate=validate.Length(max=2000))
     channel = fields.String(load_default=None, validate=validate.Length(max=40))
     product = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -45,21 +51,13 @@ class TicketIn(Schema):
         return data
 
 
-class AgentIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    id = ExternalId(required=True, validate=validate.Length(max=200))
+class AgentIn(HelpdeskRecordIn):
     name = fields.String(load_default=None, validate=validate.Length(max=200))
     email = fields.String(load_default=None, validate=validate.Length(max=320))
     team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
 
 
-class CustomerIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    id = ExternalId(required=True, validate=validate.Length(max=200))
+class CustomerIn(HelpdeskRecordIn):
     # Not validated as an email here: an unusable address suppresses the survey
     # with reason no_email instead of failing the helpdesk's call.
     email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))

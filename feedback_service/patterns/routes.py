@@ -12,10 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, url_for
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema
 
-from feedback_service.api import report_endpoint, requires_scope
+from feedback_service.api import api_blueprint, report_endpoint, requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError
 from feedback_service.job_lock import lock_scope
@@ -32,11 +31,8 @@ from feedback_service.patterns.schemas import (
 from feedback_service.privacy.spreadsheet import csv_response
 from feedback_service.tasks import enqueue_after_commit
 
-patterns_blp = Blueprint(
-    "patterns",
-    __name__,
-    url_prefix="/api/v1",
-    description="Complaint patterns per representative and recurring product gaps",
+patterns_blp = api_blueprint(
+    "patterns", __name__, "Complaint patterns per representative and recurring product gaps"
 )
 
 REPORT_ENDPOINTS = {

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from feedback_service.limits import DateRange
+from feedback_service.limits import ScopeFilters
 from feedback_service.scores.schemas import ReportQuery
 
 
@@ -19,14 +19,9 @@ class ProductGapsQuery(ReportQuery):
     pass
 
 
-class RefreshIn(DateRange):
+class RefreshIn(ScopeFilters):
     """The filters a refresh computes under (``agent`` is applied when reading)."""
 
-    class Meta:
-        unknown = RAISE
-
-    team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    channel = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
     survey = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
 
 

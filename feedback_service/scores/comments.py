@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service import words
 from feedback_service.analysis.complaints import (
@@ -73,6 +74,23 @@ def recent_comments(
 # Categories that name a failure: a "positive" finding in one of them is the
 # classifier being unsure, not praise.
 COMPLAINT_ONLY = ("rude", "unhelpful", "slow-response", "did-not-resolve")
+COMPLAINT_TARGETS = ("agent", "product", "process")
+
+
+def complaint_findings(
+    targets: tuple[str, ...] = COMPLAINT_TARGETS,
+) -> list[ColumnElement[bool]]:
+    """What the reports count as a complaint, the one definition: a finding in a
+    category about the agent, the product or a process, whose sentence is
+    negative or mixed (``analysis.complaints.COMPLAINT_SENTIMENTS``). A response
+    is a complaint when its comment carries at least one such finding; the
+    complaint categories, the complaints per agent and the Pareto all read it."""
+    cf = CommentFinding
+    return [
+        cf.target.in_(targets),
+        cf.category.is_not(None),
+        cf.sentiment.in_(COMPLAINT_SENTIMENTS),
+    ]
 
 
 @dataclass(frozen=True)
@@ -149,13 +167,12 @@ def finding_counts(
     GROUP BY on the indexed findings table, then the examples of the top rows.
     """
     cf = CommentFinding
-    sentiments = COMPLAINT_SENTIMENTS if complaints else ("positive",)
-    conditions = [
-        *_finding_conditions(scope, f),
-        cf.target.in_(targets),
-        cf.category.is_not(None),
-        cf.sentiment.in_(sentiments),
-    ]
+    kept = (
+        complaint_findings(targets)
+        if complaints
+        else [cf.target.in_(targets), cf.category.is_not(None), cf.sentiment == "positive"]
+    )
+    conditions = [*_finding_conditions(scope, f), *kept]
     if exclude:
         conditions.append(cf.category.not_in(exclude))
     counted = session.execute(

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from feedback_service.scores.complaints import Pareto
 from feedback_service.scores.drivers import Drivers
 from feedback_service.scores.histograms import IntervalOut, Rate
 from feedback_service.scores.kpis import Spread, Summary
+from feedback_service.scores.operations import OperationsTrend
+from feedback_service.scores.response_rates import ResponseRates
 from feedback_service.scores.scorecards import Scorecard
 from feedback_service.scores.trends import Trend
 
@@ -90,6 +93,41 @@ def scorecard_rows(cards: Iterable[Scorecard | Mapping[str, Any]]) -> list[Row]:
                     "rank": m["rank"],
                 }
             )
+        rows += _complaint_rows(card)
+    return rows
+
+
+def _complaint_rows(card: Scorecard | Mapping[str, Any]) -> list[Row]:
+    """The card's complaints in the scorecard columns: the count (``n``: answered
+    surveys), then each share per 100 with its n and interval."""
+    complaints = card["complaints"]
+    who = {"agent": card["agent"], "name": card["name"], "team": card["team"]}
+    empty = {"target": None, "gap": None, "shrunk": None, "rank": None}
+    answered = complaints["per_100_answered"]
+    rows: list[Row] = [
+        {
+            **who,
+            "metric": "complaints",
+            "value": complaints["count"],
+            "n": answered["n"],
+            **_bounds(None),
+            "low_sample": answered["low_sample"],
+            **empty,
+        }
+    ]
+    for name in ("per_100_answered", "per_100_tickets"):
+        share = complaints[name]
+        rows.append(
+            {
+                **who,
+                "metric": f"complaints_{name}",
+                "value": share["value"],
+                "n": share["n"],
+                **_bounds(share["interval"]),
+                "low_sample": share["low_sample"],
+                **empty,
+            }
+        )
     return rows
 
 
@@ -120,4 +158,81 @@ def driver_rows(report: Drivers) -> list[Row]:
     for d in report["differences"]:
         key = d["factor"] if d["factor"] != "channel" else f"channel={d['level']}"
         rows.append({**d, "odds_ratio_per_sd": odds.get(key)})
+    return rows
+
+
+def pareto_rows(report: Pareto) -> list[Row]:
+    """One row per agent, then one per cause (``dimension`` says which)."""
+    rows: list[Row] = [
+        {
+            "dimension": "agent",
+            "agent": a["agent"],
+            "name": a["name"],
+            "team": a["team"],
+            "target": None,
+            "category": None,
+            "complaints": a["complaints"],
+            "share": a["share"],
+            "cumulative_share": a["cumulative_share"],
+            "vital": a["vital"],
+        }
+        for a in report["agents"]
+    ]
+    rows += [
+        {
+            "dimension": "category",
+            "agent": None,
+            "name": None,
+            "team": None,
+            "target": c["target"],
+            "category": c["category"],
+            "complaints": c["complaints"],
+            "share": c["share"],
+            "cumulative_share": c["cumulative_share"],
+            "vital": c["vital"],
+        }
+        for c in report["categories"]
+    ]
+    return rows
+
+
+def operations_rows(report: OperationsTrend) -> list[Row]:
+    rows = []
+    for item in report["items"]:
+        first, resolution = item["first_response_seconds"], item["resolution_seconds"]
+        escalation, reopen = item["escalation_rate"], item["reopen_rate"]
+        rows.append(
+            {
+                "period": item["period"],
+                "end": item["end"],
+                "tickets": item["tickets"],
+                "first_response_n": first["n"],
+                "first_response_median_seconds": first["median"],
+                "first_response_p90_seconds": first["p90"],
+                "resolution_n": resolution["n"],
+                "resolution_median_seconds": resolution["median"],
+                "resolution_p90_seconds": resolution["p90"],
+                "escalation_rate": escalation["value"],
+                "escalation_n": escalation["n"],
+                **{f"escalation_{k}": v for k, v in _bounds(escalation["interval"]).items()},
+                "reopen_rate": reopen["value"],
+                "reopen_n": reopen["n"],
+                **{f"reopen_{k}": v for k, v in _bounds(reopen["interval"]).items()},
+            }
+        )
+    return rows
+
+
+def response_rate_rows(report: ResponseRates) -> list[Row]:
+    """One row per figure, as the summary's CSV: ``figure``, value, n, interval."""
+    rows = [_rate("response_rate", report["response_rate"])]
+    rows += [
+        _rate(f"response_rate_{d['delivery']}", d["response_rate"]) for d in report["by_delivery"]
+    ]
+    reminder = report["by_reminder"]
+    rows += [
+        _rate("answered_before_reminder", reminder["answered_before_reminder"]),
+        _rate("answered_after_reminder", reminder["answered_after_reminder"]),
+    ]
+    rows += [_rate(f"answered_via_{w['way']}", w["share"]) for w in report["answered_via"]]
     return rows

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from feedback_service.db import utcnow
 from feedback_service.helpdesk.models import Agent, Ticket
+from feedback_service.scores import trigger_rollups
 from feedback_service.scores.filters import (
     Filters,
     response_conditions,
@@ -117,7 +118,7 @@ def _hours(seconds: Sequence[float | None]) -> NDArray[np.float64]:
 def _factors_on_responses(session: Session) -> bool:
     """Whether the ticket factors and FCR-gap counts are kept with the answers
     (PostgreSQL triggers, migration 0014); elsewhere they are joined live."""
-    return session.get_bind().dialect.name == "postgresql"
+    return trigger_rollups.in_use(session)
 
 
 def _sample_columns_kept(session: Session, f: Filters) -> list[Sequence[Any]]:

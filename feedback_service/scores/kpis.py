@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.helpdesk.service import CLOSE_SOURCES
+from feedback_service.scores import trigger_rollups
 from feedback_service.scores.filters import (
     METRICS,
     Filters,
@@ -77,13 +78,13 @@ class Summary(TypedDict):
     unconfirmed: dict[str, int]
 
 
-def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.extract("epoch", later - earlier), Float)
     return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0, Float)
 
 
-def _median_p90(values: list[float]) -> Spread:
+def spread_of(values: list[float]) -> Spread:
     pair = median_and_p90(values)
     return {"n": len(values), "median": pair[0] if pair else None, "p90": pair[1] if pair else None}
 
@@ -109,17 +110,17 @@ def operational_kpis(session: Session, f: Filters) -> Kpis:
     """KPIs of the tickets closed in the range.
 
     On PostgreSQL the counts come from the ticket rollups and the percentiles
-    are exact order statistics read band by band (``_banded_percentiles``);
+    are exact order statistics read band by band (``banded_percentiles``);
     filters the rollups do not carry fall back to the tickets themselves.
     """
-    if session.get_bind().dialect.name != "postgresql" or f.survey_id is not None:
+    if not trigger_rollups.in_use(session) or f.survey_id is not None:
         kpis = _kpis_from_tickets(session, f)
     else:
         counts = _ticket_counts_from_rollups(session, f)
         if f.agent_id is None and f.channel is None:
             bands = _duration_bands(session, f)
-            first = _banded_percentiles(session, f, "first_response", bands["first_response"])
-            resolution = _banded_percentiles(session, f, "resolution", bands["resolution"])
+            first = banded_percentiles(session, f, "first_response", bands["first_response"])
+            resolution = banded_percentiles(session, f, "resolution", bands["resolution"])
         else:
             first, resolution = _percentiles_from_tickets(session, f)
         kpis = _kpis(counts, first, resolution)
@@ -143,7 +144,7 @@ def closed_by(session: Session, f: Filters) -> dict[str, int]:
     return out
 
 
-def _ticket_pieces(
+def ticket_pieces(
     f: Filters,
 ) -> list[tuple[type[TicketRollup] | type[MonthlyTicketRollup], dt.date | None, dt.date | None]]:
     return [
@@ -162,7 +163,7 @@ def _invitation_pieces(f: Filters) -> list[tuple[Any, dt.date | None, dt.date | 
 def _ticket_counts_from_rollups(session: Session, f: Filters) -> list[int]:
     """The seven counts (``TICKET_COUNTS`` order) of the tickets closed in the range."""
     total = [0] * len(TICKET_COUNTS)
-    for table, first, last in _ticket_pieces(f):
+    for table, first, last in ticket_pieces(f):
         row = session.execute(
             select(*(func.sum(getattr(table, c)) for c in TICKET_COUNTS)).where(
                 *rollup_conditions(table, first, last, f, by_survey=False)
@@ -175,7 +176,7 @@ def _ticket_counts_from_rollups(session: Session, f: Filters) -> list[int]:
 def _duration_bands(session: Session, f: Filters) -> dict[str, dict[int, int]]:
     """Per duration kind, ``{band: tickets}`` over the range (and team)."""
     out: dict[str, dict[int, int]] = {kind: {} for kind in DURATION_KINDS}
-    for counts_table, first, last in _ticket_pieces(f):
+    for counts_table, first, last in ticket_pieces(f):
         table: Any = (
             TicketDurationRollup if counts_table is TicketRollup else MonthlyTicketDurationRollup
         )
@@ -198,7 +199,7 @@ def _duration_column(kind: str) -> Any:
     return func.ticket_seconds(later, Ticket.opened_at)
 
 
-def _banded_percentiles(session: Session, f: Filters, kind: str, bands: dict[int, int]) -> Spread:
+def banded_percentiles(session: Session, f: Filters, kind: str, bands: dict[int, int]) -> Spread:
     """Exact median and p90: the rollup's band counts say which band holds each
     needed order statistic and where in it; only that band's tickets are read,
     in order, through the band index."""
@@ -235,8 +236,8 @@ def _banded_percentiles(session: Session, f: Filters, kind: str, bands: dict[int
 
 def _percentiles_from_tickets(session: Session, f: Filters) -> tuple[Spread, Spread]:
     """Median and p90 of both durations with ``percentile_cont`` (PostgreSQL)."""
-    first = _seconds_between(session, Ticket.first_response_at, Ticket.opened_at)
-    resolution = _seconds_between(session, Ticket.resolved_at, Ticket.opened_at)
+    first = seconds_between(session, Ticket.first_response_at, Ticket.opened_at)
+    resolution = seconds_between(session, Ticket.resolved_at, Ticket.opened_at)
     # Two in-memory sorts of a year of tickets need more than the 4 MB default.
     session.execute(text("SET LOCAL work_mem = '64MB'"))
     row = session.execute(
@@ -273,18 +274,18 @@ def _kpis_from_tickets(session: Session, f: Filters) -> Kpis:
     if session.get_bind().dialect.name == "postgresql":
         first_stats, resolution_stats = _percentiles_from_tickets(session, f)
     else:
-        first = _seconds_between(session, t.first_response_at, t.opened_at)
-        resolution = _seconds_between(session, t.resolved_at, t.opened_at)
+        first = seconds_between(session, t.first_response_at, t.opened_at)
+        resolution = seconds_between(session, t.resolved_at, t.opened_at)
         durations = session.execute(select(first, resolution).where(*conditions)).all()
-        first_stats = _median_p90([float(a) for a, _ in durations if a is not None])
-        resolution_stats = _median_p90([float(b) for _, b in durations if b is not None])
+        first_stats = spread_of([float(a) for a, _ in durations if a is not None])
+        resolution_stats = spread_of([float(b) for _, b in durations if b is not None])
     return _kpis(values, first_stats, resolution_stats)
 
 
 def invitations_sent(session: Session, f: Filters) -> int:
     """Invitations sent in the range: from the invitation rollups on PostgreSQL,
     counted from the invitations elsewhere."""
-    if session.get_bind().dialect.name == "postgresql":
+    if trigger_rollups.in_use(session):
         total = 0
         for table, first, last in _invitation_pieces(f):
             cells = rollup_conditions(table, first, last, f)

@@ -2,10 +2,16 @@
 
 A batch locks its responses (``SELECT .. FOR UPDATE`` in id order, so two
 batches never deadlock; on SQLite the ``BEGIN IMMEDIATE`` transaction serialises
-them), skips those already processed at their version, applies all of their
-rollup deltas summed per cell, analyses their comments as one batch, sends
-``signals.answer_processed`` per answer (alerts write in this transaction),
-records each ``processed_version`` and commits once.
+them), skips those already processed at their version, analyses their
+comments as one batch, sends ``signals.answer_processed`` per answer and
+``signals.answers_processed`` for the batch (alerts write in this transaction),
+applies all of their rollup deltas summed per cell, records each
+``processed_version`` and commits once.
+
+The rollups come last: their cells (a day's team, channel and all-agents cells)
+are shared between concurrent batches, and a cell's row lock is held from its
+``add_counts`` to the commit, so a second worker process waits on it for
+milliseconds, not for the other batch's comment analysis.
 
 A response carries ``version`` (bumped on every change) and
 ``processed_version``; a batch processes the version it finds and records it, so
@@ -24,7 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.analysis.comments.tasks import analyse_many_in_task
 from feedback_service.scores import rollups
-from feedback_service.scores.signals import answer_processed
+from feedback_service.scores.signals import answer_processed, answers_processed
 from feedback_service.surveys.models import Response
 
 if TYPE_CHECKING:
@@ -83,7 +89,6 @@ def process_batch(
     if not todo:
         session.rollback()
         return outcome
-    rollups.apply_responses(session, todo)
     # Comment analysis (issue 7): these versions' comments, with their ratings.
     analyse_many_in_task(session, todo, analyzer)
     # Subscribers (alerts: a detractor answer with a comment alerts once) write in
@@ -91,6 +96,8 @@ def process_batch(
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for row in todo:
         answer_processed.send(app, session=session, response=row)
+    answers_processed.send(app, session=session, responses=todo)
+    rollups.apply_responses(session, todo)
     session.execute(RECORD_VERSION, [{"rid": row.id, "ver": row.version} for row in todo])
     session.commit()
     return outcome

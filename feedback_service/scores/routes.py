@@ -6,7 +6,8 @@ from the same report the JSON is, so the two cannot disagree.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_smorest import Blueprint
@@ -26,8 +27,10 @@ from feedback_service.scores.schemas import (
     AttributionOut,
     DriversOut,
     PagedReportQuery,
+    ParetoOut,
     QuestionReportOut,
     ReportQuery,
+    ResponseRatesOut,
     ScorecardPageOut,
     SummaryOut,
     TargetsIn,
@@ -35,6 +38,9 @@ from feedback_service.scores.schemas import (
     TrendOut,
     TrendQuery,
 )
+
+R = TypeVar("R")
+Row = dict[str, Any]
 
 reports_blp = Blueprint(
     "reports", __name__, url_prefix="/api/v1", description="Scores, scorecards and targets"
@@ -49,6 +55,11 @@ def _filters(args: dict[str, Any]) -> scores.Filters:
     return scores.resolve_filters(get_session(), args)
 
 
+def _answer(args: dict[str, Any], report: R, rows: Callable[[R], list[Row]], name: str) -> Any:
+    """The report as JSON, or with ``?format=csv`` its rows as ``<name>.csv``."""
+    return csv_response(rows(report), name) if args["format"] == "csv" else report
+
+
 @report_endpoint(reports_blp, "/reports/summary", ReportQuery, SummaryOut)
 def summary(args: dict[str, Any]) -> Any:
     """Every metric with n and 95% interval, response and comment rates, and the
@@ -61,8 +72,9 @@ def summary(args: dict[str, Any]) -> Any:
 
 @report_endpoint(reports_blp, "/reports/agents", PagedReportQuery, ScorecardPageOut)
 def agents(args: dict[str, Any]) -> Any:
-    """One scorecard per agent: scores, targets and gaps, shrunk estimates, and a
-    rank among peers only for agents with enough answers."""
+    """One scorecard per agent: scores, targets and gaps, shrunk estimates, a rank
+    among peers only for agents with enough answers, and complaints (count, per
+    100 answered surveys, per 100 tickets closed, with intervals)."""
     cards = scores.scorecards(get_session(), _filters(args), _min_n())
     page, per_page = args["page"], args["per_page"]
     items = cards[(page - 1) * per_page : page * per_page]
@@ -88,13 +100,35 @@ def agent(args: dict[str, Any], agent_id: str) -> Any:
 @report_endpoint(reports_blp, "/reports/trends", TrendQuery, TrendOut)
 def trends(args: dict[str, Any]) -> Any:
     """A metric per day, week or month with intervals, flagged where a period is
-    out of statistical control against the periods before it (p-chart)."""
+    out of statistical control against the periods before it (p-chart); or, with
+    ``metric=operations``, the tickets closed per period with their first-response
+    and resolution times (median, p90) and escalation and reopen rates."""
+    if args["metric"] == scores.OPERATIONS:
+        ops = scores.operations_trend(get_session(), _filters(args), args["interval"])
+        return _answer(args, ops, scores.operations_rows, "trend-operations")
     report = scores.trends(
         get_session(), _filters(args), args["metric"], args["interval"], _min_n()
     )
     if args["format"] == "csv":
         return csv_response(scores.trend_rows(report), f"trend-{args['metric']}")
     return report
+
+
+@report_endpoint(reports_blp, "/reports/pareto", ReportQuery, ParetoOut)
+def pareto(args: dict[str, Any]) -> Any:
+    """The few agents and complaint causes behind 80% of the complaints: each with
+    its complaints, share and cumulative share, ``vital`` for the few."""
+    report = scores.complaint_pareto(get_session(), _filters(args))
+    return _answer(args, report, scores.pareto_rows, "pareto")
+
+
+@report_endpoint(reports_blp, "/reports/response-rates", ReportQuery, ResponseRatesOut)
+def response_rates(args: dict[str, Any]) -> Any:
+    """Response rate of the invitations sent in the range, by delivery (email,
+    link), before and after the reminder, and the answers' share by way (email
+    button, page, widget)."""
+    report = scores.response_rates(get_session(), _filters(args))
+    return _answer(args, report, scores.response_rate_rows, "response-rates")
 
 
 @report_endpoint(reports_blp, "/reports/drivers", ReportQuery, DriversOut)

@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.limits import DateRange, PageOut, page_number, page_size
 from feedback_service.scores.filters import METRICS
+from feedback_service.scores.operations import OPERATIONS
 from feedback_service.scores.targets import TARGET_RANGES
 from feedback_service.scores.trends import INTERVALS
 
@@ -34,7 +35,14 @@ class PagedReportQuery(ReportQuery):
 
 
 class TrendQuery(ReportQuery):
-    metric = fields.String(required=True, validate=validate.OneOf(list(METRICS)))
+    metric = fields.String(
+        required=True,
+        validate=validate.OneOf([*METRICS, OPERATIONS]),
+        metadata={
+            "description": "A survey metric, or `operations`: the tickets closed, first-"
+            "response and resolution time (median, p90), escalation and reopen rates"
+        },
+    )
     interval = fields.String(load_default="week", validate=validate.OneOf(list(INTERVALS)))
 
 
@@ -62,6 +70,12 @@ class ScorecardOut(Schema):
     responses = fields.Integer()
     comments = fields.Integer()
     metrics = fields.Dict(keys=fields.String(), values=fields.Dict())
+    complaints = fields.Dict(
+        metadata={
+            "description": "`count`, `per_100_answered` and `per_100_tickets` (each with "
+            "value, count, n, 95% interval and low_sample)"
+        }
+    )
 
 
 class ScorecardPageOut(PageOut):
@@ -81,8 +95,24 @@ class AgentReportOut(Schema):
 class TrendOut(Schema):
     metric = fields.String()
     interval = fields.String()
-    good = fields.String()
+    good = fields.String(metadata={"description": "Absent for `operations`"})
     items = fields.List(fields.Dict())
+
+
+class ParetoOut(Schema):
+    threshold = fields.Float()
+    complaints = fields.Integer()
+    agents = fields.List(fields.Dict())
+    categories = fields.List(fields.Dict())
+
+
+class ResponseRatesOut(Schema):
+    sent = fields.Integer()
+    answered = fields.Integer()
+    response_rate = fields.Dict()
+    by_delivery = fields.List(fields.Dict())
+    by_reminder = fields.Dict()
+    answered_via = fields.List(fields.Dict())
 
 
 class DriversOut(Schema):

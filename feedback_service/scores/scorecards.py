@@ -21,6 +21,7 @@ from feedback_service.auth.users import Scope
 from feedback_service.errors import NotFound
 from feedback_service.helpdesk.models import Agent, Team, Ticket
 from feedback_service.scores import targets as targets_service
+from feedback_service.scores.complaints import AgentComplaints, agent_complaints
 from feedback_service.scores.filters import METRICS, Filters, response_conditions
 from feedback_service.scores.histograms import (
     Histogram,
@@ -56,6 +57,7 @@ class Scorecard(TypedDict):
     comments: int
     # metric -> ``scoring.Score.to_dict()`` plus target, gap, shrunk, rank, ranked_among
     metrics: dict[str, dict[str, Any]]
+    complaints: AgentComplaints
 
 
 class AgentComment(TypedDict):
@@ -129,8 +131,15 @@ class _Peer:
     card: Scorecard
 
 
+def _answered(hists: dict[str, Histogram]) -> int:
+    return sum(hists.get(RESPONSES_METRIC, {}).values())
+
+
 def _peers(
-    session: Session, by_agent: dict[tuple[Any, ...], dict[str, Histogram]], agent_ids: list[int]
+    session: Session,
+    by_agent: dict[tuple[Any, ...], dict[str, Histogram]],
+    agent_ids: list[int],
+    complaints: dict[int, AgentComplaints],
 ) -> list[_Peer]:
     agents = {
         a.id: a
@@ -149,6 +158,7 @@ def _peers(
             "responses": sum(answered.values()),
             "comments": answered.get(1, 0),
             "metrics": {},
+            "complaints": complaints[agent_id],
         }
         peers.append(_Peer(agent_id, agent.team_id or NO_ID, hists, card))
     return peers
@@ -197,7 +207,8 @@ def _add_metric(
 def scorecards(
     session: Session, f: Filters, min_n: int, only_agent: int | None = None
 ) -> list[Scorecard]:
-    """One scorecard per agent with answers in the filter, ordered by agent id.
+    """One scorecard per agent with answers in the filter, ordered by agent id,
+    each with the agent's complaints (``complaints.agent_complaints``).
 
     With ``only_agent``, every peer is still shrunk and ranked but only that
     agent's card is built and returned (one agent's report).
@@ -206,7 +217,8 @@ def scorecards(
     agent_ids = sorted(k[0] for k in by_agent if k[0] != NO_ID)
     if f.agent_id is not None and f.agent_id not in agent_ids:
         agent_ids = [f.agent_id]
-    peers = _peers(session, by_agent, agent_ids)
+    answered = {a: _answered(by_agent.get((a,), {})) for a in agent_ids}
+    peers = _peers(session, by_agent, agent_ids, agent_complaints(session, f, answered, min_n))
     goals = targets_service.load(session)
     for metric in METRICS:
         _add_metric(peers, metric, goals, min_n, only_agent)

@@ -2,7 +2,8 @@
 
 The reports a CX manager opens first, computed from rollups and ticket data,
 each in the module of its concern (``filters``, ``kpis``, ``scorecards``,
-``trends``, ``drivers``, ``csv_rows``, and ``comments`` for the comments behind
+``trends``, ``drivers``, ``csv_rows``, the floor's ``complaints``,
+``operations`` and ``response_rates``, and ``comments`` for the comments behind
 them); functions take a session and plain
 filters and return typed results, so the routes only parse and serialise.
 Callers outside ``scores/`` (alerts, patterns, the dashboard, workers) import
@@ -29,8 +30,17 @@ from feedback_service.scores.comments import (
     recent_comments,
     visible_response,
 )
+from feedback_service.scores.complaints import (
+    AgentComplaints,
+    Pareto,
+    Per100,
+    complaint_pareto,
+)
 from feedback_service.scores.csv_rows import (
     driver_rows,
+    operations_rows,
+    pareto_rows,
+    response_rate_rows,
     scorecard_rows,
     summary_rows,
     trend_rows,
@@ -56,6 +66,8 @@ from feedback_service.scores.filters import (
 )
 from feedback_service.scores.histograms import Rate
 from feedback_service.scores.kpis import Kpis, Summary, invitations_sent, operational_kpis, summary
+from feedback_service.scores.operations import OPERATIONS, OperationsTrend, operations_trend
+from feedback_service.scores.response_rates import ResponseRates, response_rates
 from feedback_service.scores.scorecards import (
     AgentReport,
     AgentRow,
@@ -88,10 +100,12 @@ __all__ = [
     "DRIVER_RUN_MAX_AGE",
     "INTERVALS",
     "METRICS",
+    "OPERATIONS",
     "PER_PAGE",
     "RATING_CHOICES",
     "SENTIMENT_CHOICES",
     "TARGET_RANGES",
+    "AgentComplaints",
     "AgentReport",
     "AgentRow",
     "CategoryCount",
@@ -104,7 +118,11 @@ __all__ = [
     "GapTheme",
     "Kpis",
     "MetricTrendItem",
+    "OperationsTrend",
+    "Pareto",
+    "Per100",
     "Rate",
+    "ResponseRates",
     "Scorecard",
     "Summary",
     "TargetSet",
@@ -114,6 +132,7 @@ __all__ = [
     "agent_row",
     "agent_rows",
     "analysed_comments",
+    "complaint_pareto",
     "compute_drivers",
     "driver_rows",
     "drivers",
@@ -128,11 +147,16 @@ __all__ = [
     "load_targets",
     "metric_series",
     "operational_kpis",
+    "operations_rows",
+    "operations_trend",
+    "pareto_rows",
     "product_themes",
     "recent_comments",
     "replace_targets",
     "resolve_filters",
     "response_conditions",
+    "response_rate_rows",
+    "response_rates",
     "scorecard_rows",
     "scorecards",
     "store_driver_run",

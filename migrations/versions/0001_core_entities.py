@@ -22,21 +22,16 @@ down_revision: str | Sequence[str] | None = None
 def upgrade() -> None:
     helpers.create_table(
         "api_keys",
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("prefix", sa.String(length=16), nullable=False),
-        sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("scopes", sa.String(length=100), nullable=False),
-        sa.Column("signing_secret", sa.String(length=128), nullable=True),
+        *helpers.strings(name=200, prefix=16, key_hash=64, scopes=100),
+        *helpers.strings(signing_secret=128, nullable=True),
         *helpers.timestamps("created_at"),
         *helpers.timestamps("last_used_at", "revoked_at", nullable=True),
         helpers.unique("api_keys", "key_hash"),
     )
     helpers.create_table(
         "customers",
-        sa.Column("external_id", sa.String(length=200), nullable=False),
-        sa.Column("email", sa.String(length=320), nullable=True),
-        sa.Column("name", sa.String(length=200), nullable=True),
-        sa.Column("locale", sa.String(length=20), nullable=True),
+        *helpers.strings(external_id=200),
+        *helpers.strings(email=320, name=200, locale=20, nullable=True),
         *helpers.timestamps("unsubscribed_at", nullable=True),
         *helpers.timestamps("created_at", "updated_at"),
         helpers.unique("customers", "external_id"),
@@ -44,33 +39,29 @@ def upgrade() -> None:
     helpers.create_indexes("customers", "email")
     helpers.create_table(
         "surveys",
-        sa.Column("key", sa.String(length=80), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
+        *helpers.strings(key=80, name=200),
         sa.Column("questions", sa.JSON(), nullable=False),
         sa.Column("comment_prompt", sa.JSON(), nullable=True),
         sa.Column("throttle_days", sa.Integer(), nullable=False),
         sa.Column("sampling_rate", sa.Float(), nullable=False),
         sa.Column("send_delay_seconds", sa.Integer(), nullable=False),
         sa.Column("reminder_after_hours", sa.Integer(), nullable=True),
-        sa.Column("expire_after_days", sa.Integer(), nullable=False),
-        sa.Column("amend_window_hours", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "expire_after_days", "amend_window_hours"),
         sa.Column("active", sa.Boolean(), nullable=False),
         *helpers.timestamps("created_at", "updated_at"),
         helpers.unique("surveys", "key"),
     )
     helpers.create_table(
         "teams",
-        sa.Column("external_id", sa.String(length=200), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("lead_email", sa.String(length=320), nullable=True),
+        *helpers.strings(external_id=200, name=200),
+        *helpers.strings(lead_email=320, nullable=True),
         *helpers.timestamps("created_at"),
         helpers.unique("teams", "external_id"),
     )
     helpers.create_table(
         "agents",
-        sa.Column("external_id", sa.String(length=200), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=True),
-        sa.Column("email", sa.String(length=320), nullable=True),
+        *helpers.strings(external_id=200),
+        *helpers.strings(name=200, email=320, nullable=True),
         sa.Column("team_id", sa.Integer(), nullable=True),
         *helpers.timestamps("created_at", "updated_at"),
         helpers.foreign_key("agents", "team_id", "teams"),
@@ -82,15 +73,13 @@ def upgrade() -> None:
     _responses()
     helpers.create_table(
         "comment_analyses",
-        sa.Column("response_id", sa.Integer(), nullable=False),
-        sa.Column("response_version", sa.Integer(), nullable=False),
-        sa.Column("model_version", sa.String(length=80), nullable=False),
-        sa.Column("language", sa.String(length=10), nullable=True),
+        *helpers.columns(sa.Integer, "response_id", "response_version"),
+        *helpers.strings(model_version=80),
+        *helpers.strings(language=10, nullable=True),
         sa.Column("supported", sa.Boolean(), nullable=False),
-        sa.Column("sentiment", sa.String(length=20), nullable=True),
+        *helpers.strings(sentiment=20, nullable=True),
         sa.Column("sentiment_score", sa.Float(), nullable=True),
-        sa.Column("findings", sa.JSON(), nullable=False),
-        sa.Column("key_phrases", sa.JSON(), nullable=False),
+        *helpers.columns(sa.JSON, "findings", "key_phrases"),
         *helpers.timestamps("created_at", "updated_at"),
         helpers.foreign_key("comment_analyses", "response_id", "responses"),
         helpers.unique("comment_analyses", "response_id"),
@@ -124,26 +113,20 @@ RESPONSE_INDEXES = (
 def _tickets() -> None:
     helpers.create_table(
         "tickets",
-        sa.Column("source", sa.String(length=40), nullable=False),
-        sa.Column("external_id", sa.String(length=200), nullable=False),
+        *helpers.strings(source=40, external_id=200),
         sa.Column("subject", sa.Text(), nullable=True),
-        sa.Column("channel", sa.String(length=40), nullable=True),
-        sa.Column("product", sa.String(length=200), nullable=True),
+        *helpers.strings(channel=40, product=200, nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
         *helpers.timestamps(
             "opened_at", "first_response_at", "resolved_at", "closed_at", nullable=True
         ),
         sa.Column("contacts", sa.Integer(), nullable=True),
-        sa.Column("escalated", sa.Boolean(), nullable=True),
-        sa.Column("reopened", sa.Boolean(), nullable=True),
-        *(
-            sa.Column(c, sa.Integer(), nullable=True)
-            for c in ("agent_id", "team_id", "customer_id")
-        ),
+        *helpers.columns(sa.Boolean, "escalated", "reopened", nullable=True),
+        *helpers.columns(sa.Integer, "agent_id", "team_id", "customer_id", nullable=True),
         *helpers.timestamps("created_at", "updated_at"),
-        helpers.foreign_key("tickets", "agent_id", "agents"),
-        helpers.foreign_key("tickets", "customer_id", "customers"),
-        helpers.foreign_key("tickets", "team_id", "teams"),
+        *helpers.foreign_keys(
+            "tickets", agent_id="agents", customer_id="customers", team_id="teams"
+        ),
         helpers.unique("tickets", "source", "external_id"),
     )
     helpers.create_indexes("tickets", *TICKET_INDEXES)
@@ -152,28 +135,26 @@ def _tickets() -> None:
 def _invitations() -> None:
     helpers.create_table(
         "invitations",
-        sa.Column("token", sa.String(length=64), nullable=False),
-        *(sa.Column(c, sa.Integer(), nullable=False) for c in ("survey_id", "ticket_id")),
-        sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("agent_id", sa.Integer(), nullable=True),
-        sa.Column("team_id", sa.Integer(), nullable=True),
-        sa.Column("channel", sa.String(length=40), nullable=True),
-        sa.Column("locale", sa.String(length=20), nullable=False),
-        sa.Column("delivery", sa.String(length=10), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("reason", sa.String(length=200), nullable=True),
-        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
+        *helpers.strings(token=64),
+        *helpers.columns(sa.Integer, "survey_id", "ticket_id", "customer_id"),
+        *helpers.columns(sa.Integer, "agent_id", "team_id", nullable=True),
+        *helpers.strings(channel=40, nullable=True),
+        *helpers.strings(locale=20, delivery=10, status=20),
+        *helpers.strings(reason=200, idempotency_key=200, nullable=True),
         *helpers.timestamps(
             "send_at", "sent_at", "reminder_sent_at", "expires_at", "answered_at", nullable=True
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         *helpers.timestamps("created_at", "updated_at"),
-        helpers.foreign_key("invitations", "agent_id", "agents"),
-        helpers.foreign_key("invitations", "customer_id", "customers"),
-        helpers.foreign_key("invitations", "survey_id", "surveys"),
-        helpers.foreign_key("invitations", "team_id", "teams"),
-        helpers.foreign_key("invitations", "ticket_id", "tickets"),
+        *helpers.foreign_keys(
+            "invitations",
+            agent_id="agents",
+            customer_id="customers",
+            survey_id="surveys",
+            team_id="teams",
+            ticket_id="tickets",
+        ),
         helpers.unique("invitations", "idempotency_key"),
         helpers.unique("invitations", "ticket_id", "survey_id"),
         helpers.unique("invitations", "token"),
@@ -194,48 +175,41 @@ def _responses() -> None:
     keys = ("invitation_id", "survey_id", "ticket_id", "customer_id")
     helpers.create_table(
         "responses",
-        *(sa.Column(c, sa.Integer(), nullable=False) for c in keys),
-        sa.Column("agent_id", sa.Integer(), nullable=True),
-        sa.Column("team_id", sa.Integer(), nullable=True),
-        sa.Column("channel", sa.String(length=40), nullable=True),
-        sa.Column("locale", sa.String(length=20), nullable=False),
-        *(sa.Column(m, sa.SmallInteger(), nullable=True) for m in ("csat", "nps", "ces", "fcr")),
+        *helpers.columns(sa.Integer, *keys),
+        *helpers.columns(sa.Integer, "agent_id", "team_id", nullable=True),
+        *helpers.strings(channel=40, nullable=True),
+        *helpers.strings(locale=20),
+        *helpers.columns(sa.SmallInteger, "csat", "nps", "ces", "fcr", nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("source", sa.String(length=20), nullable=False),
+        *helpers.strings(status=20, source=20),
         *helpers.timestamps("submitted_at", "updated_at"),
         *helpers.timestamps("confirmed_at", nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("processed_version", sa.Integer(), nullable=False),
-        helpers.foreign_key("responses", "agent_id", "agents"),
-        helpers.foreign_key("responses", "customer_id", "customers"),
-        helpers.foreign_key("responses", "invitation_id", "invitations"),
-        helpers.foreign_key("responses", "survey_id", "surveys"),
-        helpers.foreign_key("responses", "team_id", "teams"),
-        helpers.foreign_key("responses", "ticket_id", "tickets"),
+        *helpers.columns(sa.Integer, "version", "processed_version"),
+        *helpers.foreign_keys(
+            "responses",
+            agent_id="agents",
+            customer_id="customers",
+            invitation_id="invitations",
+            survey_id="surveys",
+            team_id="teams",
+            ticket_id="tickets",
+        ),
         helpers.unique("responses", "invitation_id"),
     )
     helpers.create_indexes("responses", *RESPONSE_INDEXES)
 
 
 def downgrade() -> None:
-    helpers.drop_indexes("comment_analyses", "sentiment")
-    op.drop_table("comment_analyses")
-    helpers.drop_indexes("responses", *reversed(RESPONSE_INDEXES))
-    op.drop_table("responses")
-    helpers.drop_indexes("invitation_events", "invitation_id")
-    op.drop_table("invitation_events")
-    helpers.drop_indexes("invitations", *reversed(INVITATION_INDEXES))
-    op.drop_table("invitations")
-    helpers.drop_indexes("tickets", *reversed(TICKET_INDEXES))
-    op.drop_table("tickets")
-    helpers.drop_indexes("agents", "team_id")
-    op.drop_table("agents")
-    op.drop_table("teams")
-    op.drop_table("surveys")
-    helpers.drop_indexes("customers", "email")
-    op.drop_table("customers")
-    op.drop_table("api_keys")
+    helpers.drop_table("comment_analyses", "sentiment")
+    helpers.drop_table("responses", *RESPONSE_INDEXES)
+    helpers.drop_table("invitation_events", "invitation_id")
+    helpers.drop_table("invitations", *INVITATION_INDEXES)
+    helpers.drop_table("tickets", *TICKET_INDEXES)
+    helpers.drop_table("agents", "team_id")
+    helpers.drop_table("teams")
+    helpers.drop_table("surveys")
+    helpers.drop_table("customers", "email")
+    helpers.drop_table("api_keys")
 
 
 def _default_surveys() -> None:

@@ -22,10 +22,7 @@ down_revision: str | Sequence[str] | None = "0001"
 def upgrade() -> None:
     helpers.create_table(
         "users",
-        sa.Column("email", sa.String(length=320), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("password_hash", sa.String(length=256), nullable=False),
-        sa.Column("role", sa.String(length=20), nullable=False),
+        *helpers.strings(email=320, name=200, password_hash=256, role=20),
         sa.Column("agent_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
@@ -38,8 +35,7 @@ def upgrade() -> None:
     helpers.create_indexes("users", "agent_id")
     op.create_table(
         "user_teams",
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("team_id", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "user_id", "team_id"),
         helpers.foreign_key("user_teams", "team_id", "teams", ondelete="CASCADE"),
         helpers.foreign_key("user_teams", "user_id", "users", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", "team_id", name=op.f("pk_user_teams")),
@@ -48,7 +44,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    helpers.drop_indexes("user_teams", "team_id")
-    op.drop_table("user_teams")
-    helpers.drop_indexes("users", "agent_id")
-    op.drop_table("users")
+    helpers.drop_table("user_teams", "team_id")
+    helpers.drop_table("users", "agent_id")

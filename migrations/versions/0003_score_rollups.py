@@ -33,22 +33,20 @@ def upgrade() -> None:
     helpers.create_indexes("score_rollups", *INDEXES)
     helpers.create_table(
         "score_targets",
-        sa.Column("metric", sa.String(length=20), nullable=False),
-        sa.Column("team_id", sa.Integer(), nullable=False),
-        sa.Column("agent_id", sa.Integer(), nullable=False),
+        *helpers.strings(metric=20),
+        *helpers.columns(sa.Integer, "team_id", "agent_id"),
         sa.Column("value", sa.Float(), nullable=False),
         sa.Column("updated_at", feedback_service.db.UTCDateTime(timezone=True), nullable=False),
         helpers.unique("score_targets", "metric", "team_id", "agent_id"),
     )
     op.create_table(
         "applied_responses",
-        sa.Column("response_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "response_id", "version"),
         sa.Column("day", sa.Date(), nullable=False),
-        *(sa.Column(k, sa.Integer(), nullable=False) for k in ("agent_id", "team_id")),
-        sa.Column("channel", sa.String(length=40), nullable=False),
+        *helpers.columns(sa.Integer, "agent_id", "team_id"),
+        *helpers.strings(channel=40),
         sa.Column("survey_id", sa.Integer(), nullable=False),
-        *(sa.Column(m, sa.SmallInteger(), nullable=True) for m in ("csat", "nps", "ces", "fcr")),
+        *helpers.columns(sa.SmallInteger, "csat", "nps", "ces", "fcr", nullable=True),
         sa.Column("commented", sa.Boolean(), nullable=False),
         helpers.foreign_key("applied_responses", "response_id", "responses", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("response_id", name=op.f("pk_applied_responses")),
@@ -56,7 +54,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("applied_responses")
-    op.drop_table("score_targets")
-    helpers.drop_indexes("score_rollups", *reversed(INDEXES))
-    op.drop_table("score_rollups")
+    helpers.drop_table("applied_responses")
+    helpers.drop_table("score_targets")
+    helpers.drop_table("score_rollups", *INDEXES)

@@ -26,16 +26,8 @@ def upgrade() -> None:
     helpers.rollup_table("score_rollups_monthly", "month", keys, ["count"])
     helpers.create_indexes("score_rollups_monthly", MONTH_INDEX)
     # Existing daily cells, summed by month (empty on a fresh database).
-    month = (
-        "date_trunc('month', day)::date"
-        if op.get_bind().dialect.name == "postgresql"
-        else "date(day, 'start of month')"
-    )
-    op.execute(
-        "INSERT INTO score_rollups_monthly "  # noqa: S608 (a constant expression)
-        "(month, agent_id, team_id, channel, survey_id, metric, value, count) "
-        f"SELECT {month}, agent_id, team_id, channel, survey_id, metric, value, sum(count) "
-        f"FROM score_rollups GROUP BY {month}, agent_id, team_id, channel, survey_id, metric, value"
+    helpers.sum_cells(
+        "score_rollups_monthly", "month", "score_rollups", helpers.month_of("day"), keys
     )
 
 

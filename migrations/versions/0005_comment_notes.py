@@ -10,7 +10,6 @@ An agent's context on a comment about them, read by their lead (dashboard).
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 from migrations import helpers
 
@@ -21,8 +20,7 @@ down_revision: str | Sequence[str] | None = "0004_monthly_rollups"
 def upgrade() -> None:
     helpers.create_table(
         "comment_notes",
-        sa.Column("response_id", sa.Integer(), nullable=False),
-        sa.Column("author_id", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "response_id", "author_id"),
         sa.Column("body", sa.Text(), nullable=False),
         *helpers.timestamps("created_at"),
         helpers.foreign_key("comment_notes", "author_id", "users", ondelete="CASCADE"),
@@ -32,5 +30,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    helpers.drop_indexes("comment_notes", "response_id")
-    op.drop_table("comment_notes")
+    helpers.drop_table("comment_notes", "response_id")

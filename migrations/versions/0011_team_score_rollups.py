@@ -27,43 +27,22 @@ AGENT_TABLES = (("score_rollups_agent", "day"), ("score_rollups_agent_monthly", 
 AGENT_DAY_INDEX = ("ix_score_rollups_agent_agent_id_day", ["agent_id", "day"])
 
 
+AGENT_KEYS = ("agent_id", "team_id", "survey_id", "metric", "value")
+TEAM_KEYS = ("team_id", "survey_id", "metric", "value")
+
+
 def upgrade() -> None:
     for table, period in AGENT_TABLES:
-        helpers.rollup_table(
-            table, period, ("agent_id", "team_id", "survey_id", "metric", "value"), ["count"]
-        )
+        helpers.rollup_table(table, period, AGENT_KEYS, ["count"])
     helpers.create_indexes("score_rollups_agent", AGENT_DAY_INDEX)
     for table, period in TABLES:
-        helpers.rollup_table(table, period, ("team_id", "survey_id", "metric", "value"), ["count"])
+        helpers.rollup_table(table, period, TEAM_KEYS, ["count"])
         helpers.create_indexes(table, (f"ix_{table}_metric_{period}", ["metric", period]))
-    month = (
-        "CAST(date_trunc('month', day) AS date)"
-        if op.get_bind().dialect.name == "postgresql"
-        else "date(day, 'start of month')"
-    )
-    op.execute(
-        "INSERT INTO score_rollups_agent "
-        "(day, agent_id, team_id, survey_id, metric, value, count) "
-        "SELECT day, agent_id, team_id, survey_id, metric, value, sum(count) "
-        "FROM score_rollups GROUP BY day, agent_id, team_id, survey_id, metric, value"
-    )
-    op.execute(
-        "INSERT INTO score_rollups_agent_monthly "  # noqa: S608 (a constant expression)
-        "(month, agent_id, team_id, survey_id, metric, value, count) "
-        f"SELECT {month}, agent_id, team_id, survey_id, metric, value, sum(count) "
-        f"FROM score_rollups_agent GROUP BY {month}, agent_id, team_id, survey_id, metric, value"
-    )
-    op.execute(
-        "INSERT INTO score_rollups_team (day, team_id, survey_id, metric, value, count) "
-        "SELECT day, team_id, survey_id, metric, value, sum(count) FROM score_rollups "
-        "GROUP BY day, team_id, survey_id, metric, value"
-    )
-    op.execute(
-        "INSERT INTO score_rollups_team_monthly "  # noqa: S608 (a constant expression)
-        "(month, team_id, survey_id, metric, value, count) "
-        f"SELECT {month}, team_id, survey_id, metric, value, sum(count) FROM score_rollups_team "
-        f"GROUP BY {month}, team_id, survey_id, metric, value"
-    )
+    # Filled from the existing daily cells: by day, then the days by month.
+    month = helpers.month_of("day")
+    for prefix, keys in (("score_rollups_agent", AGENT_KEYS), ("score_rollups_team", TEAM_KEYS)):
+        helpers.sum_cells(prefix, "day", "score_rollups", "day", keys)
+        helpers.sum_cells(f"{prefix}_monthly", "month", prefix, month, keys)
 
 
 def downgrade() -> None:

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.surveys.models import Invitation, RatingClick
 from tests.api.test_responses import new_invitation, response_count, stored
 from tests.api.test_responses_pages import csrf_of
+from tests.helpers import row_count
 
 # (client, token, csat as typed, the form's CSRF token if the page was read earlier)
 Way = Callable[[FlaskClient, str, str, str | None], Any]
@@ -59,9 +59,7 @@ def invitation(client: FlaskClient, auth: Any, db_session: Session) -> dict[str,
 
 
 def click_count(session: Session) -> int:
-    count = int(session.scalar(select(func.count()).select_from(RatingClick)) or 0)
-    session.commit()
-    return count
+    return row_count(session, RatingClick)
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,14 @@ import io
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding, CommentLabel
 from feedback_service.surveys.models import Response
 from tests.factories import invitation_payload
+from tests.helpers import row_count
 
 MIXED = "The agent hung up on me twice. The app still crashes every time I open it."
 
@@ -45,6 +45,16 @@ def submit(
 def analysis_of(client: FlaskClient, headers: dict[str, str], response_id: int) -> Any:
     """The comment's analysis as ``GET /api/v1/comments/<id>`` shows it."""
     return client.get(f"/api/v1/comments/{response_id}", headers=headers).json["analysis"]
+
+
+def analysed_detractor_comment(
+    client: FlaskClient, auth: Any, comment: str
+) -> tuple[int, Any, dict[str, str]]:
+    """A comment left with CSAT 1: its response id, its analysis, and the reports key's
+    headers that read it."""
+    response_id = submit(client, auth, comment, {"csat": 1})
+    reports = auth("reports")
+    return response_id, analysis_of(client, reports, response_id), reports
 
 
 def finding_index(
@@ -77,12 +87,6 @@ def finding_rows(session: Session, response_id: int) -> list[tuple[str, str | No
     return rows
 
 
-def label_count(session: Session) -> int:
-    n = int(session.scalar(select(func.count()).select_from(CommentLabel)) or 0)
-    session.commit()
-    return n
-
-
 def test_a_comment_is_analysed_with_its_sentences_rating_and_model_version(
     client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
@@ -108,7 +112,7 @@ def test_a_comment_is_analysed_with_its_sentences_rating_and_model_version(
 
 
 def test_an_amended_comment_is_analysed_again_and_a_redelivery_changes_nothing(
-    app: Flask, client: FlaskClient, auth: Any, db_session: Session
+    client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
     from feedback_service.scores.tasks import process_response
 
@@ -138,9 +142,8 @@ def test_an_amended_comment_is_analysed_again_and_a_redelivery_changes_nothing(
     assert again == stamp, "the same version with the same model was analysed twice"
 
 
-def test_the_rating_of_the_answer_moves_the_sentiment(
-    client: FlaskClient, auth: Any, db_session: Session
-) -> None:
+@pytest.mark.usefixtures("db_session")
+def test_the_rating_of_the_answer_moves_the_sentiment(client: FlaskClient, auth: Any) -> None:
     text = "It was fine I guess, the call took a while."
     low = submit(client, auth, text, {"csat": 1})
     high = submit(client, auth, text, {"csat": 5})
@@ -153,14 +156,11 @@ def test_the_rating_of_the_answer_moves_the_sentiment(
 def test_a_german_comment_gets_a_german_analysis(
     client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
-    rid = submit(
+    rid, analysis, reports = analysed_detractor_comment(
         client,
         auth,
         "Der Mitarbeiter war sehr unfreundlich. Die App stürzt beim Bezahlen ständig ab.",
-        {"csat": 1},
     )
-    reports = auth("reports")
-    analysis = analysis_of(client, reports, rid)
     assert analysis["supported"] is True and analysis["language"] == "de"
     assert analysis["sentiment"] == "negative" and analysis["sentiment_score"] < -0.2
     by_target = {f["target"]: f for f in analysis["findings"]}
@@ -178,14 +178,9 @@ def test_a_german_comment_gets_a_german_analysis(
 def test_a_comment_in_an_unsupported_language_is_never_neutral(
     client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
-    rid = submit(
-        client,
-        auth,
-        "Le conseiller était très désagréable et n'a pas résolu mon problème.",
-        {"csat": 1},
+    rid, analysis, reports = analysed_detractor_comment(
+        client, auth, "Le conseiller était très désagréable et n'a pas résolu mon problème."
     )
-    reports = auth("reports")
-    analysis = analysis_of(client, reports, rid)
     assert analysis["supported"] is False and analysis["language"] == "fr"
     assert analysis["sentiment"] is None and analysis["sentiment_score"] is None
     assert analysis["findings"] == []
@@ -204,9 +199,7 @@ def test_a_comment_in_an_unsupported_language_is_never_neutral(
 def test_a_correction_shows_with_the_original_kept_and_filters_follow_it(
     client: FlaskClient, auth: Any, db_session: Session
 ) -> None:
-    rid = submit(client, auth, MIXED, {"csat": 1})
-    reports = auth("reports")
-    before = analysis_of(client, reports, rid)
+    rid, before, reports = analysed_detractor_comment(client, auth, MIXED)
     agent_index = next(i for i, f in enumerate(before["findings"]) if f["target"] == "agent")
     model_category = before["findings"][agent_index]["category"]
     new_category = "unhelpful" if model_category != "unhelpful" else "rude"
@@ -288,12 +281,13 @@ def test_a_bad_correction_is_422_naming_the_field_and_changes_nothing(
     )
     assert answer.status_code == 422, answer.json
     assert field in answer.json["error"]["fields"]
-    assert label_count(db_session) == 0
+    assert row_count(db_session, CommentLabel) == 0
     assert client.get(f"/api/v1/comments/{rid}", headers=reports).json == before
 
 
+@pytest.mark.usefixtures("db_session")
 def test_corrections_need_the_reports_scope_and_an_existing_comment(
-    client: FlaskClient, auth: Any, db_session: Session
+    client: FlaskClient, auth: Any
 ) -> None:
     rid = submit(client, auth, MIXED, {"csat": 1})
     denied = client.patch(
@@ -309,9 +303,8 @@ def test_corrections_need_the_reports_scope_and_an_existing_comment(
 # --- taxonomy and label import -------------------------------------------------------
 
 
-def test_a_manager_adds_a_category_and_uses_it_at_once(
-    client: FlaskClient, auth: Any, db_session: Session
-) -> None:
+@pytest.mark.usefixtures("db_session")
+def test_a_manager_adds_a_category_and_uses_it_at_once(client: FlaskClient, auth: Any) -> None:
     reports = auth("reports")
     made = client.post(
         "/api/v1/analysis/categories",
@@ -416,7 +409,7 @@ def test_a_bad_label_csv_names_rows_and_fields_and_writes_nothing(
         "rows.6.sentiment",
         "rows.7.category",
     }
-    assert label_count(db_session) == 0
+    assert row_count(db_session, CommentLabel) == 0
     missing_column = client.post(
         "/api/v1/labels/import",
         data="comment,label\nhi,positive\n",
@@ -426,7 +419,7 @@ def test_a_bad_label_csv_names_rows_and_fields_and_writes_nothing(
     assert missing_column.status_code == 422 and "file" in missing_column.json["error"]["fields"]
     nothing = client.post("/api/v1/labels/import", json={"a": 1}, headers=auth("reports"))
     assert nothing.status_code == 422 and "file" in nothing.json["error"]["fields"]
-    assert label_count(db_session) == 0
+    assert row_count(db_session, CommentLabel) == 0
 
 
 # --- listing -------------------------------------------------------------------------
@@ -528,9 +521,8 @@ def test_filters_match_the_rows_and_pages_cover_them_newest_first(
     assert len(got(**{"from": day, "to": day})) == 4
 
 
-def test_the_csv_has_the_same_rows_as_the_json(
-    client: FlaskClient, auth: Any, comments: list[int]
-) -> None:
+@pytest.mark.usefixtures("comments")
+def test_the_csv_has_the_same_rows_as_the_json(client: FlaskClient, auth: Any) -> None:
     reports = auth("reports")
     query = {"agent": "A-list-2", "per_page": 4, "page": 1}
     body = client.get("/api/v1/comments", query_string=query, headers=reports).json
@@ -557,9 +549,8 @@ def test_the_csv_has_the_same_rows_as_the_json(
         assert row["key_phrases"] == "; ".join(analysis["key_phrases"])
 
 
-def test_bad_filters_are_422_naming_the_field(
-    client: FlaskClient, auth: Any, db_session: Session
-) -> None:
+@pytest.mark.usefixtures("db_session")
+def test_bad_filters_are_422_naming_the_field(client: FlaskClient, auth: Any) -> None:
     reports = auth("reports")
     for query, field in [
         ({"agent": "nobody"}, "agent"),

@@ -22,7 +22,7 @@ from feedback_service.analysis.comments.analyzer import model_dir, nltk_cache_di
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.analysis.text import CommentAnalysis as Result
 from feedback_service.analysis.text import get_analyzer, seed_sentences, set_analyzer
-from feedback_service.analysis.text.data import deduplicate, is_held_out, split
+from feedback_service.analysis.text.data import LabelledSentence, deduplicate, is_held_out, split
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.surveys.models import Invitation, Response, Survey
 from tests.api.test_comments import MIXED, analysis_of, finding_index, submit
@@ -44,20 +44,29 @@ def own_seed_model_dir(
     return fresh_install_models
 
 
+def train_on_part_of_the_seed(
+    monkeypatch: pytest.MonkeyPatch, share: float
+) -> list[LabelledSentence]:
+    """Training reads only ``share`` of the seed sentences (hash-chosen, the same every
+    run), and gives them."""
+    seed_part = [r for r in seed_sentences() if is_held_out(r.text, share, 1)]
+    monkeypatch.setattr(training, "seed_sentences", lambda: list(seed_part))
+    return seed_part
+
+
+@pytest.mark.usefixtures("own_seed_model_dir")
 def test_corrections_and_imports_are_used_by_the_next_training(
     app: Flask,
     client: FlaskClient,
     auth: Any,
     db_session: Session,
-    own_seed_model_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The training learns from a twentieth of the seed sentences (hash-chosen, so the
     # same every run): this checks which rows it gathers, what it prints and records,
     # and the promotion verdict either way, not accuracy; it trains in seconds, not a
     # minute. The active model is still the full seed model.
-    seed_part = [r for r in seed_sentences() if is_held_out(r.text, 0.05, 1)]
-    monkeypatch.setattr(training, "seed_sentences", lambda: list(seed_part))
+    seed_part = train_on_part_of_the_seed(monkeypatch, 0.05)
     reports = auth("reports")
     rid = submit(client, auth, MIXED, {"csat": 1})  # analysed with the seed model
     seed_version = client.get("/api/v1/analysis/models", headers=reports).json["active_version"]
@@ -110,19 +119,14 @@ def test_corrections_and_imports_are_used_by_the_next_training(
     assert models["active_version"] == (candidate.group(1) if promoted else seed_version)
 
 
+@pytest.mark.usefixtures("db_session", "empty_model_dir")
 def test_the_training_job_runs_in_the_background_and_workers_pick_up_its_model(
-    app: Flask,
-    client: FlaskClient,
-    auth: Any,
-    db_session: Session,
-    empty_model_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    app: Flask, client: FlaskClient, auth: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The job trains on a quarter of the seed sentences (hash-chosen, the same every
     # run): this checks the job's path and the model hand-over, and a quarter already
     # gives a real model (target macro-F1 0.83) in a quarter of the time.
-    seed_part = [r for r in seed_sentences() if is_held_out(r.text, 0.25, 1)]
-    monkeypatch.setattr(training, "seed_sentences", lambda: list(seed_part))
+    train_on_part_of_the_seed(monkeypatch, 0.25)
     # This process has an older model loaded (no model is promoted in the directory yet).
     real = get_analyzer(
         Path(app.config["DATA_DIR"]) / "models", Path(app.config["DATA_DIR"]) / "nltk"

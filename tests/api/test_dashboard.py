@@ -295,63 +295,27 @@ def test_what_customers_typed_is_escaped(as_role: Any, db_session: Session) -> N
 
 def test_users_create_command(app: Flask, db_session: Session, demo: DemoSummary) -> None:
     runner = app.test_cli_runner()
+
+    def create(email: str, name: str, role: str, *more: str, **kw: Any) -> Any:
+        """``flask users create``; the password is given unless ``input`` types it."""
+        args = ["users", "create", "--email", email, "--name", name, "--role", role, *more]
+        if "input" not in kw:
+            args += ["--password", "long enough pw"]
+        return runner.invoke(args=args, **kw)
+
     team = db_session.scalars(select(Team).order_by(Team.id)).first()
     assert team is not None
-    result = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "new.lead@demo.test",
-            "--name",
-            "New Lead",
-            "--role",
-            "team_lead",
-            "--team",
-            team.name,
-            "--password",
-            "long enough pw",
-        ]
-    )
+    result = create("new.lead@demo.test", "New Lead", "team_lead", "--team", team.name)
     assert result.exit_code == 0, result.output
     created = user(db_session, "new.lead@demo.test")
     assert [t.name for t in created.teams] == [team.name]
     assert created.password_hash != "long enough pw"
 
-    again = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "NEW.lead@demo.test",
-            "--name",
-            "X",
-            "--role",
-            "manager",
-            "--password",
-            "long enough pw",
-        ]
-    )
+    again = create("NEW.lead@demo.test", "X", "manager")
     assert again.exit_code != 0 and "exists already" in again.output
-    bad = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "a@demo.test",
-            "--name",
-            "A",
-            "--role",
-            "agent",
-            "--agent",
-            "no-such-agent",
-            "--password",
-            "long enough pw",
-        ]
-    )
+    bad = create("a@demo.test", "A", "agent", "--agent", "no-such-agent")
     assert bad.exit_code != 0 and "no-such-agent" in bad.output
-    prompted = runner.invoke(
-        args=["users", "create", "--email", "m2@demo.test", "--name", "M", "--role", "manager"],
-        input="prompted password\nprompted password\n",
+    prompted = create(
+        "m2@demo.test", "M", "manager", input="prompted password\nprompted password\n"
     )
     assert prompted.exit_code == 0, prompted.output

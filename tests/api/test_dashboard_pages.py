@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.auth.models import User
@@ -55,6 +56,21 @@ def token_on(html: str) -> str:
     match = CSRF.search(html)
     assert match
     return match.group(1)
+
+
+def post_form(client: FlaskClient, path: str, page: str, **fields: str) -> TestResponse:
+    """Submits ``fields`` to ``path`` as the form on ``page`` (with its CSRF token) does."""
+    return client.post(path, data={"csrf_token": token_on(page), **fields})
+
+
+def newest_comment_of(db_session: Session, me: User) -> int | None:
+    """The id of the newest commented answer about the agent ``me`` signs in as."""
+    return db_session.scalar(
+        select(Response.id)
+        .where(Response.agent_id == me.agent_id, Response.comment.is_not(None))
+        .order_by(Response.submitted_at.desc())
+        .limit(1)
+    )
 
 
 def tile_text(html: str, metric: str) -> str:
@@ -220,9 +236,8 @@ def test_scorecards_sort_on_the_server_and_mark_low_samples(
 def test_a_target_change_moves_the_gap(as_role: Any, db_session: Session) -> None:
     client = as_role("manager@demo.test")
     page = html_of(client, "/dashboard/targets")
-    saved = client.post(
-        "/dashboard/targets",
-        data={"csrf_token": token_on(page), "metric": "csat", "scope": "everyone", "value": "50"},
+    saved = post_form(
+        client, "/dashboard/targets", page, metric="csat", scope="everyone", value="50"
     )
     assert saved.status_code == 302
     overview = html_of(client, "/dashboard/")
@@ -232,10 +247,7 @@ def test_a_target_change_moves_the_gap(as_role: Any, db_session: Session) -> Non
         re.search(r'data-gap="([-0-9.]+)"', overview.split('id="tile-csat"')[1]).group(1)
     )
 
-    client.post(
-        "/dashboard/targets",
-        data={"csrf_token": token_on(page), "metric": "csat", "scope": "everyone", "value": "99"},
-    )
+    post_form(client, "/dashboard/targets", page, metric="csat", scope="everyone", value="99")
     overview = html_of(client, "/dashboard/")
     assert "target 99.0%" in tile_text(overview, "csat")
     gap_high = float(
@@ -254,14 +266,8 @@ def test_a_bad_target_is_refused_with_the_field_named_and_nothing_saved(
     client = as_role("manager@demo.test")
     page = html_of(client, "/dashboard/targets")
     for value in ("150", "lots"):
-        refused = client.post(
-            "/dashboard/targets",
-            data={
-                "csrf_token": token_on(page),
-                "metric": "csat",
-                "scope": "everyone",
-                "value": value,
-            },
+        refused = post_form(
+            client, "/dashboard/targets", page, metric="csat", scope="everyone", value=value
         )
         assert refused.status_code == 422
         assert "value" in refused.get_data(as_text=True)
@@ -300,12 +306,7 @@ def test_an_agent_adds_context_that_their_lead_reads(
     client: FlaskClient, demo: DemoSummary, db_session: Session
 ) -> None:
     me = user(db_session, "agent@demo.test")
-    response_id = db_session.scalar(
-        select(Response.id)
-        .where(Response.agent_id == me.agent_id, Response.comment.is_not(None))
-        .order_by(Response.submitted_at.desc())
-        .limit(1)
-    )
+    response_id = newest_comment_of(db_session, me)
     assert sign_in(client, "agent@demo.test").status_code == 302
     token = csrf_from(client, "/dashboard/comments")
     saved = client.post(
@@ -433,33 +434,26 @@ def test_survey_edits_are_validated_and_not_half_saved(as_role: Any, db_session:
     page = html_of(client, "/dashboard/surveys/post-ticket")
     before = db_session.scalars(select(Survey).where(Survey.key == "post-ticket")).one()
     name_before = before.name
-    refused = client.post(
+    rules = {
+        "sampling_pct": "50",
+        "send_delay_minutes": "30",
+        "expire_after_days": "7",
+        "amend_window_hours": "12",
+    }
+    refused = post_form(
+        client,
         "/dashboard/surveys/post-ticket",
-        data={
-            "csrf_token": token_on(page),
-            "name": "Changed",
-            "ask_csat": "1",
-            "position_csat": "1",
-            "throttle_days": "9999",
-            "sampling_pct": "50",
-            "send_delay_minutes": "30",
-            "expire_after_days": "7",
-            "amend_window_hours": "12",
-        },
+        page,
+        name="Changed",
+        ask_csat="1",
+        position_csat="1",
+        throttle_days="9999",
+        **rules,
     )
     assert refused.status_code == 422
     assert 'data-field="throttle_days"' in refused.get_data(as_text=True)
-    no_questions = client.post(
-        "/dashboard/surveys/post-ticket",
-        data={
-            "csrf_token": token_on(page),
-            "name": "Changed",
-            "throttle_days": "9",
-            "sampling_pct": "50",
-            "send_delay_minutes": "30",
-            "expire_after_days": "7",
-            "amend_window_hours": "12",
-        },
+    no_questions = post_form(
+        client, "/dashboard/surveys/post-ticket", page, name="Changed", throttle_days="9", **rules
     )
     assert no_questions.status_code == 422
     db_session.expire_all()
@@ -498,7 +492,10 @@ def test_exports_are_csv_and_limited_to_the_viewers_scope(
     client = as_role("lead@demo.test")
     rows = read_csv(client, "/dashboard/exports/agents.csv")
     assert {r["agent"] for r in rows} == mine
-    assert {r["metric"] for r in rows} == {"csat", "nps", "ces", "fcr"}
+    assert {r["metric"] for r in rows} == {
+        *("csat", "nps", "ces", "fcr"),
+        *("complaints", "complaints_per_100_answered", "complaints_per_100_tickets"),
+    }
     comments = read_csv(client, "/dashboard/exports/comments.csv")
     names = set(db_session.scalars(select(Agent.name).where(Agent.team_id.in_(team_ids))))
     assert comments and {r["agent"] for r in comments} <= names
@@ -520,12 +517,7 @@ def test_agents_cannot_export(as_role: Any) -> None:
 
 def test_every_page_escapes_what_customers_typed(as_role: Any, db_session: Session) -> None:
     me = user(db_session, "agent@demo.test")
-    newest = db_session.scalar(
-        select(Response.id)
-        .where(Response.agent_id == me.agent_id, Response.comment.is_not(None))
-        .order_by(Response.submitted_at.desc())
-        .limit(1)
-    )
+    newest = newest_comment_of(db_session, me)
     assert newest is not None
     db_session.execute(update(Response).where(Response.id == newest).values(comment=EVIL))
     analyse(
@@ -588,15 +580,8 @@ def test_a_manager_relabels_a_comment_and_it_becomes_training_data(
     client = as_role("manager@demo.test")
     page = html_of(client, "/dashboard/comments")
     assert f"/dashboard/comments/{response_id}/relabel" in page
-    saved = client.post(
-        f"/dashboard/comments/{response_id}/relabel",
-        data={
-            "csrf_token": token_on(page),
-            "finding": "0",
-            "label": "agent/rude",
-            "sentiment": "negative",
-        },
-    )
+    relabel = f"/dashboard/comments/{response_id}/relabel"
+    saved = post_form(client, relabel, page, finding="0", label="agent/rude", sentiment="negative")
     assert saved.status_code == 303
     stored = db_session.scalars(
         select(CommentLabel).where(CommentLabel.response_id == response_id)
@@ -605,10 +590,7 @@ def test_a_manager_relabels_a_comment_and_it_becomes_training_data(
     html = html_of(client, f"/dashboard/comments?category=rude&q={comment[:20]}")
     assert f'data-response="{response_id}"' in html
 
-    bad = client.post(
-        f"/dashboard/comments/{response_id}/relabel",
-        data={"csrf_token": token_on(page), "finding": "0", "label": "agent/no-such"},
-    )
+    bad = post_form(client, relabel, page, finding="0", label="agent/no-such")
     assert bad.status_code == 303
     assert "Not relabelled" in html_of(client, "/dashboard/comments")
 

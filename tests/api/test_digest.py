@@ -267,14 +267,9 @@ def test_no_digest_before_its_hour_or_when_off(
     assert run_digest(MONDAY) == "already-sent"
 
 
+@pytest.mark.usefixtures("world", "outbox")
 def test_an_smtp_refusal_is_recorded_and_a_deferral_retried_by_the_next_beat(
-    app: Flask,
-    client: FlaskClient,
-    auth: Any,
-    world: World,
-    db_session: Session,
-    outbox: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    client: FlaskClient, auth: Any, db_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from feedback_service.alerts import tasks
     from feedback_service.surveys.delivery import TemporaryDeliveryError

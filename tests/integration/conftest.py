@@ -32,6 +32,7 @@ KEEP_TABLES = {"surveys", "alembic_version"}
 TASK_QUEUE = f"feedback-tests-{os.getpid()}"
 ANSWERS_QUEUE = f"{TASK_QUEUE}.answers"
 BULK_QUEUE = f"{TASK_QUEUE}.bulk"
+EVERY_QUEUE = (TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE)
 
 
 @dataclass
@@ -61,6 +62,12 @@ def smtp_server() -> Iterator[tuple[Controller, RecordingHandler]]:
         yield controller, handler
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Controller, RecordingHandler]) -> RecordingHandler:
+    """What the SMTP server received, and how it answers the next delivery."""
+    return smtp_server[1]
 
 
 def free_port() -> int:
@@ -159,8 +166,8 @@ def up(log: str) -> bool:
 
 @dataclass
 class WorkerStarter:
-    """Starts real ``celery worker`` processes on chosen queues, as production runs
-    them; every one is stopped at the end of the test."""
+    """Starts real ``celery worker`` processes on chosen queues (by default on every
+    queue), as production runs them; every one is stopped at the end of the test."""
 
     env: dict[str, str]
     tmp_path: Path
@@ -178,7 +185,7 @@ class WorkerStarter:
                 "workers.app",
                 "worker",
                 "--queues",
-                ",".join(queues),
+                ",".join(queues or EVERY_QUEUE),
                 "--hostname",
                 f"{name}-{os.getpid()}@%h",
                 "--pool=solo",
@@ -252,4 +259,4 @@ def start_worker(
 @pytest.fixture
 def worker(start_worker: WorkerStarter) -> subprocess.Popen[str]:
     """A real ``celery worker`` process on every queue (default, answers and bulk)."""
-    return start_worker.start(TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE)
+    return start_worker.start()

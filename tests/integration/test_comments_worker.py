@@ -19,14 +19,7 @@ from sqlalchemy import select
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.auth.service import create_api_key
 from feedback_service.db import get_session
-from tests.integration.conftest import (
-    ANSWERS_QUEUE,
-    BULK_QUEUE,
-    TASK_QUEUE,
-    WorkerStarter,
-    post_answer,
-    wait_for,
-)
+from tests.integration.conftest import WorkerStarter, post_answer, wait_for
 from tests.integration.test_collect_concurrency import committed_invitation
 from tests.integration.test_scanner_ratings import processed
 
@@ -112,7 +105,7 @@ def test_a_worker_without_a_model_processes_the_answer_and_analyses_it_once_buil
     live_app.extensions["celery"].control.purge()
     empty = tmp_path / "not-built-yet"
     start_worker.env["MODEL_DIR"] = str(empty)
-    worker = start_worker.start(TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE)
+    worker = start_worker.start()
     invitation_id, token = committed_invitation(live_app, "COMMENT-WORKER-NO-MODEL")
     answer = requests.post(
         f"{http_server}/api/v1/responses",

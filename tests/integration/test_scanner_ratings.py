@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import requests
@@ -63,6 +64,32 @@ def sent_email(
     mail = smtp.messages[-1]
     assert mail["To"].endswith(f"<{ticket}@example.com>")
     return int(created.json()["id"]), mail
+
+
+class Emailed(NamedTuple):
+    """An invitation the worker has emailed, a reports key, and the ticket's agent."""
+
+    invitation_id: int
+    mail: EmailMessage
+    reports: dict[str, str]
+    agent: str
+
+
+@pytest.fixture
+def email_for(
+    live_app: Flask,
+    http_server: str,
+    worker: subprocess.Popen[str],
+    smtp_server: tuple[Controller, RecordingHandler],
+) -> Callable[[str], Emailed]:
+    """Makes an invitation for a ticket through the API, with a worker running, and
+    gives the email it sent."""
+
+    def make(ticket: str) -> Emailed:
+        invitation_id, mail = sent_email(live_app, http_server, smtp_server[1], ticket)
+        return Emailed(invitation_id, mail, api_key(live_app, "reports"), f"A-{ticket}")
+
+    return make
 
 
 def rating_links(mail: EmailMessage) -> list[str]:
@@ -134,15 +161,9 @@ def rollups_equal_a_rebuild(app: Flask) -> None:
 
 
 def test_a_mail_scanner_following_every_link_counts_nothing(
-    live_app: Flask,
-    http_server: str,
-    worker: subprocess.Popen[str],
-    smtp_server: tuple[Controller, RecordingHandler],
+    live_app: Flask, http_server: str, email_for: Callable[[str], Emailed]
 ) -> None:
-    _controller, smtp = smtp_server
-    invitation_id, mail = sent_email(live_app, http_server, smtp, "SCANNER-1")
-    reports = api_key(live_app, "reports")
-    agent = "A-SCANNER-1"
+    invitation_id, mail, reports, agent = email_for("SCANNER-1")
 
     # The scanner: HEAD, then GET of every link of the message, in order, as fast
     # as it can; it runs no script, so no page is ever seen.
@@ -174,15 +195,9 @@ def test_a_mail_scanner_following_every_link_counts_nothing(
 
 
 def test_a_person_who_clicks_once_and_sees_the_page_counts_once(
-    live_app: Flask,
-    http_server: str,
-    worker: subprocess.Popen[str],
-    smtp_server: tuple[Controller, RecordingHandler],
+    live_app: Flask, http_server: str, email_for: Callable[[str], Emailed]
 ) -> None:
-    _controller, smtp = smtp_server
-    invitation_id, mail = sent_email(live_app, http_server, smtp, "PERSON-1")
-    reports = api_key(live_app, "reports")
-    agent = "A-PERSON-1"
+    invitation_id, mail, reports, agent = email_for("PERSON-1")
 
     # One click on "4" opens the page in the person's browser...
     browser = requests.Session()

@@ -16,14 +16,7 @@ from sqlalchemy import func, select
 from feedback_service.db import get_session
 from feedback_service.surveys.models import Response
 from feedback_service.tasks import enqueue
-from tests.integration.conftest import (
-    ANSWERS_QUEUE,
-    BULK_QUEUE,
-    TASK_QUEUE,
-    WorkerStarter,
-    post_answer,
-    wait_for,
-)
+from tests.integration.conftest import WorkerStarter, post_answer, wait_for
 from tests.integration.test_collect_concurrency import committed_invitation
 from tests.integration.test_scanner_ratings import api_key, rollups_equal_a_rebuild
 from workers.sweep import sweep_responses
@@ -52,9 +45,7 @@ def test_answers_survive_a_killed_worker_and_are_counted_once(
     live_app.extensions["celery"].control.purge()  # nothing left by earlier tests
     tokens = [committed_invitation(live_app, f"KILL-{i}")[1] for i in range(ANSWERS)]
     ratings = [1 + i % 5 for i in range(ANSWERS)]
-    first: subprocess.Popen[str] = start_worker.start(
-        TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE, name="doomed"
-    )
+    first: subprocess.Popen[str] = start_worker.start(name="doomed")
 
     half = ANSWERS // 2
     for token, csat in zip(tokens[:half], ratings[:half], strict=True):
@@ -65,7 +56,7 @@ def test_answers_survive_a_killed_worker_and_are_counted_once(
     for token, csat in zip(tokens[half:], ratings[half:], strict=True):
         post_answer(http_server, token, {"csat": csat})
 
-    start_worker.start(TASK_QUEUE, ANSWERS_QUEUE, BULK_QUEUE, name="replacement")
+    start_worker.start(name="replacement")
     # A task the dead worker had taken is not redelivered before the broker's
     # visibility timeout; the beat's response sweep finds such answers.
     with live_app.app_context():

@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from flask import g, request
-from flask_smorest import Blueprint
 
 from feedback_service.analysis.comments import labels, rescore, service, training
 from feedback_service.analysis.comments.analyzer import active_version, model_dir, ready_version
@@ -31,7 +30,7 @@ from feedback_service.analysis.comments.tasks import (
     rescore_batch,
     train_model,
 )
-from feedback_service.api import report_endpoint, requires_scope
+from feedback_service.api import api_blueprint, report_endpoint, requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.helpdesk.lookup import FilterLookup
@@ -41,11 +40,8 @@ from feedback_service.limits import body_limit
 from feedback_service.privacy.spreadsheet import csv_response
 from feedback_service.tasks import enqueue_after_commit
 
-comments_blp = Blueprint(
-    "comments",
-    __name__,
-    url_prefix="/api/v1",
-    description="Comment analysis: comments, corrections, labels, taxonomy, models",
+comments_blp = api_blueprint(
+    "comments", __name__, "Comment analysis: comments, corrections, labels, taxonomy, models"
 )
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024

@@ -5,21 +5,16 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from feedback_service.analysis.text import TARGETS
-from feedback_service.limits import DateRange, PageOut, page_number, page_size
+from feedback_service.limits import PageOut, ScopeFilters, page_number, page_size
 
 COMMENT_SENTIMENTS = ["positive", "neutral", "negative", "mixed"]
 SENTENCE_SENTIMENTS = ["positive", "neutral", "negative"]
 
 
-class CommentQuery(DateRange):
+class CommentQuery(ScopeFilters):
     """Filters of ``GET /comments``; ``from``/``to`` are inclusive ISO dates (UTC)."""
 
-    class Meta:
-        unknown = RAISE
-
     agent = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    team = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    channel = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
     target = fields.String(load_default=None, validate=validate.OneOf(list(TARGETS)))
     # "rude", or "agent/rude" to name the target as well.
     category = fields.String(load_default=None, validate=validate.Length(min=1, max=81))

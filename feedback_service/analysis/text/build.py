@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from feedback_service.analysis.text.data import deduplicate, seed_sentences, split
+from feedback_service.analysis.text.model import head_threads
 from feedback_service.analysis.text.store import (
     HOLDOUT_FRACTION,
     PROMOTED_FILE,
@@ -69,7 +70,9 @@ def cached_model(cache_dir: Path | str) -> Path:
     work = Path(tempfile.mkdtemp(dir=cache, prefix=".building-"))
     try:
         log.info("training the seed model into %s", target)
-        train_and_maybe_promote(seed_sentences(), work)
+        # At set-up nothing else runs yet: the heads are fitted side by side.
+        with head_threads(os.cpu_count() or 1):
+            train_and_maybe_promote(seed_sentences(), work)
         try:
             os.rename(work, target)
         except OSError:

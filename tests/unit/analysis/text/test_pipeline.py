@@ -234,3 +234,29 @@ def test_neutral_by_probability_applies_to_english_only(analyzer: CommentAnalyze
         r.sentiment for r in by_band
     ]
     assert [r.score for r in shipped] == [r.score for r in by_band]  # only labels differ
+
+
+def test_weighed_neutral_reads_implicit_complaints_and_keeps_plain_statements_neutral(
+    analyzer: CommentAnalyzer,
+) -> None:
+    """The lexicon's neutral share is near 1 for a sentence with no word it knows;
+    with neutral weighed as shipped, a complaint told as a fact is no longer
+    called neutral, while statements with no verdict stay neutral."""
+    complaints = [
+        "@airline where is my bag? Landed three hours ago.",
+        "The new update removed the export button.",
+    ]
+    plain = [
+        "@airline can I bring a stroller on board?",
+        "I called on Monday about my router.",
+        "The technician is booked for Thursday.",
+        "Please send me the invoice for March.",
+    ]
+    argmax = CommentAnalyzer(analyzer.model, SentimentRule(neutral_weight=1.0))
+    assert "neutral" in {r.sentiment for r in argmax.analyze_many(complaints)}
+    assert [r.sentiment for r in analyzer.analyze_many(complaints)] == ["negative"] * 2
+    assert [r.sentiment for r in analyzer.analyze_many(plain)] == ["neutral"] * 4
+    # The weight moves labels only: the score a manager sees is the same.
+    assert [r.score for r in argmax.analyze_many(complaints)] == [
+        r.score for r in analyzer.analyze_many(complaints)
+    ]
