@@ -240,6 +240,19 @@ class QuestionIn(Schema):
         return stored
 
 
+def _complete(question: dict[str, Any]) -> bool:
+    """Whether a question carries what its type needs (a refused one may arrive
+    here in part)."""
+    if "metric" in question:
+        return True
+    kind = question.get("type")
+    if kind == "rating":
+        return "scale" in question
+    if kind in ("choice", "multi"):
+        return "options" in question
+    return kind is not None
+
+
 def _check_show_if(
     index: int, condition: dict[str, Any], earlier: dict[str, dict[str, Any]]
 ) -> str | None:
@@ -247,6 +260,8 @@ def _check_show_if(
     target = earlier.get(condition["question"])
     if target is None:
         return f"'{condition['question']}' is not an earlier question of this survey."
+    if not _complete(target):
+        return None  # the earlier question is refused by QuestionIn, and named there
     kind = questions.type_of(target)
     if kind in ("metric", "rating"):
         if "in" in condition:
@@ -280,7 +295,11 @@ def check_questions(value: list[dict[str, Any]]) -> None:
             what = "Each metric may be asked once." if name == "metric" else f"'{key}' twice."
             errors[index] = {name: [what]}
         condition = question.get("show_if")
-        problem = _check_show_if(index, condition, earlier) if condition else None
+        # A show_if ShowIfIn refused arrives here partly (marshmallow keeps the valid
+        # part); it is named by ShowIfIn, not checked again.
+        problem = None
+        if isinstance(condition, dict) and "question" in condition:
+            problem = _check_show_if(index, condition, earlier)
         if problem:
             errors.setdefault(index, {})["show_if"] = [problem]
         if question.get("maps_to") and questions.target_question(earlier.values()):
