@@ -20,6 +20,7 @@ from feedback_service.helpdesk.schemas import AgentIn, CustomerIn, TicketIn
 from feedback_service.limits import DateRange, PageOut, page_number, page_size
 from feedback_service.surveys import links, questions, service
 from feedback_service.surveys.metrics import METRICS, SUPPORTED_LOCALES
+from feedback_service.surveys.models import DELIVERIES
 
 SURVEY_KEY = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$", error="Use a-z, 0-9 and '-'.")
 
@@ -32,7 +33,7 @@ class InvitationIn(Schema):
     agent = fields.Nested(AgentIn, required=True)
     customer = fields.Nested(CustomerIn, required=True)
     survey = fields.String(load_default="post-ticket", validate=SURVEY_KEY)
-    delivery = fields.String(load_default="email", validate=validate.OneOf(["email", "link"]))
+    delivery = fields.String(load_default="email", validate=validate.OneOf(DELIVERIES))
     send_after = fields.Integer(
         load_default=None, validate=validate.Range(min=0, max=30 * 24 * 3600)
     )
