@@ -57,6 +57,7 @@ from bench.eval_comments import (  # noqa: E402
 )
 from feedback_service.analysis.text import lexicon  # noqa: E402
 from feedback_service.analysis.text.data import (  # noqa: E402
+    LabelledSentence,
     RatedComment,
     rating_distribution,
     seed_sentences,
@@ -111,12 +112,19 @@ def rated_comments(deployment: list[Example], seed: int) -> tuple[list[RatedComm
 
 
 def adapt(
-    seed_dir: Path, model_dir: Path, rated: list[RatedComment], tolerance: float
+    seed_dir: Path,
+    model_dir: Path,
+    rated: list[RatedComment],
+    tolerance: float,
+    stated: list[LabelledSentence] | None = None,
 ) -> tuple[PromotionReport, CommentAnalyzer, float]:
-    """The production adaptation on a copy of a fresh install's model directory."""
+    """The production adaptation (or, with ``stated``, teaching from stated reasons) on
+    a copy of a fresh install's model directory."""
     shutil.copytree(seed_dir, model_dir)
     started = time.perf_counter()
-    report = train_and_maybe_promote(seed_sentences(), model_dir, rated=rated, tolerance=tolerance)
+    report = train_and_maybe_promote(
+        seed_sentences(), model_dir, rated=rated, tolerance=tolerance, stated=stated or ()
+    )
     took = time.perf_counter() - started
     model = TrainedModel.load(version_dir(model_dir, report.candidate_version))
     return report, CommentAnalyzer(model), took
@@ -140,30 +148,42 @@ def row(
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every deployment simulation takes."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--tolerance", type=float, default=0.0)
     parser.add_argument(
         "--seed-model",
         type=Path,
         help="a model directory holding the out-of-the-box model, reused (trained there if empty)",
     )
-    args = parser.parse_args()
+    return parser
 
-    work = Path(tempfile.mkdtemp(prefix="eval-rating-"))
+
+def out_of_box(seed_model: Path | None, prefix: str) -> tuple[Path, Path, CommentAnalyzer]:
+    """A scratch directory, the out-of-the-box model's directory (``seed_model``, or
+    trained in the scratch directory) and the model as a fresh install reads it."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     lexicon.configure(work / "nltk")
     started = time.perf_counter()
-    seed_dir = args.seed_model or work / "seed-model"
+    seed_dir = seed_model or work / "seed-model"
     if not (seed_dir / "promoted.json").exists():
         train_and_maybe_promote(seed_sentences(), seed_dir)
-    out_of_box = CommentAnalyzer.load(seed_dir, work / "nltk")
+    analyzer = CommentAnalyzer.load(seed_dir, work / "nltk")
     print(
-        f"out-of-the-box model {out_of_box.model_version} "
+        f"out-of-the-box model {analyzer.model_version} "
         f"(seed, {time.perf_counter() - started:.0f}s)\n"
     )
+    return work, seed_dir, analyzer
+
+
+def main() -> None:
+    parser = arguments(__doc__)
+    parser.add_argument("--sets", default=",".join(SETS))
+    args = parser.parse_args()
+    work, seed_dir, out_of_box_model = out_of_box(args.seed_model, "eval-rating-")
     header = (
         "| set | model | rows | adapter (stacked, cross-validated on the rows) | promoted"
         " | n measured | accuracy | macro-F1 |\n|---|---|---|---|---|---|---|---|"
@@ -181,7 +201,7 @@ def main() -> None:
             f"{agreement['disagrees']} do not say it for sure)"
         )
         texts, truth = [e.text for e in measure], [e.label for e in measure]
-        acc, f1 = scores(truth, ours_sentiment(out_of_box, texts, binary))
+        acc, f1 = scores(truth, ours_sentiment(out_of_box_model, texts, binary))
         table.append(
             f"| {name} | out of the box | 0 | - | - | {len(truth)} | {acc:.3f} | {f1:.3f} |"
         )

@@ -159,6 +159,9 @@ class TrainingRun(Base):
     # above the last run's mark.
     rating_rows: Mapped[int | None] = mapped_column(Integer)
     ratings_through: Mapped[int | None] = mapped_column(Integer)
+    # Comments labelled by the reason the customer chose (target head only, never
+    # held back).
+    stated_rows: Mapped[int | None] = mapped_column(Integer)
     reasons: Mapped[list[str] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

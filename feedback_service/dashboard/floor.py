@@ -17,7 +17,7 @@ from feedback_service.dashboard import charts
 from feedback_service.dashboard.queries import View
 from feedback_service.scores import service as reports
 
-DELIVERY_LABELS = {"email": "Email", "link": "Survey link or embed"}
+DELIVERY_LABELS = {"email": "Email", "link": "Survey link", "widget": "Helpdesk widget"}
 WAY_LABELS = {
     "email_button": "Rating button in the email",
     "page": "Survey page",

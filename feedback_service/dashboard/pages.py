@@ -15,6 +15,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from feedback_service.dashboard import charts, extensions, floor, queries
+from feedback_service.dashboard import questions as own_questions
 from feedback_service.dashboard.security import current_scope, login_required
 from feedback_service.dashboard.views import (
     ALL_ROLES,
@@ -94,6 +95,7 @@ def overview() -> str:
                 limit=5,
             ),
             **floor.overview_context(session, view),
+            question_sections=own_questions.question_sections(session, view.filters, min_sample()),
         )
     return render_template("dashboard/overview.html", **context)
 
@@ -232,6 +234,7 @@ def agent(agent_id: int) -> str:
         card=card,
         tiles=tiles,
         rank=card["metrics"]["csat"] if card else None,
+        question_sections=own_questions.question_sections(session, mine, min_sample()),
         trend_svgs=_trend_charts(items, tiles) if tiles else {},
         fcr=fcr,
         complaints=complaints,

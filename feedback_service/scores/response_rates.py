@@ -27,9 +27,8 @@ from sqlalchemy.orm import Session
 
 from feedback_service.scores.filters import Filters, column_conditions
 from feedback_service.scores.histograms import Rate, rate
-from feedback_service.surveys.models import Invitation, Response
+from feedback_service.surveys.models import DELIVERIES, Invitation, Response
 
-DELIVERIES = ("email", "link")
 # ``responses.source`` -> how the report names the way the answer came.
 ANSWERED_VIA = {"link": "email_button", "page": "page", "api": "widget"}
 

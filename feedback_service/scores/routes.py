@@ -16,9 +16,15 @@ from feedback_service.api import report_endpoint, requires_scope
 from feedback_service.db import get_session
 from feedback_service.privacy.spreadsheet import csv_response
 from feedback_service.scores import service as scores
+from feedback_service.scores.attribution import (
+    attribution_json,
+    attribution_report,
+    attribution_rows,
+)
 from feedback_service.scores.questions import question_json, question_report, question_rows
 from feedback_service.scores.schemas import (
     AgentReportOut,
+    AttributionOut,
     DriversOut,
     PagedReportQuery,
     ParetoOut,
@@ -164,6 +170,18 @@ def question(args: dict[str, Any], key: str) -> Any:
     if args["format"] == "csv":
         return csv_response(question_rows(report), f"question-{key}")
     return question_json(report)
+
+
+@report_endpoint(reports_blp, "/reports/attribution", ReportQuery, AttributionOut)
+def attribution(args: dict[str, Any]) -> Any:
+    """Who the customer says the problem was (a choice question mapped to the target)
+    beside who the comment model says, overall and per agent: the stated x inferred
+    table, the agreement rate and the "customer says product, model says agent" rate
+    with 95% intervals."""
+    report = attribution_report(get_session(), _filters(args), _min_n())
+    if args["format"] == "csv":
+        return csv_response(attribution_rows(report), "attribution")
+    return attribution_json(report)
 
 
 def init_app(app: Flask) -> None:

@@ -153,11 +153,14 @@ class TargetsOut(Schema):
     items = fields.List(fields.Nested(TargetOut))
 
 
-class QuestionValueOut(Schema):
-    value = fields.String()
+class ShareOut(Schema):
     count = fields.Integer()
     share = fields.Float(allow_none=True)
     interval = fields.Dict(allow_none=True, metadata={"description": "95% Wilson, 0..1"})
+
+
+class QuestionValueOut(ShareOut):
+    value = fields.String()
 
 
 class QuestionGroupOut(Schema):
@@ -177,3 +180,36 @@ class QuestionReportOut(Schema):
     values = fields.List(fields.Nested(QuestionValueOut))
     by_agent = fields.List(fields.Nested(QuestionGroupOut))
     by_team = fields.List(fields.Nested(QuestionGroupOut))
+
+
+class RateOut(ShareOut):
+    n = fields.Integer()
+
+
+class AttributionGroupOut(Schema):
+    n = fields.Integer(
+        metadata={"description": "Answers with a stated target and an analysed comment"}
+    )
+    too_few = fields.Boolean()
+    counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "stated target -> the model's target -> answers"},
+    )
+    agreement = fields.Nested(RateOut, metadata={"description": "Stated equals inferred"})
+    product_says_agent = fields.Nested(
+        RateOut,
+        metadata={"description": "Of the answers stating product, the model says agent"},
+    )
+
+
+class AttributionAgentOut(AttributionGroupOut):
+    id = fields.String()
+    name = fields.String(allow_none=True)
+
+
+class AttributionOut(Schema):
+    stated = fields.List(fields.String())
+    inferred = fields.List(fields.String())
+    overall = fields.Nested(AttributionGroupOut)
+    by_agent = fields.List(fields.Nested(AttributionAgentOut))

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from feedback_service.surveys import questions
@@ -124,3 +124,31 @@ def erase_free_text(session: Session, responses: Sequence[Response]) -> int:
             )
             erased += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return erased
+
+
+def stated_reasons(session: Session) -> Select[tuple[int, Any]] | None:
+    """Response id and answer of every answer to a question mapped to the target
+    (``"maps_to": "target"``) in the definition version it was given under, so a
+    question mapped later, or no longer, decides nothing for older answers; None
+    when no definition maps one. ``questions.stated_target`` reads the value;
+    callers add their own filters."""
+    mapped = []
+    for survey_id, version, defined in session.execute(
+        select(SurveyDefinition.survey_id, SurveyDefinition.version, SurveyDefinition.questions)
+    ):
+        question = questions.target_question(defined)
+        if question is not None:
+            mapped.append(
+                and_(
+                    Response.survey_id == survey_id,
+                    ResponseAnswer.definition_version == version,
+                    ResponseAnswer.question_key == question["key"],
+                )
+            )
+    if not mapped:
+        return None
+    return (
+        select(ResponseAnswer.response_id, ResponseAnswer.value)
+        .join(Response, Response.id == ResponseAnswer.response_id)
+        .where(or_(*mapped))
+    )

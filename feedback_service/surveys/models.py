@@ -75,6 +75,13 @@ class SurveyDefinition(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
+# How an invitation reaches the customer: emailed by us, or handed back for the
+# helpdesk to show as a link or in its widget (both answered through the token; the
+# two are told apart for the response rate by delivery).
+DELIVERIES = ("email", "link", "widget")
+HANDED_OUT = ("link", "widget")
+
+
 class Invitation(Base):
     """One ask of one customer about one ticket; holds at most one response."""
 

@@ -27,6 +27,10 @@ RESERVED_KEYS = frozenset(METRICS) | {"comment"}
 MAX_QUESTIONS = 10
 MAX_TEXT_LENGTH = 500
 RATING_SCALES = range(3, 11)
+# A choice question with ``"maps_to": "target"`` states who the customer blames: an
+# option whose value is one of these names that target; any other gives no label.
+MAPS_TO = ("target",)
+STATED_TARGETS = ("agent", "product", "process")
 
 
 def key_of(question: Mapping[str, Any]) -> str:
@@ -48,6 +52,16 @@ def custom(questions: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def option_values(question: Mapping[str, Any]) -> list[str]:
     return [str(o["value"]) for o in question.get("options") or []]
+
+
+def target_question(questions: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The survey's choice question mapped to the target, if it has one."""
+    return next((q for q in custom(questions) if q.get("maps_to") == "target"), None)
+
+
+def stated_target(value: Any) -> str | None:
+    """The target an answer to a question mapped to it states, or None ("other")."""
+    return value if isinstance(value, str) and value in STATED_TARGETS else None
 
 
 def scale(question: Mapping[str, Any]) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from feedback_service.helpdesk.schemas import AgentIn, CustomerIn, TicketIn
 from feedback_service.limits import DateRange, PageOut, page_number, page_size
 from feedback_service.surveys import links, questions, service
 from feedback_service.surveys.metrics import METRICS, SUPPORTED_LOCALES
+from feedback_service.surveys.models import DELIVERIES
 
 SURVEY_KEY = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$", error="Use a-z, 0-9 and '-'.")
 
@@ -32,7 +33,7 @@ class InvitationIn(Schema):
     agent = fields.Nested(AgentIn, required=True)
     customer = fields.Nested(CustomerIn, required=True)
     survey = fields.String(load_default="post-ticket", validate=SURVEY_KEY)
-    delivery = fields.String(load_default="email", validate=validate.OneOf(["email", "link"]))
+    delivery = fields.String(load_default="email", validate=validate.OneOf(DELIVERIES))
     send_after = fields.Integer(
         load_default=None, validate=validate.Range(min=0, max=30 * 24 * 3600)
     )
@@ -106,7 +107,7 @@ LOCALE_TEXTS = fields.Dict(
     validate=_check_wording,
 )
 # The fields only a team's own question has (a built-in metric has metric + wording).
-CUSTOM_FIELDS = ("key", "type", "required", "show_if", "options", "scale", "labels")
+CUSTOM_FIELDS = ("key", "type", "required", "show_if", "options", "scale", "labels", "maps_to")
 
 
 class OptionIn(Schema):
@@ -149,7 +150,8 @@ class ShowIfIn(Schema):
 class QuestionIn(Schema):
     """A built-in metric (``metric``, ``wording``) or a team's own question
     (``key``, ``type``, ``wording``, ``required``, ``show_if``, and ``options`` for
-    choice/multi or ``scale`` and ``labels`` for rating)."""
+    choice/multi or ``scale`` and ``labels`` for rating; a choice may say
+    ``"maps_to": "target"`` when its options name who the customer blames)."""
 
     class Meta:
         unknown = RAISE
@@ -174,6 +176,13 @@ class QuestionIn(Schema):
         ),
         validate=_check_wording,
         metadata={"description": "Per locale, the labels of the lowest and highest point"},
+    )
+    maps_to = fields.String(
+        validate=validate.OneOf(questions.MAPS_TO),
+        metadata={
+            "description": "target: options agent, product, process state who the customer "
+            "blames, and teach the comment model's attribution"
+        },
     )
 
     @validates_schema
@@ -206,6 +215,13 @@ class QuestionIn(Schema):
         for name in ("scale", "labels"):
             if kind != "rating" and name in data:
                 errors[name] = ["Only a rating question has this."]
+        if "maps_to" in data:
+            if kind != "choice":
+                errors["maps_to"] = ["Only a choice question maps to the target."]
+            elif not set(values) & set(questions.STATED_TARGETS):
+                errors["maps_to"] = [
+                    f"No option value is one of {', '.join(questions.STATED_TARGETS)}."
+                ]
         if errors:
             raise ValidationError(errors)
 
@@ -219,10 +235,23 @@ class QuestionIn(Schema):
             "wording": data["wording"],
             "required": data.get("required", False),
         }
-        for name in ("show_if", "options", "scale", "labels"):
+        for name in ("show_if", "options", "scale", "labels", "maps_to"):
             if name in data:
                 stored[name] = data[name]
         return stored
+
+
+def _complete(question: dict[str, Any]) -> bool:
+    """Whether a question carries what its type needs (a refused one may arrive
+    here in part)."""
+    if "metric" in question:
+        return True
+    kind = question.get("type")
+    if kind == "rating":
+        return "scale" in question
+    if kind in ("choice", "multi"):
+        return "options" in question
+    return kind is not None
 
 
 def _check_show_if(
@@ -232,6 +261,8 @@ def _check_show_if(
     target = earlier.get(condition["question"])
     if target is None:
         return f"'{condition['question']}' is not an earlier question of this survey."
+    if not _complete(target):
+        return None  # the earlier question is refused by QuestionIn, and named there
     kind = questions.type_of(target)
     if kind in ("metric", "rating"):
         if "in" in condition:
@@ -265,9 +296,15 @@ def check_questions(value: list[dict[str, Any]]) -> None:
             what = "Each metric may be asked once." if name == "metric" else f"'{key}' twice."
             errors[index] = {name: [what]}
         condition = question.get("show_if")
-        problem = _check_show_if(index, condition, earlier) if condition else None
+        # A show_if ShowIfIn refused arrives here partly (marshmallow keeps the valid
+        # part); it is named by ShowIfIn, not checked again.
+        problem = None
+        if isinstance(condition, dict) and "question" in condition:
+            problem = _check_show_if(index, condition, earlier)
         if problem:
             errors.setdefault(index, {})["show_if"] = [problem]
+        if question.get("maps_to") and questions.target_question(earlier.values()):
+            errors.setdefault(index, {})["maps_to"] = ["Only one question maps to the target."]
         earlier[key] = question
     if errors:
         raise ValidationError(errors)
@@ -298,6 +335,9 @@ class QuestionOut(Schema):
     scale = fields.Function(lambda q: q.get("scale"), allow_none=True, metadata={"type": "integer"})
     labels = fields.Function(
         lambda q: q.get("labels"), allow_none=True, metadata={"type": "object"}
+    )
+    maps_to = fields.Function(
+        lambda q: q.get("maps_to"), allow_none=True, metadata={"type": "string"}
     )
     low = fields.Function(
         lambda q: questions.scale(q)[0] if _numeric(q) else None,

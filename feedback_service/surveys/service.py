@@ -37,6 +37,7 @@ from feedback_service.helpdesk import service as helpdesk
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.surveys.metrics import base_locale
 from feedback_service.surveys.models import (
+    HANDED_OUT,
     Invitation,
     InvitationEvent,
     Survey,
@@ -312,7 +313,7 @@ def _status_and_send_time(
 ) -> tuple[str, dt.datetime]:
     """A link is handed out now (``sent``); an email waits ``send_after`` seconds, or
     the survey's delay (``scheduled``)."""
-    if payload["delivery"] == "link":
+    if payload["delivery"] in HANDED_OUT:
         return "sent", now
     delay = payload.get("send_after")
     return "scheduled", now + dt.timedelta(
@@ -424,7 +425,7 @@ def history(invitation: Invitation) -> list[dict[str, Any]]:
         first.append(
             {"at": invitation.created_at, "kind": "suppressed", "detail": invitation.reason}
         )
-    elif invitation.delivery == "link":
+    elif invitation.delivery in HANDED_OUT:
         first.append({"at": invitation.created_at, "kind": "link_issued", "detail": None})
     else:
         first.append(

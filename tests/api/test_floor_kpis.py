@@ -48,7 +48,7 @@ def floor(app: Flask, db_session: Session) -> World:
     rng = random.Random(17)
     world = make_world(db_session, rng, n_tickets=400, agent_skew={0: 0.6})
     for invitation in world.invitations:
-        invitation.delivery = rng.choice(["email", "email", "link"])
+        invitation.delivery = rng.choice(["email", "email", "link", "widget"])
         if invitation.sent_at is not None and rng.random() < 0.4:
             invitation.reminder_sent_at = invitation.sent_at + dt.timedelta(
                 hours=rng.randint(2, 20)
@@ -455,7 +455,7 @@ def test_response_rate_by_delivery_reminder_and_way(
         assert split["response_rate"]["interval"]["high"] == pytest.approx(
             wilson(hits, len(mine))[1]
         )
-    assert [d["delivery"] for d in body["by_delivery"]] == ["email", "link"]
+    assert [d["delivery"] for d in body["by_delivery"]] == ["email", "link", "widget"]
 
     reminded = [i for i in sent if i.reminder_sent_at is not None]
     after = [

@@ -238,13 +238,16 @@ def test_unusable_email_is_suppressed_not_an_error(
     assert (response.json["status"], response.json["reason"]) == ("suppressed", "no_email")
 
 
+@pytest.mark.parametrize("delivery", ["link", "widget"])
 def test_link_delivery_sends_nothing_and_hands_back_url_and_embed(
-    client: FlaskClient, ingest: dict[str, str], db_session: Any, outbox: Path
+    client: FlaskClient, ingest: dict[str, str], db_session: Any, outbox: Path, delivery: str
 ) -> None:
-    response = post(client, ingest, delivery="link", customer={"email": None})
+    """A link or a widget: handed back now; the delivery is kept for the response rate."""
+    response = post(client, ingest, delivery=delivery, customer={"email": None})
     assert response.status_code == 201
     body = response.json
     assert body["status"] == "sent"
+    assert db_session.get(Invitation, body["id"]).delivery == delivery
     assert f"/s/{body['token']}?embed=1" in body["embed"]["iframe"]
     assert f'data-feedback-token="{body["token"]}"' in body["embed"]["script"]
     assert "/widget.js" in body["embed"]["script"]

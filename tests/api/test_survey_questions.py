@@ -186,6 +186,21 @@ def test_a_survey_with_its_own_questions_is_defined_and_read_back(
             "once",
         ),
         ([{"metric": "csat", "required": True}], "questions.0.required", "own question"),
+        # Refused parts reach the cross-question checks partly: named, never a 500.
+        (
+            [{"metric": "csat"}, {**REASON, "show_if": {"in": ["x"]}}],
+            "questions.1.show_if.question",
+            "Missing",
+        ),
+        (
+            [
+                {"metric": "csat"},
+                {"key": "r", "type": "rating", "wording": {"en": "?"}},
+                {**REASON, "show_if": {"question": "r", "max": 2}},
+            ],
+            "questions.1.scale",
+            "scale",
+        ),
         ([{**REASON, "show_if": None}], "questions", "at least one of csat"),
         (
             [{"metric": "csat"}]

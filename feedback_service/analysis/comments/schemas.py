@@ -137,6 +137,8 @@ class TrainingRunOut(Schema):
     # Rows labelled by the customers' own ratings (never held back for the check).
     rating_rows = fields.Integer(allow_none=True)
     ratings_through = fields.Integer(allow_none=True)
+    # Comments labelled by the reason the customer chose (target head only).
+    stated_rows = fields.Integer(allow_none=True)
     reasons = fields.List(fields.String())
     error = fields.String(allow_none=True)
     created_at = fields.String()
@@ -150,6 +152,7 @@ class ModelOut(Schema):
     trained_on = fields.Integer(allow_none=True)
     trigger = fields.String(allow_none=True)
     rating_rows = fields.Integer(allow_none=True)
+    stated_rows = fields.Integer(allow_none=True)
     metrics = fields.Dict(allow_none=True)
     training_run = fields.Nested(TrainingRunOut, allow_none=True)
 

@@ -12,7 +12,9 @@ own rows: people's labels (corrections, imports) and, once the deployment holds
 customer's own rating (data.py ``rating_distribution``). Its stacking with the
 seed-trained model is cross-validated inside those rows, per language; held-back rows (by text
 hash) are never trained on, so promotion is still decided on what people
-labelled. A daily beat task (``schedule_rating_adaptation``) starts a run,
+labelled. Comments whose customer chose a reason in a question mapped to the
+target (``"maps_to": "target"``) teach the target head, at half a person's weight
+(``stated_rows``). A daily beat task (``schedule_rating_adaptation``) starts a run,
 trigger ``ratings``, when enough rated comments came in since the last one.
 """
 
@@ -38,13 +40,18 @@ from feedback_service.analysis.text import (
     seed_sentences,
     train_and_maybe_promote,
 )
-from feedback_service.analysis.text.data import RatedComment, rating_distribution
+from feedback_service.analysis.text.data import RatedComment, normalise, rating_distribution
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
+from feedback_service.surveys import answers, questions
 from feedback_service.surveys.models import Response
 from feedback_service.views import fields
 
 RATINGS_TRIGGER = "ratings"
+# A stated reason counts half a person's label: customers pick "product" for a rude
+# reply now and then (bench/README-comments-teaching.md).
+STATED_WEIGHT = 0.5
+MAX_STATED = 20_000
 PENDING = ("queued", "running")
 
 
@@ -75,6 +82,8 @@ class TrainingData:
     # and the highest response id read for them.
     rated: list[RatedComment] = field(default_factory=list)
     ratings_through: int | None = None
+    # Comments labelled by the reason the customer chose (target only).
+    stated: list[LabelledSentence] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -133,19 +142,51 @@ def rating_settings(config: Mapping[str, Any]) -> RatingSettings:
     )
 
 
+def stated_rows(
+    session: Session, labelled: list[LabelledSentence], limit: int = MAX_STATED
+) -> list[LabelledSentence]:
+    """The newest ``limit`` confirmed answers' comments labelled by the target their
+    customer chose (``surveys.answers.stated_reasons``: the definition version the
+    answer was given under decides), weight ``STATED_WEIGHT``, no sentiment. A text
+    a person labelled is theirs; of one text stated twice, the newest answer's."""
+    query = answers.stated_reasons(session)
+    if query is None:
+        return []
+    taken = {normalise(row.text) for row in labelled}
+    result = session.execute(
+        query.add_columns(Response.comment)
+        .where(Response.status == "confirmed", Response.comment.is_not(None))
+        .order_by(Response.id.desc())
+        .execution_options(yield_per=1000)
+    )
+    out: list[LabelledSentence] = []
+    for _id, value, comment in result:
+        target, text = questions.stated_target(value), (comment or "").strip()
+        if target is None or not text or normalise(text) in taken:
+            continue
+        taken.add(normalise(text))
+        out.append(LabelledSentence(text, None, target, weight=STATED_WEIGHT))
+        if len(out) >= limit:
+            break
+    result.close()
+    return out
+
+
 def gather(session: Session, ratings: RatingSettings | None = None) -> TrainingData:
-    """The shipped seed sentences, then every label (so a person's label wins), and,
-    once the deployment holds enough of them, its rated comments.
+    """The shipped seed sentences, then every label (so a person's label wins), the
+    comments labelled by the customer's stated reason, and, once the deployment
+    holds enough of them, its rated comments.
 
     Every training takes the rated comments, not only the scheduled one: a manual
     retrain without them would be measured on the same human rows and could quietly
     undo the adaptation.
     """
     seed, taught, tax = seed_sentences(), labels.training_rows(session), labels.taxonomy(session)
+    stated = stated_rows(session, taught)
     if ratings is None or rated_comment_count(session) < ratings.min_comments:
-        return TrainingData(seed, taught, tax)
+        return TrainingData(seed, taught, tax, stated=stated)
     rated, through = rated_comments(session, ratings.max_comments)
-    return TrainingData(seed, taught, tax, rated, through)
+    return TrainingData(seed, taught, tax, rated, through, stated)
 
 
 def train(data: TrainingData, model_dir: Path, tolerance: float = 0.0) -> PromotionReport:
@@ -157,6 +198,7 @@ def train(data: TrainingData, model_dir: Path, tolerance: float = 0.0) -> Promot
         tolerance=tolerance,
         rated=data.rated,
         deployment_labels=data.labels,
+        stated=data.stated,
     )
 
 
@@ -216,6 +258,7 @@ def record(session: Session, run: TrainingRun, data: TrainingData, report: Promo
     run.held_out_rows = report.held_out_rows
     run.rating_rows = report.rating_rows
     run.ratings_through = data.ratings_through
+    run.stated_rows = report.stated_rows
     run.reasons = report.reasons
     run.finished_at = utcnow()
     session.flush()
@@ -234,7 +277,7 @@ def run_view(run: TrainingRun) -> dict[str, Any]:
             run,
             "id status trigger requested_by candidate_version promoted metrics",
             "current_version current_metrics seed_rows label_rows train_rows held_out_rows",
-            "rating_rows ratings_through",
+            "rating_rows ratings_through stated_rows",
         ),
         "reasons": run.reasons or [],
         "error": run.error,
@@ -283,6 +326,7 @@ def list_models(session: Session, model_dir: Path) -> list[dict[str, Any]]:
                 "trained_on": meta.get("trained_on"),
                 "trigger": made_by.trigger if made_by else None,
                 "rating_rows": made_by.rating_rows if made_by else None,
+                "stated_rows": made_by.stated_rows if made_by else None,
                 "metrics": meta.get("metrics") or (made_by.metrics if made_by else None),
                 "training_run": run_view(made_by) if made_by is not None else None,
             }

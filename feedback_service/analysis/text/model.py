@@ -285,20 +285,25 @@ def train(
     taxonomy: Taxonomy | None = None,
     seed: int = 0,
     sentiment_only: Iterable[LabelledSentence] = (),
+    target_only: Iterable[LabelledSentence] = (),
 ) -> TrainedModel:
     """Fit the features and the three heads; deterministic for the same rows and seed.
 
-    ``sentiment_only`` rows (labelled by a customer's rating, each with its
-    ``weight``) join the sentiment head alone, in the vocabulary fitted on
-    ``rows``: the target and category heads then see exactly the matrix they
-    would without them, so they cannot move by chance, and the promotion check
-    compares the head the ratings changed.
+    ``sentiment_only`` rows (labelled by a customer's rating) and ``target_only``
+    rows (by the reason a customer chose), each with its ``weight``, join that head
+    alone, in the vocabulary fitted on ``rows``: the other heads then see exactly
+    the matrix they would without them, so they cannot move by chance, and the
+    promotion check compares the head the weak labels changed.
     """
     tax = taxonomy.with_defaults() if taxonomy is not None else Taxonomy.default()
     data = deduplicate(rows)
     for row in data:
         row.validate(tax)
-    extra = [r for r in deduplicate(sentiment_only) if r.sentiment is not None]
+    extras = {
+        "sentiment": [r for r in deduplicate(sentiment_only) if r.sentiment is not None],
+        "target": [r for r in deduplicate(target_only) if r.target is not None],
+    }
+    extra = [*extras["sentiment"], *extras["target"]]
     for row in extra:
         row.validate(tax)
     texts = [r.text for r in data]
@@ -306,7 +311,6 @@ def train(
     features = build_features()
     matrix = features.fit_transform([model_input(t) for t in texts]).tocsr()
     row_weights = np.array([r.weight for r in data], dtype=np.float64)
-    extra_languages = [text_language(r.text) for r in extra]
     jobs: dict[str, tuple[sp.csr_matrix, list[str], NDArray[np.float64]]] = {}
     for head in HEADS:
         labels = _labels(data, head)
@@ -314,12 +318,12 @@ def train(
         y = [label for label in labels if label is not None]
         x, w = matrix[keep], row_weights[keep]
         languages = [row_languages[i] for i in np.flatnonzero(keep)]
-        if head == "sentiment" and extra:
-            extra_texts = [model_input(r.text) for r in extra]
-            x = sp.vstack([x, features.transform(extra_texts)]).tocsr()
-            y += [str(r.sentiment) for r in extra]
-            w = np.concatenate([w, [r.weight for r in extra]])
-            languages += extra_languages
+        if extras.get(head):
+            more = extras[head]
+            x = sp.vstack([x, features.transform([model_input(r.text) for r in more])]).tocsr()
+            y += [str(label) for label in _labels(more, head)]
+            w = np.concatenate([w, [r.weight for r in more]])
+            languages += [text_language(r.text) for r in more]
         if len(set(y)) < 2:
             raise ValueError(f"training needs at least two different {head} labels")
         # Balanced weights: the seed set has more complaints than praise, and

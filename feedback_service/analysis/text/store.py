@@ -108,6 +108,9 @@ class PromotionReport:
     # Comments labelled by their rating the domain adapter learnt from (never in the
     # held-back rows); 0 when there is no adapter.
     rating_rows: int = 0
+    # Comments labelled by the reason the customer chose (target head only, never in
+    # the held-back rows).
+    stated_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,6 +150,24 @@ def adapter_rows(
     return out
 
 
+def stated_training_rows(
+    stated: Iterable[LabelledSentence],
+    rows: Iterable[LabelledSentence],
+    holdout_fraction: float = HOLDOUT_FRACTION,
+    seed: int = 0,
+) -> list[LabelledSentence]:
+    """Comments labelled by the customer's stated reason that the target head may learn:
+    target only, never a text of ``rows`` (a person's label or the seed's wins), never
+    a text whose hash puts it in the held-back split (promotion stays on people's labels).
+    """
+    taken = {normalise(r.text) for r in rows}
+    out = []
+    for row in deduplicate(r for r in stated if r.target is not None and r.text.strip()):
+        if normalise(row.text) not in taken and not is_held_out(row.text, holdout_fraction, seed):
+            out.append(replace(row, sentiment=None, category=None))
+    return out
+
+
 def deployment_held_out(
     deployment_labels: Iterable[LabelledSentence],
     holdout_fraction: float = HOLDOUT_FRACTION,
@@ -169,10 +190,11 @@ def train_and_maybe_promote(
     tolerance: float = 0.0,
     rated: Iterable[RatedComment] = (),
     deployment_labels: Iterable[LabelledSentence] = (),
+    stated: Iterable[LabelledSentence] = (),
 ) -> PromotionReport:
     """Retrain on ``rows`` (seed data + people's labels), adapt to the deployment's
     ``deployment_labels`` (people's labels, also in ``rows``) and ``rated`` comments,
-    measure, promote if not worse.
+    measure, promote if not worse; ``stated`` rows teach the target head alone.
 
     The three heads are trained on ``rows`` minus the held-back split (a hash of each
     text). A domain adapter (adapt.py) is fitted on the deployment's rows outside that
@@ -203,10 +225,11 @@ def train_and_maybe_promote(
     train_rows, held_out = split(data, holdout_fraction, seed)
     if not held_out:
         raise ValueError("no rows fell into the held-back split; add more labelled rows")
+    by_reason = stated_training_rows(stated, data, holdout_fraction, seed)
     current = load_promoted(root)
     labels = list(deployment_labels)
     weak = adapter_rows(rated, labels, holdout_fraction, seed)
-    base, adapter = _base_and_adapter(current, train_rows, weak, taxonomy, seed)
+    base, adapter = _base_and_adapter(current, train_rows, weak, taxonomy, seed, by_reason)
     candidate = AdaptedModel.wrap(base, adapter) if adapter is not None else base
     base.metrics = candidate.metrics = base.evaluate(held_out)
     checks = [_compare("", candidate.metrics, _base(current), held_out, tolerance)]
@@ -232,10 +255,11 @@ def train_and_maybe_promote(
         candidate_metrics=candidate.metrics,
         current_version=current.version if current is not None else None,
         current_metrics=checks[0][2],
-        train_rows=len(train_rows) + (adapter.rows if adapter is not None else 0),
+        train_rows=len(train_rows) + len(by_reason) + (adapter.rows if adapter else 0),
         held_out_rows=len(held_out),
         reasons=reasons,
         rating_rows=adapter.sources.get("rating", 0) if adapter is not None else 0,
+        stated_rows=len(by_reason),
     )
 
 
@@ -249,22 +273,27 @@ def _base_and_adapter(
     weak: list[AdapterRow],
     taxonomy: Taxonomy | None,
     seed: int,
+    stated: list[LabelledSentence],
 ) -> tuple[TrainedModel, DomainAdapter | None]:
     """The seed-trained model (reused when it can be) and the domain adapter, if any.
 
     People's sentiment labels teach the adapter, not the seed-trained sentiment head:
     the stacker must see that head's probabilities for rows it never saw. With no
     adapter after all, the labels teach the head, as they did before adapters.
+    ``stated`` rows teach the target head alone (model.py ``target_only``).
     """
     from feedback_service.analysis.text.adapt import fit_adapter, usable
     from feedback_service.analysis.text.model import train
 
+    def fitted(rows: list[LabelledSentence]) -> TrainedModel:
+        reused = _reuse_base(current, [*rows, *stated], taxonomy, seed)
+        return reused or train(rows, taxonomy, seed, target_only=stated)
+
     own = {normalise(r.text) for r in weak if r.source == "label"} if usable(weak) else set()
-    base_rows = _without_sentiment(train_rows, own)
-    base = _reuse_base(current, base_rows, taxonomy, seed) or train(base_rows, taxonomy, seed)
+    base = fitted(_without_sentiment(train_rows, own))
     adapter = fit_adapter(weak, base, seed) if weak else None
     if adapter is None and own:
-        base = _reuse_base(current, train_rows, taxonomy, seed) or train(train_rows, taxonomy, seed)
+        base = fitted(train_rows)
     return base, adapter
 
 

@@ -31,4 +31,7 @@ def model_version(rows: Sequence[LabelledSentence], taxonomy: Taxonomy, seed: in
         digest.update(f"\n{row.text}\t{row.sentiment}\t{row.label}".encode())
         if row.weight != 1.0:
             digest.update(f"\t{row.weight}".encode())
+        if row.target is not None and row.category is None:
+            # ``label`` holds the target only with a category (every seed row has one).
+            digest.update(f"\t{row.target}".encode())
     return f"{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}"

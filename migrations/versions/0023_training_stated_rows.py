@@ -1,0 +1,30 @@
+"""training runs: rows labelled by the customer's stated reason
+
+Revision ID: 0023_training_stated_rows
+Revises: 0022_survey_questions
+Create Date: 2026-12-05
+
+A survey's choice question may map its options to the comment model's targets
+(``"maps_to": "target"``); a training run then teaches the target head from the
+comments of those answers. ``stated_rows`` is how many such rows it trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0023_training_stated_rows"
+down_revision: str | Sequence[str] | None = "0022_survey_questions"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("stated_rows", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
+        batch_op.drop_column("stated_rows")
