@@ -122,8 +122,19 @@ run_once() {  # label -> prints readiness and first-answer figures
     echo "bin/run did not answer /readyz within 600 s; log: $dir/run-$1.log" >&2
     exit 1
   fi
-  grep -E "^==>|seed model" "$dir/run-$1.log" || true
   printf '%s: /readyz 200 in %.1f s\n' "$1" "$ready"
+  # bin/run says "ready" once the answers worker has its comment model loaded too:
+  # the first answer is sent after that line, as a user following the README would.
+  local said=""
+  for _ in $(seq 1 3000); do
+    if grep -q "^==> ready" "$dir/run-$1.log"; then
+      said=$(echo "$(date +%s.%N) - $start" | bc)
+      break
+    fi
+    sleep 0.2
+  done
+  grep -E "^==>|seed model" "$dir/run-$1.log" || true
+  [ -n "$said" ] && printf '%s: bin/run said ready in %.1f s\n' "$1" "$said"
   local analysed
   analysed=$(first_answer "$1") || { stop "$runner"; exit 1; }
   set -- "$1" $analysed
@@ -145,8 +156,7 @@ stop() {  # the whole process group of bin/run, forcibly if it lingers
 
 if [ -z "${REUSE_CLONE:-}" ]; then
   run_once "fresh clone"
-  # The old listener's connections linger in TIME_WAIT; bin/run's port check
-  # (a plain bind) would refuse the same port for a minute.
+  # A fresh port anyway (bin/port-free accepts one in TIME_WAIT since 2026-12-05).
   port=$((port + 1))
   base=http://127.0.0.1:$port
 fi
