@@ -115,12 +115,6 @@ def _hours(seconds: Sequence[float | None]) -> NDArray[np.float64]:
     return np.array(seconds, dtype=float) / 3600  # None -> NaN
 
 
-def _factors_on_responses(session: Session) -> bool:
-    """Whether the ticket factors and FCR-gap counts are kept with the answers
-    (PostgreSQL triggers, migration 0014); elsewhere they are joined live."""
-    return trigger_rollups.in_use(session)
-
-
 def _sample_columns_kept(session: Session, f: Filters) -> list[Sequence[Any]]:
     """The sample from the factors kept on each answer: an index-only scan
     backwards from the range's end, no join (PostgreSQL)."""
@@ -183,7 +177,8 @@ def _driver_sample(session: Session, f: Filters) -> DriverSample:
     """The ``DRIVER_SAMPLE`` most recently submitted answers in the filter with
     their ticket's factors, in one query. The channel is the answer's (the one
     the channel filter selects on)."""
-    if _factors_on_responses(session):
+    # The ticket factors and FCR-gap counts kept with the answers (triggers, 0014).
+    if trigger_rollups.in_use(session):
         columns = _sample_columns_kept(session, f)
     else:
         columns = _sample_columns_joined(session, f)
@@ -309,7 +304,8 @@ def _logistic(sample: DriverSample) -> Logistic:
 def _fcr_gap_counts(session: Session, f: Filters) -> dict[int, list[int]]:
     """Per agent id: answered, said yes, desk FCR, desk FCR said no."""
     out: dict[int, list[int]] = {}
-    if _factors_on_responses(session):
+    # The ticket factors and FCR-gap counts kept with the answers (triggers, 0014).
+    if trigger_rollups.in_use(session):
         for piece, first, last in rollup_pieces(f.start, f.end):
             table: Any = FcrGapRollup if piece is ScoreRollup else MonthlyFcrGapRollup
             rows = session.execute(
