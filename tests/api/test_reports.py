@@ -743,7 +743,9 @@ def test_unfiltered_drivers_come_from_the_workers_run_while_it_is_fresh(
 
     live = get(client, "/api/v1/reports/drivers", headers).json
     assert live["computed_at"] is None
-    run_id = compute_driver_run.delay().get()  # the beat's task, eagerly in tests
+    # The beat's task, run here in this process (apply, not delay: another test may have
+    # made a non-eager app the current Celery app).
+    run_id = compute_driver_run.apply().get()
     stored = get(client, "/api/v1/reports/drivers", headers).json
     run = db_session.get(DriverRun, run_id)
     assert run is not None
