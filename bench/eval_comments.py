@@ -45,17 +45,16 @@ from pathlib import Path
 
 from sklearn.metrics import accuracy_score, f1_score
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from feedback_service.analysis.text import lexicon  # noqa: E402
-from feedback_service.analysis.text.data import LabelledSentence, seed_sentences  # noqa: E402
-from feedback_service.analysis.text.model import train  # noqa: E402
-from feedback_service.analysis.text.pipeline import (  # noqa: E402
+from feedback_service.analysis.text import lexicon
+from feedback_service.analysis.text.data import LabelledSentence, seed_sentences
+from feedback_service.analysis.text.model import train
+from feedback_service.analysis.text.pipeline import (
     CommentAnalyzer,
     SentimentRule,
 )
-from feedback_service.analysis.text.seed.generate import build_rows_with_source  # noqa: E402
+from feedback_service.analysis.text.seed.generate import build_rows_with_source
+
+ROOT = Path(__file__).resolve().parents[1]
 
 GAP_CATEGORIES = frozenset({"bug", "missing-feature", "performance", "account-access"})
 AGENT_WORDS = frozenset(

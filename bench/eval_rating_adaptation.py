@@ -1,6 +1,6 @@
 """Adapting the comment model to a deployment from its customers' own ratings.
 
-    .venv/bin/python bench/eval_rating_adaptation.py [--data ../shared/data] [--seed 0]
+    .venv/bin/python -m bench.eval_rating_adaptation [--data ../shared/data] [--seed 0]
         [--sets amazon,yelp,semeval] [--tolerance 0.0]
 
 A simulated deployment per English set in ``--data`` (read for measuring only,
@@ -37,16 +37,12 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.eval_comments import (  # noqa: E402
+from bench.eval_comments import (
     Example,
     halves,
     ours_sentiment,
@@ -55,20 +51,22 @@ from bench.eval_comments import (  # noqa: E402
     scores,
     semeval_sentiment,
 )
-from feedback_service.analysis.text import lexicon  # noqa: E402
-from feedback_service.analysis.text.data import (  # noqa: E402
+from feedback_service.analysis.text import lexicon
+from feedback_service.analysis.text.data import (
     LabelledSentence,
     RatedComment,
     rating_distribution,
     seed_sentences,
 )
-from feedback_service.analysis.text.model import TrainedModel  # noqa: E402
-from feedback_service.analysis.text.pipeline import CommentAnalyzer  # noqa: E402
-from feedback_service.analysis.text.store import (  # noqa: E402
+from feedback_service.analysis.text.model import TrainedModel
+from feedback_service.analysis.text.pipeline import CommentAnalyzer
+from feedback_service.analysis.text.store import (
     PromotionReport,
     train_and_maybe_promote,
     version_dir,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SETS = {
     "amazon": ("UCI Amazon", "sentiment-binary"),

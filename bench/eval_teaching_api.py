@@ -1,6 +1,6 @@
 """Teach the comment model through the API and measure what it learnt.
 
-    .venv/bin/python bench/eval_teaching_api.py [--data ../shared/data] [--seed 0]
+    .venv/bin/python -m bench.eval_teaching_api [--data ../shared/data] [--seed 0]
         [--sets target,gap,amazon,yelp,semeval-sentiment] [--tolerance 0.0]
 
 For each labelled set in ``--data`` (read for measuring only, never shipped): split
@@ -27,16 +27,12 @@ import csv
 import io
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.eval_comments import (  # noqa: E402
+from bench.eval_comments import (
     Example,
     halves,
     keyword_gap,
@@ -52,7 +48,9 @@ from bench.eval_comments import (  # noqa: E402
     semeval_target,
     vader_sentiment,
 )
-from bench.harness import key_headers  # noqa: E402
+from bench.harness import key_headers
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SETS = {
     "target": ("SemEval-14 service (agent) vs food/price (product)", "target"),
