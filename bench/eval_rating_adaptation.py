@@ -44,12 +44,11 @@ from pathlib import Path
 
 from bench.eval_comments import (
     Example,
+    eval_arguments,
     halves,
+    load_set,
     ours_sentiment,
-    read_semeval,
-    read_uci,
     scores,
-    semeval_sentiment,
 )
 from feedback_service.analysis.text import lexicon
 from feedback_service.analysis.text.data import (
@@ -66,8 +65,6 @@ from feedback_service.analysis.text.store import (
     version_dir,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-
 SETS = {
     "amazon": ("UCI Amazon", "sentiment-binary"),
     "yelp": ("UCI Yelp", "sentiment-binary"),
@@ -79,12 +76,6 @@ CSAT_GIVEN_LABEL = {
     "positive": ((5, 0.60), (4, 0.30), (3, 0.10)),
 }
 UNRELATED = 0.10
-
-
-def load_set(data: Path, key: str) -> list[Example]:
-    if key == "semeval":
-        return semeval_sentiment(read_semeval(data))
-    return read_uci(data / f"{key}_{'cells_' if key == 'amazon' else ''}labelled.txt")
 
 
 def simulated_csat(label: str, rng: random.Random) -> int:
@@ -148,9 +139,7 @@ def row(
 
 def arguments(doc: str) -> argparse.ArgumentParser:
     """The options every deployment simulation takes."""
-    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = eval_arguments(doc)
     parser.add_argument("--tolerance", type=float, default=0.0)
     parser.add_argument(
         "--seed-model",
