@@ -23,19 +23,15 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from feedback_service.analysis.text import lexicon  # noqa: E402
-from feedback_service.analysis.text.data import seed_sentences  # noqa: E402
-from feedback_service.analysis.text.pipeline import CommentAnalyzer  # noqa: E402
+from feedback_service.analysis.text import lexicon
+from feedback_service.analysis.text.data import seed_sentences
+from feedback_service.analysis.text.pipeline import CommentAnalyzer
 
 WHOLE_COMMENTS = [
     "The rep hung up on me twice. Billing charged me double!",

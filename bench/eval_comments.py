@@ -45,17 +45,16 @@ from pathlib import Path
 
 from sklearn.metrics import accuracy_score, f1_score
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from feedback_service.analysis.text import lexicon  # noqa: E402
-from feedback_service.analysis.text.data import LabelledSentence, seed_sentences  # noqa: E402
-from feedback_service.analysis.text.model import train  # noqa: E402
-from feedback_service.analysis.text.pipeline import (  # noqa: E402
+from feedback_service.analysis.text import lexicon
+from feedback_service.analysis.text.data import LabelledSentence, seed_sentences
+from feedback_service.analysis.text.model import train
+from feedback_service.analysis.text.pipeline import (
     CommentAnalyzer,
     SentimentRule,
 )
-from feedback_service.analysis.text.seed.generate import build_rows_with_source  # noqa: E402
+from feedback_service.analysis.text.seed.generate import build_rows_with_source
+
+ROOT = Path(__file__).resolve().parents[1]
 
 GAP_CATEGORIES = frozenset({"bug", "missing-feature", "performance", "account-access"})
 AGENT_WORDS = frozenset(
@@ -150,6 +149,19 @@ def read_maalej(path: Path) -> list[Example]:
             label = "gap" if kind in {"PD", "FR"} else "rest"
             out.append(Example(text, label, teach))
     return out
+
+
+def load_set(data: Path, key: str) -> list[Example]:
+    """A labelled set in ``data`` by the key the teaching evaluations give it: ``target``,
+    ``gap``, ``semeval-sentiment`` (``semeval`` in eval_rating_adaptation), ``amazon``
+    or ``yelp``."""
+    if key == "target":
+        return semeval_target(read_semeval(data))
+    if key in ("semeval", "semeval-sentiment"):
+        return semeval_sentiment(read_semeval(data))
+    if key == "gap":
+        return read_maalej(data / "maalej16_app_reviews.csv")
+    return read_uci(data / f"{key}_{'cells_' if key == 'amazon' else ''}labelled.txt")
 
 
 def halves(examples: list[Example], seed: int) -> tuple[list[Example], list[Example]]:
@@ -300,10 +312,17 @@ def confusion(name: str, truth: Sequence[str], pred: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def eval_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options every evaluation takes: where the public sets are, and the seed of
+    the split."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main() -> None:
+    parser = eval_arguments(__doc__)
     parser.add_argument(
         "--out-of-box",
         action="store_true",

@@ -1,6 +1,6 @@
 """Adapting the comment model to a deployment from its customers' own ratings.
 
-    .venv/bin/python bench/eval_rating_adaptation.py [--data ../shared/data] [--seed 0]
+    .venv/bin/python -m bench.eval_rating_adaptation [--data ../shared/data] [--seed 0]
         [--sets amazon,yelp,semeval] [--tolerance 0.0]
 
 A simulated deployment per English set in ``--data`` (read for measuring only,
@@ -37,34 +37,29 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.eval_comments import (  # noqa: E402
+from bench.eval_comments import (
     Example,
+    eval_arguments,
     halves,
+    load_set,
     ours_sentiment,
-    read_semeval,
-    read_uci,
     scores,
-    semeval_sentiment,
 )
-from feedback_service.analysis.text import lexicon  # noqa: E402
-from feedback_service.analysis.text.data import (  # noqa: E402
+from feedback_service.analysis.text import lexicon
+from feedback_service.analysis.text.data import (
     LabelledSentence,
     RatedComment,
     rating_distribution,
     seed_sentences,
 )
-from feedback_service.analysis.text.model import TrainedModel  # noqa: E402
-from feedback_service.analysis.text.pipeline import CommentAnalyzer  # noqa: E402
-from feedback_service.analysis.text.store import (  # noqa: E402
+from feedback_service.analysis.text.model import TrainedModel
+from feedback_service.analysis.text.pipeline import CommentAnalyzer
+from feedback_service.analysis.text.store import (
     PromotionReport,
     train_and_maybe_promote,
     version_dir,
@@ -81,12 +76,6 @@ CSAT_GIVEN_LABEL = {
     "positive": ((5, 0.60), (4, 0.30), (3, 0.10)),
 }
 UNRELATED = 0.10
-
-
-def load_set(data: Path, key: str) -> list[Example]:
-    if key == "semeval":
-        return semeval_sentiment(read_semeval(data))
-    return read_uci(data / f"{key}_{'cells_' if key == 'amazon' else ''}labelled.txt")
 
 
 def simulated_csat(label: str, rng: random.Random) -> int:
@@ -150,9 +139,7 @@ def row(
 
 def arguments(doc: str) -> argparse.ArgumentParser:
     """The options every deployment simulation takes."""
-    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = eval_arguments(doc)
     parser.add_argument("--tolerance", type=float, default=0.0)
     parser.add_argument(
         "--seed-model",

@@ -1,6 +1,6 @@
 """Teaching the target head from the reason customers state in the survey.
 
-    .venv/bin/python bench/eval_stated_reasons.py [--data ../shared/data] [--seed 0]
+    .venv/bin/python -m bench.eval_stated_reasons [--data ../shared/data] [--seed 0]
         [--agree 0.75] [--tolerance 0.0] [--seed-model var/models]
 
 A simulated deployment on the SemEval-14 restaurant target set of
@@ -28,14 +28,9 @@ the true target.
 from __future__ import annotations
 
 import random
-import sys
 from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.eval_comments import (  # noqa: E402
+from bench.eval_comments import (
     Example,
     halves,
     ours_target,
@@ -43,8 +38,8 @@ from bench.eval_comments import (  # noqa: E402
     scores,
     semeval_target,
 )
-from bench.eval_rating_adaptation import adapt, arguments, out_of_box  # noqa: E402
-from feedback_service.analysis.text.data import LabelledSentence  # noqa: E402
+from bench.eval_rating_adaptation import adapt, arguments, out_of_box
+from feedback_service.analysis.text.data import LabelledSentence
 
 STATED_TARGETS = ("agent", "product", "process")
 STATED_WEIGHT = 0.5

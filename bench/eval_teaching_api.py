@@ -1,6 +1,6 @@
 """Teach the comment model through the API and measure what it learnt.
 
-    .venv/bin/python bench/eval_teaching_api.py [--data ../shared/data] [--seed 0]
+    .venv/bin/python -m bench.eval_teaching_api [--data ../shared/data] [--seed 0]
         [--sets target,gap,amazon,yelp,semeval-sentiment] [--tolerance 0.0]
 
 For each labelled set in ``--data`` (read for measuring only, never shipped): split
@@ -22,37 +22,29 @@ Prints markdown tables; bench/README-comments-teaching.md holds a run.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.eval_comments import (  # noqa: E402
+from bench.eval_comments import (
     Example,
+    eval_arguments,
     halves,
     keyword_gap,
     keyword_target,
+    load_set,
     ours_gap,
     ours_sentiment,
     ours_target,
-    read_maalej,
-    read_semeval,
-    read_uci,
     scores,
-    semeval_sentiment,
-    semeval_target,
     vader_sentiment,
 )
-from bench.harness import key_headers  # noqa: E402
+from bench.harness import key_headers
 
 SETS = {
     "target": ("SemEval-14 service (agent) vs food/price (product)", "target"),
@@ -61,16 +53,6 @@ SETS = {
     "yelp": ("UCI Yelp sentiment", "sentiment-binary"),
     "semeval-sentiment": ("SemEval-14 restaurants sentiment", "sentiment-3"),
 }
-
-
-def load_set(data: Path, key: str) -> list[Example]:
-    if key == "target":
-        return semeval_target(read_semeval(data))
-    if key == "semeval-sentiment":
-        return semeval_sentiment(read_semeval(data))
-    if key == "gap":
-        return read_maalej(data / "maalej16_app_reviews.csv")
-    return read_uci(data / f"{key}_{'cells_' if key == 'amazon' else ''}labelled.txt")
 
 
 def as_csv(examples: list[Example]) -> bytes:
@@ -180,9 +162,7 @@ def teach_and_measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = eval_arguments(__doc__)
     parser.add_argument("--sets", default=",".join(SETS), help=f"any of {','.join(SETS)}")
     parser.add_argument(
         "--tolerance",

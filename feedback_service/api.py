@@ -36,10 +36,14 @@ class Api(flask_smorest.Api):
 api = Api()
 
 
-def api_blueprint(name: str, import_name: str, description: str) -> flask_smorest.Blueprint:
-    """A blueprint of the JSON API, under ``/api/v1``; ``description`` names its tag in
-    the OpenAPI document."""
-    return flask_smorest.Blueprint(name, import_name, url_prefix="/api/v1", description=description)
+def api_blueprint(
+    name: str, import_name: str, description: str, under: str = "", **options: Any
+) -> flask_smorest.Blueprint:
+    """A blueprint of the JSON API, under ``/api/v1`` (and ``under`` below it);
+    ``description`` names its tag in the OpenAPI document."""
+    return flask_smorest.Blueprint(
+        name, import_name, url_prefix="/api/v1" + under, description=description, **options
+    )
 
 
 def requires_scope(scope: str) -> Callable[[F], F]:

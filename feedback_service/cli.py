@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
-from feedback_service.auth.models import SCOPES
+from feedback_service.auth.models import SCOPES, ApiKey
 from feedback_service.auth.service import (
     create_api_key,
     get_api_key,
@@ -46,6 +49,8 @@ def db_upgrade(revision: str) -> None:
     upgrade_database(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database upgraded to {revision}")
 
+
+R = TypeVar("R")
 
 keys_group = AppGroup("keys", help="API keys for helpdesks and report readers.")
 
@@ -94,17 +99,23 @@ def keys_list(active: bool) -> None:
         )
 
 
+def _change_key(key_id: int, change: Callable[[Session, ApiKey], R]) -> tuple[ApiKey, R]:
+    """Apply ``change`` to the key and commit; a missing or revoked key is a CLI error."""
+    session = get_session()
+    try:
+        api_key = get_api_key(session, key_id)
+        result = change(session, api_key)
+    except FeedbackError as error:
+        raise click.ClickException(error.message) from None
+    session.commit()
+    return api_key, result
+
+
 @keys_group.command("revoke")
 @click.argument("key_id", type=int)
 def keys_revoke(key_id: int) -> None:
     """Revoke a key: it is refused (401) from then on."""
-    session = get_session()
-    try:
-        api_key = get_api_key(session, key_id)
-        revoke_api_key(session, api_key)
-    except FeedbackError as error:
-        raise click.ClickException(error.message) from None
-    session.commit()
+    api_key, _ = _change_key(key_id, revoke_api_key)
     click.echo(f"key {api_key.id} ({api_key.name}) revoked")
 
 
@@ -112,13 +123,7 @@ def keys_revoke(key_id: int) -> None:
 @click.argument("key_id", type=int)
 def keys_rotate(key_id: int) -> None:
     """Give a key a new secret (same id, name, scopes) and print it once."""
-    session = get_session()
-    try:
-        api_key = get_api_key(session, key_id)
-        plain = rotate_api_key(session, api_key)
-    except FeedbackError as error:
-        raise click.ClickException(error.message) from None
-    session.commit()
+    api_key, plain = _change_key(key_id, rotate_api_key)
     click.echo(f"New key for {api_key.name} ({api_key.scopes}); shown once, store it now:")
     click.echo(plain)
     if api_key.signing_secret:

@@ -5,6 +5,7 @@ invitation token for the public survey form) signed with the app's SECRET_KEY
 under a salt naming the form family, and timestamped. A forged request from
 another site cannot read the binding, so it cannot produce a valid token; the
 salt keeps a token of one family from being replayed against another.
+The dashboard's known-device cookie is signed and checked the same way.
 """
 
 from __future__ import annotations

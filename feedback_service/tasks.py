@@ -10,7 +10,7 @@ is down the commit still stands and the periodic sweeps send the work later.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from celery import Celery, Task
 from flask import current_app
@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from feedback_service.db import after_commit
 
 log = logging.getLogger(__name__)
+
+JobT = TypeVar("JobT")
 
 
 def backoff_seconds(attempt: int, base: int = 30) -> int:
@@ -66,3 +68,13 @@ def enqueue_again(session: Session, task: Task, ids: list[int], what: str) -> in
     if ids:
         log.info("sweep re-enqueued %d %s", len(ids), what)
     return len(ids)
+
+
+def lock_job(session: Session, model: type[JobT], job_id: int) -> JobT | None:
+    """A job's row by id, locked until the task's transaction ends (a second copy of
+    the task waits, then sees the status the first one left). ``None``, with the
+    transaction ended, when there is no such row."""
+    job = session.get(model, job_id, with_for_update=True, populate_existing=True)
+    if job is None:
+        session.rollback()
+    return job

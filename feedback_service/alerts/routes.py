@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import g
-from flask_smorest import Blueprint
 
 from feedback_service.alerts import service
 from feedback_service.alerts.models import Alert, AlertDelivery
@@ -18,16 +17,15 @@ from feedback_service.alerts.schemas import (
     AlertSettingsIn,
     AlertSettingsOut,
 )
-from feedback_service.api import requires_scope
+from feedback_service.api import api_blueprint, requires_scope
 from feedback_service.db import get_session
 from feedback_service.views import fields
 
 # The template folder holds the alert and digest emails.
-alerts_blp = Blueprint(
+alerts_blp = api_blueprint(
     "alerts",
     __name__,
-    url_prefix="/api/v1",
-    description="Alerts on detractor responses, their delivery settings, the digest",
+    "Alerts on detractor responses, their delivery settings, the digest",
     template_folder="templates",
 )
 

@@ -20,7 +20,6 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from feedback_service import csrf
@@ -75,10 +74,6 @@ DEVICE_SALT = "feedback-known-device"
 DEVICE_MAX_AGE = 180 * 24 * 3600
 
 
-def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT)
-
-
 def _email_digest(email: str) -> str:
     return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
 
@@ -87,7 +82,7 @@ def remember_device(response: Response, user: User) -> None:
     """Mark this browser as one ``user`` signed in from."""
     response.set_cookie(
         DEVICE_COOKIE,
-        _device_serializer().dumps(_email_digest(user.email)),
+        csrf.generate_token(_email_digest(user.email), DEVICE_SALT),
         max_age=DEVICE_MAX_AGE,
         path="/dashboard",
         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
@@ -98,14 +93,9 @@ def remember_device(response: Response, user: User) -> None:
 
 def known_device(email: str) -> bool:
     """True if this browser signed in to ``email``'s account before (within 180 days)."""
-    value = request.cookies.get(DEVICE_COOKIE)
-    if not value:
-        return False
-    try:
-        digest = _device_serializer().loads(value, max_age=DEVICE_MAX_AGE)
-    except BadSignature:
-        return False
-    return isinstance(digest, str) and secrets.compare_digest(digest, _email_digest(email))
+    return csrf.validate_token(
+        request.cookies.get(DEVICE_COOKIE), _email_digest(email), DEVICE_SALT, DEVICE_MAX_AGE
+    )
 
 
 def current_user() -> User | None:

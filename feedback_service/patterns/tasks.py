@@ -13,12 +13,11 @@ import logging
 from typing import Final
 
 from celery import shared_task
-from sqlalchemy import select
 
 from feedback_service.db import get_session, utcnow
 from feedback_service.patterns import compute, service
 from feedback_service.patterns.models import PatternRun
-from feedback_service.tasks import enqueue_again
+from feedback_service.tasks import enqueue_again, lock_job
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +33,8 @@ SWEEP_AFTER: Final = dt.timedelta(minutes=2)
 @shared_task(name="feedback_service.patterns.tasks.compute_pattern_run")
 def compute_pattern_run(run_id: int) -> str:
     session = get_session()
-    run = session.scalars(
-        select(PatternRun).where(PatternRun.id == run_id).with_for_update()
-    ).first()
+    run = lock_job(session, PatternRun, run_id)
     if run is None:
-        session.rollback()
         return "missing"
     if run.status in ("done", "failed"):
         session.rollback()

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
-from flask_smorest import Blueprint
 
-from feedback_service.api import report_endpoint, requires_scope
+from feedback_service.api import api_blueprint, report_endpoint, requires_scope
 from feedback_service.db import get_session
 from feedback_service.privacy.spreadsheet import csv_response
 from feedback_service.scores import service as scores
@@ -42,9 +41,7 @@ from feedback_service.scores.schemas import (
 R = TypeVar("R")
 Row = dict[str, Any]
 
-reports_blp = Blueprint(
-    "reports", __name__, url_prefix="/api/v1", description="Scores, scorecards and targets"
-)
+reports_blp = api_blueprint("reports", __name__, "Scores, scorecards and targets")
 
 
 def _min_n() -> int:

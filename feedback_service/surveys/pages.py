@@ -27,10 +27,10 @@ from flask import (
     send_file,
     url_for,
 )
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import TooManyRequests
 
+from feedback_service import csrf
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError, ValidationError
 from feedback_service.surveys import answers as answers_store
@@ -50,22 +50,12 @@ CSRF_MAX_AGE = 2 * 24 * 3600
 # --- CSRF -------------------------------------------------------------------------
 
 
-def _csrf_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CSRF_SALT)
-
-
 def csrf_token(invitation_token: str) -> str:
-    return _csrf_serializer().dumps(invitation_token)
+    return csrf.generate_token(invitation_token, CSRF_SALT)
 
 
 def csrf_ok(value: str | None, invitation_token: str) -> bool:
-    if not value:
-        return False
-    try:
-        signed = _csrf_serializer().loads(value, max_age=CSRF_MAX_AGE)
-    except BadSignature:
-        return False
-    return bool(signed == invitation_token)
+    return csrf.validate_token(value, invitation_token, CSRF_SALT, CSRF_MAX_AGE)
 
 
 # --- helpers ----------------------------------------------------------------------

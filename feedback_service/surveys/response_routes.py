@@ -10,19 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
-from flask_smorest import Blueprint
 
-from feedback_service.api import public
+from feedback_service.api import api_blueprint, public
 from feedback_service.db import get_session, utcnow
 from feedback_service.surveys import collect, i18n, responses
 from feedback_service.surveys.metrics import base_locale
 from feedback_service.surveys.schemas import CustomerSurveyOut, ResponseIn, ResponseOut
 
-responses_blp = Blueprint(
+responses_blp = api_blueprint(
     "responses",
     __name__,
-    url_prefix="/api/v1",
-    description="Customer answers, authenticated by the invitation token (widgets, apps)",
+    "Customer answers, authenticated by the invitation token (widgets, apps)",
 )
 
 

@@ -6,11 +6,10 @@ import datetime as dt
 from typing import Any
 
 from flask import Response, jsonify, request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy import select
 
-from feedback_service.api import requires_scope
+from feedback_service.api import api_blueprint, requires_scope
 from feedback_service.db import get_session, utcnow
 from feedback_service.errors import NotFound, ValidationError, flatten_messages
 from feedback_service.helpdesk.integrations import MAPPERS, REOPENED, SOLVED
@@ -37,9 +36,7 @@ from feedback_service.tasks import enqueue_after_commit
 
 SEND_NOW_WINDOW = dt.timedelta(seconds=5)
 
-api_blp = Blueprint(
-    "surveys", __name__, url_prefix="/api/v1", description="Invitations and survey definitions"
-)
+api_blp = api_blueprint("surveys", __name__, "Invitations and survey definitions")
 
 
 def invitation_json(
@@ -212,11 +209,11 @@ def survey_responses(args: dict[str, Any], key: str) -> Any:
     }
 
 
-integrations_blp = Blueprint(
+integrations_blp = api_blueprint(
     "integrations",
     __name__,
-    url_prefix="/api/v1/integrations",
-    description="Native helpdesk webhooks, posted as the helpdesk sends them",
+    "Native helpdesk webhooks, posted as the helpdesk sends them",
+    under="/integrations",
 )
 
 

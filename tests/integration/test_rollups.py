@@ -18,6 +18,7 @@ from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.scores import rollups
 from feedback_service.scores.models import RESPONSES_METRIC
 from feedback_service.surveys.models import Invitation, Response, Survey
+from feedback_service.surveys.service import invitation_subject
 
 START = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 CHANNELS = ["email", "chat", "phone", None]
@@ -109,14 +110,7 @@ def make_world(
         survey = nps if rng.random() < 0.2 else post
         sent = rng.random() < 0.9
         # Who and what the invitation (and its answer) are about.
-        about = {
-            "survey_id": survey.id,
-            "ticket_id": ticket.id,
-            "customer_id": customer.id,
-            "agent_id": agent.id,
-            "team_id": agent.team_id,
-            "channel": ticket.channel,
-        }
+        about = invitation_subject(survey.id, ticket, customer.id, agent)
         invitation = Invitation(
             token=secrets.token_urlsafe(24),
             **about,

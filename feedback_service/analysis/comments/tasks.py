@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.comments import rescore, service, training
@@ -20,7 +19,7 @@ from feedback_service.analysis.models import TrainingRun
 from feedback_service.db import get_session, utcnow
 from feedback_service.progress import Advance, no_progress
 from feedback_service.surveys.models import Response
-from feedback_service.tasks import enqueue, enqueue_after_commit
+from feedback_service.tasks import enqueue, enqueue_after_commit, lock_job
 
 if TYPE_CHECKING:
     from feedback_service.analysis.text import Analyzer
@@ -139,11 +138,8 @@ def analyse_many_in_task(
 @shared_task(name="feedback_service.analysis.comments.tasks.train_model")
 def train_model(run_id: int, tolerance: float | None = None) -> str:
     session = get_session()
-    run = session.scalars(
-        select(TrainingRun).where(TrainingRun.id == run_id).with_for_update()
-    ).first()
+    run = lock_job(session, TrainingRun, run_id)
     if run is None:
-        session.rollback()
         return "missing"
     # "running" is retried too: a worker killed mid-training leaves it so, and the
     # redelivered task must finish the job (training the same rows is harmless).
