@@ -1,6 +1,6 @@
 """How far a bag-of-n-grams model gets on a set when it is trained on that set itself.
 
-    .venv/bin/python bench/eval_lexical_ceiling.py [--data ../shared/data] [--seeds 0,1,2]
+    .venv/bin/python -m bench.eval_lexical_ceiling [--data ../shared/data] [--seeds 0,1,2]
 
 The reference for issue 14's sentiment goals. For each split seed, the SemEval-14
 restaurant sentences (3 classes, the labels and stratified halves of
@@ -21,21 +21,15 @@ not carry today. The data is read for measuring only, never shipped.
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from sklearn.base import ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline, make_union
+from sklearn.svm import LinearSVC
 
-from sklearn.base import ClassifierMixin  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.pipeline import make_pipeline, make_union  # noqa: E402
-from sklearn.svm import LinearSVC  # noqa: E402
-
-from bench.eval_comments import halves, read_semeval, scores, semeval_sentiment  # noqa: E402
+from bench.eval_comments import eval_arguments, halves, load_set, scores
 
 STRENGTHS = (1.0, 4.0, 10.0)
 
@@ -68,11 +62,10 @@ def in_domain_f1(train: list[tuple[str, str]], test: list[tuple[str, str]]) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--seeds", default="0,1,2")
+    parser = eval_arguments(__doc__)
+    parser.add_argument("--seeds", default="0,1,2", help="split seeds, comma-separated")
     args = parser.parse_args()
-    examples = semeval_sentiment(read_semeval(args.data))
+    examples = load_set(args.data, "semeval-sentiment")
     print("| split seed | trained on | scored on | best of the grid (in hindsight) | grid mean |")
     print("|---|---:|---:|---|---:|")
     best_by_seed = []
