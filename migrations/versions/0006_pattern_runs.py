@@ -11,7 +11,6 @@ filters and data range they cover, and the rows of each run's report.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 from migrations import helpers
 
@@ -29,14 +28,12 @@ FINDING_INDEXES = (("ix_pattern_findings_run_id_section", ["run_id", "section"])
 def upgrade() -> None:
     helpers.create_table(
         "pattern_runs",
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("trigger", sa.String(length=20), nullable=False),
+        *helpers.strings(kind=40, status=20, trigger=20),
         sa.Column("filters", sa.JSON(), nullable=False),
-        sa.Column("filter_key", sa.String(length=800), nullable=False),
-        *(sa.Column(d, sa.Date(), nullable=True) for d in ("requested_from", "requested_to")),
-        *(sa.Column(d, sa.Date(), nullable=False) for d in ("data_from", "data_to")),
-        *(sa.Column(d, sa.Date(), nullable=True) for d in ("previous_from", "previous_to")),
+        *helpers.strings(filter_key=800),
+        *helpers.columns(sa.Date, "requested_from", "requested_to", nullable=True),
+        *helpers.columns(sa.Date, "data_from", "data_to"),
+        *helpers.columns(sa.Date, "previous_from", "previous_to", nullable=True),
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         *helpers.timestamps("created_at"),
@@ -46,10 +43,9 @@ def upgrade() -> None:
     helpers.create_table(
         "pattern_findings",
         sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("section", sa.String(length=20), nullable=False),
+        *helpers.strings(section=20),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("agent", sa.String(length=200), nullable=True),
-        sa.Column("theme", sa.String(length=300), nullable=True),
+        *helpers.strings(agent=200, theme=300, nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
         helpers.foreign_key("pattern_findings", "run_id", "pattern_runs", ondelete="CASCADE"),
     )
@@ -57,7 +53,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    helpers.drop_indexes("pattern_findings", *reversed(FINDING_INDEXES))
-    op.drop_table("pattern_findings")
-    helpers.drop_indexes("pattern_runs", *reversed(RUN_INDEXES))
-    op.drop_table("pattern_runs")
+    helpers.drop_table("pattern_findings", *FINDING_INDEXES)
+    helpers.drop_table("pattern_runs", *RUN_INDEXES)

@@ -35,24 +35,20 @@ FINDING_INDEXES = (
 def upgrade() -> None:
     helpers.create_table(
         "analysis_categories",
-        sa.Column("target", sa.String(length=20), nullable=False),
-        sa.Column("name", sa.String(length=40), nullable=False),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
+        *helpers.strings(target=20, name=40, created_by=200),
         *helpers.timestamps("created_at"),
         helpers.unique("analysis_categories", "target", "name"),
     )
     rows = ("seed_rows", "label_rows", "train_rows", "held_out_rows")
     helpers.create_table(
         "analysis_training_runs",
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("trigger", sa.String(length=20), nullable=False),
-        sa.Column("requested_by", sa.String(length=200), nullable=False),
-        sa.Column("candidate_version", sa.String(length=80), nullable=True),
+        *helpers.strings(status=20, trigger=20, requested_by=200),
+        *helpers.strings(candidate_version=80, nullable=True),
         sa.Column("promoted", sa.Boolean(), nullable=True),
         sa.Column("metrics", sa.JSON(), nullable=True),
-        sa.Column("current_version", sa.String(length=80), nullable=True),
+        *helpers.strings(current_version=80, nullable=True),
         sa.Column("current_metrics", sa.JSON(), nullable=True),
-        *(sa.Column(r, sa.Integer(), nullable=True) for r in rows),
+        *helpers.columns(sa.Integer, *rows, nullable=True),
         sa.Column("reasons", sa.JSON(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         *helpers.timestamps("created_at"),
@@ -62,10 +58,9 @@ def upgrade() -> None:
     progress = ("batch_size", "cursor", "scanned", "rescored")
     helpers.create_table(
         "comment_rescore_runs",
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("model_version", sa.String(length=80), nullable=False),
-        *(sa.Column(p, sa.Integer(), nullable=False) for p in progress),
-        sa.Column("requested_by", sa.String(length=200), nullable=False),
+        *helpers.strings(status=20, model_version=80),
+        *helpers.columns(sa.Integer, *progress),
+        *helpers.strings(requested_by=200),
         *helpers.timestamps("created_at", "updated_at"),
         *helpers.timestamps("finished_at", nullable=True),
     )
@@ -80,30 +75,28 @@ def upgrade() -> None:
 def _comment_labels_and_findings() -> None:
     helpers.create_table(
         "comment_labels",
-        sa.Column("source", sa.String(length=20), nullable=False),
+        *helpers.strings(source=20),
         sa.Column("response_id", sa.Integer(), nullable=True),
         sa.Column("sentence", sa.Text(), nullable=True),
-        sa.Column("import_id", sa.String(length=36), nullable=True),
+        *helpers.strings(import_id=36, nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
-        *(sa.Column(c, sa.String(length=20), nullable=True) for c in ("sentiment", "target")),
-        sa.Column("category", sa.String(length=40), nullable=True),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
+        *helpers.strings(sentiment=20, target=20, category=40, nullable=True),
+        *helpers.strings(created_by=200),
         *helpers.timestamps("created_at"),
         helpers.foreign_key("comment_labels", "response_id", "responses", ondelete="CASCADE"),
     )
     helpers.create_indexes("comment_labels", *LABEL_INDEXES)
     helpers.create_table(
         "comment_findings",
-        sa.Column("analysis_id", sa.Integer(), nullable=False),
-        sa.Column("response_id", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "analysis_id", "response_id"),
         sa.Column("position", sa.SmallInteger(), nullable=False),
-        sa.Column("target", sa.String(length=20), nullable=False),
-        sa.Column("category", sa.String(length=40), nullable=True),
+        *helpers.strings(target=20),
+        *helpers.strings(category=40, nullable=True),
         sa.Column("confidence", sa.Float(), nullable=True),
         sa.Column("sentence", sa.Text(), nullable=False),
-        sa.Column("sentiment", sa.String(length=20), nullable=True),
+        *helpers.strings(sentiment=20, nullable=True),
         sa.Column("corrected", sa.Boolean(), nullable=False),
-        *(sa.Column(c, sa.Integer(), nullable=True) for c in ("agent_id", "team_id")),
+        *helpers.columns(sa.Integer, "agent_id", "team_id", nullable=True),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         *helpers.timestamps("submitted_at"),
         helpers.foreign_key(
@@ -118,11 +111,8 @@ def downgrade() -> None:
     with op.batch_alter_table("comment_analyses", schema=None) as batch_op:
         batch_op.drop_column("corrected")
         batch_op.drop_column("model_sentiment")
-    helpers.drop_indexes("comment_findings", *reversed(FINDING_INDEXES))
-    op.drop_table("comment_findings")
-    helpers.drop_indexes("comment_labels", *reversed(LABEL_INDEXES))
-    op.drop_table("comment_labels")
-    op.drop_table("comment_rescore_runs")
-    helpers.drop_indexes("analysis_training_runs", "candidate_version")
-    op.drop_table("analysis_training_runs")
-    op.drop_table("analysis_categories")
+    helpers.drop_table("comment_findings", *FINDING_INDEXES)
+    helpers.drop_table("comment_labels", *LABEL_INDEXES)
+    helpers.drop_table("comment_rescore_runs")
+    helpers.drop_table("analysis_training_runs", "candidate_version")
+    helpers.drop_table("analysis_categories")

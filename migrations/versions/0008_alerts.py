@@ -12,7 +12,6 @@ one row per digest period so a digest is never sent twice.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 from migrations import helpers
 
@@ -29,26 +28,23 @@ def upgrade() -> None:
         "alert_settings",
         sa.Column("triggers", sa.JSON(), nullable=False),
         sa.Column("require_comment", sa.Boolean(), nullable=False),
-        sa.Column("webhook_url", sa.String(length=2000), nullable=True),
-        sa.Column("webhook_secret", sa.String(length=200), nullable=True),
+        *helpers.strings(webhook_url=2000, webhook_secret=200, nullable=True),
         sa.Column("email_team_lead", sa.Boolean(), nullable=False),
         sa.Column("email_recipients", sa.JSON(), nullable=False),
-        sa.Column("digest_frequency", sa.String(length=10), nullable=False),
+        *helpers.strings(digest_frequency=10),
         sa.Column("digest_recipients", sa.JSON(), nullable=False),
         sa.Column("digest_hour_utc", sa.SmallInteger(), nullable=False),
         *helpers.timestamps("updated_at"),
     )
     helpers.create_table(
         "alerts",
-        sa.Column("kind", sa.String(length=60), nullable=False),
-        sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        *helpers.strings(kind=60, title=300, status=20),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("dedupe_key", sa.String(length=200), nullable=False),
+        *helpers.strings(dedupe_key=200),
         sa.Column("team_id", sa.Integer(), nullable=True),
         *helpers.timestamps("created_at"),
         *helpers.timestamps("acknowledged_at", nullable=True),
-        sa.Column("acknowledged_by", sa.String(length=200), nullable=True),
+        *helpers.strings(acknowledged_by=200, nullable=True),
         helpers.foreign_key("alerts", "team_id", "teams"),
         helpers.unique("alerts", "dedupe_key"),
     )
@@ -56,9 +52,7 @@ def upgrade() -> None:
     helpers.create_table(
         "alert_deliveries",
         sa.Column("alert_id", sa.Integer(), nullable=False),
-        sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("target", sa.String(length=2000), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        *helpers.strings(channel=20, target=2000, status=20),
         sa.Column("attempts", sa.Integer(), nullable=False),
         *helpers.timestamps("next_attempt_at"),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -70,9 +64,9 @@ def upgrade() -> None:
     helpers.create_indexes("alert_deliveries", *DELIVERY_INDEXES)
     helpers.create_table(
         "digests",
-        sa.Column("frequency", sa.String(length=10), nullable=False),
-        *(sa.Column(d, sa.Date(), nullable=False) for d in ("period_start", "period_end")),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        *helpers.strings(frequency=10),
+        *helpers.columns(sa.Date, "period_start", "period_end"),
+        *helpers.strings(status=20),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("recipients", sa.JSON(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -83,9 +77,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("digests")
-    helpers.drop_indexes("alert_deliveries", *reversed(DELIVERY_INDEXES))
-    op.drop_table("alert_deliveries")
-    helpers.drop_indexes("alerts", *reversed(ALERT_INDEXES))
-    op.drop_table("alerts")
-    op.drop_table("alert_settings")
+    helpers.drop_table("digests")
+    helpers.drop_table("alert_deliveries", *DELIVERY_INDEXES)
+    helpers.drop_table("alerts", *ALERT_INDEXES)
+    helpers.drop_table("alert_settings")

@@ -11,7 +11,6 @@ served while fresh (``analysis.reports.DRIVER_RUN_MAX_AGE``).
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 from migrations import helpers
 
@@ -30,5 +29,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    helpers.drop_indexes("driver_runs", "computed_at")
-    op.drop_table("driver_runs")
+    helpers.drop_table("driver_runs", "computed_at")

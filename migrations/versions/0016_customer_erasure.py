@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 from migrations import helpers
 
@@ -25,9 +24,8 @@ down_revision: str | Sequence[str] | None = "0015_training_rating_rows"
 def upgrade() -> None:
     helpers.create_table(
         "customer_erasures",
-        sa.Column("subject_hash", sa.String(length=64), nullable=True),
-        sa.Column("trigger", sa.String(length=20), nullable=False),
-        sa.Column("requested_by", sa.String(length=200), nullable=False),
+        *helpers.strings(subject_hash=64, nullable=True),
+        *helpers.strings(trigger=20, requested_by=200),
         sa.Column("counts", sa.JSON(), nullable=False),
         *helpers.timestamps("erased_at"),
     )
@@ -35,5 +33,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    helpers.drop_indexes("customer_erasures", "subject_hash")
-    op.drop_table("customer_erasures")
+    helpers.drop_table("customer_erasures", "subject_hash")

@@ -17,35 +17,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
-from feedback_service.db import UTCDateTime
+from migrations import helpers
 
 revision: str = "0020_provisional_ratings"
 down_revision: str | Sequence[str] | None = "0019_ticket_close_source"
 
+CLICK_INDEX = ("ix_rating_clicks_invitation_time", ["invitation_id", "clicked_at"])
+
 
 def upgrade() -> None:
-    op.create_table(
+    helpers.create_table(
         "rating_clicks",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("invitation_id", sa.Integer(), nullable=False),
         sa.Column("answers", sa.JSON(), nullable=False),
-        sa.Column("method", sa.String(length=8), nullable=False),
-        sa.Column("clicked_at", UTCDateTime(timezone=True), nullable=False),
-        sa.Column("seen_at", UTCDateTime(timezone=True), nullable=True),
+        *helpers.strings(method=8),
+        *helpers.timestamps("clicked_at"),
+        *helpers.timestamps("seen_at", nullable=True),
         sa.Column("scanner", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["invitation_id"], ["invitations.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        helpers.foreign_key("rating_clicks", "invitation_id", "invitations", ondelete="CASCADE"),
     )
-    op.create_index(
-        "ix_rating_clicks_invitation_time",
-        "rating_clicks",
-        ["invitation_id", "clicked_at"],
-        unique=False,
-    )
+    helpers.create_indexes("rating_clicks", CLICK_INDEX)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rating_clicks_invitation_time", table_name="rating_clicks")
-    op.drop_table("rating_clicks")
+    helpers.drop_table("rating_clicks", CLICK_INDEX)

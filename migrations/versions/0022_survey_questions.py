@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from feedback_service.db import UTCDateTime
+from migrations import helpers
 
 revision: str = "0022_survey_questions"
 down_revision: str | Sequence[str] | None = "0021_rollups_declared"
@@ -28,40 +28,35 @@ down_revision: str | Sequence[str] | None = "0021_rollups_declared"
 def upgrade() -> None:
     with op.batch_alter_table("surveys") as batch:
         batch.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
-        batch.add_column(sa.Column("archived_at", UTCDateTime(timezone=True), nullable=True))
-    op.create_table(
+        batch.add_column(*helpers.timestamps("archived_at", nullable=True))
+    helpers.create_table(
         "survey_definitions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("survey_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "survey_id", "version"),
         sa.Column("questions", sa.JSON(), nullable=False),
-        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["survey_id"], ["surveys.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("survey_id", "version"),
+        *helpers.timestamps("created_at"),
+        helpers.foreign_key("survey_definitions", "survey_id", "surveys", ondelete="CASCADE"),
+        helpers.unique("survey_definitions", "survey_id", "version"),
     )
     op.execute(
         "INSERT INTO survey_definitions (survey_id, version, questions, created_at) "
         "SELECT id, 1, questions, COALESCE(updated_at, created_at, CURRENT_TIMESTAMP) "
         "FROM surveys"
     )
-    op.create_table(
+    helpers.create_table(
         "response_answers",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("response_id", sa.Integer(), nullable=False),
-        sa.Column("question_key", sa.String(length=40), nullable=False),
+        *helpers.strings(question_key=40),
         sa.Column("value", sa.JSON(), nullable=False),
         sa.Column("definition_version", sa.Integer(), nullable=False),
-        sa.Column("answered_at", UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["response_id"], ["responses.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("response_id", "question_key"),
+        *helpers.timestamps("answered_at"),
+        helpers.foreign_key("response_answers", "response_id", "responses", ondelete="CASCADE"),
+        helpers.unique("response_answers", "response_id", "question_key"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("response_answers")
-    op.drop_table("survey_definitions")
+    helpers.drop_table("response_answers")
+    helpers.drop_table("survey_definitions")
     with op.batch_alter_table("surveys") as batch:
         batch.drop_column("archived_at")
         batch.drop_column("version")
