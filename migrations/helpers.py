@@ -71,6 +71,21 @@ def unique(table: str, *columns: str) -> sa.UniqueConstraint:
     return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{'_'.join(columns)}"))
 
 
+def add_columns(table: str, *columns: sa.Column[Any]) -> None:
+    """Adds the columns to ``table``, in the order given (one batch: on SQLite at most
+    one rebuild of the table)."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            batch_op.add_column(column)
+
+
+def drop_columns(table: str, *names: str) -> None:
+    """Drops the columns from ``table``, in the order given (one batch)."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for name in names:
+            batch_op.drop_column(name)
+
+
 def create_indexes(table: str, *specs: IndexSpec) -> None:
     """A column name makes ``ix_<table>_<column>``; ``(name, columns)`` a named index."""
     with op.batch_alter_table(table, schema=None) as batch_op:

@@ -40,14 +40,14 @@ def upgrade() -> None:
     helpers.create_table(
         "surveys",
         *helpers.strings(key=80, name=200),
-        sa.Column("questions", sa.JSON(), nullable=False),
-        sa.Column("comment_prompt", sa.JSON(), nullable=True),
-        sa.Column("throttle_days", sa.Integer(), nullable=False),
-        sa.Column("sampling_rate", sa.Float(), nullable=False),
-        sa.Column("send_delay_seconds", sa.Integer(), nullable=False),
-        sa.Column("reminder_after_hours", sa.Integer(), nullable=True),
+        *helpers.columns(sa.JSON, "questions"),
+        *helpers.columns(sa.JSON, "comment_prompt", nullable=True),
+        *helpers.columns(sa.Integer, "throttle_days"),
+        *helpers.columns(sa.Float, "sampling_rate"),
+        *helpers.columns(sa.Integer, "send_delay_seconds"),
+        *helpers.columns(sa.Integer, "reminder_after_hours", nullable=True),
         *helpers.columns(sa.Integer, "expire_after_days", "amend_window_hours"),
-        sa.Column("active", sa.Boolean(), nullable=False),
+        *helpers.columns(sa.Boolean, "active"),
         *helpers.timestamps("created_at", "updated_at"),
         helpers.unique("surveys", "key"),
     )
@@ -62,7 +62,7 @@ def upgrade() -> None:
         "agents",
         *helpers.strings(external_id=200),
         *helpers.strings(name=200, email=320, nullable=True),
-        sa.Column("team_id", sa.Integer(), nullable=True),
+        *helpers.columns(sa.Integer, "team_id", nullable=True),
         *helpers.timestamps("created_at", "updated_at"),
         helpers.foreign_key("agents", "team_id", "teams"),
         helpers.unique("agents", "external_id"),
@@ -76,9 +76,9 @@ def upgrade() -> None:
         *helpers.columns(sa.Integer, "response_id", "response_version"),
         *helpers.strings(model_version=80),
         *helpers.strings(language=10, nullable=True),
-        sa.Column("supported", sa.Boolean(), nullable=False),
+        *helpers.columns(sa.Boolean, "supported"),
         *helpers.strings(sentiment=20, nullable=True),
-        sa.Column("sentiment_score", sa.Float(), nullable=True),
+        *helpers.columns(sa.Float, "sentiment_score", nullable=True),
         *helpers.columns(sa.JSON, "findings", "key_phrases"),
         *helpers.timestamps("created_at", "updated_at"),
         helpers.foreign_key("comment_analyses", "response_id", "responses"),
@@ -114,13 +114,13 @@ def _tickets() -> None:
     helpers.create_table(
         "tickets",
         *helpers.strings(source=40, external_id=200),
-        sa.Column("subject", sa.Text(), nullable=True),
+        *helpers.columns(sa.Text, "subject", nullable=True),
         *helpers.strings(channel=40, product=200, nullable=True),
-        sa.Column("tags", sa.JSON(), nullable=False),
+        *helpers.columns(sa.JSON, "tags"),
         *helpers.timestamps(
             "opened_at", "first_response_at", "resolved_at", "closed_at", nullable=True
         ),
-        sa.Column("contacts", sa.Integer(), nullable=True),
+        *helpers.columns(sa.Integer, "contacts", nullable=True),
         *helpers.columns(sa.Boolean, "escalated", "reopened", nullable=True),
         *helpers.columns(sa.Integer, "agent_id", "team_id", "customer_id", nullable=True),
         *helpers.timestamps("created_at", "updated_at"),
@@ -144,8 +144,8 @@ def _invitations() -> None:
         *helpers.timestamps(
             "send_at", "sent_at", "reminder_sent_at", "expires_at", "answered_at", nullable=True
         ),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
+        *helpers.columns(sa.Integer, "attempts"),
+        *helpers.columns(sa.Text, "last_error", nullable=True),
         *helpers.timestamps("created_at", "updated_at"),
         *helpers.foreign_keys(
             "invitations",
@@ -162,10 +162,10 @@ def _invitations() -> None:
     helpers.create_indexes("invitations", *INVITATION_INDEXES)
     helpers.create_table(
         "invitation_events",
-        sa.Column("invitation_id", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "invitation_id"),
         *helpers.timestamps("at"),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=True),
+        *helpers.strings(kind=40),
+        *helpers.columns(sa.Text, "detail", nullable=True),
         helpers.foreign_key("invitation_events", "invitation_id", "invitations"),
     )
     helpers.create_indexes("invitation_events", "invitation_id")
@@ -180,7 +180,7 @@ def _responses() -> None:
         *helpers.strings(channel=40, nullable=True),
         *helpers.strings(locale=20),
         *helpers.columns(sa.SmallInteger, "csat", "nps", "ces", "fcr", nullable=True),
-        sa.Column("comment", sa.Text(), nullable=True),
+        *helpers.columns(sa.Text, "comment", nullable=True),
         *helpers.strings(status=20, source=20),
         *helpers.timestamps("submitted_at", "updated_at"),
         *helpers.timestamps("confirmed_at", nullable=True),

@@ -23,9 +23,9 @@ def upgrade() -> None:
     helpers.create_table(
         "users",
         *helpers.strings(email=320, name=200, password_hash=256, role=20),
-        sa.Column("agent_id", sa.Integer(), nullable=True),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "agent_id", nullable=True),
+        *helpers.columns(sa.Boolean, "active"),
+        *helpers.columns(sa.Integer, "failed_logins"),
         *helpers.timestamps("locked_until", "last_login_at", nullable=True),
         *helpers.timestamps("created_at", "updated_at"),
         sa.CheckConstraint("role IN ('manager', 'team_lead', 'agent')", name=op.f("ck_users_role")),

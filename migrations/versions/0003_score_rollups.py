@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback_service.db
 from migrations import helpers
 
 revision: str = "0003_score_rollups"
@@ -35,19 +34,19 @@ def upgrade() -> None:
         "score_targets",
         *helpers.strings(metric=20),
         *helpers.columns(sa.Integer, "team_id", "agent_id"),
-        sa.Column("value", sa.Float(), nullable=False),
-        sa.Column("updated_at", feedback_service.db.UTCDateTime(timezone=True), nullable=False),
+        *helpers.columns(sa.Float, "value"),
+        *helpers.timestamps("updated_at"),
         helpers.unique("score_targets", "metric", "team_id", "agent_id"),
     )
     op.create_table(
         "applied_responses",
         *helpers.columns(sa.Integer, "response_id", "version"),
-        sa.Column("day", sa.Date(), nullable=False),
+        *helpers.columns(sa.Date, "day"),
         *helpers.columns(sa.Integer, "agent_id", "team_id"),
         *helpers.strings(channel=40),
-        sa.Column("survey_id", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "survey_id"),
         *helpers.columns(sa.SmallInteger, "csat", "nps", "ces", "fcr", nullable=True),
-        sa.Column("commented", sa.Boolean(), nullable=False),
+        *helpers.columns(sa.Boolean, "commented"),
         helpers.foreign_key("applied_responses", "response_id", "responses", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("response_id", name=op.f("pk_applied_responses")),
     )

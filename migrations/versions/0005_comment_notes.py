@@ -21,7 +21,7 @@ def upgrade() -> None:
     helpers.create_table(
         "comment_notes",
         *helpers.columns(sa.Integer, "response_id", "author_id"),
-        sa.Column("body", sa.Text(), nullable=False),
+        *helpers.columns(sa.Text, "body"),
         *helpers.timestamps("created_at"),
         helpers.foreign_key("comment_notes", "author_id", "users", ondelete="CASCADE"),
         helpers.foreign_key("comment_notes", "response_id", "responses", ondelete="CASCADE"),

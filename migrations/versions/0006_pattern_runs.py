@@ -29,24 +29,24 @@ def upgrade() -> None:
     helpers.create_table(
         "pattern_runs",
         *helpers.strings(kind=40, status=20, trigger=20),
-        sa.Column("filters", sa.JSON(), nullable=False),
+        *helpers.columns(sa.JSON, "filters"),
         *helpers.strings(filter_key=800),
         *helpers.columns(sa.Date, "requested_from", "requested_to", nullable=True),
         *helpers.columns(sa.Date, "data_from", "data_to"),
         *helpers.columns(sa.Date, "previous_from", "previous_to", nullable=True),
-        sa.Column("summary", sa.JSON(), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
+        *helpers.columns(sa.JSON, "summary"),
+        *helpers.columns(sa.Text, "error", nullable=True),
         *helpers.timestamps("created_at"),
         *helpers.timestamps("started_at", "finished_at", nullable=True),
     )
     helpers.create_indexes("pattern_runs", *RUN_INDEXES)
     helpers.create_table(
         "pattern_findings",
-        sa.Column("run_id", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "run_id"),
         *helpers.strings(section=20),
-        sa.Column("position", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "position"),
         *helpers.strings(agent=200, theme=300, nullable=True),
-        sa.Column("data", sa.JSON(), nullable=False),
+        *helpers.columns(sa.JSON, "data"),
         helpers.foreign_key("pattern_findings", "run_id", "pattern_runs", ondelete="CASCADE"),
     )
     helpers.create_indexes("pattern_findings", *FINDING_INDEXES)

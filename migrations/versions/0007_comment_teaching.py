@@ -14,7 +14,6 @@ corrected one.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 from migrations import helpers
 
@@ -44,13 +43,13 @@ def upgrade() -> None:
         "analysis_training_runs",
         *helpers.strings(status=20, trigger=20, requested_by=200),
         *helpers.strings(candidate_version=80, nullable=True),
-        sa.Column("promoted", sa.Boolean(), nullable=True),
-        sa.Column("metrics", sa.JSON(), nullable=True),
+        *helpers.columns(sa.Boolean, "promoted", nullable=True),
+        *helpers.columns(sa.JSON, "metrics", nullable=True),
         *helpers.strings(current_version=80, nullable=True),
-        sa.Column("current_metrics", sa.JSON(), nullable=True),
+        *helpers.columns(sa.JSON, "current_metrics", nullable=True),
         *helpers.columns(sa.Integer, *rows, nullable=True),
-        sa.Column("reasons", sa.JSON(), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
+        *helpers.columns(sa.JSON, "reasons", nullable=True),
+        *helpers.columns(sa.Text, "error", nullable=True),
         *helpers.timestamps("created_at"),
         *helpers.timestamps("finished_at", nullable=True),
     )
@@ -65,21 +64,21 @@ def upgrade() -> None:
         *helpers.timestamps("finished_at", nullable=True),
     )
     _comment_labels_and_findings()
-    with op.batch_alter_table("comment_analyses", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("model_sentiment", sa.String(length=20), nullable=True))
-        batch_op.add_column(
-            sa.Column("corrected", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    helpers.add_columns(
+        "comment_analyses",
+        *helpers.strings(model_sentiment=20, nullable=True),
+        sa.Column("corrected", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
 
 
 def _comment_labels_and_findings() -> None:
     helpers.create_table(
         "comment_labels",
         *helpers.strings(source=20),
-        sa.Column("response_id", sa.Integer(), nullable=True),
-        sa.Column("sentence", sa.Text(), nullable=True),
+        *helpers.columns(sa.Integer, "response_id", nullable=True),
+        *helpers.columns(sa.Text, "sentence", nullable=True),
         *helpers.strings(import_id=36, nullable=True),
-        sa.Column("text", sa.Text(), nullable=False),
+        *helpers.columns(sa.Text, "text"),
         *helpers.strings(sentiment=20, target=20, category=40, nullable=True),
         *helpers.strings(created_by=200),
         *helpers.timestamps("created_at"),
@@ -89,15 +88,15 @@ def _comment_labels_and_findings() -> None:
     helpers.create_table(
         "comment_findings",
         *helpers.columns(sa.Integer, "analysis_id", "response_id"),
-        sa.Column("position", sa.SmallInteger(), nullable=False),
+        *helpers.columns(sa.SmallInteger, "position"),
         *helpers.strings(target=20),
         *helpers.strings(category=40, nullable=True),
-        sa.Column("confidence", sa.Float(), nullable=True),
-        sa.Column("sentence", sa.Text(), nullable=False),
+        *helpers.columns(sa.Float, "confidence", nullable=True),
+        *helpers.columns(sa.Text, "sentence"),
         *helpers.strings(sentiment=20, nullable=True),
-        sa.Column("corrected", sa.Boolean(), nullable=False),
+        *helpers.columns(sa.Boolean, "corrected"),
         *helpers.columns(sa.Integer, "agent_id", "team_id", nullable=True),
-        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "ticket_id"),
         *helpers.timestamps("submitted_at"),
         helpers.foreign_key(
             "comment_findings", "analysis_id", "comment_analyses", ondelete="CASCADE"
@@ -108,9 +107,7 @@ def _comment_labels_and_findings() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("comment_analyses", schema=None) as batch_op:
-        batch_op.drop_column("corrected")
-        batch_op.drop_column("model_sentiment")
+    helpers.drop_columns("comment_analyses", "corrected", "model_sentiment")
     helpers.drop_table("comment_findings", *FINDING_INDEXES)
     helpers.drop_table("comment_labels", *LABEL_INDEXES)
     helpers.drop_table("comment_rescore_runs")

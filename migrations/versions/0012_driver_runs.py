@@ -22,8 +22,8 @@ def upgrade() -> None:
     helpers.create_table(
         "driver_runs",
         *helpers.timestamps("computed_at"),
-        sa.Column("seconds", sa.Float(), nullable=False),
-        sa.Column("report", sa.JSON(), nullable=False),
+        *helpers.columns(sa.Float, "seconds"),
+        *helpers.columns(sa.JSON, "report"),
     )
     helpers.create_indexes("driver_runs", "computed_at")
 

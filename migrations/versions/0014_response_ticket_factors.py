@@ -142,12 +142,14 @@ def _create_postgresql_objects() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("responses", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ticket_contacts", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("ticket_escalated", sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column("ticket_reopened", sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column("ticket_first_response_seconds", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("ticket_resolution_seconds", sa.Float(), nullable=True))
+    helpers.add_columns(
+        "responses",
+        *helpers.columns(sa.Integer, "ticket_contacts", nullable=True),
+        *helpers.columns(sa.Boolean, "ticket_escalated", "ticket_reopened", nullable=True),
+        *helpers.columns(
+            sa.Float, "ticket_first_response_seconds", "ticket_resolution_seconds", nullable=True
+        ),
+    )
     for table, period in (("fcr_gap_rollups", "day"), ("fcr_gap_rollups_monthly", "month")):
         helpers.rollup_table(table, period, ("agent_id", "team_id", "channel", "survey_id"), COUNTS)
     # The drivers sample (the most recent answers with a CSAT in the filter, and
@@ -173,6 +175,4 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION responses_ticket_factors()")
     for table in reversed(TABLES):
         op.drop_table(table)
-    with op.batch_alter_table("responses", schema=None) as batch_op:
-        for column in reversed(FACTORS):
-            batch_op.drop_column(column)
+    helpers.drop_columns("responses", *reversed(FACTORS))

@@ -16,19 +16,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+
+from migrations import helpers
 
 revision: str = "0015_training_rating_rows"
 down_revision: str | Sequence[str] | None = "0014_response_ticket_factors"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("rating_rows", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("ratings_through", sa.Integer(), nullable=True))
+    helpers.add_columns(
+        "analysis_training_runs",
+        *helpers.columns(sa.Integer, "rating_rows", "ratings_through", nullable=True),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
-        batch_op.drop_column("ratings_through")
-        batch_op.drop_column("rating_rows")
+    helpers.drop_columns("analysis_training_runs", "ratings_through", "rating_rows")

@@ -26,7 +26,7 @@ def upgrade() -> None:
         "customer_erasures",
         *helpers.strings(subject_hash=64, nullable=True),
         *helpers.strings(trigger=20, requested_by=200),
-        sa.Column("counts", sa.JSON(), nullable=False),
+        *helpers.columns(sa.JSON, "counts"),
         *helpers.timestamps("erased_at"),
     )
     helpers.create_indexes("customer_erasures", "subject_hash")

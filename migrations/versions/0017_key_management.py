@@ -18,35 +18,30 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import helpers
+
 revision: str = "0017_key_management"
 down_revision: str | Sequence[str] | None = "0016_customer_erasure"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True))
+    helpers.add_columns("api_keys", *helpers.timestamps("rotated_at", nullable=True))
     op.create_table(
         "rate_counters",
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        *helpers.strings(key=64),
+        *helpers.columns(sa.Integer, "count"),
+        *helpers.timestamps("expires_at"),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_counters")),
     )
-    op.create_index(
-        op.f("ix_rate_counters_expires_at"), "rate_counters", ["expires_at"], unique=False
-    )
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("locked_until")
-        batch_op.drop_column("failed_logins")
+    helpers.create_indexes("rate_counters", "expires_at")
+    helpers.drop_columns("users", "locked_until", "failed_logins")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
-    op.drop_index(op.f("ix_rate_counters_expires_at"), table_name="rate_counters")
-    op.drop_table("rate_counters")
-    with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.drop_column("rotated_at")
+    helpers.add_columns(
+        "users",
+        sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"),
+        *helpers.timestamps("locked_until", nullable=True),
+    )
+    helpers.drop_table("rate_counters", "expires_at")
+    helpers.drop_columns("api_keys", "rotated_at")

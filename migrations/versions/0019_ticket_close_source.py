@@ -19,20 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from migrations import helpers
 
 revision: str = "0019_ticket_close_source"
 down_revision: str | Sequence[str] | None = "0017_key_management"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("closed_at_source", sa.String(length=20), nullable=True))
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("idempotency_fingerprint", sa.String(length=64), nullable=True)
-        )
+    helpers.add_columns("tickets", *helpers.strings(closed_at_source=20, nullable=True))
+    helpers.add_columns("invitations", *helpers.strings(idempotency_fingerprint=64, nullable=True))
     op.execute("UPDATE tickets SET closed_at_source = 'closed_at' WHERE closed_at IS NOT NULL")
     op.execute(
         "UPDATE tickets SET closed_at = resolved_at, closed_at_source = 'resolved_at' "
@@ -42,7 +39,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("UPDATE tickets SET closed_at = NULL WHERE closed_at_source <> 'closed_at'")
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.drop_column("idempotency_fingerprint")
-    with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.drop_column("closed_at_source")
+    helpers.drop_columns("invitations", "idempotency_fingerprint")
+    helpers.drop_columns("tickets", "closed_at_source")

@@ -29,12 +29,12 @@ CLICK_INDEX = ("ix_rating_clicks_invitation_time", ["invitation_id", "clicked_at
 def upgrade() -> None:
     helpers.create_table(
         "rating_clicks",
-        sa.Column("invitation_id", sa.Integer(), nullable=False),
-        sa.Column("answers", sa.JSON(), nullable=False),
+        *helpers.columns(sa.Integer, "invitation_id"),
+        *helpers.columns(sa.JSON, "answers"),
         *helpers.strings(method=8),
         *helpers.timestamps("clicked_at"),
         *helpers.timestamps("seen_at", nullable=True),
-        sa.Column("scanner", sa.Boolean(), nullable=False),
+        *helpers.columns(sa.Boolean, "scanner"),
         helpers.foreign_key("rating_clicks", "invitation_id", "invitations", ondelete="CASCADE"),
     )
     helpers.create_indexes("rating_clicks", CLICK_INDEX)

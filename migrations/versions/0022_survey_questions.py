@@ -26,13 +26,15 @@ down_revision: str | Sequence[str] | None = "0021_rollups_declared"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("surveys") as batch:
-        batch.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
-        batch.add_column(*helpers.timestamps("archived_at", nullable=True))
+    helpers.add_columns(
+        "surveys",
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        *helpers.timestamps("archived_at", nullable=True),
+    )
     helpers.create_table(
         "survey_definitions",
         *helpers.columns(sa.Integer, "survey_id", "version"),
-        sa.Column("questions", sa.JSON(), nullable=False),
+        *helpers.columns(sa.JSON, "questions"),
         *helpers.timestamps("created_at"),
         helpers.foreign_key("survey_definitions", "survey_id", "surveys", ondelete="CASCADE"),
         helpers.unique("survey_definitions", "survey_id", "version"),
@@ -44,10 +46,10 @@ def upgrade() -> None:
     )
     helpers.create_table(
         "response_answers",
-        sa.Column("response_id", sa.Integer(), nullable=False),
+        *helpers.columns(sa.Integer, "response_id"),
         *helpers.strings(question_key=40),
-        sa.Column("value", sa.JSON(), nullable=False),
-        sa.Column("definition_version", sa.Integer(), nullable=False),
+        *helpers.columns(sa.JSON, "value"),
+        *helpers.columns(sa.Integer, "definition_version"),
         *helpers.timestamps("answered_at"),
         helpers.foreign_key("response_answers", "response_id", "responses", ondelete="CASCADE"),
         helpers.unique("response_answers", "response_id", "question_key"),
@@ -57,6 +59,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     helpers.drop_table("response_answers")
     helpers.drop_table("survey_definitions")
-    with op.batch_alter_table("surveys") as batch:
-        batch.drop_column("archived_at")
-        batch.drop_column("version")
+    helpers.drop_columns("surveys", "archived_at", "version")

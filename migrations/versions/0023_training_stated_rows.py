@@ -14,17 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+
+from migrations import helpers
 
 revision: str = "0023_training_stated_rows"
 down_revision: str | Sequence[str] | None = "0022_survey_questions"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("stated_rows", sa.Integer(), nullable=True))
+    helpers.add_columns(
+        "analysis_training_runs", *helpers.columns(sa.Integer, "stated_rows", nullable=True)
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("analysis_training_runs", schema=None) as batch_op:
-        batch_op.drop_column("stated_rows")
+    helpers.drop_columns("analysis_training_runs", "stated_rows")
