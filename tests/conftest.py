@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,11 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 _TMP = Path(tempfile.mkdtemp(prefix="feedback-tests-"))
 os.environ.setdefault("FEEDBACK_DATA_DIR", str(_TMP / "data"))
+# Bytecode is written (as bin/run does): with PYTHONDONTWRITEBYTECODE set, as in the
+# Dockerfile, every Celery worker, bin/run and probe the tests start would compile
+# the same libraries again, about two seconds each.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 
 def _create_postgres_database(server_url: str) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from feedback_service.demo.cli import rebuild_rollups
 from feedback_service.demo.seed import DemoSummary, seed_demo
 from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.surveys.models import Response
+from tests.apps import committed_for_module
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -33,9 +34,16 @@ def seeded_demo(session: Session, days: int) -> DemoSummary:
     return summary
 
 
+@pytest.fixture(scope="module")
+def committed_demo(app: Flask) -> Iterator[DemoSummary]:
+    """Seeded once for this module's tests (each test's own writes are rolled back)."""
+    with committed_for_module(app, lambda session: seeded_demo(session, days=21)) as summary:
+        yield summary
+
+
 @pytest.fixture
-def demo(db_session: Session) -> DemoSummary:
-    return seeded_demo(db_session, days=21)
+def demo(db_session: Session, committed_demo: DemoSummary) -> DemoSummary:
+    return committed_demo
 
 
 def user(db_session: Session, email: str) -> User:

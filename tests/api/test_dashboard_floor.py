@@ -9,8 +9,10 @@ import datetime as dt
 import random
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,12 +24,25 @@ from feedback_service.helpdesk.models import Agent, Ticket
 from feedback_service.surveys.models import Invitation, Response
 from tests.api.test_dashboard import seeded_demo, sign_in
 from tests.api.test_dashboard_pages import analyse, html_of
+from tests.apps import committed_for_module
 
 CAUSES = [("agent", "rude"), ("product", "bug"), ("process", "wait-time"), ("agent", "praised")]
 
 
+@pytest.fixture(scope="module")
+def committed_demo(app: Flask) -> Iterator[DemoSummary]:
+    """Seeded once for this module's tests (each test's own writes are rolled back)."""
+    with committed_for_module(app, demo_with_findings) as summary:
+        yield summary
+
+
 @pytest.fixture
-def demo(db_session: Session) -> DemoSummary:
+def demo(db_session: Session, committed_demo: DemoSummary) -> DemoSummary:
+    return committed_demo
+
+
+def demo_with_findings(db_session: Session) -> DemoSummary:
+    """The demo over 35 days, with findings of the causes above on 120 comments."""
     summary = seeded_demo(db_session, days=35)
     rng = random.Random(3)
     commented = db_session.scalars(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -23,13 +25,21 @@ from feedback_service.helpdesk.models import Agent, Team
 from feedback_service.scores.targets import list_targets
 from feedback_service.surveys.models import Response, Survey
 from tests.api.test_dashboard import CSRF, csrf_from, seeded_demo, sign_in, sign_out
+from tests.apps import committed_for_module
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
+@pytest.fixture(scope="module")
+def committed_demo(app: Flask) -> Iterator[DemoSummary]:
+    """Seeded once for this module's tests (each test's own writes are rolled back)."""
+    with committed_for_module(app, lambda session: seeded_demo(session, days=35)) as summary:
+        yield summary
+
+
 @pytest.fixture
-def demo(db_session: Session) -> DemoSummary:
-    return seeded_demo(db_session, days=35)
+def demo(db_session: Session, committed_demo: DemoSummary) -> DemoSummary:
+    return committed_demo
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from feedback_service.helpdesk.models import Ticket
 from feedback_service.surveys.models import Response
-from tests.api.test_dashboard_pages import analyse, as_role, demo, html_of
+from tests.api.test_dashboard_pages import analyse, as_role, committed_demo, demo, html_of
 
-__all__ = ["as_role", "demo"]  # fixtures this module uses
+__all__ = ["as_role", "committed_demo", "demo"]  # fixtures this module uses
 
 
 def test_product_gaps_count_what_the_patterns_count_as_a_theme(

@@ -7,10 +7,12 @@ driver and browser paths are given and SE_OFFLINE is set.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -65,8 +67,10 @@ def site_url(live_app: Flask) -> Iterator[str]:
         server.shutdown()  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def driver() -> Iterator[object]:
+PHONE = {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": True}
+
+
+def start_chromium() -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -83,13 +87,48 @@ def driver() -> Iterator[object]:
         options.add_argument(arg)
     chrome = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     chrome.set_page_load_timeout(30)
+    return chrome
+
+
+def alive(chrome: Any) -> bool:
+    try:
+        chrome.window_handles  # noqa: B018 (asks the browser)
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="package")
+def chromium() -> Iterator[list[Any]]:
+    """One headless Chromium for the browser tests (about a second to start and stop
+    each); ``driver`` hands it to each test as new. A browser that died is replaced."""
+    browsers: list[Any] = []
+    try:
+        yield browsers
+    finally:
+        for chrome in browsers:
+            with contextlib.suppress(Exception):
+                chrome.quit()
+
+
+@pytest.fixture
+def driver(chromium: list[Any]) -> Iterator[object]:
+    """The browser as a test finds it new: one blank window, no cookies, nothing
+    cached, a phone's viewport."""
+    if not chromium or not alive(chromium[-1]):
+        chromium.append(start_chromium())
+    chrome = chromium[-1]
+    for handle in chrome.window_handles[1:]:
+        chrome.switch_to.window(handle)
+        chrome.close()
+    chrome.switch_to.window(chrome.window_handles[0])
+    chrome.get("about:blank")
+    chrome.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    chrome.execute_cdp_cmd("Network.clearBrowserCache", {})
     # Headless Chromium keeps windows at least 500 px wide; a phone's viewport is
     # emulated instead (what DevTools' device mode does).
-    chrome.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": True},
-    )
-    try:
-        yield chrome
-    finally:
-        chrome.quit()
+    chrome.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    yield chrome
+    # Nothing of the test's page runs on (no script asking a server) during the next.
+    if alive(chrome):
+        chrome.get("about:blank")

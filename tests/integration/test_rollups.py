@@ -81,66 +81,81 @@ def make_world(
     session.flush()
     weights = agent_weights or [1.0] * 6 + [0.03]
     skews = agent_skew or {}
+    # The random draws are made in one pass, ticket by ticket; the rows are written in
+    # three flushes (tickets, invitations, answers) rather than two per ticket.
+    plans: list[tuple[Customer, Ticket, Agent, Survey, bool, dict[str, Any] | None]] = []
     for i in range(n_tickets):
         a_index = rng.choices(range(7), weights)[0]
         agent = world.agents[a_index]
         customer = Customer(external_id=f"cust-{tag}-{i}", email=f"c{i}-{tag}@example.com")
-        session.add(customer)
-        opened = START + dt.timedelta(minutes=rng.randint(0, days * 24 * 60 - 1))
-        first = opened + dt.timedelta(minutes=rng.randint(1, 600))
-        resolved = first + dt.timedelta(minutes=rng.randint(0, 4000))
-        closed = resolved + dt.timedelta(minutes=rng.randint(0, 60))
-        ticket = Ticket(
-            source="api",
-            external_id=f"T-{tag}-{i}",
-            channel=rng.choice(CHANNELS),
-            opened_at=opened,
-            first_response_at=first if rng.random() > 0.05 else None,
-            resolved_at=resolved,
-            closed_at=closed,
-            contacts=rng.choice([1, 1, 1, 2, 3, None]),
-            escalated=rng.choice([True, False, False, False, None]),
-            reopened=rng.choice([True, False, False, False, False]),
-            agent_id=agent.id,
-            team_id=agent.team_id,
-        )
-        session.add(ticket)
-        session.flush()
-        world.tickets.append(ticket)
+        ticket = _random_ticket(rng, tag, i, days, agent)
+        session.add_all([customer, ticket])
         survey = nps if rng.random() < 0.2 else post
         sent = rng.random() < 0.9
-        # Who and what the invitation (and its answer) are about.
-        about = invitation_subject(survey.id, ticket, customer.id, agent)
+        answer: dict[str, Any] | None = None
+        if sent and rng.random() <= answer_rate:
+            submitted = ticket.closed_at + dt.timedelta(hours=rng.randint(1, 30))
+            provisional = rng.random() < provisional_rate
+            answer = {
+                "comment": rng.choice([None, None, "Thanks, quick help.", "Still broken.", ""]),
+                "status": "provisional" if provisional else "confirmed",
+                "submitted_at": submitted,
+                "updated_at": submitted,
+                "confirmed_at": None if provisional else submitted,
+                **random_answers(rng, survey, skews.get(a_index, 0.0)),
+            }
+        plans.append((customer, ticket, agent, survey, sent, answer))
+    session.flush()
+    world.tickets = [ticket for _c, ticket, *_rest in plans]
+    for customer, ticket, agent, survey, sent, _answer in plans:
         invitation = Invitation(
             token=secrets.token_urlsafe(24),
-            **about,
+            **invitation_subject(survey.id, ticket, customer.id, agent),
             status="sent" if sent else "suppressed",
-            sent_at=closed + dt.timedelta(hours=1) if sent else None,
+            sent_at=ticket.closed_at + dt.timedelta(hours=1) if sent else None,
         )
         session.add(invitation)
-        session.flush()
         world.invitations.append(invitation)
-        if not sent or rng.random() > answer_rate:
+    session.flush()
+    for (customer, ticket, agent, survey, _sent, answer), invitation in zip(
+        plans, world.invitations, strict=True
+    ):
+        if answer is None:
             continue
-        submitted = closed + dt.timedelta(hours=rng.randint(1, 30))
-        provisional = rng.random() < provisional_rate
         response = Response(
             invitation_id=invitation.id,
-            **about,
-            comment=rng.choice([None, None, "Thanks, quick help.", "Still broken.", ""]),
-            status="provisional" if provisional else "confirmed",
+            **invitation_subject(survey.id, ticket, customer.id, agent),
             source="api",
-            submitted_at=submitted,
-            updated_at=submitted,
-            confirmed_at=None if provisional else submitted,
             version=1,
             processed_version=0,
-            **random_answers(rng, survey, skews.get(a_index, 0.0)),
+            **answer,
         )
         session.add(response)
         world.responses.append(response)
     session.flush()
     return world
+
+
+def _random_ticket(rng: random.Random, tag: str, i: int, days: int, agent: Agent) -> Ticket:
+    """One ticket of ``agent`` with random times and operational fields."""
+    opened = START + dt.timedelta(minutes=rng.randint(0, days * 24 * 60 - 1))
+    first = opened + dt.timedelta(minutes=rng.randint(1, 600))
+    resolved = first + dt.timedelta(minutes=rng.randint(0, 4000))
+    closed = resolved + dt.timedelta(minutes=rng.randint(0, 60))
+    return Ticket(
+        source="api",
+        external_id=f"T-{tag}-{i}",
+        channel=rng.choice(CHANNELS),
+        opened_at=opened,
+        first_response_at=first if rng.random() > 0.05 else None,
+        resolved_at=resolved,
+        closed_at=closed,
+        contacts=rng.choice([1, 1, 1, 2, 3, None]),
+        escalated=rng.choice([True, False, False, False, None]),
+        reopened=rng.choice([True, False, False, False, False]),
+        agent_id=agent.id,
+        team_id=agent.team_id,
+    )
 
 
 def process(session: Session, response: Response) -> bool:
