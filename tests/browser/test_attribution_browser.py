@@ -3,6 +3,7 @@ per-agent table scrolls inside its card, the page itself does not widen."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,11 +11,14 @@ from flask import Flask
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import delete, select
 
 from feedback_service.auth.service import create_api_key
 from feedback_service.auth.users import create_user
 from feedback_service.db import get_session
+from feedback_service.surveys.models import Survey, SurveyDefinition
 from tests.api.test_stated_reasons import ANSWERS, MAPPED, answer, make
+from tests.apps import empty_tables
 from tests.browser.navigation import follow
 
 pytestmark = pytest.mark.browser
@@ -22,8 +26,10 @@ pytestmark = pytest.mark.browser
 PASSWORD = "browser attribution password"
 
 
-def seed(live_app: Flask) -> None:
-    """The stated-reason answers of the API tests, committed and analysed."""
+@pytest.fixture
+def seeded(live_app: Flask) -> Iterator[None]:
+    """The stated-reason answers of the API tests, committed and analysed; the
+    survey is deleted afterwards (the test tables keep surveys)."""
     with live_app.app_context():
         session = get_session()
         create_user(session, email="cx@example.com", name="CX", role="manager", password=PASSWORD)
@@ -40,10 +46,17 @@ def seed(live_app: Flask) -> None:
     assert make(client, auth, [{"metric": "csat"}, MAPPED]).status_code == 201
     for agent, csat, reason, comment in ANSWERS:
         answer(client, auth, comment, agent, csat=csat, **({"reason": reason} if reason else {}))
+    yield
+    empty_tables(live_app.extensions["db"].engine)
+    with live_app.app_context():
+        session = get_session()
+        survey_id = session.scalar(select(Survey.id).where(Survey.key == "why"))
+        session.execute(delete(SurveyDefinition).where(SurveyDefinition.survey_id == survey_id))
+        session.execute(delete(Survey).where(Survey.id == survey_id))
+        session.commit()
 
 
-def test_the_attribution_table_fits_a_phone(live_app: Flask, site_url: str, driver: Any) -> None:
-    seed(live_app)
+def test_the_attribution_table_fits_a_phone(seeded: None, site_url: str, driver: Any) -> None:
     driver.get(f"{site_url}/dashboard/login")
     driver.find_element(By.ID, "email").send_keys("cx@example.com")
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
