@@ -14,6 +14,7 @@ from typing import Any, cast
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from feedback_service.dashboard import attribution as stated_reasons
 from feedback_service.dashboard import charts, extensions, floor, queries
 from feedback_service.dashboard import questions as own_questions
 from feedback_service.dashboard.security import current_scope, login_required
@@ -96,8 +97,19 @@ def overview() -> str:
             ),
             **floor.overview_context(session, view),
             question_sections=own_questions.question_sections(session, view.filters, min_sample()),
+            attribution=stated_reasons.attribution_section(
+                session, view.filters, min_sample(), only_agent=_own_agent()
+            ),
         )
     return render_template("dashboard/overview.html", **context)
+
+
+def _own_agent() -> str | None:
+    """An agent's own helpdesk id: the only row of a per-agent table they see."""
+    user = viewer()
+    if user.role != "agent":
+        return None
+    return user.agent.external_id if user.agent is not None else ""
 
 
 # --- agents -------------------------------------------------------------------------
@@ -235,6 +247,10 @@ def agent(agent_id: int) -> str:
         tiles=tiles,
         rank=card["metrics"]["csat"] if card else None,
         question_sections=own_questions.question_sections(session, mine, min_sample()),
+        attribution=stated_reasons.attribution_section(
+            session, mine, min_sample(), only_agent=found.external_id
+        ),
+        attribution_detail=True,
         trend_svgs=_trend_charts(items, tiles) if tiles else {},
         fcr=fcr,
         complaints=complaints,
