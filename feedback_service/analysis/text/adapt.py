@@ -50,22 +50,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import FunctionTransformer
 from threadpoolctl import threadpool_limits
 
 from feedback_service.analysis.text.data import SENTIMENT_CLASSES as SENTIMENTS
-from feedback_service.analysis.text.lexicon import text_language
+from feedback_service.analysis.text.lexicon import sentiment_scores, text_language
 from feedback_service.analysis.text.model import META_FILE, SentencePredictions, TrainedModel
+from feedback_service.analysis.text.wordlists import LEXICON_LANGUAGES
 from feedback_service.privacy.redact import without_placeholders
 
 # Stored-model format: 2 adds the domain adapter (``AdaptedModel``); meta.json says it.
@@ -80,6 +83,10 @@ MIN_PER_CLASS: Final = 5
 # model's alone.
 MIN_LOSS_GAIN: Final = 0.005
 ADAPTER_C: Final = 2.0
+# How much the word list's scores count in the adapter beside its TF-IDF blocks
+# (each of those is a unit-length row): a deployment's few hundred rows never hold
+# most of a language's sentiment words; the word list knows them.
+WORD_LIST_WEIGHT: Final = 3.0
 # The stacker's regularisation: with few rows its coefficients stay small.
 STACK_C: Final = 1.0
 # How far the customer's rating moves a comment: an adapted model's label here, and
@@ -102,6 +109,20 @@ class AdapterRow:
         return best if self.label[best] >= 0.99 else None
 
 
+def word_list_scores(texts: Iterable[str]) -> sparse.csr_matrix:
+    """The German or Spanish word list's reading of each text: negative and positive
+    shares, compound, and the compound's positive and negative parts (zeros for
+    English and any language without a word list)."""
+    given = list(texts)
+    rows = np.zeros((len(given), 5), dtype=np.float32)
+    for i, text in enumerate(given):
+        language = text_language(text)
+        if language in LEXICON_LANGUAGES:
+            neg, _, pos, compound = sentiment_scores(text, language)
+            rows[i] = (neg, pos, compound, max(compound, 0.0), min(compound, 0.0))
+    return sparse.csr_matrix(rows)
+
+
 def _features() -> FeatureUnion:
     return FeatureUnion(
         [
@@ -116,7 +137,9 @@ def _features() -> FeatureUnion:
                     dtype=np.float32,
                 ),
             ),
-        ]
+            ("word_list", FunctionTransformer(word_list_scores, accept_sparse=True)),
+        ],
+        transformer_weights={"word": 1.0, "char": 1.0, "word_list": WORD_LIST_WEIGHT},
     )
 
 
