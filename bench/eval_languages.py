@@ -10,8 +10,9 @@ here, for measuring; none of its text is shipped or committed. Three figures:
   (English, German and Spanish sentences), scored on every row;
 * cross-validated: stratified k folds (fixed seed); for each fold the other
   folds' rows are a German deployment's imported labels, taught through the
-  production path (``taught_model``: seed data + labels, the deployment's domain
-  adapter, 20% of the labels held back by text hash for the promotion check), and
+  production path on a freshly installed model directory (``taught_model``: seed
+  data + labels, the deployment's domain adapter, 20% of the labels held back by
+  text hash for the promotion check), and
   the model is scored only on the fold it never saw. Nothing is tuned on the
   scored fold: the adapter's stacker is cross-validated inside the labels;
 * reference: TF-IDF (word 1-2-grams) + logistic regression trained on the other
