@@ -6,29 +6,33 @@ Why a second model rather than more rows in the first: the seed model learns fro
 few thousand comments (rated by their customers, or labelled by a manager) are a
 rounding error among them, whatever their weight. The adapter is fitted on the
 deployment's rows alone, with a vocabulary fitted on them (word 1-2-grams and
-character 2-5-grams, TF-IDF), so its words are the deployment's words.
+character 2-5-grams, TF-IDF), so its words are the deployment's words; for German
+and Spanish it also reads the word list's scores (``word_list_scores``), which
+know the many sentiment words a few hundred rows never hold.
 
 How much each model counts is learnt from the deployment's own labelled rows, per
 language (``text_language``): a small logistic regression (the *stacker*) reads
-both models' log-probabilities and predicts the rows' labels,
+both models' log-probabilities (and the word list's compound ``w``, zero for
+English) and predicts the rows' labels,
 
-    P(sentiment | sentence) = softmax(A @ log P_seed + B @ log P_adapter + c)
+    P(sentiment | sentence) = softmax(A @ log P_seed + B @ log P_adapter + d w + c)
 
 fitted on the adapter's out-of-fold probabilities (each row scored by an adapter
 fitted on the other folds) and the seed model's, which must not have trained its
 sentiment head on these rows (store.py keeps people's labels out of it when an
-adapter is fitted). Its classes are weighted balanced or as common as they are in
-the rows, whichever gives the higher cross-validated macro-F1 on the rows labelled
-without doubt (people's labels are about as common as the comments they label;
-ratings are not). Its coefficients grow with the rows it has (L2, ``STACK_C``);
-``weight`` in the summary is the adapter's share of their size. A language's
-stacker is kept only if, cross-validated inside its rows, (1) its cross-entropy
-against the rows' labels beats the seed model recalibrated on the same rows (a
-stacker on the seed model's probabilities alone) by ``MIN_LOSS_GAIN``: the
-adapter adds something recalibration does not; a proper score, because a rating
-is too noisy a label for macro-F1 to see a gain; and (2) its macro-F1 on the rows
-labelled without doubt (a person's label, CSAT 1-3 or 5) is not below the seed
-model alone's. A language without a stacker is read by the seed model alone.
+adapter is fitted). Its classes are weighted from balanced to as common as they
+are in the rows (``BALANCE_POWERS``), whichever gives the higher cross-validated
+macro-F1 on the rows labelled without doubt (people's labels are about as common
+as the comments they label; ratings are not). Its coefficients grow with the rows
+it has (L2, ``STACK_C``); ``weight`` in the summary is the adapter's share of their
+size. A language's stacker is kept only if, cross-validated inside its rows, (1)
+its cross-entropy against the rows' labels beats the seed model recalibrated on
+the same rows (a stacker on the seed model's probabilities and the word list
+alone) by ``MIN_LOSS_GAIN``: the adapter adds something recalibration does not;
+a proper score, because a rating is too noisy a label for macro-F1 to see a gain;
+and (2) its macro-F1 on the rows labelled without doubt (a person's label, CSAT
+1-3 or 5) is not below the seed model alone's. A language without a stacker is
+read by the seed model alone.
 
 Rows come from two sources:
 
@@ -50,22 +54,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import FunctionTransformer
 from threadpoolctl import threadpool_limits
 
 from feedback_service.analysis.text.data import SENTIMENT_CLASSES as SENTIMENTS
-from feedback_service.analysis.text.lexicon import text_language
+from feedback_service.analysis.text.lexicon import sentiment_scores, text_language
 from feedback_service.analysis.text.model import META_FILE, SentencePredictions, TrainedModel
+from feedback_service.analysis.text.wordlists import LEXICON_LANGUAGES
 from feedback_service.privacy.redact import without_placeholders
 
 # Stored-model format: 2 adds the domain adapter (``AdaptedModel``); meta.json says it.
@@ -80,6 +87,13 @@ MIN_PER_CLASS: Final = 5
 # model's alone.
 MIN_LOSS_GAIN: Final = 0.005
 ADAPTER_C: Final = 2.0
+# How much the word list's scores count in the adapter beside its TF-IDF blocks
+# (each of those is a unit-length row): a deployment's few hundred rows never hold
+# most of a language's sentiment words; the word list knows them.
+WORD_LIST_WEIGHT: Final = 3.0
+# The stacker's class weights: (balanced weight) ** power, the power chosen from
+# these by cross-validated macro-F1 inside the rows (1: balanced; 0: as labelled).
+BALANCE_POWERS: Final = (1.0, 2 / 3, 1 / 3, 0.0)
 # The stacker's regularisation: with few rows its coefficients stay small.
 STACK_C: Final = 1.0
 # How far the customer's rating moves a comment: an adapted model's label here, and
@@ -102,6 +116,20 @@ class AdapterRow:
         return best if self.label[best] >= 0.99 else None
 
 
+def word_list_scores(texts: Iterable[str]) -> sparse.csr_matrix:
+    """The German or Spanish word list's reading of each text: negative and positive
+    shares, compound, and the compound's positive and negative parts (zeros for
+    English and any language without a word list)."""
+    given = list(texts)
+    rows = np.zeros((len(given), 5), dtype=np.float32)
+    for i, text in enumerate(given):
+        language = text_language(text)
+        if language in LEXICON_LANGUAGES:
+            neg, _, pos, compound = sentiment_scores(text, language)
+            rows[i] = (neg, pos, compound, max(compound, 0.0), min(compound, 0.0))
+    return sparse.csr_matrix(rows)
+
+
 def _features() -> FeatureUnion:
     return FeatureUnion(
         [
@@ -116,13 +144,28 @@ def _features() -> FeatureUnion:
                     dtype=np.float32,
                 ),
             ),
-        ]
+            ("word_list", FunctionTransformer(word_list_scores, accept_sparse=True)),
+        ],
+        transformer_weights={"word": 1.0, "char": 1.0, "word_list": WORD_LIST_WEIGHT},
     )
 
 
-def _stack_inputs(seed: NDArray[np.float64], own: NDArray[np.float64]) -> NDArray[np.float64]:
-    """What the stacker reads: both models' log-probabilities, side by side."""
-    return np.hstack([np.log(np.clip(seed, 1e-6, 1.0)), np.log(np.clip(own, 1e-6, 1.0))])
+def _stack_inputs(
+    seed: NDArray[np.float64], own: NDArray[np.float64], texts: Sequence[str] | None = None
+) -> NDArray[np.float64]:
+    """What the stacker reads: both models' log-probabilities, side by side, then the
+    word list's compound of each of ``texts`` (zero without a word list; left out when
+    None, as for a stacker fitted before it read one)."""
+    parts = [np.log(np.clip(seed, 1e-6, 1.0)), np.log(np.clip(own, 1e-6, 1.0))]
+    if texts is not None:
+        parts.append(word_list_scores(texts).toarray()[:, 2:3].astype(np.float64))
+    return np.hstack(parts)
+
+
+def _weighting(power: float) -> str:
+    if power == 1.0:
+        return "balanced"
+    return "as labelled" if power == 0.0 else f"balanced^{power:.2f}"
 
 
 def _fit_stacker(
@@ -130,16 +173,17 @@ def _fit_stacker(
     shares: NDArray[np.float64],
     classes: Sequence[str],
     seed: int,
-    balanced: bool,
+    balanced: float,
 ) -> LogisticRegression:
     """A small logistic regression from both models' log-probabilities to the rows'
-    labels (one weighted copy of a row per class it shares in; classes balanced or
-    as common as they are in the rows)."""
+    labels (one weighted copy of a row per class it shares in; each class weighted
+    by its balanced weight to the power ``balanced``: 1 balanced, 0 as common as
+    they are in the rows)."""
     totals = shares.sum(axis=0)
     rows, cols = np.nonzero(shares > 0)
     weights = shares[rows, cols]
     if balanced:
-        weights = weights * len(shares) / (int((totals > 0).sum()) * totals[cols])
+        weights = weights * (len(shares) / (int((totals > 0).sum()) * totals[cols])) ** balanced
     stacker = LogisticRegression(C=STACK_C, max_iter=1000, random_state=seed)
     stacker.fit(inputs[rows], np.asarray(classes)[cols], sample_weight=weights)
     return stacker
@@ -200,7 +244,10 @@ class DomainAdapter:
             rows = np.flatnonzero(languages == language)
             if len(rows):
                 own = self.proba([texts[i] for i in rows.tolist()], classes)
-                out[rows] = _stacked(stacker, _stack_inputs(seed[rows], own), classes)
+                words = [texts[i] for i in rows.tolist()]
+                reads = stacker.n_features_in_ > 2 * len(classes)
+                inputs = _stack_inputs(seed[rows], own, words if reads else None)
+                out[rows] = _stacked(stacker, inputs, classes)
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -266,7 +313,7 @@ def _cross_fitted(
     shares: NDArray[np.float64],
     classes: Sequence[str],
     seed: int,
-    balanced: bool,
+    balanced: float,
 ) -> NDArray[np.float64] | None:
     """Each row's stacked probabilities from a stacker fitted on the other folds."""
     out = np.zeros_like(shares)
@@ -301,24 +348,26 @@ def _language_stacker(
     alone = _macro_f1(truth, [classes[j] for j in seed_proba[scored].argmax(axis=1)])
     # Classes balanced or as common as in the rows: whichever cross-validates better
     # (a deployment's labels are usually as common as its comments; ratings are not).
-    tried: dict[bool, tuple[float, NDArray[np.float64]]] = {}
-    for balanced in (True, False):
+    tried: dict[float, tuple[float, NDArray[np.float64]]] = {}
+    for balanced in BALANCE_POWERS:
         stacked = _cross_fitted(inputs, shares, classes, seed, balanced)
         if stacked is None:
             return None, {}
         f1 = _macro_f1(truth, [classes[j] for j in stacked[scored].argmax(axis=1)])
         tried[balanced] = (f1, stacked)
-    balanced = tried[True][0] >= tried[False][0]
+    balanced = max(tried, key=lambda b: (tried[b][0], b))
     f1, stacked = tried[balanced]
     # The seed model recalibrated on the same rows: what the adapter must add to.
-    recalibrated = _cross_fitted(inputs[:, : len(classes)], shares, classes, seed, balanced)
+    # (with the word list's column, which the stacker also reads)
+    seed_only = np.hstack([inputs[:, : len(classes)], inputs[:, 2 * len(classes) :]])
+    recalibrated = _cross_fitted(seed_only, shares, classes, seed, balanced)
     if recalibrated is None:
         return None, {}
     loss = _cross_entropy(shares, stacked)
     seed_loss = _cross_entropy(shares, recalibrated)
     stacker = _fit_stacker(inputs, shares, classes, seed, balanced)
     coef = np.abs(stacker.coef_)
-    own_share = float(coef[:, len(classes) :].sum() / max(coef.sum(), 1e-12))
+    own_share = float(coef[:, len(classes) : 2 * len(classes)].sum() / max(coef.sum(), 1e-12))
     figures = {
         "rows": len(rows),
         "macro_f1": round(f1, 4),
@@ -326,7 +375,7 @@ def _language_stacker(
         "cross_entropy": round(loss, 4),
         "seed_cross_entropy": round(seed_loss, 4),
         "weight": round(own_share, 3),
-        "classes": "balanced" if balanced else "as labelled",
+        "classes": _weighting(balanced),
     }
     kept = f1 >= alone and loss <= seed_loss - MIN_LOSS_GAIN
     return (stacker if kept else None), figures
@@ -347,7 +396,8 @@ def fit_adapter(
         return None
     classes = base.classes("sentiment")
     seed_proba = base.predict([r.text for r in rows]).proba["sentiment"]
-    inputs = _stack_inputs(seed_proba, _out_of_fold(rows, classes, seed))
+    own = _out_of_fold(rows, classes, seed)
+    inputs = _stack_inputs(seed_proba, own, [r.text for r in rows])
     languages = np.array([text_language(r.text) for r in rows])
     stackers: dict[str, LogisticRegression] = {}
     per_language: dict[str, Any] = {}

@@ -229,3 +229,61 @@ def test_peoples_labels_teach_the_adapter_not_the_seed_trained_sentiment_head(
     assert CommentAnalyzer(adapted).analyze("Case 5 went through the fast lane.").sentiment == (
         "positive"
     )
+
+
+# A German parcel desk's jargon, as ``COMPLAINTS`` and ``PRAISE`` above.
+GERMAN_JARGON = (
+    (
+        "Der Auftrag {n} ist wieder in der Stufe zwei gelandet",
+        "Die Sendung {n} liegt schon wieder im Rückrufstapel",
+    ),
+    (
+        "Der Auftrag {n} ist über die Schnellspur gegangen",
+        "Die Sendung {n} wurde mit dem Fernreset erledigt",
+    ),
+)
+
+
+def test_a_german_adapter_reads_sentiment_words_its_labels_never_held(
+    seed_model_dir: Path,
+) -> None:
+    base = load_promoted(seed_model_dir)
+    assert base is not None
+    rows = [AdapterRow(t, {s: 1.0}, "label") for t, s in _jargon(80, templates=GERMAN_JARGON)]
+    adapter = fit_adapter(rows, base)
+    assert adapter is not None
+    assert "de" in adapter.cv["languages"]
+    pairs = [
+        ("Der Fahrer war total unfreundlich.", "Der Fahrer war total freundlich."),
+        ("Einfach katastrophal, diese Lieferung.", "Einfach großartig, diese Lieferung."),
+        ("Ich bin echt enttäuscht von euch.", "Ich bin echt begeistert von euch."),
+    ]
+    classes = base.classes("sentiment")
+    negative = classes.index("negative")
+    for bad, good in pairs:
+        proba = adapter.proba([bad, good], classes)
+        assert proba[0, negative] > proba[1, negative] + 0.05, (bad, good, proba)
+
+
+def test_a_stacker_saved_before_it_read_the_word_list_still_reads_comments(
+    seed_model_dir: Path,
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    base = load_promoted(seed_model_dir)
+    assert base is not None
+    rows = [AdapterRow(t, {s: 1.0}, "label") for t, s in _jargon(80, templates=GERMAN_JARGON)]
+    adapter = fit_adapter(rows, base)
+    assert adapter is not None
+    classes = base.classes("sentiment")
+    # An older stacker: both models' log-probabilities only, no word-list column.
+    rng = np.random.default_rng(0)
+    older = LogisticRegression().fit(
+        rng.normal(size=(60, 2 * len(classes))), [classes[i % len(classes)] for i in range(60)]
+    )
+    adapter.stackers = {language: older for language in adapter.stackers}
+    model = AdaptedModel.wrap(base, adapter)
+    texts = ["Der Auftrag 99 ist wieder in der Stufe zwei gelandet.", "Alles bestens, danke!"]
+    proba = model.predict(texts).proba["sentiment"]
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert [r.sentiment for r in CommentAnalyzer(model).analyze_many(texts)]  # no error
