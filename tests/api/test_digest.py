@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from feedback_service.scores.models import ScoreTarget
 from feedback_service.surveys.models import Invitation
 from tests.api.test_alerts import body_text, emails
 from tests.api.test_reports import MIN_N, expected_score, in_range, raw_responses
-from tests.integration.test_rollups import World, make_world, process
+from tests.apps import committed_for_module
+from tests.integration.test_rollups import World, make_world, process, reloaded
 
 # A Monday inside the generated data (2026-09-01 .. 2026-10-30).
 MONDAY = dt.datetime(2026, 10, 12, 8, 0, tzinfo=dt.UTC)
@@ -53,8 +55,21 @@ FINDINGS = {
 }
 
 
+@pytest.fixture(scope="module")
+def committed_world(app: Flask) -> Iterator[World]:
+    """Seeded once for the module's tests; each test's own writes are rolled back."""
+    with committed_for_module(app, seed_world) as built:
+        yield built
+
+
 @pytest.fixture
-def world(app: Flask, db_session: Session) -> World:
+def world(db_session: Session, committed_world: World) -> World:
+    return reloaded(db_session, committed_world)
+
+
+def seed_world(db_session: Session) -> World:
+    """60 days of answers, agent 0's CSAT collapsing in WEEK, comment findings per
+    week, targets and open alerts."""
     rng = random.Random(2026)
     built = make_world(db_session, rng, n_tickets=700, days=60)
     # Agent 0's customers turn unhappy this week: every CSAT answer becomes a 1.
@@ -116,7 +131,6 @@ def world(app: Flask, db_session: Session) -> World:
             ),
         ]
     )
-    db_session.commit()
     return built
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,8 @@ from sqlalchemy.orm import Session
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding
 from feedback_service.surveys.models import Response
 from tests.api.test_reports import dirichlet_interval, get, in_range, num, parse_csv, wilson
-from tests.integration.test_rollups import World, make_world, process
+from tests.apps import committed_for_module
+from tests.integration.test_rollups import World, make_world, process, reloaded
 
 MIN_N = 30
 COMPLAINT_TARGETS = ("agent", "product", "process")
@@ -41,8 +43,19 @@ FINDINGS = [
 SENTIMENTS = ["negative", "negative", "mixed", "positive", "neutral"]
 
 
+@pytest.fixture(scope="module")
+def committed_floor(app: Flask) -> Iterator[World]:
+    """Seeded once for the module's tests; each test's own writes are rolled back."""
+    with committed_for_module(app, seed_floor) as world:
+        yield world
+
+
 @pytest.fixture
-def floor(app: Flask, db_session: Session) -> World:
+def floor(db_session: Session, committed_floor: World) -> World:
+    return reloaded(db_session, committed_floor)
+
+
+def seed_floor(db_session: Session) -> World:
     """The reports' world, with each answer's way, each invitation's delivery and
     reminder, and findings on the commented answers (complaints and not)."""
     rng = random.Random(17)
@@ -63,7 +76,6 @@ def floor(app: Flask, db_session: Session) -> World:
                 (*rng.choice(FINDINGS), rng.choice(SENTIMENTS)) for _ in range(rng.randint(1, 3))
             ]
             analyse(db_session, response, findings)
-    db_session.commit()
     return world
 
 

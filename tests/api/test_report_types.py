@@ -14,10 +14,10 @@ from feedback_service.scores.drivers import Difference, FcrGap, Logistic
 from feedback_service.scores.kpis import Kpis
 from feedback_service.scores.scorecards import AgentComment, Scorecard
 from feedback_service.scores.trends import TrendPoint
-from tests.api.test_reports import get, headers, world
+from tests.api.test_reports import committed_world, get, headers, world
 from tests.integration.test_rollups import World
 
-__all__ = ["headers", "world"]  # fixtures this module uses
+__all__ = ["committed_world", "headers", "world"]  # fixtures this module uses
 
 
 def keys_fit(body: Mapping[str, Any], typed: Any) -> None:

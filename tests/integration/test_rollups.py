@@ -136,6 +136,24 @@ def make_world(
     return world
 
 
+def reloaded(session: Session, world: World) -> World:
+    """``world``'s rows as ``session`` reads them now, in the same order: a world
+    another session committed, whose rows a test may change in its own session only."""
+
+    def rows(model: Any, items: list[Any]) -> list[Any]:
+        ids = [item.id for item in items]
+        found = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+        return [found[i] for i in ids]
+
+    return World(
+        teams=rows(Team, world.teams),
+        agents=rows(Agent, world.agents),
+        tickets=rows(Ticket, world.tickets),
+        invitations=rows(Invitation, world.invitations),
+        responses=rows(Response, world.responses),
+    )
+
+
 def _random_ticket(rng: random.Random, tag: str, i: int, days: int, agent: Agent) -> Ticket:
     """One ticket of ``agent`` with random times and operational fields."""
     opened = START + dt.timedelta(minutes=rng.randint(0, days * 24 * 60 - 1))
