@@ -72,6 +72,13 @@ def expected(
     }
 
 
+def inferred_targets(db_session: Session, stated: dict[int, tuple[str, str]]) -> dict[int, str]:
+    """The model's target of each answered comment, read from its stored findings here."""
+    inferred = {rid: independent_inferred(db_session, rid) for rid in stated}
+    db_session.commit()
+    return inferred
+
+
 def sign_in_as(client: FlaskClient, db_session: Session, role: str, agent: str | None) -> None:
     email = f"{role}@example.com"
     create_user(
@@ -96,8 +103,7 @@ def test_the_overview_and_an_agents_page_show_the_attribution_as_counted(
     db_session: Session,
     answered: dict[int, tuple[str, str]],  # noqa: F811
 ) -> None:
-    inferred = {rid: independent_inferred(db_session, rid) for rid in answered}
-    db_session.commit()
+    inferred = inferred_targets(db_session, answered)
     min_n = int(app.config["MIN_SAMPLE"])
     sign_in_as(client, db_session, "manager", None)
 
@@ -134,8 +140,7 @@ def test_an_agent_sees_only_their_own_row(
     db_session: Session,
     answered: dict[int, tuple[str, str]],  # noqa: F811
 ) -> None:
-    inferred = {rid: independent_inferred(db_session, rid) for rid in answered}
-    db_session.commit()
+    inferred = inferred_targets(db_session, answered)
     sign_in_as(client, db_session, "agent", "A-2")
 
     rows = shown_rows(html_of(client, "/dashboard/"))

@@ -14,6 +14,7 @@ import pytest
 from feedback_service.analysis.text.adapt import (
     AdaptedModel,
     AdapterRow,
+    DomainAdapter,
     comment_label,
     fit_adapter,
 )
@@ -244,14 +245,20 @@ GERMAN_JARGON = (
 )
 
 
-def test_a_german_adapter_reads_sentiment_words_its_labels_never_held(
-    seed_model_dir: Path,
-) -> None:
+def _german_adapter(seed_model_dir: Path) -> tuple[TrainedModel, DomainAdapter]:
+    """The seed model and an adapter fitted on 80 German jargon rows it has never seen."""
     base = load_promoted(seed_model_dir)
     assert base is not None
     rows = [AdapterRow(t, {s: 1.0}, "label") for t, s in _jargon(80, templates=GERMAN_JARGON)]
     adapter = fit_adapter(rows, base)
     assert adapter is not None
+    return base, adapter
+
+
+def test_a_german_adapter_reads_sentiment_words_its_labels_never_held(
+    seed_model_dir: Path,
+) -> None:
+    base, adapter = _german_adapter(seed_model_dir)
     assert "de" in adapter.cv["languages"]
     pairs = [
         ("Der Fahrer war total unfreundlich.", "Der Fahrer war total freundlich."),
@@ -270,11 +277,7 @@ def test_a_stacker_saved_before_it_read_the_word_list_still_reads_comments(
 ) -> None:
     from sklearn.linear_model import LogisticRegression
 
-    base = load_promoted(seed_model_dir)
-    assert base is not None
-    rows = [AdapterRow(t, {s: 1.0}, "label") for t, s in _jargon(80, templates=GERMAN_JARGON)]
-    adapter = fit_adapter(rows, base)
-    assert adapter is not None
+    base, adapter = _german_adapter(seed_model_dir)
     classes = base.classes("sentiment")
     # An older stacker: both models' log-probabilities only, no word-list column.
     rng = np.random.default_rng(0)
