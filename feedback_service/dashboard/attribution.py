@@ -74,3 +74,8 @@ def attribution_section(
     if not report.overall.n:
         return None
     return AttributionSection(overall=_row("", "All agents", report.overall), rows=rows)
+
+
+def export_rows(session: Session, f: reports.Filters, min_n: int) -> list[dict[str, Any]]:
+    """The exports page's CSV: the same rows as ``/api/v1/reports/attribution?format=csv``."""
+    return attribution.attribution_rows(attribution.attribution_report(session, f, min_n))

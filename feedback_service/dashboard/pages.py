@@ -401,6 +401,8 @@ EXPORTS = {
     "trend-csat": "CSAT by week with control limits",
     "drivers": "What goes with low CSAT (operational factors)",
     "comments": "Comments with their analysis (the period, up to 10,000)",
+    "attribution": "Who customers say it was about: the stated reason against the model's"
+    " reading, all agents and each agent, with agreement rates and 95% intervals",
 }
 
 
@@ -429,6 +431,8 @@ def export_csv(name: str) -> Any:
         rows = reports.trend_rows(reports.trends(session, f, "csat", "week", min_sample()))
     elif name == "drivers":
         rows = reports.driver_rows(reports.drivers(session, f))
+    elif name == "attribution":
+        rows = stated_reasons.export_rows(session, f, min_sample())
     else:
         found, _ = queries.explore_comments(
             session,
@@ -481,6 +485,7 @@ def report() -> str:
         labels=queries.METRIC_LABELS,
         categories=categories[:10],
         pareto_svg=_pareto(categories),
+        attribution=stated_reasons.attribution_section(session, view.filters, min_sample()),
         generated=dt.datetime.now(dt.UTC),
     )
 

@@ -108,7 +108,7 @@ def test_every_dashboard_csv_export_is_spreadsheet_safe(
 ) -> None:
     assert sign_in(client, "manager@demo.test").status_code == 302
     every: dict[str, list[str]] = {}
-    for name in ("summary", "agents", "trend-csat", "drivers", "comments"):
+    for name in ("summary", "agents", "trend-csat", "drivers", "comments", "attribution"):
         path = f"/dashboard/exports/{name}.csv"
         answer = client.get(path)
         assert answer.status_code == 200, (path, answer.status_code)

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from feedback_service.auth.users import create_user
 from feedback_service.helpdesk.models import Agent
 from feedback_service.scores.scoring import wilson_interval
 from tests.api.test_dashboard import PASSWORD, sign_in
-from tests.api.test_dashboard_pages import html_of
+from tests.api.test_dashboard_pages import html_of, read_csv
 from tests.api.test_stated_reasons import (
     REASON,
     answer,
@@ -165,3 +166,40 @@ def test_without_stated_reasons_there_is_no_section(
     assert 'id="attribution"' not in html and "Who customers say" not in html
     page = html_of(client, f"/dashboard/agents/{agent_id(db_session, 'A-1')}")
     assert 'id="attribution"' not in page
+
+
+def test_the_printable_report_and_the_export_carry_the_attribution(
+    client: FlaskClient,
+    db_session: Session,
+    answered: dict[int, tuple[str, str]],  # noqa: F811
+) -> None:
+    inferred = inferred_targets(db_session, answered)
+    sign_in_as(client, db_session, "manager", None)
+
+    rows = shown_rows(html_of(client, "/dashboard/report"))
+    assert set(rows) == {"A-1", "A-2", ""}
+    for agent in ("A-1", "A-2", None):
+        want = expected(answered, inferred, agent)
+        assert {k: rows[agent or ""][k] for k in want} == want, agent
+
+    assert "attribution.csv" in html_of(client, "/dashboard/exports")
+    exported = read_csv(client, "/dashboard/exports/attribution.csv")
+    assert [(r["scope"], r["id"]) for r in exported] == [
+        ("all", ""),
+        ("agent", "A-1"),
+        ("agent", "A-2"),
+    ]
+    for row in exported:
+        agent = row["id"] or None
+        rids = [r for r, (a, _) in answered.items() if agent is None or a == agent]
+        pairs = Counter((answered[r][1], inferred[r]) for r in rids)
+        cells = {
+            tuple(column.removeprefix("stated_").split("_model_")): int(count)
+            for column, count in row.items()
+            if column.startswith("stated_")
+        }
+        assert {k: c for k, c in cells.items() if c} == dict(pairs), agent
+        want = expected(answered, inferred, agent)
+        assert int(row["n"]) == want["n"]
+        agree, n = want["agreement"]
+        assert float(row["agreement"]) == pytest.approx(agree / n)
