@@ -347,15 +347,19 @@ def pareto_chart(
     *,
     title: str,
     desc: str | None = None,
+    shown: int = 10,
     width: int = 640,
     bar_height: int = 22,
 ) -> str:
     """Horizontal bars, largest first, with the cumulative share as a line.
 
     The few themes that make up most complaints are the ones worth fixing first.
+    Every bar is given; the ``shown`` largest are drawn, and their shares are of
+    the whole, so the line ends below 100% when smaller ones are left out.
     """
-    ordered = sorted(((str(label), int(count)) for label, count in bars), key=lambda b: -b[1])
-    total = sum(c for _, c in ordered)
+    every = sorted(((str(label), int(count)) for label, count in bars), key=lambda b: -b[1])
+    total = sum(c for _, c in every)
+    ordered = every[:shown]
     label_w, right, top, gap = 150, 44, 20, 6
     height = top + len(ordered) * (bar_height + gap) + 24
     # Room after the longest bar for its count, before the cumulative column.
@@ -363,7 +367,10 @@ def pareto_chart(
     biggest = max((c for _, c in ordered), default=0) or 1
     if desc is None:
         head = ", ".join(f"{label} {count}" for label, count in ordered[:3])
-        desc = f"{len(ordered)} categories, {total} in all" + (f"; largest: {head}" if head else "")
+        some = f"the {len(ordered)} largest of " if len(ordered) < len(every) else ""
+        desc = f"{some}{len(every)} categories, {total} in all" + (
+            f"; largest: {head}" if head else ""
+        )
     chart_id = _chart_id("pareto", title, ordered)
     out = _open(chart_id, width, height, title, desc, "chart-pareto")
     out.append(f'<text x="{width - right + 4}" y="12" font-size="10" fill="{MUTED}">cum. %</text>')

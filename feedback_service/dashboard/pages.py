@@ -55,11 +55,10 @@ def _trend_charts(
 
 
 def _pareto(categories: list[queries.CategoryCount]) -> str | None:
-    top = categories[:10]
-    if not top:
+    if not categories:
         return None
     return charts.pareto_chart(
-        [(c.label, c.count) for c in top], title="Top complaint themes (responses)"
+        [(c.label, c.count) for c in categories], title="Top complaint themes (responses)"
     )
 
 
@@ -517,7 +516,7 @@ def product_gaps() -> str:
         agent_names=agent_names,
         analysed=queries.analysed_comments(session, scope, view.filters),
         pareto_svg=charts.pareto_chart(
-            [(t.label, t.responses) for t in themes[:10]],
+            [(t.label, t.responses) for t in themes],
             title="Product and process complaints (responses)",
         )
         if themes

@@ -170,5 +170,15 @@ def test_the_default_seed_fills_every_dashboard_page(
     )
     shown = [(float(adj), int(raw)) for adj, raw in cells if adj and raw]
     assert len(shown) >= 4
+    # The "by cause" chart draws the largest causes with their share of *every*
+    # complaint: its line reads as the table's cumulative column, however many are left out.
+    causes_table = agents_page.split('id="pareto-causes"')[1].split("</table>")[0]
+    table_cumulative = re.findall(r'class="num cumulative">([0-9.]+)%', causes_table)
+    chart = agents_page.split("<figcaption>By cause</figcaption>")[1].split("</svg>")[0]
+    chart_cumulative = re.findall(r'class="cum-label"[^>]*>(\d+)%<', chart)
+    assert chart_cumulative and len(chart_cumulative) == min(10, len(table_cumulative))
+    assert chart_cumulative == [
+        f"{float(c):.0f}" for c in table_cumulative[: len(chart_cumulative)]
+    ]
     assert all(round(adj) >= raw for adj, raw in shown)
     assert any(round(adj) > raw for adj, raw in shown)

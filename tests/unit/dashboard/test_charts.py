@@ -122,3 +122,15 @@ def test_sparse_weeks_are_drawn_as_uncertain_never_as_a_silent_gap() -> None:
     desc = root.find(f"{SVG}desc").text or ""  # type: ignore[union-attr]
     assert "1 with few answers" in desc and "2 without answers" in desc
     assert "1 without control limits" in desc
+
+
+def test_pareto_draws_the_largest_and_gives_their_share_of_every_complaint() -> None:
+    bars = [(f"theme {i}", 20 - i) for i in range(15)]  # 15 themes, 195 complaints
+    root = parse(pareto_chart(bars, title="Themes", shown=10))
+    drawn = [e.get("data-label") for e in root.iter(f"{SVG}rect")]
+    assert drawn == [f"theme {i}" for i in range(10)]
+    shares = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "cum-label"]
+    # The ten largest carry 155 of 195: the line stops at 79%, not at 100%.
+    assert shares[0] == f"{100 * 20 / 195:.0f}%" and shares[-1] == f"{100 * 155 / 195:.0f}%"
+    desc = root.find(f"{SVG}desc").text or ""  # type: ignore[union-attr]
+    assert "10 largest of 15 categories, 195 in all" in desc
