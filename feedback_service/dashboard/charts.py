@@ -381,10 +381,10 @@ def pareto_chart(
         w = plot_w * count / biggest
         cumulative += count
         share = 100 * cumulative / total if total else 0.0
-        shown = label if len(label) <= 22 else label[:21] + "\u2026"
+        short = label if len(label) <= 22 else label[:21] + "\u2026"
         out.append(
             f'<text class="bar-label" x="{label_w - 6}" y="{_f(y + bar_height * 0.7)}" '
-            f'text-anchor="end" font-size="12" fill="{INK}">{_e(shown)}</text>'
+            f'text-anchor="end" font-size="12" fill="{INK}">{_e(short)}</text>'
         )
         out.append(
             f'<rect class="bar" data-label="{_e(label)}" x="{label_w}" y="{y}" width="{_f(w)}" '
