@@ -139,7 +139,7 @@ def drivers(args: dict[str, Any]) -> Any:
 
 
 @reports_blp.route("/targets", methods=["GET"])
-@requires_scope("admin")
+@requires_scope("reports")  # read with the reports; only an admin key changes them
 @reports_blp.response(200, TargetsOut)
 def list_targets() -> Any:
     """Every target: per metric for everyone, a team or an agent."""

@@ -386,6 +386,10 @@ def test_targets_most_specific_wins_and_scorecards_show_the_gap(
     assert bad.status_code == 422
     assert set(bad.json["error"]["fields"]) == {"items.0.value", "items.1.agent"}
     assert len(client.get("/api/v1/targets", headers=admin).json["items"]) == 4
+    # A reporting tool's key reads the targets beside the reports; it cannot change them.
+    read = client.get("/api/v1/targets", headers=headers)
+    assert read.status_code == 200 and len(read.json["items"]) == 4
+    assert client.get("/api/v1/targets", headers=auth("ingest")).status_code == 403
     assert client.put("/api/v1/targets", json={"items": []}, headers=headers).status_code == 403
     assert client.put("/api/v1/targets", json={"items": []}, headers=admin).status_code == 200
     assert client.get("/api/v1/targets", headers=admin).json["items"] == []
