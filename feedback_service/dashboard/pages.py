@@ -399,7 +399,8 @@ EXPORTS = {
     "agents": "Agent scorecards: each metric with interval, target, gap and rank; complaints",
     "trend-csat": "CSAT by week with control limits",
     "drivers": "What goes with low CSAT (operational factors)",
-    "comments": "Comments with their analysis (the period, up to 10,000)",
+    "comments": "Comments with their sentiment, causes and the agents' notes (the period, up"
+    " to 10,000)",
     "attribution": "Who customers say it was about: the stated reason against the model's"
     " reading, all agents and each agent, with agreement rates and 95% intervals",
 }
