@@ -14,6 +14,13 @@ class Tokened(Protocol):
     def token(self) -> str: ...
 
 
+class Dispatched(Tokened, Protocol):
+    """An invitation as its creator sees it: the links depend on its status."""
+
+    @property
+    def status(self) -> str: ...
+
+
 def base_url() -> str:
     return str(current_app.config["PUBLIC_BASE_URL"])
 
@@ -38,3 +45,15 @@ def embed_snippets(invitation: Tokened) -> dict[str, str]:
             f'<script src="{base}/widget.js" async></script>'
         ),
     }
+
+
+# A suppressed invitation is never shown to the customer (its page answers 410 Gone):
+# the creating call gets no link or snippet to show, so a helpdesk cannot show one.
+
+
+def offered_survey_url(invitation: Dispatched) -> str | None:
+    return None if invitation.status == "suppressed" else survey_url(invitation)
+
+
+def offered_embed(invitation: Dispatched) -> dict[str, str] | None:
+    return None if invitation.status == "suppressed" else embed_snippets(invitation)

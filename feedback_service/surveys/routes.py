@@ -52,8 +52,8 @@ def invitation_json(
     }
     if with_token:
         body["token"] = invitation.token
-        body["survey_url"] = links.survey_url(invitation)
-        body["embed"] = links.embed_snippets(invitation)
+        body["survey_url"] = links.offered_survey_url(invitation)
+        body["embed"] = links.offered_embed(invitation)
     return body
 
 

@@ -54,8 +54,16 @@ class InvitationOut(InvitationStateOut):
     created the invitation (a retry of the same call)."""
 
     token = fields.String(metadata={"description": "The survey token: shown only here"})
-    survey_url = fields.Function(links.survey_url)
-    embed = fields.Function(links.embed_snippets, metadata={"type": "object"})
+    survey_url = fields.Function(
+        links.offered_survey_url,
+        allow_none=True,
+        metadata={"description": "null when suppressed: nothing to show the customer"},
+    )
+    embed = fields.Function(
+        links.offered_embed,
+        allow_none=True,
+        metadata={"type": "object", "description": "null when suppressed"},
+    )
 
 
 class InvitationEventOut(Schema):

@@ -187,6 +187,10 @@ def test_customer_surveyed_recently_is_suppressed(
     second = post(client, ingest, customer={"id": "C-often"})
     assert first.json["status"] == "scheduled"
     assert (second.json["status"], second.json["reason"]) == ("suppressed", "recently_surveyed")
+    # Nothing to show the customer: a helpdesk showing the link would show a closed page.
+    assert (second.json["survey_url"], second.json["embed"]) == (None, None)
+    assert first.json["survey_url"].endswith(f"/s/{first.json['token']}")
+    assert set(first.json["embed"]) == {"iframe", "script"}
 
 
 def test_throttle_window_comes_from_the_survey(
