@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -58,7 +58,32 @@ def get_settings(session: Session) -> AlertSettings:
     return stored if stored is not None else default_settings()
 
 
-def settings_view(settings: AlertSettings) -> dict[str, Any]:
+class WebhookView(TypedDict):
+    url: str
+    secret_set: bool
+
+
+class EmailView(TypedDict):
+    team_lead: bool
+    recipients: list[str]
+
+
+class DigestView(TypedDict):
+    frequency: str
+    recipients: list[str]
+    hour_utc: int
+
+
+class SettingsView(TypedDict):
+    triggers: dict[str, int | None]  # metric -> the highest answer that alerts
+    require_comment: bool
+    webhook: WebhookView | None
+    email: EmailView
+    digest: DigestView
+    updated_at: dt.datetime | None  # None: the defaults, never saved
+
+
+def settings_view(settings: AlertSettings) -> SettingsView:
     """What the API shows: everything but the webhook secret."""
     return {
         "triggers": {m: settings.triggers.get(m) for m in DEFAULT_TRIGGERS},

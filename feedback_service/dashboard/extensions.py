@@ -6,8 +6,9 @@ scope and shapes it for a template."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +28,16 @@ ALERT_LABELS = {
 }
 
 
-def open_alerts(session: Session, scope: Scope, limit: int = 10) -> list[dict[str, Any]] | None:
+class OpenAlert(TypedDict):
+    id: int
+    kind: str
+    kind_label: str
+    title: str
+    summary: str
+    created_at: dt.datetime
+
+
+def open_alerts(session: Session, scope: Scope, limit: int = 10) -> list[OpenAlert] | None:
     """Open (not acknowledged) alerts the viewer may see, newest first.
 
     Managers see all; a team lead those raised for their teams; an agent none
@@ -39,7 +49,7 @@ def open_alerts(session: Session, scope: Scope, limit: int = 10) -> list[dict[st
     rows, _total = alerts_service.list_alerts(
         session, status="open", kind=None, page=1, per_page=500
     )
-    out = []
+    out: list[OpenAlert] = []
     for alert in rows:
         if not scope.everything and alert.team_id not in scope.team_ids:
             continue
@@ -72,7 +82,25 @@ MEASURE_LABELS = {
 }
 
 
-def agent_patterns(session: Session, agent: Agent) -> list[dict[str, Any]] | None:
+# "from" is a keyword: the functional form names it.
+PatternCard = TypedDict(
+    "PatternCard",
+    {
+        "kind": str | None,
+        "measure": str,
+        "about": str,
+        "category": str | None,
+        "label": str,
+        "summary": str,
+        "why": str | None,
+        "examples": list[str],
+        "from": dt.date,
+        "to": dt.date,
+    },
+)
+
+
+def agent_patterns(session: Session, agent: Agent) -> list[PatternCard] | None:
     """The agent's complaint and praise patterns from the latest stored run that
     holds against their peers (``None``: no run has been computed yet): by
     category, and overall (negative comments, low ratings), each with the
@@ -81,7 +109,7 @@ def agent_patterns(session: Session, agent: Agent) -> list[dict[str, Any]] | Non
     if run is None:
         return None
     report = patterns_service.complaint_report(session, run, agent.external_id)
-    out = []
+    out: list[PatternCard] = []
     for item in report["items"]:
         rate, peer = item.get("rate"), item.get("peer_rate")
         summary = f"{item['count']} of {item['responses']} responses"
@@ -127,7 +155,14 @@ def adjusted_csat(session: Session) -> dict[str, dict[str, Any]]:
     return {str(row["agent"]): row for row in report["adjusted_csat"] if row.get("agent")}
 
 
-def product_gaps(session: Session, scope: Scope) -> dict[str, Any] | None:
+class ProductGaps(TypedDict):
+    run: patterns_service.RunInfo
+    # The stored theme rows (``patterns_service.gap_report``'s items), narrowed to the
+    # viewer's agents.
+    themes: list[dict[str, Any]]
+
+
+def product_gaps(session: Session, scope: Scope) -> ProductGaps | None:
     """The latest stored product-gap run: themes with volume, trend, agents and
     products affected, and examples. A team lead sees the themes that touch their
     agents, with the affected agents limited to theirs."""
@@ -140,7 +175,7 @@ def product_gaps(session: Session, scope: Scope) -> dict[str, Any] | None:
         visible = set(
             session.scalars(select(Agent.external_id).where(Agent.id.in_(sorted(scope.agent_ids))))
         )
-    themes = []
+    themes: list[dict[str, Any]] = []
     for item in report["items"]:
         agents: list[Mapping[str, Any]] = item.get("top_agents", [])
         if visible is not None:

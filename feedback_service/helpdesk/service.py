@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Boolean, Executable, Table, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -278,7 +278,14 @@ def upsert_customer_and_ticket(
 # --- teams (the API) ----------------------------------------------------------------
 
 
-def list_teams(session: Session) -> list[dict[str, Any]]:
+class TeamView(TypedDict):
+    external_id: str
+    name: str
+    lead_email: str | None
+    agents: int
+
+
+def list_teams(session: Session) -> list[TeamView]:
     counts = dict(
         session.execute(
             select(Agent.team_id, func.count(Agent.id))
@@ -297,7 +304,7 @@ def list_teams(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def team_view(session: Session, team: Team) -> dict[str, Any]:
+def team_view(session: Session, team: Team) -> TeamView:
     agents = session.scalar(select(func.count(Agent.id)).where(Agent.team_id == team.id))
     return {
         "external_id": team.external_id,

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -31,24 +31,146 @@ from feedback_service.patterns.service import (
 from feedback_service.patterns.themes import ThemeComment
 from feedback_service.patterns.trend import weekly_trend
 from feedback_service.scores.scoring import DEFAULT_MIN_N
-from feedback_service.views import fields
 
 
-def compute_run(session: Session, run: PatternRun) -> list[dict[str, Any]]:
+class PatternExample(TypedDict):
+    response_id: int
+    ticket: str
+    sentence: str
+    confidence: float
+
+
+class PatternRow(TypedDict):
+    """One complaint or praise pattern, as stored in ``PatternFinding.data``."""
+
+    kind: str
+    measure: str
+    about: str
+    agent: str
+    agent_name: str | None
+    team: str | None
+    category: str | None
+    why: str
+    count: int
+    responses: int
+    rate: float
+    peer_count: int
+    peer_responses: int
+    peer_rate: float
+    expected_count: float
+    adjusted_peer_rate: float
+    rate_ratio: float | None
+    rate_difference: float
+    p_value: float
+    q_value: float
+    weight: float
+    trend: str | None
+    previous_count: int | None
+    previous_responses: int | None
+    previous_rate: float | None
+    rate_change: float | None
+    peers: int
+    examples: list[PatternExample]
+
+
+class AdjustedCsatRow(TypedDict):
+    """One agent's CSAT with product and process complaints excused."""
+
+    agent: str
+    agent_name: str | None
+    team: str | None
+    answers: int
+    satisfied: int
+    csat: float | None
+    csat_low: float | None
+    csat_high: float | None
+    excused_product: int
+    excused_process: int
+    controllable_answers: int
+    adjusted_csat: float | None
+    adjusted_low: float | None
+    adjusted_high: float | None
+    low_sample: bool
+
+
+class WeeklyCount(TypedDict):
+    week: str
+    count: int
+
+
+class ProductCount(TypedDict):
+    product: str
+    comments: int
+
+
+class AffectedAgent(TypedDict):
+    agent: str
+    agent_name: str | None
+    comments: int
+
+
+class ThemeExampleRow(TypedDict):
+    response_id: int
+    ticket: str
+    agent: str | None
+    sentence: str
+
+
+class ThemeRow(TypedDict):
+    """One product or process theme, as stored in ``PatternFinding.data``."""
+
+    theme: str
+    name: str
+    target: str
+    category: str
+    key_phrases: list[str]
+    comments: int
+    dissatisfied: int
+    share: float
+    contact_share: float | None
+    trend: str
+    latest_week_count: int
+    weekly: list[WeeklyCount]
+    agents: int
+    tickets: int
+    products: list[str]
+    product_counts: list[ProductCount]
+    top_agent_share: float
+    affected_agents: list[AffectedAgent]
+    csat_answers: int
+    csat_mean: float | None
+    csat_top2: float | None
+    rest_csat_mean: float | None
+    rest_csat_top2: float | None
+    csat_effect: float | None
+    recurring: bool
+    product_gap: bool
+    emerging: bool
+    burst_p: float | None
+    burst_q: float | None
+    pareto_rank: int | None
+    pareto_share: float | None
+    pareto_cumulative_share: float | None
+    vital_few: bool
+    examples: list[ThemeExampleRow]
+
+
+def compute_run(session: Session, run: PatternRun) -> list[ThemeRow]:
     """Compute ``run``, store its findings and mark it done.
 
     Returns the emerging themes (product gaps only) for the alerts.
     """
     scope = validate_filters(session, run.filters)
     data = loading.DayRange(run.data_from, run.data_to)
-    emerging: list[dict[str, Any]] = []
+    emerging: list[ThemeRow] = []
     if run.kind == COMPLAINT_PATTERNS:
         assert run.previous_from is not None and run.previous_to is not None
         previous = loading.DayRange(run.previous_from, run.previous_to)
         rows, summary = _complaint_patterns(session, scope, data, previous)
     elif run.kind == PRODUCT_GAPS:
-        rows, summary = _product_gaps(session, scope, data)
-        emerging = [r[3] for r in rows if r[0] == "theme" and r[3]["emerging"]]
+        themes, summary = _product_gaps(session, scope, data)
+        rows = [("theme", None, t["theme"], t) for t in themes]
+        emerging = [t for t in themes if t["emerging"]]
     else:
         raise ValueError(f"unknown run kind {run.kind!r}")
     session.add_all(
@@ -64,7 +186,8 @@ def compute_run(session: Session, run: PatternRun) -> list[dict[str, Any]]:
     return emerging
 
 
-FindingRow = tuple[str, str | None, str | None, dict[str, Any]]
+# section, agent, theme, the row the API serves
+FindingRow = tuple[str, str | None, str | None, PatternRow | AdjustedCsatRow | ThemeRow]
 
 
 def _complaint_patterns(
@@ -98,10 +221,14 @@ def _complaint_patterns(
                     "agent": a.agent_id,
                     "agent_name": names.get(a.agent_id),
                     "team": a.team_id or None,
-                    **fields(a, "answers satisfied csat"),
+                    "answers": a.answers,
+                    "satisfied": a.satisfied,
+                    "csat": a.csat,
                     "csat_low": a.csat_interval.low if a.csat_interval else None,
                     "csat_high": a.csat_interval.high if a.csat_interval else None,
-                    **fields(a, "excused_product excused_process controllable_answers"),
+                    "excused_product": a.excused_product,
+                    "excused_process": a.excused_process,
+                    "controllable_answers": a.controllable_answers,
                     "adjusted_csat": a.adjusted_csat,
                     "adjusted_low": a.adjusted_interval.low if a.adjusted_interval else None,
                     "adjusted_high": a.adjusted_interval.high if a.adjusted_interval else None,
@@ -124,7 +251,7 @@ def _complaint_patterns(
     return rows, summary
 
 
-def _pattern_row(f: AgentPattern, names: Mapping[str, str | None], why: str) -> dict[str, Any]:
+def _pattern_row(f: AgentPattern, names: Mapping[str, str | None], why: str) -> PatternRow:
     trend = f.trend
     return {
         "kind": f.kind,
@@ -183,9 +310,11 @@ def _theme_row(
     t: Theme,
     inputs: loading.ThemeInputs,
     pareto: Mapping[str, tuple[int, ParetoRow]],
-    affected: list[dict[str, Any]],
-) -> dict[str, Any]:
-    weekly = [{"week": inputs.real_week(w.week).isoformat(), "count": w.count} for w in t.weekly]
+    affected: list[AffectedAgent],
+) -> ThemeRow:
+    weekly: list[WeeklyCount] = [
+        {"week": inputs.real_week(w.week).isoformat(), "count": w.count} for w in t.weekly
+    ]
     rank, p = pareto.get(t.theme_id, (None, None))
     return {
         "theme": t.theme_id,
@@ -237,7 +366,7 @@ def _theme_row(
 
 def _product_gaps(
     session: Session, scope: loading.Scope, data: loading.DayRange
-) -> tuple[list[FindingRow], dict[str, Any]]:
+) -> tuple[list[ThemeRow], dict[str, Any]]:
     inputs = loading.load_theme_inputs(session, scope, data)
     # The last bucket ends on the window's last day: it is the week to test.
     report: GapReport = find_product_gaps(
@@ -246,13 +375,13 @@ def _product_gaps(
     agents_by_theme = _agents_by_theme(inputs.comments, report.assignments)
     names = loading.agent_names(session, sorted({a for c in agents_by_theme.values() for a in c}))
     pareto = {p.theme_id: (rank, p) for rank, p in enumerate(report.pareto, start=1)}
-    rows: list[FindingRow] = []
+    rows: list[ThemeRow] = []
     for t in report.themes:
-        affected = [
+        affected: list[AffectedAgent] = [
             {"agent": a, "agent_name": names.get(a), "comments": n}
             for a, n in sorted(agents_by_theme[t.theme_id].items(), key=lambda x: (-x[1], x[0]))
         ]
-        rows.append(("theme", None, t.theme_id, _theme_row(t, inputs, pareto, affected)))
+        rows.append(_theme_row(t, inputs, pareto, affected))
     summary = {
         "responses": inputs.baseline.responses,
         "comments": report.comments,
@@ -323,7 +452,7 @@ def period_themes(
 # --- alerts -----------------------------------------------------------------------
 
 
-def alert_emerging(session: Session, run: PatternRun, themes: Sequence[Mapping[str, Any]]) -> int:
+def alert_emerging(session: Session, run: PatternRun, themes: Sequence[ThemeRow]) -> int:
     """Raise one alert per emerging theme and week; the alerts feature keeps it
     to one however many runs (hourly, filtered, refreshed) find the same burst."""
     week = run.data_to.isocalendar()

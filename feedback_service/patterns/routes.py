@@ -46,11 +46,19 @@ class ReportFailed(FeedbackError):
     code = "report_failed"
 
 
+class Job(service.RunInfo):
+    report_url: str | None
+
+
 def _job(run: PatternRun, status: int) -> Response:
-    body = service.run_info(run)
-    body["report_url"] = (
-        url_for(REPORT_ENDPOINTS[run.kind], **_report_query(run)) if run.status == "done" else None
-    )
+    body: Job = {
+        **service.run_info(run),
+        "report_url": (
+            url_for(REPORT_ENDPOINTS[run.kind], **_report_query(run))
+            if run.status == "done"
+            else None
+        ),
+    }
     answer = jsonify(JobOut().dump(body))
     answer.status_code = status
     answer.headers["Location"] = url_for("patterns.job", run_id=run.id)

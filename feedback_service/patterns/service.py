@@ -25,7 +25,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -35,7 +35,6 @@ from feedback_service.errors import NotFound, ValidationError
 from feedback_service.patterns import loading
 from feedback_service.patterns.models import PatternFinding, PatternRun
 from feedback_service.scores.service import resolve_filters
-from feedback_service.views import fields
 
 log = logging.getLogger(__name__)
 
@@ -247,13 +246,41 @@ def fail_run(session: Session, run_id: int, error: str) -> None:
 # --- reading a run ----------------------------------------------------------------
 
 
-def run_info(run: PatternRun) -> dict[str, Any]:
+# "from" is a keyword: the functional form names it.
+RunInfo = TypedDict(
+    "RunInfo",
+    {
+        "id": int,
+        "kind": str,
+        "status": str,
+        "trigger": str,
+        "filters": dict[str, Any],
+        "from": dt.date,
+        "to": dt.date,
+        "previous_from": dt.date | None,
+        "previous_to": dt.date | None,
+        "created_at": dt.datetime,
+        "started_at": dt.datetime | None,
+        "computed_at": dt.datetime | None,
+        "finished_at": dt.datetime | None,
+        "error": str | None,
+    },
+)
+
+
+def run_info(run: PatternRun) -> RunInfo:
     return {
-        **fields(run, "id kind status trigger"),
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "trigger": run.trigger,
         "filters": dict(run.filters),
         "from": run.data_from,
         "to": run.data_to,
-        **fields(run, "previous_from previous_to created_at started_at"),
+        "previous_from": run.previous_from,
+        "previous_to": run.previous_to,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
         "computed_at": run.finished_at if run.status == "done" else None,
         "finished_at": run.finished_at,
         "error": run.error,
@@ -270,7 +297,25 @@ def _findings(session: Session, run: PatternRun, section: str) -> list[PatternFi
     )
 
 
-def complaint_report(session: Session, run: PatternRun, agent: str | None) -> dict[str, Any]:
+# The items are the rows a run stored (``compute.PatternRow``, ``compute.ThemeRow``) read
+# back from JSON: a run stored by an older release may lack a newer key, so they stay
+# plain dicts here.
+
+
+class ComplaintReport(TypedDict):
+    run: RunInfo
+    summary: dict[str, Any]
+    items: list[dict[str, Any]]
+    adjusted_csat: list[dict[str, Any]]
+
+
+class GapReport(TypedDict):
+    run: RunInfo
+    summary: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+def complaint_report(session: Session, run: PatternRun, agent: str | None) -> ComplaintReport:
     def keep(f: PatternFinding) -> bool:
         return agent is None or f.agent == agent
 
@@ -282,7 +327,7 @@ def complaint_report(session: Session, run: PatternRun, agent: str | None) -> di
     }
 
 
-def gap_report(session: Session, run: PatternRun, agent: str | None) -> dict[str, Any]:
+def gap_report(session: Session, run: PatternRun, agent: str | None) -> GapReport:
     items = []
     for f in _findings(session, run, "theme"):
         row = dict(f.data)

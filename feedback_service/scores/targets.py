@@ -6,9 +6,10 @@ for everyone. Services flush and never commit.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -47,7 +48,15 @@ def load(session: Session) -> TargetSet:
     return TargetSet({(m, t, a): v for m, t, a, v in rows})
 
 
-def list_targets(session: Session) -> list[dict[str, Any]]:
+class Target(TypedDict):
+    metric: str
+    team: str | None
+    agent: str | None
+    value: float
+    updated_at: dt.datetime
+
+
+def list_targets(session: Session) -> list[Target]:
     teams = {k: v for k, v in session.execute(select(Team.id, Team.external_id))}
     agents = {k: v for k, v in session.execute(select(Agent.id, Agent.external_id))}
     rows = session.scalars(

@@ -16,7 +16,7 @@ import io
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -49,7 +49,18 @@ def taxonomy(session: Session) -> Taxonomy:
     return tax
 
 
-def categories_view(session: Session) -> dict[str, Any]:
+class CategoryView(TypedDict):
+    name: str
+    shipped: bool
+    created_by: str | None  # who added it; None for a shipped one
+
+
+class CategoriesView(TypedDict):
+    targets: list[str]
+    categories: dict[str, list[CategoryView]]
+
+
+def categories_view(session: Session) -> CategoriesView:
     shipped = Taxonomy.default().categories
     added = {(c.target, c.name): c for c in session.scalars(select(AnalysisCategory))}
     merged = taxonomy(session).categories

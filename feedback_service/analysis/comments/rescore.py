@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +26,6 @@ from feedback_service.analysis.models import CommentAnalysis, RescoreRun
 from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
 from feedback_service.surveys.models import Response
-from feedback_service.views import fields
 
 if TYPE_CHECKING:
     from feedback_service.analysis.text import CommentAnalysis as AnalysisResult
@@ -232,9 +231,30 @@ def stalled_runs(session: Session, older_than: dt.timedelta) -> list[tuple[int, 
     ]
 
 
-def run_view(run: RescoreRun) -> dict[str, Any]:
+class RescoreRunView(TypedDict):
+    id: int
+    status: str
+    model_version: str
+    batch_size: int
+    cursor: int
+    scanned: int
+    rescored: int
+    requested_by: str
+    created_at: str
+    updated_at: str
+    finished_at: str | None
+
+
+def run_view(run: RescoreRun) -> RescoreRunView:
     return {
-        **fields(run, "id status model_version batch_size cursor scanned rescored requested_by"),
+        "id": run.id,
+        "status": run.status,
+        "model_version": run.model_version,
+        "batch_size": run.batch_size,
+        "cursor": run.cursor,
+        "scanned": run.scanned,
+        "rescored": run.rescored,
+        "requested_by": run.requested_by,
         "created_at": run.created_at.isoformat(),
         "updated_at": run.updated_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,

@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import Row, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
@@ -72,7 +72,16 @@ class ResponseFacts:
 FINDING_FIELDS = "target category confidence sentence sentiment"
 
 
-def finding_view(f: dict[str, Any]) -> dict[str, Any]:
+class Finding(TypedDict):
+    target: str
+    category: str | None
+    confidence: float | None
+    sentence: str
+    sentiment: str | None
+    corrected: bool
+
+
+def finding_view(f: dict[str, Any]) -> Finding:
     """A stored finding with every key present (a missing optional one as None)."""
     return {
         "target": f["target"],
@@ -299,9 +308,30 @@ def _needs_analysis_join(f: CommentFilters) -> bool:
     return f.sentiment is not None or f.corrected is not None
 
 
+class Answers(TypedDict):
+    csat: int | None
+    nps: int | None
+    ces: int | None
+    fcr: bool | None
+
+
+class CommentItem(TypedDict):
+    id: int
+    submitted_at: str
+    ticket: str
+    agent: str | None
+    agent_name: str | None
+    team: str | None
+    channel: str | None
+    survey: str
+    answers: Answers
+    comment: str | None
+    analysis: dict[str, Any] | None
+
+
 def list_comments(
     session: Session, f: CommentFilters, page: int, per_page: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[CommentItem], int]:
     """Comments newest first with their analysis, and how many match in all."""
     conditions = _conditions(f)
     count = select(func.count(Response.id))
@@ -318,7 +348,7 @@ def list_comments(
     return [_item(*row) for row in session.execute(stmt)], total
 
 
-def get_comment(session: Session, response_id: int) -> dict[str, Any] | None:
+def get_comment(session: Session, response_id: int) -> CommentItem | None:
     row = session.execute(_item_select().where(Response.id == response_id)).first()
     return None if row is None else _item(*row)
 
@@ -350,7 +380,7 @@ def _item(
     team: str | None,
     survey: str,
     analysis: CommentAnalysis | None,
-) -> dict[str, Any]:
+) -> CommentItem:
     return {
         "id": r.id,
         "submitted_at": r.submitted_at.isoformat(),

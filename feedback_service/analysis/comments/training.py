@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,7 +45,6 @@ from feedback_service.db import utcnow
 from feedback_service.errors import NotFound
 from feedback_service.surveys import answers, questions
 from feedback_service.surveys.models import Response
-from feedback_service.views import fields
 
 RATINGS_TRIGGER = "ratings"
 # A stated reason counts half a person's label: customers pick "product" for a rude
@@ -271,14 +270,47 @@ def record_failure(session: Session, run: TrainingRun, exc: Exception) -> None:
     session.flush()
 
 
-def run_view(run: TrainingRun) -> dict[str, Any]:
+class TrainingRunView(TypedDict):
+    id: int
+    status: str
+    trigger: str
+    requested_by: str
+    candidate_version: str | None
+    promoted: bool | None
+    metrics: dict[str, Any] | None
+    current_version: str | None
+    current_metrics: dict[str, Any] | None
+    seed_rows: int | None
+    label_rows: int | None
+    train_rows: int | None
+    held_out_rows: int | None
+    rating_rows: int | None
+    ratings_through: int | None
+    stated_rows: int | None
+    reasons: list[str]
+    error: str | None
+    created_at: str
+    finished_at: str | None
+
+
+def run_view(run: TrainingRun) -> TrainingRunView:
     return {
-        **fields(
-            run,
-            "id status trigger requested_by candidate_version promoted metrics",
-            "current_version current_metrics seed_rows label_rows train_rows held_out_rows",
-            "rating_rows ratings_through stated_rows",
-        ),
+        "id": run.id,
+        "status": run.status,
+        "trigger": run.trigger,
+        "requested_by": run.requested_by,
+        "candidate_version": run.candidate_version,
+        "promoted": run.promoted,
+        "metrics": run.metrics,
+        "current_version": run.current_version,
+        "current_metrics": run.current_metrics,
+        "seed_rows": run.seed_rows,
+        "label_rows": run.label_rows,
+        "train_rows": run.train_rows,
+        "held_out_rows": run.held_out_rows,
+        "rating_rows": run.rating_rows,
+        "ratings_through": run.ratings_through,
+        "stated_rows": run.stated_rows,
         "reasons": run.reasons or [],
         "error": run.error,
         "created_at": run.created_at.isoformat(),
@@ -293,7 +325,19 @@ def get_run(session: Session, run_id: int) -> TrainingRun:
     return run
 
 
-def list_models(session: Session, model_dir: Path) -> list[dict[str, Any]]:
+class ModelVersion(TypedDict):
+    version: str
+    active: bool
+    saved: bool  # its files are in the model directory
+    trained_on: int | None
+    trigger: str | None
+    rating_rows: int | None
+    stated_rows: int | None
+    metrics: dict[str, Any] | None
+    training_run: TrainingRunView | None
+
+
+def list_models(session: Session, model_dir: Path) -> list[ModelVersion]:
     """Every saved model version, newest first, with its figures on its held-back
     split, whether it is the active one, and the training run that made it."""
     active = active_version(model_dir) if model_dir.exists() else None
@@ -314,7 +358,7 @@ def list_models(session: Session, model_dir: Path) -> list[dict[str, Any]]:
         run = runs[version]
         return (run.finished_at or run.created_at).timestamp()
 
-    out = []
+    out: list[ModelVersion] = []
     for version in sorted(set(saved) | set(runs), key=made_at, reverse=True):
         meta = saved.get(version, {})
         made_by = runs.get(version)
