@@ -168,6 +168,7 @@ def _editor(survey: Survey, values: dict[str, Any], errors: dict[str, str], stat
             values=values,
             errors=errors,
             metrics=list(METRICS),
+            own_questions=[q for q in survey.questions if "metric" not in q],
             locales=SUPPORTED_LOCALES,
             languages=LANGUAGES,
             defaults=defaults,

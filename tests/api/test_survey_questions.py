@@ -589,3 +589,22 @@ def test_a_customers_export_has_their_own_answers_and_erasure_removes_what_they_
     assert client.delete("/api/v1/customers/C-typed", headers=auth("admin")).status_code == 200
     # The choice stays with the anonymised answer; the typed text is gone.
     assert answers_stored(db_session, made["id"]) == {"reason": ("agent", 1)}
+
+
+def test_the_dashboards_survey_editor_lists_the_own_questions(
+    client: FlaskClient, db_session: Session, survey: dict[str, Any]
+) -> None:
+    from tests.api.test_dashboard_attribution import sign_in_as
+    from tests.api.test_dashboard_pages import html_of
+
+    sign_in_as(client, db_session, "manager", None)
+    page = html_of(client, "/dashboard/surveys/cx-reasons")
+    listed = page.split('id="own-questions-defined"')[1].split("</section>")[0]
+    shown = re.findall(r'<li data-question="([^"]+)"><strong>([^<]+)</strong>', listed)
+    assert shown == [(q["key"], q["wording"]["en"]) for q in QUESTIONS if "metric" not in q]
+    assert "shown when csat ≤ 3" in listed  # the reason follows a low score
+    assert "The agent · The product · Our process · Something else" in listed
+    assert "1\u20135" in listed  # the rating's scale (an en dash)
+    german = html_of(client, "/dashboard/surveys/cx-reasons?locale=de")
+    assert "<strong>Was war der Hauptgrund?</strong>" in german
+    assert "Der Mitarbeiter · The product" in german  # a label without German falls back
