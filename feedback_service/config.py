@@ -70,6 +70,9 @@ def _mail_settings(env: dict[str, str], data_dir: Path) -> dict[str, Any]:
         ),
         "ALERT_MAX_ATTEMPTS": _int(env.get("ALERT_MAX_ATTEMPTS"), 8),
         "ALERT_WEBHOOK_TIMEOUT": _int(env.get("ALERT_WEBHOOK_TIMEOUT"), 10),
+        # An alert is about a fresh answer: one last submitted longer ago than this
+        # (a backfill, a demo seed, a re-processing) never raises one (0: no limit).
+        "ALERT_MAX_AGE_HOURS": _int(env.get("ALERT_MAX_AGE_HOURS"), 48),
     }
 
 

@@ -3,7 +3,11 @@
 Called by answer processing for every batch of response versions it processes,
 in the same transaction. The alert's dedupe key is the response id, so a
 response alerts once in its life: re-processing never alerts again, and an
-amended response that turns bad alerts then, once.
+amended response that turns bad alerts then, once. Only a fresh answer alerts
+(``rules.is_fresh``): its age runs from its latest version (``updated_at``: the
+first submission, or the amendment or confirmation that made it what it is now),
+so a months-old answer processed late stays quiet and an old answer amended to
+bad today alerts.
 
 A batch costs a few statements, not a few per answer: the settings are read
 once, the batch's dedupe keys checked with one ``IN``, and each new alert is
@@ -15,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +27,7 @@ from feedback_service import words
 from feedback_service.alerts import rules
 from feedback_service.alerts.models import Alert
 from feedback_service.alerts.service import get_settings, raise_alert
+from feedback_service.db import utcnow
 from feedback_service.surveys.models import Response
 
 KIND = "detractor_response"
@@ -39,9 +45,14 @@ def alert_on_response(session: Session, response: Response) -> Alert | None:
 
 def alert_on_responses(session: Session, responses: Sequence[Response]) -> list[Alert]:
     """Raise the alert of each response that is confirmed (a provisional one-click
-    rating may be a mail scanner's), bad enough and not alerted before, in the
-    order given; returns the alerts raised."""
-    confirmed = [r for r in responses if r.status == "confirmed"]
+    rating may be a mail scanner's), fresh, bad enough and not alerted before, in
+    the order given; returns the alerts raised."""
+    now, max_age = utcnow(), current_app.config["ALERT_MAX_AGE_HOURS"]
+    confirmed = [
+        r
+        for r in responses
+        if r.status == "confirmed" and rules.is_fresh(r.updated_at, now, max_age)
+    ]
     if not confirmed:
         return []
     settings = get_settings(session)
@@ -75,6 +86,23 @@ def alert_on_responses(session: Session, responses: Sequence[Response]) -> list[
         )
         if alert is not None:
             raised.append(alert)
+    return raised
+
+
+def alert_on_recent(session: Session, chunk: int = 500) -> list[Alert]:
+    """Raise the alerts every answer still fresh would have raised had it come in
+    on its own (a demo seed, a bulk import): the same rule, so processing these
+    answers later, or the older ones, raises no more."""
+    query = select(Response.id).order_by(Response.id)
+    since = rules.fresh_since(utcnow(), current_app.config["ALERT_MAX_AGE_HOURS"])
+    if since is not None:
+        query = query.where(Response.updated_at >= since)
+    ids = list(session.scalars(query))
+    raised: list[Alert] = []
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        rows = session.scalars(select(Response).where(Response.id.in_(part)).order_by(Response.id))
+        raised += alert_on_responses(session, list(rows))
     return raised
 
 

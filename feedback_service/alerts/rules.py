@@ -12,10 +12,15 @@ The defaults follow DESIGN.md section 2 at the bad end of each scale:
 A trigger is "an answer at or below this value"; null switches the metric off.
 By default only answers that come with a comment alert: a manager can act on
 what the customer wrote, and a bare low score reaches them in the reports.
+
+An alert is about a fresh answer: one the customer last submitted (or amended)
+longer ago than ``ALERT_MAX_AGE_HOURS`` never alerts when it is processed (a
+bulk import, a backfill, a demo seed, a re-processing); it is in the reports.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -62,3 +67,15 @@ def alarming(
         if threshold is not None and value is not None and value <= threshold:
             reasons.append(Reason(metric, int(value), int(threshold)))
     return reasons
+
+
+def fresh_since(now: dt.datetime, max_age_hours: int) -> dt.datetime | None:
+    """The oldest last submission that may still alert at ``now``; None when
+    ``max_age_hours`` is 0 (or less): no limit."""
+    return None if max_age_hours <= 0 else now - dt.timedelta(hours=max_age_hours)
+
+
+def is_fresh(last_submitted: dt.datetime, now: dt.datetime, max_age_hours: int) -> bool:
+    """Whether an answer last submitted at ``last_submitted`` may still alert at ``now``."""
+    since = fresh_since(now, max_age_hours)
+    return since is None or last_submitted >= since

@@ -6,16 +6,16 @@ features' own services (rollups, comment analysis, pattern runs, alerts).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Sequence
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedback_service.db import get_session, utcnow
+from feedback_service.db import get_session
 from feedback_service.demo.seed import SEED_STEPS, seed_demo
 from feedback_service.errors import Conflict
 from feedback_service.progress import Advance, no_progress, progress_bar
@@ -109,19 +109,29 @@ def analyse_and_find_patterns(
     return runs
 
 
-def raise_recent_alerts(session: Session, days: int = 2) -> int:
-    """The alerts the last ``days`` of answers would have raised had they come in
-    one by one (unhappy customers with a comment), through the alerts feature's
-    own rule; its sweep delivers them (webhook / the lead's email) as usual."""
-    from feedback_service.alerts.responses import alert_on_response
+def raise_recent_alerts(session: Session) -> int:
+    """The alerts the demo's answers would have raised had they come in one by
+    one: those of the answers still fresh by the alerts feature's own rule (the
+    last ``ALERT_MAX_AGE_HOURS``, 2 days by default). Processing the answers later
+    raises no more, so this is every answer alert the demo opens; the sweep
+    delivers them (webhook / the lead's email) as usual."""
+    from feedback_service.alerts.responses import alert_on_recent
 
-    since = utcnow() - dt.timedelta(days=days)
-    raised = 0
-    for response in session.scalars(
-        select(Response).where(Response.submitted_at >= since, Response.comment.is_not(None))
-    ):
-        raised += alert_on_response(session, response) is not None
-    return raised
+    return len(alert_on_recent(session))
+
+
+def alerts_line(session: Session, on_answers: int) -> str:
+    """What the seed says of the alerts it opened (``GET /api/v1/alerts`` lists them)."""
+    from feedback_service.alerts.models import Alert
+    from feedback_service.patterns.service import EMERGING_ALERT
+
+    gaps = session.scalar(select(func.count(Alert.id)).where(Alert.kind == EMERGING_ALERT)) or 0
+    hours = current_app.config["ALERT_MAX_AGE_HOURS"]
+    fresh = f"the last {hours} hours (older answers raise none)" if hours > 0 else "any age"
+    return (
+        f"{on_answers + gaps} alerts raised: {on_answers} on answers of {fresh}, "
+        f"{gaps} on emerging product gaps"
+    )
 
 
 demo_cli = AppGroup("demo", help="Demo data for trying the dashboard.")
@@ -176,10 +186,8 @@ def demo_seed(days: int, agents: int, seed: int, password: str | None, process: 
             runs = analyse_and_find_patterns(session, pending, advance=advance)
         alerts = raise_recent_alerts(session)
         session.commit()
-        click.echo(
-            f"{len(pending)} comments analysed, {runs} pattern reports computed, "
-            f"{alerts} alerts raised"
-        )
+        click.echo(f"{len(pending)} comments analysed, {runs} pattern reports computed")
+        click.echo(alerts_line(session, alerts))
     if process in ("full", "each"):
         # The workers record each answer as processed (after "full", cheaply: the
         # rollups and analyses are in place) now, not at the sweep's next passes.

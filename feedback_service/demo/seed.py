@@ -51,6 +51,7 @@ from feedback_service.demo.phrases import (
 from feedback_service.errors import Conflict
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
 from feedback_service.progress import Advance, no_progress
+from feedback_service.surveys.collect import Way
 from feedback_service.surveys.models import Invitation, Response, Survey
 
 DEMO_PREFIX = "demo-"
@@ -437,7 +438,7 @@ def _nps_rows(
                 "locale": "en",
                 "nps": nps,
                 "status": "confirmed",
-                "source": "email",
+                "source": Way.ONE_CLICK_POST.source,
                 "submitted_at": at,
                 "updated_at": at,
                 "confirmed_at": at,
@@ -530,7 +531,8 @@ def _answer(
         "fcr": fcr,
         "comment": comment,
         "status": "confirmed",
-        "source": rng.choice(("email", "email", "page")),
+        # As the product stores them: two in three clicked a rating in the email.
+        "source": rng.choice((Way.ONE_CLICK_POST.source,) * 2 + (Way.FORM.source,)),
         "submitted_at": submitted,
         "updated_at": submitted,
         "confirmed_at": submitted,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.auth.models import User
+from feedback_service.db import utcnow
 from feedback_service.demo.cli import process_seeded_responses
 from feedback_service.demo.phrases import EXPORT_BUG, RUDE
 from feedback_service.demo.seed import COACHING_AGENT, seed_demo
@@ -182,3 +185,61 @@ def test_the_default_seed_fills_every_dashboard_page(
     ]
     assert all(round(adj) >= raw for adj, raw in shown)
     assert any(round(adj) > raw for adj, raw in shown)
+
+
+def test_the_seed_opens_only_the_alerts_of_its_last_two_days(
+    app: Flask, db_session: Session, client: Any, auth: Any, outbox: Path
+) -> None:
+    """QA: every historic answer sent to the workers raised its own alert (466 open,
+    326 emails to the leads) while the seed said "14 alerts raised"."""
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["demo", "seed", "--days", "10", "--agents", "5", "--password", "demo alerts pw"]
+    )
+    assert result.exit_code == 0, result.output
+    said = re.search(
+        r"(\d+) alerts raised: (\d+) on answers of the last 48 hours \(older answers raise "
+        r"none\), (\d+) on emerging product gaps",
+        result.output,
+    )
+    assert said is not None, result.output
+    total, on_answers = int(said.group(1)), int(said.group(2))
+    db_session.expire_all()
+    # The (eager) workers have processed every seeded answer, the old ones included.
+    assert not db_session.scalar(
+        select(func.count(Response.id)).where(Response.processed_version < Response.version)
+    )
+    two_days_ago = utcnow() - dt.timedelta(hours=48)
+    old_and_unhappy = db_session.scalar(
+        select(func.count(Response.id)).where(
+            Response.updated_at < two_days_ago, Response.csat <= 2, Response.comment.is_not(None)
+        )
+    )
+    db_session.commit()
+    assert old_and_unhappy and old_and_unhappy > on_answers  # so the test can fail
+
+    listed = client.get("/api/v1/alerts?per_page=100", headers=auth("reports")).json
+    assert listed["total"] == listed["open"] == total
+    answered = [a for a in listed["items"] if a["kind"] == "detractor_response"]
+    assert len(answered) == on_answers > 0
+    for alert in answered:
+        submitted = dt.datetime.fromisoformat(alert["payload"]["submitted_at"])
+        assert submitted >= two_days_ago, alert["title"]
+    # The leads were told of those alerts only, each once.
+    mailed = [p for p in outbox.glob("*.eml") if b"X-Feedback-Alert" in p.read_bytes()]
+    assert len(mailed) <= total
+
+
+def test_demo_answers_come_the_ways_the_product_records(
+    db_session: Session, client: Any, auth: Any
+) -> None:
+    """QA: the seed stored source "email", shown as an unlabelled "email 71.2%" next
+    to "Rating button in the email 0.0%"."""
+    seed_demo(db_session, days=14, agents=5, seed=5, password="demo password")
+    db_session.commit()
+    body = client.get("/api/v1/reports/response-rates", headers=auth("reports")).json
+    ways = {w["way"]: w["share"] for w in body["answered_via"]}
+    assert list(ways) == ["email_button", "page", "widget"]
+    assert ways["email_button"]["count"] > ways["page"]["count"] > 0
+    assert sum(s["count"] for s in ways.values()) == body["answered"] > 0
+    assert sum(s["value"] for s in ways.values()) == pytest.approx(100)

@@ -623,11 +623,17 @@ def test_agents_cannot_relabel(as_role: Any, db_session: Session) -> None:
 
 
 def test_open_alerts_show_by_scope_and_are_acknowledged(
-    client: FlaskClient, demo: DemoSummary, db_session: Session
+    app: Flask,
+    client: FlaskClient,
+    demo: DemoSummary,
+    db_session: Session,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from feedback_service.alerts.models import Alert
     from feedback_service.alerts.responses import alert_on_response
 
+    # About who sees which alert, not about the answers' age (tests/api/test_alerts_fresh.py).
+    monkeypatch.setitem(app.config, "ALERT_MAX_AGE_HOURS", 0)
     lead_team = {t.id for t in user(db_session, "lead@demo.test").teams}
     raised = {}
     # Very dissatisfied (the default trigger: CSAT 2 or less) with a comment; the

@@ -3,6 +3,7 @@ payload is listed in an email."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 
@@ -136,3 +137,19 @@ def test_figures_in_emails() -> None:
     assert fmt(-3.5, signed=True) == "-3.5"
     assert fmt(4.0, signed=True) == "+4.0"
     assert fmt(4, signed=True) == "+4"
+
+
+@pytest.mark.parametrize(
+    ("age", "max_age_hours", "fresh"),
+    [
+        (dt.timedelta(hours=47, minutes=59), 48, True),
+        (dt.timedelta(hours=48), 48, True),  # the limit itself still alerts
+        (dt.timedelta(hours=48, seconds=1), 48, False),
+        (dt.timedelta(days=120), 48, False),
+        (dt.timedelta(days=120), 0, True),  # 0: no limit
+        (dt.timedelta(0), 1, True),
+    ],
+)
+def test_only_a_fresh_answer_may_alert(age: dt.timedelta, max_age_hours: int, fresh: bool) -> None:
+    now = dt.datetime(2026, 12, 5, 23, 0, tzinfo=dt.UTC)
+    assert rules.is_fresh(now - age, now, max_age_hours) is fresh
