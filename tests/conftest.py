@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -31,6 +32,14 @@ os.environ.setdefault("FEEDBACK_DATA_DIR", str(_TMP / "data"))
 # the same libraries again, about two seconds each.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
+
+# Hypothesis's "too slow" health check and its per-example deadline time the machine,
+# not the product: on a busy machine (CI runs two suites side by side) they fail
+# property tests whose properties hold. Tests that need their own settings set them.
+settings.register_profile(
+    "suite", suppress_health_check=[HealthCheck.too_slow], deadline=None, parent=settings.default
+)
+settings.load_profile("suite")
 
 
 def _create_postgres_database(server_url: str) -> tuple[str, str]:
