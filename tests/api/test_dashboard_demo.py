@@ -180,9 +180,12 @@ def test_the_default_seed_fills_every_dashboard_page(
     chart = agents_page.split("<figcaption>By cause</figcaption>")[1].split("</svg>")[0]
     chart_cumulative = re.findall(r'class="cum-label"[^>]*>(\d+)%<', chart)
     assert chart_cumulative and len(chart_cumulative) == min(10, len(table_cumulative))
-    assert chart_cumulative == [
-        f"{float(c):.0f}" for c in table_cumulative[: len(chart_cumulative)]
-    ]
+    # The chart rounds to whole percents, the table to tenths (85.47: "85" and "85.5").
+    pairs = zip(chart_cumulative, table_cumulative, strict=False)
+    assert all(abs(int(chart) - float(table)) <= 0.55 for chart, table in pairs), (
+        chart_cumulative,
+        table_cumulative,
+    )
     assert all(round(adj) >= raw for adj, raw in shown)
     assert any(round(adj) > raw for adj, raw in shown)
 
