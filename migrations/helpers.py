@@ -71,6 +71,20 @@ def unique(table: str, *columns: str) -> sa.UniqueConstraint:
     return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{'_'.join(columns)}"))
 
 
+def add_unique(table: str, *columns: str) -> None:
+    """Adds ``uq_<table>_<columns>`` to an existing table (on SQLite a rebuild)."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            batch_op.f(f"uq_{table}_{'_'.join(columns)}"), list(columns)
+        )
+
+
+def drop_unique(table: str, *columns: str) -> None:
+    """Drops what ``add_unique`` made."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f(f"uq_{table}_{'_'.join(columns)}"), type_="unique")
+
+
 def add_columns(table: str, *columns: sa.Column[Any]) -> None:
     """Adds the columns to ``table``, in the order given (one batch: on SQLite at most
     one rebuild of the table)."""

@@ -109,6 +109,9 @@ class CommentLabel(Base):
     )
     sentence: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # An imported row's identity (``labels.import_key``): the same row imported again,
+    # a retried upload, is not stored twice. Null for corrections.
+    import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The training text: the sentence, or the whole comment for its sentiment.
     text: Mapped[str] = mapped_column(Text)
     # positive / neutral / negative (mixed only for a whole comment, not trained on)

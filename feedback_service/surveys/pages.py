@@ -35,7 +35,7 @@ from feedback_service.db import get_session, utcnow
 from feedback_service.errors import FeedbackError, ValidationError
 from feedback_service.surveys import answers as answers_store
 from feedback_service.surveys import collect, i18n, questions, responses
-from feedback_service.surveys.metrics import SUPPORTED_LOCALES, base_locale
+from feedback_service.surveys.metrics import METRICS, SUPPORTED_LOCALES, base_locale
 from feedback_service.surveys.models import Invitation
 from feedback_service.surveys.models import Response as SurveyResponse
 
@@ -236,10 +236,10 @@ def _field_errors(locale: str, exc: ValidationError) -> dict[str, str]:
 # --- the survey -------------------------------------------------------------------
 
 
-def _clicked(invitation: Invitation) -> dict[str, Any]:
-    """The one-click rating in the query string (``?csat=4``), parsed; a metric this
-    survey does not ask is ignored, not an error."""
-    return {m: _parse(m, request.args[m]) for m in invitation.survey.metrics if m in request.args}
+def _clicked() -> dict[str, Any]:
+    """The one-click rating in the query string (``?csat=4``), parsed: any metric, so
+    that ``submit()`` refuses one this survey does not ask (422), as for every way."""
+    return {m: _parse(m, request.args[m]) for m in METRICS if m in request.args}
 
 
 @pages_bp.route("/s/<token>", methods=["GET"])
@@ -253,7 +253,7 @@ def survey_page(token: str) -> Response:
     now = utcnow()
     found = _load(session, token, with_ticket=True)
     invitation, response = found.invitation, found.response
-    raw = _clicked(invitation)
+    raw = _clicked()
     if raw and request.method == "GET":
         try:
             submitted = collect.submit(
@@ -286,7 +286,7 @@ def submit_form(token: str) -> Response | Any:
     found = _load(session, token, with_ticket=True)
     invitation = found.invitation
     form = request.form
-    if "csrf_token" not in form and _clicked(invitation):
+    if "csrf_token" not in form and _clicked():
         return _one_click_post(found)
     selected = _form_selected(invitation)
     comment = form.get("comment", "")
@@ -350,7 +350,7 @@ def _one_click_post(found: collect.Found) -> Response:
     scanners do not POST). A person: the rating is recorded confirmed."""
     session = get_session()
     invitation = found.invitation
-    raw = _clicked(invitation)
+    raw = _clicked()
     try:
         collect.submit(
             session, invitation.token, raw, None, way=collect.Way.ONE_CLICK_POST, found=found
@@ -373,12 +373,16 @@ def _invalid(
     locale = base_locale(found.invitation.locale)
     errors = _field_errors(locale, exc)
     nothing = errors.pop("answers", None)
+    asked = {questions.key_of(q) for q in found.invitation.survey.questions}
+    # A one-click rating of a metric the page does not show has no field to mark.
+    not_asked = any(field not in asked for field in errors if field != "comment")
+    form_error = "nothing_given" if nothing else "not_asked" if not_asked else None
     return _survey_page(
         found.invitation,
         found.response,
         status=422,
         errors=errors,
-        form_error=i18n.text(locale, "nothing_given") if nothing else None,
+        form_error=i18n.text(locale, form_error) if form_error else None,
         selected=selected,
         comment=comment,
     )

@@ -110,6 +110,31 @@ def test_each_way_names_a_value_off_its_scale_and_writes_nothing(
     assert click_count(db_session) == 0
 
 
+UNASKED: dict[str, Callable[[FlaskClient, str], Any]] = {
+    "click": lambda client, token: client.get(f"/s/{token}?nps=5"),
+    "one-click-post": lambda client, token: client.post(f"/s/{token}?nps=5"),
+    "click-beside-an-asked-rating": lambda client, token: client.get(f"/s/{token}?csat=4&nps=5"),
+    "api": lambda client, token: client.post(
+        "/api/v1/responses", json={"token": token, "answers": {"nps": 5}}
+    ),
+}
+
+
+@pytest.mark.parametrize("way", UNASKED)
+def test_each_way_refuses_a_rating_the_survey_does_not_ask_and_writes_nothing(
+    client: FlaskClient, invitation: dict[str, Any], db_session: Session, way: str
+) -> None:
+    # The default survey asks CSAT only; docs/collect.md promises 422 for every way.
+    answer = UNASKED[way](client, invitation["token"])
+    assert answer.status_code == 422
+    if way == "api":
+        assert list(answer.json["error"]["fields"]) == ["answers.nps"]
+    else:
+        assert "This link holds a rating this survey does not ask." in answer.text
+    assert response_count(db_session) == 0
+    assert click_count(db_session) == 0
+
+
 @pytest.mark.parametrize("value", ["4", "9"])
 @pytest.mark.parametrize("way", WAYS)
 def test_each_way_refuses_a_closed_survey_before_looking_at_the_value(

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from feedback_service.analysis.comments import labels as labels_service
 from feedback_service.analysis.models import CommentAnalysis, CommentFinding, CommentLabel
 from feedback_service.surveys.models import Response
 from tests.factories import invitation_payload
@@ -383,6 +384,47 @@ def test_a_label_csv_is_imported_by_upload_or_as_the_body(
         ("I called on Tuesday.", "neutral", "none", None),
     ]
     db_session.commit()
+
+
+def test_a_retried_label_import_stores_nothing_twice(
+    client: FlaskClient, auth: Any, db_session: Session
+) -> None:
+    reports = auth("reports")
+
+    def post(body: str) -> Any:
+        return client.post(
+            "/api/v1/labels/import", data=body, content_type="text/csv", headers=reports
+        )
+
+    first = post(GOOD_CSV)
+    assert first.status_code == 201, first.json
+    assert (first.json["imported"], first.json["already_there"]) == (4, 0)
+    taught = labels_service.training_rows(db_session)
+    db_session.commit()
+
+    again = post(GOOD_CSV)
+    assert again.status_code == 200, again.json
+    assert (again.json["imported"], again.json["already_there"]) == (0, 4)
+    assert row_count(db_session, CommentLabel) == 4
+    # Training sees each label once, as after the first upload.
+    assert labels_service.training_rows(db_session) == taught
+    db_session.commit()
+
+    # Case and spacing do not make a row new; another label does, and so does a
+    # row repeated inside one file only once.
+    changed = (
+        "text,sentiment,target,category\n"
+        "the agent  never called me BACK.,negative,agent,unhelpful\n"
+        "Love the new dashboard,neutral,,\n"
+        "Love the new dashboard,neutral,,\n"
+    )
+    mixed = post(changed)
+    assert mixed.status_code == 201, mixed.json
+    assert (mixed.json["imported"], mixed.json["already_there"]) == (1, 2)
+    assert row_count(db_session, CommentLabel) == 5
+    counted = [r for r in labels_service.training_rows(db_session) if "dashboard" in r.text]
+    db_session.commit()
+    assert [r.sentiment for r in counted] == ["positive", "neutral"]
 
 
 def test_a_bad_label_csv_names_rows_and_fields_and_writes_nothing(

@@ -305,8 +305,8 @@ def test_a_bad_one_click_value_writes_nothing(
     page = client.get(f"/s/{invitation['token']}?csat=77")
     assert page.status_code == 422
     assert "Please choose one of the options." in page.text
-    # A metric this survey does not ask is ignored, and nothing is stored.
-    assert client.get(f"/s/{invitation['token']}?nps=9").status_code == 200
+    # A metric this survey does not ask is refused too (tests/api/test_collect.py).
+    assert client.get(f"/s/{invitation['token']}?nps=9").status_code == 422
     assert response_count(db_session) == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -178,3 +179,53 @@ def test_widget_renders_in_a_host_page_and_submits(
     assert (response.csat, response.fcr, response.comment) == (5, 0, "<b>Muy</b> bien")
     assert response.source == "api" and response.status == "confirmed"
     assert response.locale == "es"
+
+
+def option_boxes(driver: Any, metric: str) -> list[dict[str, Any]]:
+    """Each option of ``metric`` as drawn: its value, top and left, in page order."""
+    boxes: list[dict[str, Any]] = driver.execute_script(
+        "return Array.from(document.querySelectorAll(`input[name='${arguments[0]}']`))"
+        ".map(i => { const r = i.nextElementSibling.getBoundingClientRect();"
+        " return {value: i.value, top: Math.round(r.top), left: Math.round(r.left),"
+        " right: Math.round(r.right)}; })",
+        metric,
+    )
+    return boxes
+
+
+@pytest.mark.parametrize("width", [320, 360, 414])
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_the_effort_scale_stays_on_one_row_in_order_on_a_phone(
+    live_app: Flask, site_url: str, driver: Any, width: int, locale: str
+) -> None:
+    _invitation_id, token = committed_invitation(live_app, customer={"locale": locale})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 780, "deviceScaleFactor": 2, "mobile": True},
+    )
+    driver.get(f"{site_url}/s/{token}")
+    assert driver.execute_script("return window.innerWidth") == width
+    assert no_horizontal_scroll(driver)
+    ces = option_boxes(driver, "ces")
+    assert [b["value"] for b in ces] == [str(v) for v in range(1, 8)]
+    # One row: "7" sits at the right end, next to the "Strongly agree" label.
+    assert {b["top"] for b in ces} == {ces[0]["top"]}
+    assert all(a["right"] <= b["left"] for a, b in itertools.pairwise(ces))
+    assert ces[-1]["right"] <= width
+
+
+def test_the_nps_scale_reads_in_order_on_a_phone(
+    live_app: Flask, site_url: str, driver: Any
+) -> None:
+    _invitation_id, token = committed_invitation(live_app, survey="nps")
+    driver.get(f"{site_url}/s/{token}")
+    assert driver.execute_script("return window.innerWidth") == 360
+    assert no_horizontal_scroll(driver)
+    nps = option_boxes(driver, "nps")
+    assert [b["value"] for b in nps] == [str(v) for v in range(11)]
+    # Reading order: each next option to the right on the same row, or on a lower row.
+    for a, b in itertools.pairwise(nps):
+        assert (b["top"] == a["top"] and b["left"] >= a["right"]) or b["top"] > a["top"], (a, b)
+    # At most two rows, each option at least a fingertip wide.
+    assert len({b["top"] for b in nps}) <= 2
+    assert min(b["right"] - b["left"] for b in nps) >= 32

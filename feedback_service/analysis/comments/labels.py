@@ -12,19 +12,22 @@ whose text hash is held back decide whether an adapted model is promoted.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypedDict
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_service.analysis.comments import service
 from feedback_service.analysis.models import AnalysisCategory, CommentAnalysis, CommentLabel
 from feedback_service.analysis.text import TARGETS, LabelledSentence, Taxonomy, TaxonomyError
-from feedback_service.db import utcnow
+from feedback_service.analysis.text.data import normalise
+from feedback_service.db import insert_for, utcnow
 from feedback_service.errors import Conflict, NotFound, ValidationError
 from feedback_service.privacy.redact import redact_comment
 from feedback_service.surveys.models import Response
@@ -216,7 +219,18 @@ def _finding_label(
 @dataclass(frozen=True)
 class ImportResult:
     import_id: str
-    rows: int
+    # Rows stored by this import, and rows identical to a label imported before
+    # (or to an earlier row of the same file), which are not stored again.
+    imported: int
+    already_there: int
+
+
+def import_key(row: LabelledSentence) -> str:
+    """An imported label's identity: its text as training reads it (``normalise``:
+    case and spacing do not matter) and its labels. Migration 0024 computes the same
+    for the rows imported before it."""
+    identity = [normalise(row.text), row.sentiment, row.target, row.category]
+    return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
 
 
 def parse_import(raw: bytes, tax: Taxonomy) -> list[LabelledSentence]:
@@ -285,25 +299,38 @@ def parse_import(raw: bytes, tax: Taxonomy) -> list[LabelledSentence]:
 
 
 def import_labels(session: Session, raw: bytes, who: str) -> ImportResult:
+    """Store each row of a label CSV once: a row identical to one imported before (a
+    retried upload) is counted as already there, not stored again, so it does not
+    weigh twice in training. The unique ``import_key`` settles two uploads at once."""
     rows = parse_import(raw, taxonomy(session))
     import_id = uuid.uuid4().hex
-    session.execute(
-        insert(CommentLabel),
+    now = utcnow()
+    by_key: dict[str, LabelledSentence] = {}
+    for row in rows:
+        by_key.setdefault(import_key(row), row)
+    insert = (
+        insert_for(session.get_bind().dialect.name, CommentLabel)
+        .on_conflict_do_nothing(index_elements=[CommentLabel.import_key])
+        .returning(CommentLabel.id)
+    )
+    stored = session.scalars(
+        insert,
         [
             {
                 "source": "import",
                 "import_id": import_id,
+                "import_key": key,
                 "text": r.text,
                 "sentiment": r.sentiment,
                 "target": r.target,
                 "category": r.category,
                 "created_by": who,
-                "created_at": utcnow(),
+                "created_at": now,
             }
-            for r in rows
+            for key, r in by_key.items()
         ],
-    )
-    return ImportResult(import_id, len(rows))
+    ).all()
+    return ImportResult(import_id, len(stored), len(rows) - len(stored))
 
 
 # --- training data ------------------------------------------------------------------

@@ -137,13 +137,16 @@ def correct_comment(data: dict[str, Any], comment_id: int) -> Any:
 @requires_scope("reports")
 @body_limit(MAX_IMPORT_BYTES + 64 * 1024)  # the file and its multipart envelope
 @comments_blp.response(201, ImportOut)
+@comments_blp.alt_response(200, schema=ImportOut, description="Every row was there already")
 def import_labels() -> Any:
     """Import labelled comments from a CSV: a multipart upload (field ``file``) or the
     raw body with ``Content-Type: text/csv``. Columns: ``text`` (required),
     ``sentiment`` (positive/neutral/negative), ``target`` (agent/product/process/none),
     ``category`` (of the taxonomy, under its target); each row needs a sentiment or a
     target. Any invalid row -> 422 naming ``rows.<row>.<column>`` (the header is row
-    1) and nothing is imported."""
+    1) and nothing is imported. A row identical to one imported before (same text,
+    case and spacing aside, and same labels) is not stored again: ``imported`` counts
+    the new rows, ``already_there`` the others; 200 when nothing was new."""
     if request.content_length is not None and request.content_length > MAX_IMPORT_BYTES:
         raise ValidationError("The file is too large.", fields={"file": ["At most 20 MB."]})
     upload = request.files.get("file")
@@ -159,11 +162,14 @@ def import_labels() -> Any:
     session = get_session()
     result = labels.import_labels(session, raw, caller_name())
     session.commit()
-    return {
+    shown = {
         "import_id": result.import_id,
-        "imported": result.rows,
+        "imported": result.imported,
+        "already_there": result.already_there,
         "columns": list(labels.IMPORT_COLUMNS),
     }
+    # A retried upload stores nothing: 200, as a repeated invitation does.
+    return shown, 201 if result.imported else 200
 
 
 @comments_blp.route("/analysis/categories", methods=["GET"])

@@ -98,6 +98,7 @@ class CommentListOut(PageOut):
 class ImportOut(Schema):
     import_id = fields.String()
     imported = fields.Integer()
+    already_there = fields.Integer()
     columns = fields.List(fields.String())
 
 
