@@ -144,6 +144,9 @@ class Family:
     counts: Mapping[str, ColumnElement[bool] | None]
     grains: tuple[Grain, ...]
     parts: tuple[Part, ...] = (Part(),)
+    # The name the source row goes by, for conditions whose subqueries read a
+    # table with the same column names (``literal_column("<alias>.id")``).
+    alias: str | None = None
 
     def grain(self, table: str) -> Grain:
         return next(g for g in self.grains if g.table == table)
@@ -191,7 +194,7 @@ class Family:
             where = [c for c in (self.where, part.where) if c is not None]
             out.append(
                 select(self.day.label("day"), *keys, *counts)
-                .select_from(text(source))
+                .select_from(text(f"{source} AS {self.alias}" if self.alias else source))
                 .where(*where)
             )
         return out

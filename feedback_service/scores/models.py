@@ -6,6 +6,7 @@ drivers runs."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -22,8 +23,12 @@ from sqlalchemy import (
     and_,
     case,
     column,
+    exists,
     func,
     literal,
+    literal_column,
+    select,
+    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -213,6 +218,52 @@ INVITATIONS = Family(
     grains=(Grain("invitation_rollups", "day"), Grain("invitation_rollups_monthly", "month")),
 )
 
+# --- answered-invitation rollups -----------------------------------------------------
+# The response rate's numerator (``scores.response_rates`` has the rule): per *sent*
+# day of an invitation x agent x team x channel x survey, the cells of
+# ``INVITATIONS``, how many of the invitations hold a confirmed answer, whenever it
+# came. One rule, kept from both of its sides into the same tables: from the
+# answers (confirmed, amended, erased: ``ANSWERED_INVITATIONS``, which reads the
+# invitation's send) and from the invitations (a send recorded or moved after the
+# answer moves its count: ``ANSWERED_BY_SEND``, which reads the answer). Agent,
+# team, channel and survey are the invitation's, copied onto its answer. Kept on
+# PostgreSQL by triggers on ``responses`` and ``invitations``, empty on SQLite,
+# where the reports join the invitations to their answers.
+
+_INVITATIONS = table("invitations", column("id"), column("sent_at"))
+_RESPONSES = table("responses", column("invitation_id"), column("status"))
+_INVITATION_SENT_AT = (
+    select(_INVITATIONS.c.sent_at)
+    .where(_INVITATIONS.c.id == column("invitation_id"))
+    .scalar_subquery()
+)
+ANSWERED_INVITATIONS = Family(
+    name="answered_invitations",
+    source="responses",
+    day=utc_day(_INVITATION_SENT_AT),
+    where=and_(column("status") == "confirmed", _INVITATION_SENT_AT.is_not(None)),
+    keys=(AGENT, TEAM, CHANNEL, SURVEY),
+    counts={"answered": None},
+    grains=(
+        Grain("answered_invitation_rollups", "day"),
+        Grain("answered_invitation_rollups_monthly", "month"),
+    ),
+)
+ANSWERED_BY_SEND = replace(
+    ANSWERED_INVITATIONS,
+    name="answered_by_send",
+    source="invitations",
+    day=utc_day(column("sent_at")),
+    where=and_(
+        column("sent_at").is_not(None),
+        exists().where(
+            _RESPONSES.c.invitation_id == literal_column("invitation.id"),
+            _RESPONSES.c.status == "confirmed",
+        ),
+    ),
+    alias="invitation",
+)
+
 # --- FCR-gap rollups -----------------------------------------------------------------
 # Per answered day x agent x team x channel x survey: the confirmed answers with
 # a customer FCR on a ticket whose contacts are known, how many said "resolved",
@@ -258,13 +309,25 @@ COPY_TICKET_FACTORS = (
     f"AND ({', '.join(f'r.{c}' for c in TICKET_FACTORS)}) IS DISTINCT FROM ({_factors});"
 )
 
-FAMILIES = (SCORES, TICKETS, TICKET_DURATIONS, INVITATIONS, FCR_GAPS)
+# (``ANSWERED_BY_SEND`` keeps the tables of ``ANSWERED_INVITATIONS``.)
+FAMILIES = (SCORES, TICKETS, TICKET_DURATIONS, INVITATIONS, ANSWERED_INVITATIONS, FCR_GAPS)
 # The families PostgreSQL keeps by triggers, grouped by the table that fires them.
 TRIGGER_SETS = (
     TriggerSet(
         "ticket_rollups", "tickets", (TICKETS, TICKET_DURATIONS), ("tickets IN SHARE MODE",)
     ),
-    TriggerSet("invitation_rollups", "invitations", (INVITATIONS,), ("invitations IN SHARE MODE",)),
+    TriggerSet(
+        "invitation_rollups",
+        "invitations",
+        (INVITATIONS, ANSWERED_BY_SEND),
+        ("invitations IN SHARE MODE", "responses IN SHARE MODE"),
+    ),
+    TriggerSet(
+        "answered_invitation_rollups",
+        "responses",
+        (ANSWERED_INVITATIONS,),
+        ("invitations IN SHARE MODE", "responses IN SHARE MODE"),
+    ),
     TriggerSet(
         "fcr_gap_rollups",
         "responses",
@@ -331,6 +394,14 @@ class InvitationRollup(RollupModel):
 
 class MonthlyInvitationRollup(RollupModel):
     __table__ = _table(INVITATIONS, "invitation_rollups_monthly")
+
+
+class AnsweredInvitationRollup(RollupModel):
+    __table__ = _table(ANSWERED_INVITATIONS, "answered_invitation_rollups")
+
+
+class MonthlyAnsweredInvitationRollup(RollupModel):
+    __table__ = _table(ANSWERED_INVITATIONS, "answered_invitation_rollups_monthly")
 
 
 class FcrGapRollup(RollupModel):
