@@ -209,3 +209,22 @@ def drop_rollup_triggers(family: str, source: str) -> None:
         op.execute(f"DROP TRIGGER {family}_{event} ON {source}")
         op.execute(f"DROP FUNCTION {family}_on_{event}()")
     op.execute(f"DROP FUNCTION {family}_rebuild()")
+
+
+def add_count_columns(table: str, *names: str) -> None:
+    """Integer count columns added to a rollup table: not null, 0 in the rows it
+    holds (the server default is dropped again: the models give 0 on insert)."""
+    add_columns(
+        table, *(sa.Column(n, sa.Integer(), nullable=False, server_default="0") for n in names)
+    )
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for name in names:
+            batch_op.alter_column(name, server_default=None)
+
+
+def drop_statement_triggers(name: str, source: str) -> None:
+    """Drops a trigger set's statement triggers and their functions (a set without
+    a rebuild function of its own)."""
+    for event in ("insert", "update", "delete"):
+        op.execute(f"DROP TRIGGER {name}_{event} ON {source}")
+        op.execute(f"DROP FUNCTION {name}_on_{event}()")

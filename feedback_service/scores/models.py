@@ -6,7 +6,6 @@ drivers runs."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -204,31 +203,16 @@ TICKET_DURATIONS = Family(
 )
 
 # --- invitation rollups --------------------------------------------------------------
-# How many invitations were sent per sent day x agent x team x channel x survey
-# (the response rate's denominator). Kept on PostgreSQL by triggers on
-# ``invitations``, empty on SQLite.
-
-INVITATIONS = Family(
-    name="invitations",
-    source="invitations",
-    day=utc_day(column("sent_at")),
-    where=column("sent_at").is_not(None),
-    keys=(AGENT, TEAM, CHANNEL, SURVEY),
-    counts={"sent": None},
-    grains=(Grain("invitation_rollups", "day"), Grain("invitation_rollups_monthly", "month")),
-)
-
-# --- answered-invitation rollups -----------------------------------------------------
-# The response rate's numerator (``scores.response_rates`` has the rule): per *sent*
-# day of an invitation x agent x team x channel x survey, the cells of
-# ``INVITATIONS``, how many of the invitations hold a confirmed answer, whenever it
-# came. One rule, kept from both of its sides into the same tables: from the
-# answers (confirmed, amended, erased: ``ANSWERED_INVITATIONS``, which reads the
-# invitation's send) and from the invitations (a send recorded or moved after the
-# answer moves its count: ``ANSWERED_BY_SEND``, which reads the answer). Agent,
-# team, channel and survey are the invitation's, copied onto its answer. Kept on
-# PostgreSQL by triggers on ``responses`` and ``invitations``, empty on SQLite,
-# where the reports join the invitations to their answers.
+# The response rate's two counts (``scores.response_rates`` has the rule), per
+# *sent* day x agent x team x channel x survey: the invitations sent, and how many
+# of them hold a confirmed answer, whenever it came. ``sent`` and the answered
+# count as an invitation's send is recorded or moved are kept by triggers on
+# ``invitations`` (``INVITATIONS``, which reads the answer, and whose rebuild
+# recomputes both); an answer confirmed, demoted or erased moves the answered
+# count through triggers on ``responses`` (``ANSWERED_INVITATIONS``, which reads
+# the invitation's send). Agent, team, channel and survey are the invitation's,
+# copied onto its answer. Empty on SQLite, where the reports count the
+# invitations and join them to their answers.
 
 _INVITATIONS = table("invitations", column("id"), column("sent_at"))
 _RESPONSES = table("responses", column("invitation_id"), column("status"))
@@ -237,31 +221,30 @@ _INVITATION_SENT_AT = (
     .where(_INVITATIONS.c.id == column("invitation_id"))
     .scalar_subquery()
 )
+INVITATIONS = Family(
+    name="invitations",
+    source="invitations",
+    day=utc_day(column("sent_at")),
+    where=column("sent_at").is_not(None),
+    keys=(AGENT, TEAM, CHANNEL, SURVEY),
+    counts={
+        "sent": None,
+        "answered": exists().where(
+            _RESPONSES.c.invitation_id == literal_column("invitation.id"),
+            _RESPONSES.c.status == "confirmed",
+        ),
+    },
+    grains=(Grain("invitation_rollups", "day"), Grain("invitation_rollups_monthly", "month")),
+    alias="invitation",
+)
 ANSWERED_INVITATIONS = Family(
     name="answered_invitations",
     source="responses",
     day=utc_day(_INVITATION_SENT_AT),
     where=and_(column("status") == "confirmed", _INVITATION_SENT_AT.is_not(None)),
-    keys=(AGENT, TEAM, CHANNEL, SURVEY),
+    keys=INVITATIONS.keys,
     counts={"answered": None},
-    grains=(
-        Grain("answered_invitation_rollups", "day"),
-        Grain("answered_invitation_rollups_monthly", "month"),
-    ),
-)
-ANSWERED_BY_SEND = replace(
-    ANSWERED_INVITATIONS,
-    name="answered_by_send",
-    source="invitations",
-    day=utc_day(column("sent_at")),
-    where=and_(
-        column("sent_at").is_not(None),
-        exists().where(
-            _RESPONSES.c.invitation_id == literal_column("invitation.id"),
-            _RESPONSES.c.status == "confirmed",
-        ),
-    ),
-    alias="invitation",
+    grains=INVITATIONS.grains,
 )
 
 # --- FCR-gap rollups -----------------------------------------------------------------
@@ -309,8 +292,8 @@ COPY_TICKET_FACTORS = (
     f"AND ({', '.join(f'r.{c}' for c in TICKET_FACTORS)}) IS DISTINCT FROM ({_factors});"
 )
 
-# (``ANSWERED_BY_SEND`` keeps the tables of ``ANSWERED_INVITATIONS``.)
-FAMILIES = (SCORES, TICKETS, TICKET_DURATIONS, INVITATIONS, ANSWERED_INVITATIONS, FCR_GAPS)
+# (``ANSWERED_INVITATIONS`` moves a count in the tables of ``INVITATIONS``.)
+FAMILIES = (SCORES, TICKETS, TICKET_DURATIONS, INVITATIONS, FCR_GAPS)
 # The families PostgreSQL keeps by triggers, grouped by the table that fires them.
 TRIGGER_SETS = (
     TriggerSet(
@@ -319,7 +302,7 @@ TRIGGER_SETS = (
     TriggerSet(
         "invitation_rollups",
         "invitations",
-        (INVITATIONS, ANSWERED_BY_SEND),
+        (INVITATIONS,),
         ("invitations IN SHARE MODE", "responses IN SHARE MODE"),
     ),
     TriggerSet(
@@ -327,6 +310,7 @@ TRIGGER_SETS = (
         "responses",
         (ANSWERED_INVITATIONS,),
         ("invitations IN SHARE MODE", "responses IN SHARE MODE"),
+        rebuilds=False,
     ),
     TriggerSet(
         "fcr_gap_rollups",
@@ -394,14 +378,6 @@ class InvitationRollup(RollupModel):
 
 class MonthlyInvitationRollup(RollupModel):
     __table__ = _table(INVITATIONS, "invitation_rollups_monthly")
-
-
-class AnsweredInvitationRollup(RollupModel):
-    __table__ = _table(ANSWERED_INVITATIONS, "answered_invitation_rollups")
-
-
-class MonthlyAnsweredInvitationRollup(RollupModel):
-    __table__ = _table(ANSWERED_INVITATIONS, "answered_invitation_rollups_monthly")
 
 
 class FcrGapRollup(RollupModel):

@@ -1,4 +1,4 @@
-"""answered-invitation rollups: the response rate's numerator per sent day
+"""invitation rollups: the answered count beside the sent count
 
 Revision ID: 0024_answered_invitation_rollups
 Revises: 0023_training_stated_rows
@@ -7,26 +7,28 @@ Create Date: 2026-12-05
 The response rate is one definition (``scores.response_rates``): of the
 invitations sent in the range, those that hold a confirmed answer, whenever it
 came. The summary read its denominator from ``invitation_rollups`` but divided
-the answers *submitted* in the range by it. ``answered_invitation_rollups`` (and
-``_monthly``) count the confirmed answers per *sent* day of their invitation x
-agent x team x channel x survey, the cells of ``invitation_rollups``, so the
-summary reads the cohort's answered count as cheaply as its sent count. The
-counts are declared in ``scores.models`` from both sides of the rule: from the
-answers (``ANSWERED_INVITATIONS``: statement triggers on ``responses`` and
-``answered_invitation_rollups_rebuild()``, new) and from the invitations
-(``ANSWERED_BY_SEND``: a send recorded or moved after the answer; added to the
-``invitation_rollups`` triggers and rebuild, re-installed here). The SQL is
-generated from the declarations; the counts are filled once here. Empty on
-SQLite, where the reports join the invitations to their answers. The downgrade
-installs the ``invitation_rollups`` functions without the answered counts again,
-then drops the new triggers and tables.
+the answers *submitted* in the range by it. ``invitation_rollups`` (and
+``_monthly``) now also count, per sent day x agent x team x channel x survey,
+the invitations holding a confirmed answer (``answered``), so the summary reads
+both counts of the cohort in one read, as cheaply as it read the sent count.
+
+The count is declared in ``scores.models`` from both sides of the rule: the
+``invitation_rollups`` triggers and rebuild (``INVITATIONS``, re-installed here)
+count it as a send is recorded or moved; new statement triggers on ``responses``
+(``answered_invitation_rollups``, ``ANSWERED_INVITATIONS``) move it as an answer
+is confirmed, demoted or erased. The SQL is generated from the declarations;
+the counts are filled once here by ``invitation_rollups_rebuild()``. On SQLite
+the columns stay 0 (the reports join the invitations to their answers). The
+downgrade installs the sent-only functions again, then drops the column.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from alembic import op
+from sqlalchemy import MetaData
 
 from feedback_service.db import Base
 from feedback_service.scores.declare import TriggerSet
@@ -36,28 +38,31 @@ from migrations import helpers
 revision: str = "0024_answered_invitation_rollups"
 down_revision: str | Sequence[str] | None = "0023_training_stated_rows"
 
-NAME = "answered_invitation_rollups"
-TABLES = ((NAME, "day"), (f"{NAME}_monthly", "month"))
-KEYS = ("agent_id", "team_id", "channel", "survey_id")
+TABLES = ("invitation_rollups", "invitation_rollups_monthly")
+SETS = ("invitation_rollups", "answered_invitation_rollups")
 
 
 def upgrade() -> None:
-    for table, period in TABLES:
-        helpers.rollup_table(table, period, KEYS, ["answered"])
+    for table in TABLES:
+        helpers.add_count_columns(table, "answered")
     if op.get_bind().dialect.name != "postgresql":
         return
     for trigger_set in TRIGGER_SETS:
-        if trigger_set.name in (NAME, "invitation_rollups"):
+        if trigger_set.name in SETS:
             trigger_set.install(Base.metadata.tables, op.execute)
-    op.execute(f"SELECT {NAME}_rebuild()")
+    op.execute("SELECT invitation_rollups_rebuild()")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        sent_only = TriggerSet(
-            "invitation_rollups", "invitations", (INVITATIONS,), ("invitations IN SHARE MODE",)
-        )
-        sent_only.install(Base.metadata.tables, op.execute)
-        helpers.drop_rollup_triggers(NAME, "responses")
-    for table, _ in reversed(TABLES):
-        helpers.drop_table(table)
+        helpers.drop_statement_triggers("answered_invitation_rollups", "responses")
+    for table in TABLES:
+        helpers.drop_columns(table, "answered")
+    if op.get_bind().dialect.name == "postgresql":
+        # The functions of 0021, over the tables as they are again.
+        sent_only = replace(INVITATIONS, counts={"sent": None}, alias=None)
+        metadata = MetaData()
+        tables = {g.table: sent_only.table(g, metadata) for g in sent_only.grains}
+        TriggerSet(
+            "invitation_rollups", "invitations", (sent_only,), ("invitations IN SHARE MODE",)
+        ).install(tables, op.execute)

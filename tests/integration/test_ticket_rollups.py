@@ -312,12 +312,9 @@ def test_trigger_kept_invitation_counts_equal_rebuilt_and_raw_counts(db_session:
 
 
 def _answered_cells(session: Session, monthly: bool) -> dict[tuple[Any, ...], int]:
-    from feedback_service.scores.models import (
-        AnsweredInvitationRollup,
-        MonthlyAnsweredInvitationRollup,
-    )
+    from feedback_service.scores.models import InvitationRollup, MonthlyInvitationRollup
 
-    table: Any = MonthlyAnsweredInvitationRollup if monthly else AnsweredInvitationRollup
+    table: Any = MonthlyInvitationRollup if monthly else InvitationRollup
     date = table.month if monthly else table.day
     rows = session.execute(
         select(date, table.agent_id, table.team_id, table.channel, table.survey_id, table.answered)
@@ -366,10 +363,9 @@ def test_answered_invitation_counts_follow_answers_and_sends(db_session: Session
     assert sum(raw.values()) > 50
     assert _answered_cells(db_session, False) == dict(raw)
     assert _answered_cells(db_session, True) == dict(monthly_raw)
-    for name in ("answered_invitation_rollups", "invitation_rollups"):
-        rollups.rebuild_kept_by_triggers(db_session, name)
-        assert _answered_cells(db_session, False) == dict(raw)
-        assert _answered_cells(db_session, True) == dict(monthly_raw)
+    rollups.rebuild_invitation_rollups(db_session)
+    assert _answered_cells(db_session, False) == dict(raw)
+    assert _answered_cells(db_session, True) == dict(monthly_raw)
     f = reports.Filters(dt.date(2026, 9, 20), dt.date(2026, 11, 3), team_id=world.teams[1].id)
     want = sum(
         n
