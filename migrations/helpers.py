@@ -9,6 +9,7 @@ every revision (``pg_dump --schema-only``, SQLite ``.schema``) must stay the sam
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -228,3 +229,27 @@ def drop_statement_triggers(name: str, source: str) -> None:
     for event in ("insert", "update", "delete"):
         op.execute(f"DROP TRIGGER {name}_{event} ON {source}")
         op.execute(f"DROP FUNCTION {name}_on_{event}()")
+
+
+def install_trigger_sets_before_0024() -> None:
+    """The rollup triggers as the declarations stood before revision 0024: the
+    invitation rollups counting ``sent`` only, and no answered-invitation
+    triggers on ``responses`` (revision 0021 installs these; 0024's downgrade
+    restores them)."""
+    from feedback_service.db import Base
+    from feedback_service.scores.models import INVITATIONS, TRIGGER_SETS
+
+    sent_only = dataclasses.replace(INVITATIONS, counts={"sent": None}, alias=None)
+    metadata = sa.MetaData()
+    tables = {
+        **Base.metadata.tables,
+        **{g.table: sent_only.table(g, metadata) for g in sent_only.grains},
+    }
+    for trigger_set in TRIGGER_SETS:
+        if trigger_set.name == "answered_invitation_rollups":
+            continue
+        if trigger_set.name == "invitation_rollups":
+            trigger_set = dataclasses.replace(
+                trigger_set, families=(sent_only,), locks=("invitations IN SHARE MODE",)
+            )
+        trigger_set.install(tables, op.execute)

@@ -25,14 +25,11 @@ downgrade installs the sent-only functions again, then drops the column.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from alembic import op
-from sqlalchemy import MetaData
 
 from feedback_service.db import Base
-from feedback_service.scores.declare import TriggerSet
-from feedback_service.scores.models import INVITATIONS, TRIGGER_SETS
+from feedback_service.scores.models import TRIGGER_SETS
 from migrations import helpers
 
 revision: str = "0024_answered_invitation_rollups"
@@ -59,10 +56,4 @@ def downgrade() -> None:
     for table in TABLES:
         helpers.drop_columns(table, "answered")
     if op.get_bind().dialect.name == "postgresql":
-        # The functions of 0021, over the tables as they are again.
-        sent_only = replace(INVITATIONS, counts={"sent": None}, alias=None)
-        metadata = MetaData()
-        tables = {g.table: sent_only.table(g, metadata) for g in sent_only.grains}
-        TriggerSet(
-            "invitation_rollups", "invitations", (sent_only,), ("invitations IN SHARE MODE",)
-        ).install(tables, op.execute)
+        helpers.install_trigger_sets_before_0024()
