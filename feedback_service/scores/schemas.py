@@ -47,9 +47,21 @@ class TrendQuery(ReportQuery):
 
 
 class SummaryOut(Schema):
-    responses = fields.Integer()
-    invitations_sent = fields.Integer()
-    response_rate = fields.Dict()
+    responses = fields.Integer(
+        metadata={
+            "description": "Confirmed answers submitted in the range (to surveys sent any time)."
+        }
+    )
+    invitations_sent = fields.Integer(metadata={"description": "Surveys sent in the range."})
+    invitations_answered = fields.Integer(
+        metadata={
+            "description": "Of the surveys sent in the range, those with a confirmed answer, "
+            "whenever it came."
+        }
+    )
+    response_rate = fields.Dict(
+        metadata={"description": "`invitations_answered` of `invitations_sent`, with its interval."}
+    )
     comment_rate = fields.Dict()
     metrics = fields.Dict(keys=fields.String(), values=fields.Dict())
     operations = fields.Dict()

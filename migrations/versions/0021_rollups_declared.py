@@ -29,8 +29,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from feedback_service.db import Base
-from feedback_service.scores.models import TRIGGER_SETS
+from migrations import helpers
 
 revision: str = "0021_rollups_declared"
 down_revision: str | Sequence[str] | None = "0020_provisional_ratings"
@@ -39,8 +38,8 @@ down_revision: str | Sequence[str] | None = "0020_provisional_ratings"
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for trigger_set in TRIGGER_SETS:
-        trigger_set.install(Base.metadata.tables, op.execute)
+    # The declarations as they stood here (0024 added the answered count).
+    helpers.install_trigger_sets_before_0024()
 
 
 def downgrade() -> None:

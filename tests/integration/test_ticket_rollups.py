@@ -311,6 +311,70 @@ def test_trigger_kept_invitation_counts_equal_rebuilt_and_raw_counts(db_session:
     )
 
 
+def _answered_cells(session: Session, monthly: bool) -> dict[tuple[Any, ...], int]:
+    from feedback_service.scores.models import InvitationRollup, MonthlyInvitationRollup
+
+    table: Any = MonthlyInvitationRollup if monthly else InvitationRollup
+    date = table.month if monthly else table.day
+    rows = session.execute(
+        select(date, table.agent_id, table.team_id, table.channel, table.survey_id, table.answered)
+    )
+    return {tuple(r[:5]): r[5] for r in rows if r[5]}
+
+
+def test_answered_invitation_counts_follow_answers_and_sends(db_session: Session) -> None:
+    """Per sent day and cell, the invitations holding a confirmed answer: kept ==
+    rebuilt == counted from the raw rows, through answers confirmed, demoted to
+    scanner, erased, and sends recorded or moved after the answer."""
+    from feedback_service.surveys.models import Invitation
+
+    rng = random.Random(73)
+    world = make_world(db_session, rng, n_tickets=200, days=70)
+    for response in rng.sample(world.responses, 40):
+        change = rng.randrange(3)
+        if change == 0:
+            response.status = "scanner"
+        elif change == 1:
+            response.status = "provisional" if response.status == "confirmed" else "confirmed"
+        else:
+            db_session.delete(response)
+        db_session.flush()
+    answered = [i for i in world.invitations if i.id in {r.invitation_id for r in world.responses}]
+    for invitation in rng.sample(answered, 30):
+        if rng.random() < 0.8:  # the send recorded later, maybe in another month
+            invitation.sent_at = START + dt.timedelta(days=rng.randint(0, 90), hours=3)
+        else:
+            invitation.sent_at = None
+        db_session.flush()
+
+    db_session.expire_all()
+    confirmed = {
+        r.invitation_id for r in db_session.scalars(select(Response)) if r.status == "confirmed"
+    }
+    raw: Counter[tuple[Any, ...]] = Counter()
+    for i in db_session.scalars(select(Invitation).where(Invitation.sent_at.is_not(None))):
+        if i.id in confirmed:
+            day = i.sent_at.astimezone(dt.UTC).date()  # type: ignore[union-attr]
+            keys = (i.agent_id or NO_ID, i.team_id or NO_ID, i.channel or NO_CHANNEL, i.survey_id)
+            raw[(day, *keys)] += 1
+    monthly_raw: Counter[tuple[Any, ...]] = Counter()
+    for (day, *rest), n in raw.items():
+        monthly_raw[(day.replace(day=1), *rest)] += n
+    assert sum(raw.values()) > 50
+    assert _answered_cells(db_session, False) == dict(raw)
+    assert _answered_cells(db_session, True) == dict(monthly_raw)
+    rollups.rebuild_invitation_rollups(db_session)
+    assert _answered_cells(db_session, False) == dict(raw)
+    assert _answered_cells(db_session, True) == dict(monthly_raw)
+    f = reports.Filters(dt.date(2026, 9, 20), dt.date(2026, 11, 3), team_id=world.teams[1].id)
+    want = sum(
+        n
+        for (day, _a, team, _c, _s), n in raw.items()
+        if team == f.team_id and f.start <= day <= f.end
+    )
+    assert reports.summary(db_session, f, 30)["invitations_answered"] == want
+
+
 # --- ticket factors on answers and FCR-gap rollups (migration 0014) ----------------
 
 
