@@ -245,10 +245,10 @@ def drop_statement_triggers(name: str, source: str) -> None:
         op.execute(f"DROP FUNCTION {name}_on_{event}()")
 
 
-def install_trigger_sets_before_0024() -> None:
-    """The rollup triggers as the declarations stood before revision 0024: the
+def install_trigger_sets_before_0025() -> None:
+    """The rollup triggers as the declarations stood before revision 0025: the
     invitation rollups counting ``sent`` only, and no answered-invitation
-    triggers on ``responses`` (revision 0021 installs these; 0024's downgrade
+    triggers on ``responses`` (revision 0021 installs these; 0025's downgrade
     restores them)."""
     from feedback_service.db import Base
     from feedback_service.scores.models import INVITATIONS, TRIGGER_SETS

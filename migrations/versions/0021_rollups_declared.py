@@ -38,8 +38,8 @@ down_revision: str | Sequence[str] | None = "0020_provisional_ratings"
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    # The declarations as they stood here (0024 added the answered count).
-    helpers.install_trigger_sets_before_0024()
+    # The declarations as they stood here (0025 added the answered count).
+    helpers.install_trigger_sets_before_0025()
 
 
 def downgrade() -> None:

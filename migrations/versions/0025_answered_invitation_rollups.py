@@ -1,7 +1,7 @@
 """invitation rollups: the answered count beside the sent count
 
-Revision ID: 0024_answered_invitation_rollups
-Revises: 0023_training_stated_rows
+Revision ID: 0025_answered_invitation_rollups
+Revises: 0024_label_import_key
 Create Date: 2026-12-05
 
 The response rate is one definition (``scores.response_rates``): of the
@@ -32,8 +32,8 @@ from feedback_service.db import Base
 from feedback_service.scores.models import TRIGGER_SETS
 from migrations import helpers
 
-revision: str = "0024_answered_invitation_rollups"
-down_revision: str | Sequence[str] | None = "0023_training_stated_rows"
+revision: str = "0025_answered_invitation_rollups"
+down_revision: str | Sequence[str] | None = "0024_label_import_key"
 
 TABLES = ("invitation_rollups", "invitation_rollups_monthly")
 SETS = ("invitation_rollups", "answered_invitation_rollups")
@@ -56,4 +56,4 @@ def downgrade() -> None:
     for table in TABLES:
         helpers.drop_columns(table, "answered")
     if op.get_bind().dialect.name == "postgresql":
-        helpers.install_trigger_sets_before_0024()
+        helpers.install_trigger_sets_before_0025()
