@@ -127,15 +127,18 @@ def csat_summary(http_server: str, headers: dict[str, str], ticket_agent: str) -
 
 
 def time_passes(app: Flask, invitation_id: int) -> None:
-    """Everything about this invitation's answer happened well over the old delay
-    ago; then the beat's periodic tasks run (the sweeps reach the worker)."""
+    """The clicks and the answer's last change happened well over the old delay ago;
+    then the beat's periodic tasks run (the sweeps reach the worker). The answer's
+    ``submitted_at`` stays: it is the day the rollups count it under, which the
+    product never moves (moved across midnight by hand, the kept rollups would
+    rightly differ from a rebuild)."""
     long_ago = dt.datetime.now(dt.UTC) - 6 * OLD_CONFIRMATION_DELAY
     with app.app_context():
         session = get_session()
         session.execute(
             update(Response)
             .where(Response.invitation_id == invitation_id)
-            .values(submitted_at=long_ago, updated_at=long_ago)
+            .values(updated_at=long_ago)
         )
         session.execute(
             update(RatingClick)
