@@ -30,6 +30,11 @@ ROLLUP_KEYS: dict[str, Callable[[], sa.types.TypeEngine[Any]]] = {
 IndexSpec = str | tuple[str, list[str]]
 
 
+def data_table(name: str, **types: Any) -> sa.TableClause:
+    """A table as a data statement of a revision reads and writes it (no schema)."""
+    return sa.table(name, *(sa.column(column, kind) for column, kind in types.items()))
+
+
 def create_table(name: str, *items: sa.schema.SchemaItem) -> None:
     """``op.create_table`` with an integer ``id`` first, the primary key ``pk_<name>``."""
     op.create_table(

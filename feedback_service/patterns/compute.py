@@ -53,13 +53,13 @@ class PatternRow(TypedDict):
     why: str
     count: int
     responses: int
-    rate: float
     peer_count: int
     peer_responses: int
+    rate: float
     peer_rate: float
+    rate_ratio: float | None
     expected_count: float
     adjusted_peer_rate: float
-    rate_ratio: float | None
     rate_difference: float
     p_value: float
     q_value: float

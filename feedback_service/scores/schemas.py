@@ -46,19 +46,14 @@ class TrendQuery(ReportQuery):
     interval = fields.String(load_default="week", validate=validate.OneOf(list(INTERVALS)))
 
 
+RESPONSES_HELP = "Confirmed answers submitted in the range (to surveys sent any time)."
+ANSWERED_HELP = "Of the surveys sent in the range, those with a confirmed answer, whenever it came."
+
+
 class SummaryOut(Schema):
-    responses = fields.Integer(
-        metadata={
-            "description": "Confirmed answers submitted in the range (to surveys sent any time)."
-        }
-    )
+    responses = fields.Integer(metadata={"description": RESPONSES_HELP})
     invitations_sent = fields.Integer(metadata={"description": "Surveys sent in the range."})
-    invitations_answered = fields.Integer(
-        metadata={
-            "description": "Of the surveys sent in the range, those with a confirmed answer, "
-            "whenever it came."
-        }
-    )
+    invitations_answered = fields.Integer(metadata={"description": ANSWERED_HELP})
     response_rate = fields.Dict(
         metadata={"description": "`invitations_answered` of `invitations_sent`, with its interval."}
     )

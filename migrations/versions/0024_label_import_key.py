@@ -27,15 +27,15 @@ from migrations import helpers
 revision: str = "0024_label_import_key"
 down_revision: str | Sequence[str] | None = "0023_training_stated_rows"
 
-LABELS = sa.table(
+LABELS = helpers.data_table(
     "comment_labels",
-    sa.column("id", sa.Integer),
-    sa.column("source", sa.String),
-    sa.column("import_key", sa.String),
-    sa.column("text", sa.Text),
-    sa.column("sentiment", sa.String),
-    sa.column("target", sa.String),
-    sa.column("category", sa.String),
+    id=sa.Integer,
+    source=sa.String,
+    import_key=sa.String,
+    text=sa.Text,
+    sentiment=sa.String,
+    target=sa.String,
+    category=sa.String,
 )
 
 

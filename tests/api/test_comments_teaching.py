@@ -24,8 +24,9 @@ from feedback_service.analysis.text import CommentAnalysis as Result
 from feedback_service.analysis.text import get_analyzer, seed_sentences, set_analyzer
 from feedback_service.analysis.text.data import LabelledSentence, deduplicate, is_held_out, split
 from feedback_service.helpdesk.models import Agent, Customer, Team, Ticket
-from feedback_service.surveys.models import Invitation, Response, Survey
+from feedback_service.surveys.models import Invitation, Survey
 from tests.api.test_comments import MIXED, analysis_of, finding_index, submit
+from tests.factories import response_to
 from tests.unit.test_progress import record_bars
 
 CSV = (
@@ -229,13 +230,8 @@ def bulk_comments(session: Session, n: int, without_comment: int = 50) -> list[i
     session.add_all(invitations)
     session.flush()
     responses = [
-        Response(
-            invitation_id=inv.id,
-            survey_id=survey.id,
-            ticket_id=inv.ticket_id,
-            customer_id=inv.customer_id,
-            agent_id=inv.agent_id,
-            team_id=team.id,
+        response_to(
+            inv,
             csat=1 + i % 5,
             comment=f"{phrases[i % 5]} (case {tag}-{i})." if i < n else None,
             status="confirmed",

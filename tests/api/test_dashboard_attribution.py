@@ -94,6 +94,19 @@ def sign_in_as(client: FlaskClient, db_session: Session, role: str, agent: str |
     assert sign_in(client, email).status_code == 302
 
 
+def signed_in(
+    client: FlaskClient,
+    db_session: Session,
+    stated: dict[int, tuple[str, str]],
+    role: str,
+    agent: str | None = None,
+) -> dict[int, str]:
+    """Signs ``client`` in as ``role``; gives each stated answer's inferred target."""
+    inferred = inferred_targets(db_session, stated)
+    sign_in_as(client, db_session, role, agent)
+    return inferred
+
+
 def agent_id(db_session: Session, external_id: str) -> int:
     return db_session.scalars(select(Agent.id).where(Agent.external_id == external_id)).one()
 
@@ -141,8 +154,7 @@ def test_an_agent_sees_only_their_own_row(
     db_session: Session,
     answered: dict[int, tuple[str, str]],  # noqa: F811
 ) -> None:
-    inferred = inferred_targets(db_session, answered)
-    sign_in_as(client, db_session, "agent", "A-2")
+    inferred = signed_in(client, db_session, answered, "agent", "A-2")
 
     rows = shown_rows(html_of(client, "/dashboard/"))
     assert list(rows) == ["A-2"]
@@ -173,8 +185,7 @@ def test_the_printable_report_and_the_export_carry_the_attribution(
     db_session: Session,
     answered: dict[int, tuple[str, str]],  # noqa: F811
 ) -> None:
-    inferred = inferred_targets(db_session, answered)
-    sign_in_as(client, db_session, "manager", None)
+    inferred = signed_in(client, db_session, answered, "manager")
 
     rows = shown_rows(html_of(client, "/dashboard/report"))
     assert set(rows) == {"A-1", "A-2", ""}

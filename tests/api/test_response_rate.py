@@ -29,6 +29,7 @@ from feedback_service.surveys.models import Invitation, Response
 from tests.api.test_dashboard import seeded_demo, sign_in
 from tests.api.test_dashboard_pages import html_of, tile_text
 from tests.apps import committed_for_module
+from tests.factories import response_to
 
 DAYS = 30  # the dashboard's shortest period
 LATE_ANSWERS = 12
@@ -62,14 +63,8 @@ def answer_older_surveys_yesterday(session: Session) -> None:
     yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     for i in older:
         session.add(
-            Response(
-                invitation_id=i.id,
-                survey_id=i.survey_id,
-                ticket_id=i.ticket_id,
-                customer_id=i.customer_id,
-                agent_id=i.agent_id,
-                team_id=i.team_id,
-                channel=i.channel,
+            response_to(
+                i,
                 csat=5,
                 status="confirmed",
                 source="page",

@@ -1,9 +1,11 @@
-"""Factories for test data: payloads as a helpdesk would send them."""
+"""Factories for test data: payloads as a helpdesk would send them, and rows."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
+
+from feedback_service.surveys.models import Invitation, Response
 
 _seq = itertools.count(1)
 
@@ -36,3 +38,18 @@ def invitation_payload(**overrides: Any) -> dict[str, Any]:
         else:
             payload[key] = value
     return payload
+
+
+def response_to(invitation: Invitation, **values: Any) -> Response:
+    """An answer row to ``invitation``, carrying its survey, ticket, customer, agent,
+    team and channel as the service stores them; ``values`` gives the rest."""
+    return Response(
+        invitation_id=invitation.id,
+        survey_id=invitation.survey_id,
+        ticket_id=invitation.ticket_id,
+        customer_id=invitation.customer_id,
+        agent_id=invitation.agent_id,
+        team_id=invitation.team_id,
+        channel=invitation.channel,
+        **values,
+    )
