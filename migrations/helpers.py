@@ -9,7 +9,6 @@ every revision (``pg_dump --schema-only``, SQLite ``.schema``) must stay the sam
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -229,46 +228,3 @@ def drop_rollup_triggers(family: str, source: str) -> None:
         op.execute(f"DROP TRIGGER {family}_{event} ON {source}")
         op.execute(f"DROP FUNCTION {family}_on_{event}()")
     op.execute(f"DROP FUNCTION {family}_rebuild()")
-
-
-def add_count_columns(table: str, *names: str) -> None:
-    """Integer count columns added to a rollup table: not null, 0 in the rows it
-    holds (the server default is dropped again: the models give 0 on insert)."""
-    add_columns(
-        table, *(sa.Column(n, sa.Integer(), nullable=False, server_default="0") for n in names)
-    )
-    with op.batch_alter_table(table, schema=None) as batch_op:
-        for name in names:
-            batch_op.alter_column(name, server_default=None)
-
-
-def drop_statement_triggers(name: str, source: str) -> None:
-    """Drops a trigger set's statement triggers and their functions (a set without
-    a rebuild function of its own)."""
-    for event in ("insert", "update", "delete"):
-        op.execute(f"DROP TRIGGER {name}_{event} ON {source}")
-        op.execute(f"DROP FUNCTION {name}_on_{event}()")
-
-
-def install_trigger_sets_before_0025() -> None:
-    """The rollup triggers as the declarations stood before revision 0025: the
-    invitation rollups counting ``sent`` only, and no answered-invitation
-    triggers on ``responses`` (revision 0021 installs these; 0025's downgrade
-    restores them)."""
-    from feedback_service.db import Base
-    from feedback_service.scores.models import INVITATIONS, TRIGGER_SETS
-
-    sent_only = dataclasses.replace(INVITATIONS, counts={"sent": None}, alias=None)
-    metadata = sa.MetaData()
-    tables = {
-        **Base.metadata.tables,
-        **{g.table: sent_only.table(g, metadata) for g in sent_only.grains},
-    }
-    for trigger_set in TRIGGER_SETS:
-        if trigger_set.name == "answered_invitation_rollups":
-            continue
-        if trigger_set.name == "invitation_rollups":
-            trigger_set = dataclasses.replace(
-                trigger_set, families=(sent_only,), locks=("invitations IN SHARE MODE",)
-            )
-        trigger_set.install(tables, op.execute)

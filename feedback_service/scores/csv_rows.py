@@ -59,7 +59,6 @@ def summary_rows(report: Summary) -> list[Row]:
     rows += [
         _figure("responses", report["responses"], None),
         _figure("invitations_sent", report["invitations_sent"], None),
-        _figure("invitations_answered", report["invitations_answered"], None),
         _figure("provisional_ratings_waiting", report["unconfirmed"]["provisional"], None),
         _figure("scanner_ratings_held", report["unconfirmed"]["scanner"], None),
         _rate("response_rate", report["response_rate"]),

@@ -144,9 +144,6 @@ class Family:
     counts: Mapping[str, ColumnElement[bool] | None]
     grains: tuple[Grain, ...]
     parts: tuple[Part, ...] = (Part(),)
-    # The name the source row goes by, for conditions whose subqueries read a
-    # table with the same column names (``literal_column("<alias>.id")``).
-    alias: str | None = None
 
     def grain(self, table: str) -> Grain:
         return next(g for g in self.grains if g.table == table)
@@ -194,7 +191,7 @@ class Family:
             where = [c for c in (self.where, part.where) if c is not None]
             out.append(
                 select(self.day.label("day"), *keys, *counts)
-                .select_from(text(f"{source} AS {self.alias}" if self.alias else source))
+                .select_from(text(source))
                 .where(*where)
             )
         return out
@@ -216,8 +213,7 @@ class Family:
     def upserts(self, tables: Mapping[str, Table], sources: Sources) -> Iterator[Any]:
         """One ``INSERT .. ON CONFLICT DO UPDATE`` per grain adding the rows of
         ``sources`` (a table, or a trigger's transition tables ``new_rows`` and
-        ``old_rows``), each with its sign, to the cells; PostgreSQL. A count of the
-        table this family does not keep (another family's) starts at 0 in a new cell."""
+        ``old_rows``), each with its sign, to the cells; PostgreSQL."""
         for grain in self.grains:
             parts = [part for name, sign in sources for part in self.delta(name, sign)]
             rows = (
@@ -227,11 +223,7 @@ class Family:
             )
             table = tables[grain.table]
             names = [grain.period, *self.key_names(grain), *self.counts]
-            others = [c.name for c in table.c if c.name not in names and not c.primary_key]
-            cells = self.grouped(grain, rows).add_columns(*(literal(0).label(n) for n in others))
-            stmt = postgresql.insert(table).from_select(
-                [*names, *others], cells, include_defaults=False
-            )
+            stmt = postgresql.insert(table).from_select(names, self.grouped(grain, rows))
             yield stmt.on_conflict_do_update(
                 index_elements=[grain.period, *self.key_names(grain)],
                 set_={c: table.c[c] + stmt.excluded[c] for c in self.counts},
@@ -262,16 +254,13 @@ class TriggerSet:
     writes it: every path that writes the source, bulk loads included, moves the
     counts. ``<name>_rebuild()`` recomputes them from the source, after
     ``prepare`` (SQL that brings the source up to date first); ``locks`` are
-    what ``flask scores rebuild`` takes so no write is counted twice or lost.
-    ``rebuilds`` False: the set only moves counts in tables another set rebuilds
-    whole (one count kept from two source tables), so it has no rebuild."""
+    what ``flask scores rebuild`` takes so no write is counted twice or lost."""
 
     name: str
     source: str
     families: tuple[Family, ...]
     locks: tuple[str, ...]
     prepare: str = ""
-    rebuilds: bool = True
 
     def _body(self, tables: Mapping[str, Table], sources: Sources) -> str:
         return "".join(
@@ -287,8 +276,6 @@ class TriggerSet:
             f"{self.name}_on_{event}": f"BEGIN{self._body(tables, sources)}\nRETURN NULL;\nEND"
             for event, (_, sources) in EVENTS.items()
         }
-        if not self.rebuilds:
-            return out
         deletes = "".join(
             f"\nDELETE FROM {grain.table};" for family in self.families for grain in family.grains
         )

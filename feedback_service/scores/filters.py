@@ -3,8 +3,8 @@ same filters as SQL conditions on responses, tickets and the rollup tables.
 
 Dates: ``start``/``end`` are inclusive UTC calendar days. Survey scores count
 responses by the day they were submitted; ticket KPIs count tickets by the day
-they were closed; the response rate is over the invitations sent in the range,
-those answered whenever the answer came (``scores.response_rates``).
+they were closed; the response rate divides responses submitted in the range by
+invitations sent in the range.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from feedback_service.scores import trigger_rollups
 from feedback_service.scores.filters import (
     METRICS,
     Filters,
+    column_conditions,
     filter_conditions,
     rollup_conditions,
     rollup_pieces,
@@ -31,6 +32,8 @@ from feedback_service.scores.models import (
     DURATION_KINDS,
     RESPONSES_METRIC,
     TICKET_COUNTS,
+    InvitationRollup,
+    MonthlyInvitationRollup,
     MonthlyTicketDurationRollup,
     MonthlyTicketRollup,
     ScoreRollup,
@@ -38,7 +41,6 @@ from feedback_service.scores.models import (
     TicketRollup,
     operational_fcr,
 )
-from feedback_service.scores.response_rates import answered_and_sent
 from feedback_service.scores.scoring import score
 from feedback_service.scores.stats import (
     interpolate,
@@ -47,6 +49,7 @@ from feedback_service.scores.stats import (
     percentile_positions,
 )
 from feedback_service.scores.waiting import unconfirmed_ratings
+from feedback_service.surveys.models import Invitation
 
 
 class Spread(TypedDict):
@@ -68,7 +71,6 @@ class Kpis(TypedDict):
 class Summary(TypedDict):
     responses: int
     invitations_sent: int
-    invitations_answered: int
     response_rate: Rate
     comment_rate: Rate
     metrics: dict[str, dict[str, Any]]  # metric -> ``scoring.Score.to_dict()``
@@ -147,6 +149,13 @@ def ticket_pieces(
 ) -> list[tuple[type[TicketRollup] | type[MonthlyTicketRollup], dt.date | None, dt.date | None]]:
     return [
         (TicketRollup if table is ScoreRollup else MonthlyTicketRollup, first, last)
+        for table, first, last in rollup_pieces(f.start, f.end)
+    ]
+
+
+def _invitation_pieces(f: Filters) -> list[tuple[Any, dt.date | None, dt.date | None]]:
+    return [
+        (InvitationRollup if table is ScoreRollup else MonthlyInvitationRollup, first, last)
         for table, first, last in rollup_pieces(f.start, f.end)
     ]
 
@@ -274,23 +283,32 @@ def _kpis_from_tickets(session: Session, f: Filters) -> Kpis:
 
 
 def invitations_sent(session: Session, f: Filters) -> int:
-    """Invitations sent in the range (the response rate's cohort)."""
-    return answered_and_sent(session, f)[1]
+    """Invitations sent in the range: from the invitation rollups on PostgreSQL,
+    counted from the invitations elsewhere."""
+    if trigger_rollups.in_use(session):
+        total = 0
+        for table, first, last in _invitation_pieces(f):
+            cells = rollup_conditions(table, first, last, f)
+            total += int(session.scalar(select(func.sum(table.sent)).where(*cells)) or 0)
+        return total
+    i = Invitation
+    conditions = [
+        i.sent_at.is_not(None),
+        *column_conditions(f, i.sent_at, i.team_id, i.agent_id, i.channel, i.survey_id),
+    ]
+    return int(session.scalar(select(func.count()).select_from(i).where(*conditions)) or 0)
 
 
 def summary(session: Session, f: Filters, min_n: int) -> Summary:
     hists = histograms(session, f).get((), {})
-    submitted = hists.get(RESPONSES_METRIC, {})  # by comment: 1 with, 0 without
-    responses = sum(submitted.values())
-    commented = submitted.get(1, 0)
-    answered, sent = answered_and_sent(session, f)
+    answered = hists.get(RESPONSES_METRIC, {})
+    responses = sum(answered.values())
+    commented = answered.get(1, 0)
+    sent = invitations_sent(session, f)
     return {
-        # Answers submitted in the range: not the response rate's numerator
-        # (``scores.response_rates`` says why).
         "responses": responses,
         "invitations_sent": sent,
-        "invitations_answered": answered,
-        "response_rate": rate(answered, sent),
+        "response_rate": rate(responses, sent),
         "comment_rate": rate(commented, responses),
         "metrics": {m: score(m, hists.get(m, {}), min_n).to_dict() for m in METRICS},
         "operations": operational_kpis(session, f),

@@ -22,12 +22,8 @@ from sqlalchemy import (
     and_,
     case,
     column,
-    exists,
     func,
     literal,
-    literal_column,
-    select,
-    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -203,48 +199,18 @@ TICKET_DURATIONS = Family(
 )
 
 # --- invitation rollups --------------------------------------------------------------
-# The response rate's two counts (``scores.response_rates`` has the rule), per
-# *sent* day x agent x team x channel x survey: the invitations sent, and how many
-# of them hold a confirmed answer, whenever it came. ``sent`` and the answered
-# count as an invitation's send is recorded or moved are kept by triggers on
-# ``invitations`` (``INVITATIONS``, which reads the answer, and whose rebuild
-# recomputes both); an answer confirmed, demoted or erased moves the answered
-# count through triggers on ``responses`` (``ANSWERED_INVITATIONS``, which reads
-# the invitation's send). Agent, team, channel and survey are the invitation's,
-# copied onto its answer. Empty on SQLite, where the reports count the
-# invitations and join them to their answers.
+# How many invitations were sent per sent day x agent x team x channel x survey
+# (the response rate's denominator). Kept on PostgreSQL by triggers on
+# ``invitations``, empty on SQLite.
 
-_INVITATIONS = table("invitations", column("id"), column("sent_at"))
-_RESPONSES = table("responses", column("invitation_id"), column("status"))
-_INVITATION_SENT_AT = (
-    select(_INVITATIONS.c.sent_at)
-    .where(_INVITATIONS.c.id == column("invitation_id"))
-    .scalar_subquery()
-)
 INVITATIONS = Family(
     name="invitations",
     source="invitations",
     day=utc_day(column("sent_at")),
     where=column("sent_at").is_not(None),
     keys=(AGENT, TEAM, CHANNEL, SURVEY),
-    counts={
-        "sent": None,
-        "answered": exists().where(
-            _RESPONSES.c.invitation_id == literal_column("invitation.id"),
-            _RESPONSES.c.status == "confirmed",
-        ),
-    },
+    counts={"sent": None},
     grains=(Grain("invitation_rollups", "day"), Grain("invitation_rollups_monthly", "month")),
-    alias="invitation",
-)
-ANSWERED_INVITATIONS = Family(
-    name="answered_invitations",
-    source="responses",
-    day=utc_day(_INVITATION_SENT_AT),
-    where=and_(column("status") == "confirmed", _INVITATION_SENT_AT.is_not(None)),
-    keys=INVITATIONS.keys,
-    counts={"answered": None},
-    grains=INVITATIONS.grains,
 )
 
 # --- FCR-gap rollups -----------------------------------------------------------------
@@ -292,26 +258,13 @@ COPY_TICKET_FACTORS = (
     f"AND ({', '.join(f'r.{c}' for c in TICKET_FACTORS)}) IS DISTINCT FROM ({_factors});"
 )
 
-# (``ANSWERED_INVITATIONS`` moves a count in the tables of ``INVITATIONS``.)
 FAMILIES = (SCORES, TICKETS, TICKET_DURATIONS, INVITATIONS, FCR_GAPS)
 # The families PostgreSQL keeps by triggers, grouped by the table that fires them.
 TRIGGER_SETS = (
     TriggerSet(
         "ticket_rollups", "tickets", (TICKETS, TICKET_DURATIONS), ("tickets IN SHARE MODE",)
     ),
-    TriggerSet(
-        "invitation_rollups",
-        "invitations",
-        (INVITATIONS,),
-        ("invitations IN SHARE MODE", "responses IN SHARE MODE"),
-    ),
-    TriggerSet(
-        "answered_invitation_rollups",
-        "responses",
-        (ANSWERED_INVITATIONS,),
-        ("invitations IN SHARE MODE", "responses IN SHARE MODE"),
-        rebuilds=False,
-    ),
+    TriggerSet("invitation_rollups", "invitations", (INVITATIONS,), ("invitations IN SHARE MODE",)),
     TriggerSet(
         "fcr_gap_rollups",
         "responses",

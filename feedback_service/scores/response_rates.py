@@ -1,17 +1,8 @@
-"""The response rate, and its split by how the survey reached the customer and by
-the reminder.
+"""Response rate split by how the survey reached the customer and by the reminder.
 
-The one definition of the response rate, used by every report that shows one
-(the summary, its CSV, the dashboard, the printable report, the digest): the
-cohort is the invitations sent in the range (under the report's filters,
-``cohort``); an invitation counts as answered when it holds a confirmed response
-(``ANSWER``), whenever it came (a provisional one-click rating may be a mail
-scanner's and counts nowhere). Answers submitted in the range are a different
-figure (the summary's ``responses``) and are never divided by the sends: for a
-short range they include answers to surveys sent before it. ``answered_and_sent``
-reads both counts from the invitation rollups on PostgreSQL
-(``scores.models.INVITATIONS``, declared with this rule) and counts them here
-elsewhere.
+The cohort is the invitations sent in the range (under the report's filters);
+an invitation counts as answered when it holds a confirmed response, whenever it
+came (a provisional one-click rating may be a mail scanner's and counts nowhere).
 
 * ``by_delivery``: per invitation delivery (``email``: we sent it; ``link``: the
   helpdesk took the survey link or the embed snippet), answered / sent.
@@ -29,21 +20,13 @@ elsewhere.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from feedback_service.scores import trigger_rollups
-from feedback_service.scores.filters import (
-    Filters,
-    column_conditions,
-    rollup_conditions,
-    rollup_pieces,
-)
+from feedback_service.scores.filters import Filters, column_conditions
 from feedback_service.scores.histograms import Rate, rate
-from feedback_service.scores.models import InvitationRollup, MonthlyInvitationRollup, ScoreRollup
 from feedback_service.surveys.models import DELIVERIES, Invitation, Response
 
 # ``responses.source`` -> how the report names the way the answer came.
@@ -77,42 +60,6 @@ class ResponseRates(TypedDict):
     answered_via: list[AnsweredVia]
 
 
-# The answer that makes an invitation answered (joined to ``Invitation``).
-ANSWER = and_(Response.invitation_id == Invitation.id, Response.status == "confirmed")
-
-
-def cohort(f: Filters) -> list[ColumnElement[bool]]:
-    """The invitations sent in the range, under the report's filters."""
-    i = Invitation
-    return [
-        i.sent_at.is_not(None),
-        *column_conditions(f, i.sent_at, i.team_id, i.agent_id, i.channel, i.survey_id),
-    ]
-
-
-def answered_and_sent(session: Session, f: Filters) -> tuple[int, int]:
-    """(answered, sent) of the cohort: from the invitation rollups on PostgreSQL
-    (both in one read per piece of the range), counted elsewhere."""
-    if not trigger_rollups.in_use(session):
-        row = session.execute(
-            select(func.count(Response.id), func.count(Invitation.id))
-            .select_from(Invitation)
-            .outerjoin(Response, ANSWER)
-            .where(*cohort(f))
-        ).one()
-        return int(row[0]), int(row[1])
-    answered = sent = 0
-    for piece, first, last in rollup_pieces(f.start, f.end):
-        table: Any = InvitationRollup if piece is ScoreRollup else MonthlyInvitationRollup
-        row = session.execute(
-            select(func.sum(table.answered), func.sum(table.sent)).where(
-                *rollup_conditions(table, first, last, f)
-            )
-        ).one()
-        answered, sent = answered + int(row[0] or 0), sent + int(row[1] or 0)
-    return answered, sent
-
-
 def response_rates(session: Session, f: Filters) -> ResponseRates:
     """One ``GROUP BY`` over the invitations sent in the range and their answers."""
     i, r = Invitation, Response
@@ -122,8 +69,11 @@ def response_rates(session: Session, f: Filters) -> ResponseRates:
     after = r.submitted_at >= i.reminder_sent_at
     stmt = (
         select(i.delivery, r.source, reminded, after, func.count(i.id))
-        .outerjoin(r, ANSWER)
-        .where(*cohort(f))
+        .outerjoin(r, and_(r.invitation_id == i.id, r.status == "confirmed"))
+        .where(
+            i.sent_at.is_not(None),
+            *column_conditions(f, i.sent_at, i.team_id, i.agent_id, i.channel, i.survey_id),
+        )
         .group_by(i.delivery, r.source, reminded, after)
     )
     sent: Counter[str] = Counter()

@@ -242,13 +242,9 @@ def _store_snapshot(
 # --- rebuild ----------------------------------------------------------------------
 
 
-# The sets with a rebuild of their own (``TriggerSet.rebuilds``).
-REBUILT_SETS = tuple(t for t in TRIGGER_SETS if t.rebuilds)
-
-
 def rebuild_steps() -> int:
     """How many steps ``rebuild`` reports to its ``advance``."""
-    return 1 + len(SCORES.grains) + len(REBUILT_SETS)
+    return 1 + len(SCORES.grains) + len(TRIGGER_SETS)
 
 
 def rebuild(session: Session, advance: Advance = no_progress) -> int:
@@ -315,7 +311,7 @@ def rebuild(session: Session, advance: Advance = no_progress) -> int:
             insert(_table(grain)).from_select(columns, SCORES.grouped(grain, _table(finest)))
         )
         advance(1)
-    for trigger_set in REBUILT_SETS:
+    for trigger_set in TRIGGER_SETS:
         rebuild_kept_by_triggers(session, trigger_set.name)
         advance(1)
     session.flush()
@@ -344,7 +340,7 @@ def rebuild_ticket_rollups(session: Session) -> int:
 
 
 def rebuild_invitation_rollups(session: Session) -> int:
-    """The sent and answered invitation counts (``rebuild_kept_by_triggers``)."""
+    """The sent-invitation counts (``rebuild_kept_by_triggers``)."""
     return rebuild_kept_by_triggers(session, "invitation_rollups")
 
 

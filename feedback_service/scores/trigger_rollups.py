@@ -1,9 +1,8 @@
 """The reports' fast path: read what PostgreSQL's triggers keep.
 
 On PostgreSQL, triggers generated from the rollup declarations
-(``scores/declare.py``) keep the ticket, invitation (sent and answered) and
-FCR-gap rollups and each answer's ticket factors in the writing transaction. The
-reports read those there.
+(``scores/declare.py``) keep the ticket, invitation and FCR-gap rollups and each
+answer's ticket factors in the writing transaction. The reports read those there.
 The general path counts the tickets and invitations and joins the answers to
 their tickets; it is the only one on SQLite, which has no such triggers. At one
 million answers the general path costs several times the fast one on the reports

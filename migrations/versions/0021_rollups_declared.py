@@ -29,7 +29,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from migrations import helpers
+from feedback_service.db import Base
+from feedback_service.scores.models import TRIGGER_SETS
 
 revision: str = "0021_rollups_declared"
 down_revision: str | Sequence[str] | None = "0020_provisional_ratings"
@@ -38,8 +39,8 @@ down_revision: str | Sequence[str] | None = "0020_provisional_ratings"
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    # The declarations as they stood here (0025 added the answered count).
-    helpers.install_trigger_sets_before_0025()
+    for trigger_set in TRIGGER_SETS:
+        trigger_set.install(Base.metadata.tables, op.execute)
 
 
 def downgrade() -> None:
