@@ -211,7 +211,6 @@ def _param(name: str) -> BindParameter[Any]:
     return bindparam(name, type_=INVITATIONS.c[name].type)
 
 
-@functools.cache
 class _TicketFacts(Protocol):
     @property
     def id(self) -> int: ...
@@ -241,6 +240,7 @@ def invitation_subject(
     }
 
 
+@functools.cache  # built once per dialect: compiling it costs more than running it
 def _dispatch_invitation(dialect: str) -> Executable:
     """INSERT .. SELECT the invitation with its decided reason, ON CONFLICT DO
     NOTHING (an invitation of this ticket and survey, or this Idempotency-Key,
